@@ -12,12 +12,13 @@ struct Frame {
 
 impl Reset for Frame {
     fn reset(&mut self) {
-        self.memory.reset();
-        self.stack.reset();
-        self.gas_used.reset();
+        // Both `Reset` and `EvmPooled` (blanket impl) name a `reset`: qualify the call.
+        Reset::reset(&mut self.memory);
+        Reset::reset(&mut self.stack);
+        Reset::reset(&mut self.gas_used);
     }
     fn retained_heap_bytes(&self) -> usize {
-        self.memory.retained_heap_bytes() + self.stack.retained_heap_bytes()
+        Reset::retained_heap_bytes(&self.memory) + Reset::retained_heap_bytes(&self.stack)
     }
 }
 

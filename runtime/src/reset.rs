@@ -22,6 +22,9 @@ use crate::pool::PoolConfig;
 /// | arrays, tuples | element by element |
 /// | `Box<T: Reset>` | through the box (the box itself is kept) |
 ///
+/// Every `T: Default + Reset` is also [`EvmPooled`], whose method is named `reset` too:
+/// with both traits in scope, call `Reset::reset(&mut value)`.
+///
 /// # Example
 ///
 /// ```

@@ -52,7 +52,7 @@ impl std::error::Error for PoolError {}
 /// dereferences to `T` and, when dropped, resets the object and returns it. The pool
 /// takes `&self` everywhere, so guards from one pool can be held side by side. It is
 /// `!Sync` by construction (its counters are `Cell`s): for objects shared across threads
-/// use [`SyncPool`](crate::SyncPool).
+/// use `SyncPool`.
 ///
 /// Objects are stored inline, so acquiring moves a `T`: pool `Box<T>` for types larger
 /// than a few hundred bytes.
