@@ -20,8 +20,31 @@
 
 pub use evm_pool_runtime::*;
 
+/// Implements [`EvmPooled`] for a struct and generates a typed pool for it.
+///
+/// See [`pooled`](crate::pooled) for every setting, with examples.
+pub use evm_pool_macros::Pooled;
+
 /// Items used by code that the macros generate. Not public API.
 #[doc(hidden)]
 pub mod __private {
     pub use evm_pool_runtime;
+
+    /// How `#[derive(Pooled)]` creates a fresh value without `#[pool(init = "...")]`.
+    #[diagnostic::on_unimplemented(
+        message = "`#[derive(Pooled)]` cannot create a fresh `{Self}`: it has no `Default` impl",
+        label = "`{Self}` does not implement `Default`",
+        note = "derive or implement `Default` for `{Self}`, or name a constructor with `#[pool(init = \"path::to::fn\")]`"
+    )]
+    pub trait PooledDefault: Sized {
+        /// `Default::default()`.
+        fn pooled_default() -> Self;
+    }
+
+    impl<T: Default> PooledDefault for T {
+        #[inline]
+        fn pooled_default() -> Self {
+            T::default()
+        }
+    }
 }
