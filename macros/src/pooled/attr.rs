@@ -514,7 +514,10 @@ pub(crate) fn did_you_mean(word: &str, candidates: &[&str]) -> String {
     candidates
         .iter()
         .map(|candidate| (edit_distance(word, candidate), *candidate))
-        .filter(|(distance, candidate)| *distance <= candidate.len().max(3) / 3)
+        .filter(|(distance, candidate)| {
+            *distance <= candidate.len().max(3) / 3
+                || (word.len() >= 4 && candidate.starts_with(word.trim_end_matches('_')))
+        })
         .min_by_key(|(distance, _)| *distance)
         .map(|(_, candidate)| format!("; did you mean `{candidate}`?"))
         .unwrap_or_default()
@@ -662,5 +665,9 @@ mod tests {
             "; did you mean `minimal`?"
         );
         assert_eq!(did_you_mean("fast", &["minimal", "balanced"]), "");
+        assert_eq!(
+            did_you_mean("high_perf", &["high_performance", "balanced"]),
+            "; did you mean `high_performance`?"
+        );
     }
 }

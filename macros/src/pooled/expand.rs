@@ -8,20 +8,22 @@
 
 use std::collections::BTreeSet;
 
-use proc_macro2::{Literal, Span, TokenStream, TokenTree};
+use proc_macro2::{Group, Literal, Span, TokenStream, TokenTree};
 use quote::{ToTokens, format_ident, quote, quote_spanned};
 use syn::{GenericParam, Generics, Ident, Type};
 
-use super::ast::{Field, Input};
+use super::ast::Input;
 use super::attr::{Effective, Overflow, Preset, span_of};
 
 pub(crate) fn derive(input: &Input<'_>) -> TokenStream {
     let krate = crate_path(input.attrs.krate.as_ref().map(|setting| &setting.value));
-    let pooled = impl_evm_pooled(input, &krate);
+    let bounds = bounds(input, &krate);
+    let pooled = impl_evm_pooled(input, &krate, bounds.clone());
     let pool = pool_type(&PoolType {
         vis: input.vis.to_token_stream(),
         ident: input.ident,
         generics: input.generics,
+        bounds,
         name: input.pool_name(),
         krate: &krate,
         sync: input.attrs.sync.is_some(),
@@ -41,11 +43,40 @@ pub(crate) fn crate_path(krate: Option<&syn::Path>) -> TokenStream {
     }
 }
 
-fn impl_evm_pooled(input: &Input<'_>, krate: &TokenStream) -> TokenStream {
+/// The bounds under which the generated impls hold, beyond the struct's own `where`
+/// clause: `Reset` for each generic field type reset through it, and `PooledDefault` for a
+/// generic struct without `init`. Concrete field types get no bound: they are checked in
+/// the `reset` body, where the error points at the field. The pool type carries the same
+/// bounds, so a `FooPool<NotReset>` names the missing `Reset` rather than `EvmPooled`.
+fn bounds(input: &Input<'_>, krate: &TokenStream) -> Vec<TokenStream> {
+    let generic_names = generic_names(input.generics);
+    let mut bounds: Vec<TokenStream> = input
+        .fields
+        .iter()
+        .filter(|field| field.attrs.skip.is_none() && field.attrs.reset.is_none())
+        .filter(|field| mentions_any(field.ty, &generic_names))
+        .map(|field| {
+            let ty = field.ty;
+            let span = span_of(ty);
+            let krate = respan(krate.clone(), span);
+            quote_spanned!(span=> #ty: #krate::Reset)
+        })
+        .collect();
+    if input.attrs.init.is_none() && !input.generics.params.is_empty() {
+        let ident = input.ident;
+        let (_, ty_generics, _) = input.generics.split_for_impl();
+        bounds.push(quote!(#ident #ty_generics: #krate::__private::PooledDefault));
+    }
+    bounds
+}
+
+fn impl_evm_pooled(
+    input: &Input<'_>,
+    krate: &TokenStream,
+    bounds: Vec<TokenStream>,
+) -> TokenStream {
     let ident = input.ident;
     let (impl_generics, ty_generics, _) = input.generics.split_for_impl();
-    let generic_names = generic_names(input.generics);
-    let mut bounds = Vec::new();
 
     let mut resets = Vec::new();
     let mut heap_terms = Vec::new();
@@ -55,32 +86,31 @@ fn impl_evm_pooled(input: &Input<'_>, krate: &TokenStream) -> TokenStream {
             continue;
         }
         if let Some(reset) = &field.attrs.reset {
+            // Spanned at the string naming the function, so a signature mismatch points
+            // there.
             let path = &reset.value;
-            let span = span_of(&reset.tokens);
+            let span = span_of(path);
+            let member = respan(member.to_token_stream(), span);
             resets.push(quote_spanned!(span=> #path(&mut self.#member);));
             continue;
         }
-        let ty = field.ty;
-        let span = type_span(field);
+        // Spanned at the field (its name through the first token of its type), so a
+        // missing `Reset` impl points there and not at the derive.
+        let span = span_of(field.ty);
+        let krate = respan(krate.clone(), span);
         resets.push(quote_spanned!(span=> #krate::Reset::reset(&mut self.#member);));
         heap_terms.push(quote_spanned!(span=> #krate::Reset::retained_heap_bytes(&self.#member)));
-        if mentions_any(ty, &generic_names) {
-            // Generic field types are checked where the impl is used; concrete ones in
-            // the body above, so the error points at the field.
-            bounds.push(quote_spanned!(span=> #ty: #krate::Reset));
-        }
     }
 
     let new_pooled = match &input.attrs.init {
         Some(init) => {
             let path = &init.value;
-            quote_spanned!(span_of(&init.tokens)=> #path())
+            quote_spanned!(span_of(path)=> #path())
         }
         None => {
-            if !input.generics.params.is_empty() {
-                bounds.push(quote!(#ident #ty_generics: #krate::__private::PooledDefault));
-            }
-            quote_spanned!(ident.span()=> <Self as #krate::__private::PooledDefault>::pooled_default())
+            let span = ident.span();
+            let krate = respan(krate.clone(), span);
+            quote_spanned!(span=> <Self as #krate::__private::PooledDefault>::pooled_default())
         }
     };
 
@@ -163,6 +193,8 @@ pub(crate) struct PoolType<'a> {
     pub vis: TokenStream,
     pub ident: &'a Ident,
     pub generics: &'a Generics,
+    /// Extra `where` predicates, those of the `EvmPooled` impl.
+    pub bounds: Vec<TokenStream>,
     pub name: Ident,
     pub krate: &'a TokenStream,
     pub sync: bool,
@@ -177,6 +209,7 @@ pub(crate) fn pool_type(pool: &PoolType<'_>) -> TokenStream {
         vis,
         ident,
         generics,
+        bounds,
         name,
         krate,
         sync,
@@ -185,12 +218,7 @@ pub(crate) fn pool_type(pool: &PoolType<'_>) -> TokenStream {
     let (impl_generics, ty_generics, _) = generics.split_for_impl();
     let params = &generics.params;
     let self_ty = quote!(#ident #ty_generics);
-    let bounds = if params.is_empty() {
-        Vec::new()
-    } else {
-        vec![quote!(#self_ty: #krate::EvmPooled)]
-    };
-    let where_clause = where_clause(generics, bounds);
+    let where_clause = where_clause(generics, bounds.clone());
     let kind = if *sync {
         format_ident!("SyncPool")
     } else {
@@ -371,7 +399,19 @@ fn mentions_any(ty: &Type, names: &BTreeSet<String>) -> bool {
     !names.is_empty() && scan(ty.to_token_stream(), names)
 }
 
-/// The span to blame for a field's `Reset`: its type.
-fn type_span(field: &Field<'_>) -> Span {
-    span_of(field.ty)
+/// `tokens` with every span (inside groups too) set to `span`.
+fn respan(tokens: TokenStream, span: Span) -> TokenStream {
+    tokens
+        .into_iter()
+        .map(|mut token| {
+            if let TokenTree::Group(group) = &token {
+                let mut respanned = Group::new(group.delimiter(), respan(group.stream(), span));
+                respanned.set_span(span);
+                token = TokenTree::Group(respanned);
+            } else {
+                token.set_span(span);
+            }
+            token
+        })
+        .collect()
 }

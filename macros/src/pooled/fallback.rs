@@ -26,6 +26,7 @@ pub(crate) fn expand(input: &DeriveInput) -> TokenStream {
         vis: input.vis.to_token_stream(),
         ident,
         generics: &input.generics,
+        bounds: Vec::new(),
         name,
         krate: &krate,
         sync: attrs.sync.is_some(),

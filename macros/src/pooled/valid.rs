@@ -81,7 +81,7 @@ impl Input<'_> {
             && !(growth.value.is_finite() && growth.value > 1.0)
         {
             errors.push(growth.error(format_args!(
-                "`growth = {}` must be a finite number greater than 1: on a miss the pool grows \
+                "`growth = {:?}` must be a finite number greater than 1: on a miss the pool grows \
                  its stock to `ceil(owned * growth)` objects. Write e.g. `growth = 1.5`",
                 growth.value
             )));
@@ -91,7 +91,7 @@ impl Input<'_> {
             && !(0.0..=1.0).contains(&shrink.value)
         {
             errors.push(shrink.error(format_args!(
-                "`shrink = {}` is outside 0..=1: it is the utilization (peak in use / owned) \
+                "`shrink = {:?}` is outside 0..=1: it is the utilization (peak in use / owned) \
                  below which `auto_shrink` trims idle objects. Write e.g. `shrink = 0.25`",
                 shrink.value
             )));
