@@ -9,7 +9,7 @@
 use std::collections::BTreeSet;
 
 use proc_macro2::{Group, Literal, Span, TokenStream, TokenTree};
-use quote::{ToTokens, format_ident, quote, quote_spanned};
+use quote::{ToTokens, quote, quote_spanned};
 use syn::{GenericParam, Generics, Ident, Type};
 
 use super::ast::Input;
@@ -26,7 +26,7 @@ pub(crate) fn derive(input: &Input<'_>) -> TokenStream {
         bounds,
         name: input.pool_name(),
         krate: &krate,
-        sync: input.attrs.sync.is_some(),
+        sync: input.attrs.sync.as_ref().map(|sync| span_of(&sync.tokens)),
         doc: Some(pool_doc(input, &krate)),
     });
     quote! {
@@ -197,7 +197,8 @@ pub(crate) struct PoolType<'a> {
     pub bounds: Vec<TokenStream>,
     pub name: Ident,
     pub krate: &'a TokenStream,
-    pub sync: bool,
+    /// The span of `sync` for a `SyncPool`-backed pool.
+    pub sync: Option<Span>,
     /// `None` in the fallback expansion.
     pub doc: Option<String>,
 }
@@ -219,31 +220,14 @@ pub(crate) fn pool_type(pool: &PoolType<'_>) -> TokenStream {
     let params = &generics.params;
     let self_ty = quote!(#ident #ty_generics);
     let where_clause = where_clause(generics, bounds.clone());
-    let kind = if *sync {
-        format_ident!("SyncPool")
-    } else {
-        format_ident!("Pool")
+    // A `SyncPool` needs `T: Send`. Its mentions are spanned at `sync`, so a struct that is
+    // not `Send` gets one error there (rustc merges identical errors at one span).
+    let inner_ty = match sync {
+        Some(span) => respan(quote!(#krate::SyncPool<#self_ty>), *span),
+        None => quote!(#krate::Pool<#self_ty>),
     };
-    let inner_ty = quote!(#krate::#kind<#self_ty>);
     let doc = doc.as_deref().map(|doc| quote!(#[doc = #doc]));
     let name_str = name.to_string();
-
-    let new_body = if *sync {
-        quote! {
-            match #krate::SyncPool::with_config(<#self_ty as #krate::EvmPooled>::pool_config()) {
-                ::core::result::Result::Ok(inner) => Self { inner },
-                // Unreachable unless the runtime's presets changed under the derive: the
-                // attributes were validated at compile time.
-                ::core::result::Result::Err(error) => ::core::panic!(
-                    "invalid `#[pool(...)]` configuration for `{}`: {}",
-                    ::core::stringify!(#ident),
-                    error,
-                ),
-            }
-        }
-    } else {
-        quote!(Self { inner: #krate::Pool::new() })
-    };
 
     quote! {
         #doc
@@ -259,7 +243,9 @@ pub(crate) fn pool_type(pool: &PoolType<'_>) -> TokenStream {
             /// `initial` objects.
             #[inline]
             pub fn new() -> Self {
-                #new_body
+                Self {
+                    inner: <#inner_ty>::new(),
+                }
             }
 
             /// Builds the pool with another configuration, validated.
@@ -271,7 +257,7 @@ pub(crate) fn pool_type(pool: &PoolType<'_>) -> TokenStream {
             pub fn with_config(
                 config: #krate::PoolConfig,
             ) -> ::core::result::Result<Self, #krate::ConfigError> {
-                match #krate::#kind::with_config(config) {
+                match <#inner_ty>::with_config(config) {
                     ::core::result::Result::Ok(inner) => ::core::result::Result::Ok(Self { inner }),
                     ::core::result::Result::Err(error) => ::core::result::Result::Err(error),
                 }

@@ -8,7 +8,7 @@ use syn::DeriveInput;
 
 use super::Errors;
 use super::ast::default_pool_name;
-use super::attr::StructAttrs;
+use super::attr::{StructAttrs, span_of};
 use super::expand::{PoolType, crate_path, pool_type};
 
 pub(crate) fn expand(input: &DeriveInput) -> TokenStream {
@@ -29,7 +29,7 @@ pub(crate) fn expand(input: &DeriveInput) -> TokenStream {
         bounds: Vec::new(),
         name,
         krate: &krate,
-        sync: attrs.sync.is_some(),
+        sync: attrs.sync.as_ref().map(|sync| span_of(&sync.tokens)),
         doc: None,
     });
     quote! {
