@@ -219,9 +219,14 @@ pub(crate) fn pool_type(pool: &PoolType<'_>) -> TokenStream {
     let (impl_generics, ty_generics, _) = generics.split_for_impl();
     let params = &generics.params;
     let self_ty = quote!(#ident #ty_generics);
-    let where_clause = where_clause(generics, bounds.clone());
-    // A `SyncPool` needs `T: Send`. Its mentions are spanned at `sync`, so a struct that is
-    // not `Send` gets one error there (rustc merges identical errors at one span).
+    let mut bounds = bounds.clone();
+    if let Some(span) = sync {
+        // A `SyncPool` needs `T: Send`. Stated here, spanned at `sync`, a struct that is
+        // not `Send` gets one error there instead of one per use of `SyncPool<T>`.
+        let send = quote_spanned!(*span=> #self_ty: ::core::marker::Send);
+        bounds.push(respan(send, *span));
+    }
+    let where_clause = where_clause(generics, bounds);
     let inner_ty = match sync {
         Some(span) => respan(quote!(#krate::SyncPool<#self_ty>), *span),
         None => quote!(#krate::Pool<#self_ty>),
