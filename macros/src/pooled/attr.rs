@@ -413,6 +413,9 @@ fn int_value(meta: &ParseNestedMeta<'_>, example: &str) -> Result<Value<usize>> 
 
 fn float_value(meta: &ParseNestedMeta<'_>, example: &str) -> Result<Value<f64>> {
     expect_eq(meta, example)?;
+    // A negative number is a `-` token and a literal; accepted here so that validation
+    // can say what range the value must lie in.
+    let minus: Option<Token![-]> = meta.input.parse()?;
     let lit: syn::Lit = match meta.input.parse() {
         Ok(lit) => lit,
         Err(_) => {
@@ -422,8 +425,8 @@ fn float_value(meta: &ParseNestedMeta<'_>, example: &str) -> Result<Value<f64>> 
         }
     };
     let value = match &lit {
-        syn::Lit::Float(float) => float.base10_parse::<f64>(),
-        syn::Lit::Int(int) => int.base10_parse::<f64>(),
+        syn::Lit::Float(float) => float.base10_parse::<f64>()?,
+        syn::Lit::Int(int) => int.base10_parse::<f64>()?,
         _ => {
             return Err(Error::new_spanned(
                 &lit,
@@ -431,9 +434,9 @@ fn float_value(meta: &ParseNestedMeta<'_>, example: &str) -> Result<Value<f64>> 
             ));
         }
     };
-    value.map(|value| Value {
-        value,
-        tokens: lit.to_token_stream(),
+    Ok(Value {
+        value: if minus.is_some() { -value } else { value },
+        tokens: quote!(#minus #lit),
     })
 }
 

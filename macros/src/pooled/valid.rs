@@ -252,6 +252,15 @@ mod tests {
             .len(),
             1
         );
+        let errors = errors_of(quote!(
+            #[pool(shrink = -0.5, growth = -2)]
+            struct S;
+        ));
+        assert!(errors[0].contains("`growth = -2.0` must be"), "{errors:?}");
+        assert!(
+            errors[1].contains("`shrink = -0.5` is outside 0..=1"),
+            "{errors:?}"
+        );
     }
 
     #[test]
@@ -271,5 +280,55 @@ mod tests {
         ));
         assert_eq!(errors.len(), 2, "{errors:#?}");
         assert!(errors[0].contains("`max` has no effect"));
+    }
+
+    proptest::proptest! {
+        /// The compile-time check accepts exactly what `PoolConfig::validate` accepts at
+        /// run time (a `disabled` preset with sizing settings is the one deliberate
+        /// difference: legal at run time, meaningless, so rejected here).
+        #[test]
+        fn agrees_with_runtime_validation(
+            preset in 0..4usize,
+            initial in proptest::option::of(0..300usize),
+            max in proptest::option::of(0..1200usize),
+            growth in proptest::option::of(proptest::sample::select(vec![0.5, 1.0, 1.01, 1.5, 4.0])),
+            shrink in proptest::option::of(proptest::sample::select(vec![-0.5, 0.0, 0.3, 1.0, 1.5])),
+        ) {
+            use evm_pool_runtime::PoolConfig;
+            let preset = Preset::ALL[preset];
+            let name = preset.name();
+            let mut settings = vec![quote!(preset = #name)];
+            let mut config = match preset {
+                Preset::HighPerformance => PoolConfig::high_performance(),
+                Preset::Balanced => PoolConfig::balanced(),
+                Preset::Minimal => PoolConfig::minimal(),
+                Preset::Disabled => PoolConfig::disabled(),
+            };
+            if let Some(initial) = initial {
+                settings.push(quote!(initial = #initial));
+                config.initial = initial;
+            }
+            if let Some(max) = max {
+                settings.push(quote!(max = #max));
+                config.max = max;
+            }
+            if let Some(growth) = growth {
+                settings.push(quote!(growth = #growth));
+                config.growth = growth;
+            }
+            if let Some(shrink) = shrink {
+                // A negative literal is not a literal token: write it as the macro sees it.
+                let lit: proc_macro2::TokenStream = format!("{shrink:?}").parse().unwrap();
+                settings.push(quote!(shrink = #lit));
+                config.shrink_threshold = shrink;
+            }
+            let errors = errors_of(quote!(#[pool(#(#settings),*)] struct S;));
+            let sized = initial.is_some() || max.is_some() || growth.is_some() || shrink.is_some();
+            if preset == Preset::Disabled && sized {
+                proptest::prop_assert!(!errors.is_empty());
+            } else {
+                proptest::prop_assert_eq!(errors.is_empty(), config.validate().is_ok(), "{:?}", errors);
+            }
+        }
     }
 }
