@@ -312,6 +312,7 @@ fn pool_doc(input: &Input<'_>, krate: &TokenStream) -> String {
         "Pool"
     };
     let krate = krate.to_string().replace(' ', "");
+    let krate = krate.trim_start_matches("::");
     let ident = input.ident;
     let mut doc = format!(
         "A pool of [`{ident}`] values: a `{krate}::{kind}<{ident}>` built by \
