@@ -18,10 +18,18 @@
 //! # Ok::<(), evm_pool::ConfigError>(())
 //! ```
 
+pub use evm_pool_macros::optimize_layout;
 pub use evm_pool_runtime::*;
 
 /// Items used by code that the macros generate. Not public API.
 #[doc(hidden)]
 pub mod __private {
     pub use evm_pool_runtime;
+
+    // #[optimize_layout]
+    pub use evm_pool_runtime::layout::__inventory as inventory;
+    pub use evm_pool_runtime::layout::{
+        Arrangement, FieldLayout, Layout, LayoutEntry, LayoutReport, optimal_size,
+    };
+    pub use std::vec::Vec;
 }
