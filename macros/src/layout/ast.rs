@@ -45,7 +45,7 @@ pub struct Field<'a> {
     pub hints: FieldHints,
     /// From the macro's tables (before hints).
     pub known: Facts,
-    pub cfg: Option<Span>,
+    pub cfg: Option<&'a Attribute>,
 }
 
 /// Where a field's size or alignment comes from.
@@ -89,8 +89,9 @@ impl<'a> Field<'a> {
 }
 
 impl<'a> Input<'a> {
-    pub fn from_syn(node: &'a DeriveInput, options: Options) -> Result<Self> {
-        let mut errors = Errors::default();
+    /// Builds the model; problems go to `errors` and the model stays as complete as it
+    /// can be, so validation can report its findings in the same build.
+    pub fn from_syn(node: &'a DeriveInput, options: Options, errors: &mut Errors) -> Self {
         let repr = match Repr::from_attrs(&node.attrs) {
             Ok(repr) => repr,
             Err(error) => {
@@ -108,9 +109,8 @@ impl<'a> Input<'a> {
             Data::Struct(data) => match &data.fields {
                 Fields::Named(named) => {
                     for field in &named.named {
-                        match Field::from_syn(field, &params) {
-                            Ok(field) => fields.push(field),
-                            Err(error) => errors.push(error),
+                        if let Some(field) = Field::from_syn(field, &params, errors) {
+                            fields.push(field);
                         }
                     }
                     Shape::Named
@@ -121,13 +121,13 @@ impl<'a> Input<'a> {
             Data::Enum(data) => Shape::Enum(data.enum_token.span),
             Data::Union(data) => Shape::Union(data.union_token.span),
         };
-        errors.finish(Input {
+        Input {
             original: node,
             options,
             repr,
             fields,
             shape,
-        })
+        }
     }
 
     /// Struct name with its generic parameters as written, e.g. `CallInput<'a, T>`.
@@ -142,18 +142,18 @@ impl<'a> Input<'a> {
 }
 
 impl<'a> Field<'a> {
-    fn from_syn(field: &'a syn::Field, params: &HashSet<String>) -> Result<Self> {
-        let ident = field
-            .ident
-            .as_ref()
-            .ok_or_else(|| Error::new(field.span(), "expected a named field"))?;
-        let hints = FieldHints::parse(&field.attrs)?;
-        let cfg = field
-            .attrs
-            .iter()
-            .find(|attr| attr.path().is_ident("cfg"))
-            .map(|attr| attr.span());
-        Ok(Field {
+    fn from_syn(
+        field: &'a syn::Field,
+        params: &HashSet<String>,
+        errors: &mut Errors,
+    ) -> Option<Self> {
+        let Some(ident) = field.ident.as_ref() else {
+            errors.push(Error::new(field.span(), "expected a named field"));
+            return None;
+        };
+        let hints = FieldHints::parse(&field.attrs, errors);
+        let cfg = field.attrs.iter().find(|attr| attr.path().is_ident("cfg"));
+        Some(Field {
             ident,
             name: ident.unraw().to_string(),
             ty: &field.ty,
@@ -219,6 +219,7 @@ pub fn type_text(tokens: &str) -> String {
         (" )", ")"),
         ("* const ", "*const "),
         ("* mut ", "*mut "),
+        ("fn (", "fn("),
     ] {
         while text.contains(from) {
             text = text.replace(from, to);

@@ -113,10 +113,10 @@ impl Options {
 }
 
 impl FieldHints {
-    /// Parses every `#[layout(...)]` attribute of a field.
-    pub fn parse(attrs: &[Attribute]) -> Result<FieldHints> {
+    /// Parses every `#[layout(...)]` attribute of a field; problems go to `errors` and
+    /// the valid hints are kept.
+    pub fn parse(attrs: &[Attribute], errors: &mut Errors) -> FieldHints {
         let mut hints = FieldHints::default();
-        let mut errors = Errors::default();
         for attr in attrs.iter().filter(|attr| attr.path().is_ident("layout")) {
             let parsed = attr.parse_nested_meta(|meta| {
                 if let Err(error) = hints.parse_one(&meta) {
@@ -129,7 +129,7 @@ impl FieldHints {
                 errors.push(error);
             }
         }
-        errors.finish(hints)
+        hints
     }
 
     fn parse_one(&mut self, meta: &ParseNestedMeta<'_>) -> Result<()> {

@@ -61,6 +61,11 @@ pub fn generate(input: &Input<'_>, plan: &Plan, report: Option<String>) -> Token
     });
 
     let registration = registration(input, &private);
+    // A concrete struct's assertions are evaluated where it is defined (in
+    // `registration`); a generic one's where an instantiation's report is built.
+    let evaluate = registration
+        .is_none()
+        .then(|| quote!(let () = <Self as #private::Layout>::LAYOUT_ASSERTIONS;));
 
     quote! {
         #item
@@ -71,7 +76,7 @@ pub fn generate(input: &Input<'_>, plan: &Plan, report: Option<String>) -> Token
             const LAYOUT_ASSERTIONS: () = { #assertions };
 
             fn layout_report() -> #private::LayoutReport {
-                let () = <Self as #private::Layout>::LAYOUT_ASSERTIONS;
+                #evaluate
                 #private::LayoutReport::new(
                     #name,
                     ::core::mem::size_of::<Self>(),
@@ -312,8 +317,12 @@ fn concrete_type(input: &Input<'_>) -> Option<TokenStream> {
 /// `LAYOUT_ASSERTIONS` is used.
 fn registration(input: &Input<'_>, private: &TokenStream) -> Option<TokenStream> {
     let ty = concrete_type(input)?;
-    Some(quote! {
+    // Spanned on the struct's name: a failed assertion's note points at the struct.
+    let check = quote_spanned! {input.original.ident.span()=>
         const _: () = <#ty as #private::Layout>::LAYOUT_ASSERTIONS;
+    };
+    Some(quote! {
+        #check
 
         #private::inventory::submit! {
             #private::LayoutEntry::new(<#ty as #private::Layout>::layout_report)

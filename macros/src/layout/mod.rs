@@ -43,16 +43,8 @@ fn try_expand(args: TokenStream, node: &DeriveInput) -> Result<TokenStream> {
         errors.push(error);
         Options::default()
     });
-    let input = match Input::from_syn(node, options) {
-        Ok(input) => input,
-        Err(error) => {
-            errors.push(error);
-            return errors.finish(TokenStream::new());
-        }
-    };
-    if let Err(error) = input.validate() {
-        errors.push(error);
-    }
+    let input = Input::from_syn(node, options, &mut errors);
+    input.validate(&mut errors);
     errors.finish(())?;
 
     let specs: Vec<FieldSpec> = input

@@ -45,6 +45,7 @@ pub fn plan(fields: &[FieldSpec], min_align: usize, keep_order: bool) -> Plan {
             let field = &fields[index];
             (!field.hot, std::cmp::Reverse(field.align))
         });
+        fill_after_hot(fields, &mut order);
     }
     let (offsets, size, align) = repr_c(order.iter().map(|&index| fields[index]), min_align);
     Plan {
@@ -53,6 +54,38 @@ pub fn plan(fields: &[FieldSpec], min_align: usize, keep_order: bool) -> Plan {
         size,
         align,
     }
+}
+
+/// Hot fields end at some offset; the first cold field may need a higher alignment, which
+/// would leave a gap. Fill that gap with the cold fields that fit it exactly aligned
+/// (largest alignment first); the remaining cold fields stay in descending alignment, so
+/// the only padding left is what remains of that one gap.
+fn fill_after_hot(fields: &[FieldSpec], order: &mut Vec<usize>) {
+    let hot_count = order.iter().filter(|&&index| fields[index].hot).count();
+    if hot_count == 0 || hot_count == order.len() {
+        return;
+    }
+    let (hot_offsets, _, _) = repr_c(order[..hot_count].iter().map(|&i| fields[i]), 1);
+    let last_hot = &fields[order[hot_count - 1]];
+    let (Some(Some(offset)), Some(size)) = (hot_offsets.last().copied(), last_hot.size) else {
+        return; // a hot field of unknown size: the gap is unknown too
+    };
+    let mut cursor = offset + size;
+    let mut cold: Vec<usize> = order.split_off(hot_count);
+    let target = round_up(cursor, fields[cold[0]].align);
+    while cursor < target {
+        let fits = cold.iter().position(|&index| {
+            let field = &fields[index];
+            field.size.is_some_and(|size| {
+                size > 0 && cursor % field.align == 0 && cursor + size <= target
+            })
+        });
+        let Some(position) = fits else { break };
+        let index = cold.remove(position);
+        cursor += fields[index].size.unwrap_or(0);
+        order.push(index);
+    }
+    order.extend(cold);
 }
 
 /// `repr(C)` layout of fields in the given order.
@@ -139,6 +172,22 @@ mod tests {
     }
 
     #[test]
+    fn cold_fields_fill_the_gap_after_hot_ones() {
+        let mut pc = spec(4, 4);
+        pc.hot = true;
+        // pc: u32 (hot), depth: u16, journal: 32/8, aligned: 16/16, warm: bool
+        let fields = [spec(2, 2), spec(32, 8), spec(16, 16), pc, spec(1, 1)];
+        let plan = plan(&fields, 1, false);
+        // pc, then depth and warm in the gap before the 16-aligned field.
+        assert_eq!(plan.order, [3, 0, 4, 2, 1]);
+        assert_eq!(
+            plan.offsets,
+            [Some(0), Some(4), Some(6), Some(16), Some(32)]
+        );
+        assert_eq!(plan.size, Some(64)); // the minimum: 55 bytes round up to 64
+    }
+
+    #[test]
     fn unknown_sizes_make_later_offsets_unknown() {
         let unknown = FieldSpec {
             size: None,
@@ -175,6 +224,13 @@ mod tests {
         (0u32..=5, 0usize..=5).prop_map(|(shift, count)| spec((1 << shift) * count, 1 << shift))
     }
 
+    fn hot_field() -> impl Strategy<Value = FieldSpec> {
+        (field(), proptest::bool::ANY).prop_map(|(mut field, hot)| {
+            field.hot = hot;
+            field
+        })
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(256))]
 
@@ -199,9 +255,30 @@ mod tests {
                 end += fields[index].size.unwrap();
             }
             // Stable: equal alignments keep their declared order.
+            // (Checked below only for structs without hot fields.)
             for pair in planned.order.windows(2) {
                 let (a, b) = (&fields[pair[0]], &fields[pair[1]]);
                 prop_assert!(a.align > b.align || (a.align == b.align && pair[0] < pair[1]));
+            }
+        }
+
+        #[test]
+        fn hot_fields_first_and_never_worse_than_grouping_alone(
+            fields in proptest::collection::vec(hot_field(), 0..=8),
+        ) {
+            let planned = plan(&fields, 1, false);
+            let hot = fields.iter().filter(|field| field.hot).count();
+            prop_assert!(planned.order[..hot].iter().all(|&index| fields[index].hot));
+            // Naive: hot group then cold group, each in descending alignment.
+            let mut naive: Vec<FieldSpec> = fields.clone();
+            naive.sort_by_key(|field| (!field.hot, std::cmp::Reverse(field.align)));
+            let naive_size = declared_size(&naive, 1).unwrap();
+            let best = plan(&fields.iter().map(|f| FieldSpec { hot: false, ..*f }).collect::<Vec<_>>(), 1, false);
+            prop_assert!(planned.size.unwrap() <= naive_size);
+            prop_assert!(planned.size >= best.size);
+            // Offsets are increasing and aligned.
+            for (&index, offset) in planned.order.iter().zip(&planned.offsets) {
+                prop_assert_eq!(offset.unwrap() % fields[index].align, 0);
             }
         }
     }

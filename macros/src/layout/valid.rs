@@ -2,14 +2,14 @@
 //! fields whose order the macro may change, and the options must fit together. Every
 //! problem is reported, spanned on the user's tokens, in one build.
 
-use syn::{Error, Result, Type};
+use syn::{Error, Type};
 
 use super::ast::{Input, Shape};
 use super::attr::Errors;
 
 impl Input<'_> {
-    pub fn validate(&self) -> Result<()> {
-        let mut errors = Errors::default();
+    /// Adds every problem found to `errors`.
+    pub fn validate(&self, errors: &mut Errors) {
         let name = &self.original.ident;
         match self.shape {
             Shape::Named => {}
@@ -81,9 +81,9 @@ impl Input<'_> {
             }
         }
         for field in &self.fields {
-            if let Some(span) = field.cfg {
-                errors.push(Error::new(
-                    span,
+            if let Some(cfg) = field.cfg {
+                errors.push(Error::new_spanned(
+                    cfg,
                     format!(
                         "#[optimize_layout] cannot check field `{}` behind `#[cfg]`: the layout \
                          and its assertions must be the same in every build; move the field into \
@@ -121,7 +121,6 @@ impl Input<'_> {
                 ));
             }
         }
-        errors.finish(())
     }
 }
 
