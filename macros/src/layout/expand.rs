@@ -122,19 +122,19 @@ fn reordered_item(input: &Input<'_>, plan: &Plan) -> DeriveInput {
     if input.repr.c.is_none() {
         item.attrs.push(syn::parse_quote!(#[repr(C)]));
     }
-    if let Data::Struct(data) = &mut item.data {
-        if let Fields::Named(named) = &mut data.fields {
-            let declared: Vec<syn::Field> = named.named.iter().cloned().collect();
-            named.named = plan
-                .order
-                .iter()
-                .map(|&index| {
-                    let mut field = declared[index].clone();
-                    field.attrs.retain(|attr| !attr.path().is_ident("layout"));
-                    field
-                })
-                .collect();
-        }
+    if let Data::Struct(data) = &mut item.data
+        && let Fields::Named(named) = &mut data.fields
+    {
+        let declared: Vec<syn::Field> = named.named.iter().cloned().collect();
+        named.named = plan
+            .order
+            .iter()
+            .map(|&index| {
+                let mut field = declared[index].clone();
+                field.attrs.retain(|attr| !attr.path().is_ident("layout"));
+                field
+            })
+            .collect();
     }
     item
 }

@@ -72,13 +72,13 @@ impl Input<'_> {
                 ),
             ));
         }
-        if let Some(align) = &self.repr.align {
-            if !align.value.is_power_of_two() {
-                errors.push(Error::new(
-                    align.span,
-                    "`repr(align(N))` needs a power of two",
-                ));
-            }
+        if let Some(align) = &self.repr.align
+            && !align.value.is_power_of_two()
+        {
+            errors.push(Error::new(
+                align.span,
+                "`repr(align(N))` needs a power of two",
+            ));
         }
         for field in &self.fields {
             if let Some(cfg) = field.cfg {
@@ -99,17 +99,17 @@ impl Input<'_> {
                      remove one of them",
                 ));
             }
-            if let (Some(size), Some(align)) = (&field.hints.size, &field.hints.align) {
-                if size.value % align.value != 0 {
-                    errors.push(Error::new(
-                        size.span,
-                        format!(
-                            "`size = {}` is not a multiple of `align = {}`: a Rust type's size \
-                             always is; check both values with `core::mem::size_of`/`align_of`",
-                            size.value, align.value
-                        ),
-                    ));
-                }
+            if let (Some(size), Some(align)) = (&field.hints.size, &field.hints.align)
+                && size.value % align.value != 0
+            {
+                errors.push(Error::new(
+                    size.span,
+                    format!(
+                        "`size = {}` is not a multiple of `align = {}`: a Rust type's size \
+                         always is; check both values with `core::mem::size_of`/`align_of`",
+                        size.value, align.value
+                    ),
+                ));
             }
             if matches!(unparen(field.ty), Type::Slice(_) | Type::TraitObject(_))
                 || matches!(unparen(field.ty), Type::Path(path) if path.path.is_ident("str"))

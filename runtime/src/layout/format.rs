@@ -84,10 +84,10 @@ impl fmt::Display for Sketch<'_> {
             )
         };
         for row in &self.rows {
-            if let (Some(at), Some(offset)) = (cursor, row.offset) {
-                if offset > at {
-                    pad_row(f, at, offset)?;
-                }
+            if let (Some(at), Some(offset)) = (cursor, row.offset)
+                && offset > at
+            {
+                pad_row(f, at, offset)?;
             }
             let line = row.offset.map(|offset| offset / CACHE_LINE);
             write!(
@@ -106,10 +106,10 @@ impl fmt::Display for Sketch<'_> {
                 _ => None,
             };
         }
-        if let (Some(at), Some(size)) = (cursor, self.size) {
-            if size > at {
-                pad_row(f, at, size)?;
-            }
+        if let (Some(at), Some(size)) = (cursor, self.size)
+            && size > at
+        {
+            pad_row(f, at, size)?;
         }
 
         let unknown: Vec<String> = self
