@@ -68,19 +68,55 @@ fn named<'a>(reports: &'a [String], name: &str) -> Option<&'a String> {
 fn report_appears_in_compile_output_and_matches_run_time() {
     let build = cargo(&["build"], false);
     let reports = compile_reports(&build.stderr);
-    assert_eq!(reports.len(), 2, "{}", String::from_utf8_lossy(&build.stderr));
+    assert_eq!(
+        reports.len(),
+        3,
+        "{}",
+        String::from_utf8_lossy(&build.stderr)
+    );
 
     let frame = named(&reports, "Frame").expect("Frame is reported");
     assert!(frame.starts_with("layout of `Frame` (optimized, repr(C)): 72 bytes, align 8"));
-    assert!(frame.contains("       0     8      8     0  gas_limit: u64\n"), "{frame}");
-    assert!(frame.contains("      40    24      8     0  memory: Vec<u8>\n"), "{frame}");
+    assert!(
+        frame.contains("       0     8      8     0  gas_limit: u64\n"),
+        "{frame}"
+    );
+    assert!(
+        frame.contains("      40    24      8     0  memory: Vec<u8>\n"),
+        "{frame}"
+    );
     assert!(frame.ends_with(
         "declared order would be 88 bytes (20 bytes of padding); optimized: 4 bytes of \
          padding, saves 16 bytes"
     ));
     let header = named(&reports, "LogHeader").expect("LogHeader is reported");
-    assert!(header.contains("       1     7                (padding)"), "{header}");
+    assert!(
+        header.contains("       1     7                (padding)"),
+        "{header}"
+    );
     assert!(header.ends_with("descending alignment would be 32 bytes, saving 8 bytes"));
+    let registers = named(&reports, "Registers").expect("Registers is reported");
+    assert!(
+        registers.contains("       0     4      4     0  pc: u32  [hot]\n"),
+        "{registers}"
+    );
+    // depth and is_static fill the gap between pc and the 8-aligned fields.
+    assert!(
+        registers.contains("       4     2      2     0  depth: u16\n"),
+        "{registers}"
+    );
+    assert!(registers.contains("saves 8 bytes"), "{registers}");
+    let registers = named(&reports, "Registers").expect("Registers is reported");
+    assert!(
+        registers.contains("       0     4      4     0  pc: u32  [hot]\n"),
+        "{registers}"
+    );
+    // depth and is_static fill the gap between pc and the 8-aligned fields.
+    assert!(
+        registers.contains("       4     2      2     0  depth: u16\n"),
+        "{registers}"
+    );
+    assert!(registers.contains("saves 8 bytes"), "{registers}");
     assert!(named(&reports, "Gas").is_none(), "Gas asked for no report");
 
     // The run-time reports print the same text.
@@ -98,9 +134,12 @@ fn environment_variable_reports_every_struct_and_triggers_a_rebuild() {
     let all = compile_reports(&cargo(&["build"], true).stderr);
     let gas = named(&all, "Gas").expect("EVM_POOL_LAYOUT_REPORT=1 reports Gas");
     assert!(gas.starts_with("layout of `Gas` (optimized, repr(C)): 24 bytes, align 8"));
-    assert_eq!(all.len(), 3);
+    assert_eq!(all.len(), 4);
 
     let again = compile_reports(&cargo(&["build"], false).stderr);
-    assert!(named(&again, "Gas").is_none(), "unsetting the variable rebuilds");
-    assert_eq!(again.len(), 2);
+    assert!(
+        named(&again, "Gas").is_none(),
+        "unsetting the variable rebuilds"
+    );
+    assert_eq!(again.len(), 3);
 }
