@@ -206,10 +206,6 @@ fn layout_of_measures_a_foreign_struct() {
 }
 
 #[test]
-#[cfg_attr(
-    miri,
-    ignore = "inventory registers through link sections Miri does not run"
-)]
 fn registry_is_empty_without_annotated_structs() {
     assert!(all().is_empty());
 }
