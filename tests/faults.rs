@@ -11,7 +11,7 @@ use evm_pool::{EvmPooled, OverflowPolicy, Pool, PoolConfig, PoolError};
 /// that each object is dropped exactly once (the count returns to 1 at the end).
 #[derive(Debug)]
 struct Counted {
-    token: Rc<()>,
+    _token: Rc<()>,
     data: Vec<u8>,
     panic_in_reset: bool,
 }
@@ -27,7 +27,7 @@ fn live() -> usize {
 impl EvmPooled for Counted {
     fn new_pooled() -> Self {
         Counted {
-            token: TOKEN.with(Rc::clone),
+            _token: TOKEN.with(Rc::clone),
             data: Vec::new(),
             panic_in_reset: false,
         }
