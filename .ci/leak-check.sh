@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Runs every example (release build) under valgrind's memcheck and fails on any leaked
+# block ("definitely lost") or memory error. Examples listed in SKIP are left out with
+# the reason printed. Prints one line per example: its heap summary.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if ! command -v valgrind >/dev/null 2>&1; then
+    echo "leak check skipped: valgrind is not installed"
+    exit 0
+fi
+
+# name -> why it is not run under valgrind (none today).
+declare -A SKIP=()
+
+examples=()
+for file in examples/*.rs; do
+    name=$(basename "$file" .rs)
+    if [[ -n "${SKIP[$name]:-}" ]]; then
+        echo "-- $name: skipped (${SKIP[$name]})"
+        continue
+    fi
+    examples+=("$name")
+done
+
+build_args=()
+for name in "${examples[@]}"; do build_args+=(--example "$name"); done
+cargo build --release --quiet "${build_args[@]}"
+
+log=$(mktemp)
+for name in "${examples[@]}"; do
+    start=$SECONDS
+    if ! valgrind --leak-check=full --errors-for-leak-kinds=definite --error-exitcode=1 \
+        "target/release/examples/$name" >/dev/null 2>"$log"; then
+        echo "-- $name: valgrind found a leak or a memory error"
+        cat "$log"
+        exit 1
+    fi
+    summary=$(grep -E 'total heap usage|definitely lost|All heap blocks were freed' "$log" \
+        | sed -E 's/^==[0-9]+== +//' | tr '\n' ' ')
+    echo "-- $name ($((SECONDS - start)) s): $summary"
+done
