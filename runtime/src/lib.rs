@@ -42,9 +42,11 @@
 
 pub mod pool;
 mod reset;
+mod sync;
 
 pub use pool::{
     ByteSize, ConfigError, OverflowPolicy, Pool, PoolConfig, PoolConfigBuilder, PoolError,
     PoolGuard, PoolStats,
 };
+pub use pool::{OwnedSyncPoolGuard, SyncPool, SyncPoolGuard};
 pub use reset::{EvmPooled, Reset};

@@ -8,6 +8,7 @@
 
 mod config;
 mod stats;
+mod sync;
 
 use std::cell::{Cell, RefCell};
 use std::fmt;
@@ -16,6 +17,7 @@ use std::ops::{Deref, DerefMut};
 
 pub use config::{ConfigError, OverflowPolicy, PoolConfig, PoolConfigBuilder};
 pub use stats::{ByteSize, PoolStats};
+pub use sync::{OwnedSyncPoolGuard, SyncPool, SyncPoolGuard};
 
 use crate::EvmPooled;
 use stats::{Counters, bump};
