@@ -49,15 +49,16 @@ pub(crate) fn thread_hint() -> usize {
     .unwrap_or(0)
 }
 
-/// Under loom: derived from loom's thread id, which is deterministic per execution
-/// (a process-wide counter would differ between loom's iterations and break replay).
+/// Under loom: loom's per-execution thread number (0 for the model's main thread, then
+/// 1, 2, ... in spawn order), so shard choice is deterministic across loom's executions
+/// (a process-wide counter would differ between them and break loom's replay). Loom
+/// exposes that number only through `Debug` (`ThreadId(3)`).
 #[cfg(loom)]
 pub(crate) fn thread_hint() -> usize {
-    use std::hash::{Hash, Hasher};
-
-    let mut hasher = std::collections::hash_map::DefaultHasher::new();
-    loom::thread::current().id().hash(&mut hasher);
-    hasher.finish() as usize
+    let id = format!("{:?}", loom::thread::current().id());
+    id.bytes()
+        .filter(u8::is_ascii_digit)
+        .fold(0, |n, digit| n * 10 + usize::from(digit - b'0'))
 }
 
 /// Aligns a value to its own cache-line pair, so neighbouring shards or counters that
