@@ -40,10 +40,14 @@
 //! Do not pool `Copy` values that live on the stack: a 32-byte word is cheaper to copy
 //! than to pool. Pool what owns heap memory, or what is expensive to build.
 
+pub mod buffer;
 pub mod pool;
 mod reset;
 mod sync;
 
+pub use buffer::{
+    BufferPool, BufferPoolConfig, BufferPoolStats, ClassStats, PooledBuffer, ResizeError,
+};
 pub use pool::{
     ByteSize, ConfigError, OverflowPolicy, Pool, PoolConfig, PoolConfigBuilder, PoolError,
     PoolGuard, PoolStats,

@@ -314,6 +314,12 @@ impl<T: EvmPooled> Pool<T> {
         self.counters.in_use.get() as usize
     }
 
+    /// Runs `f` on every idle object. Crate-internal: lets a wrapper finish objects that
+    /// `new_pooled` cannot fully build, such as buffers of a size class chosen at run time.
+    pub(crate) fn for_each_idle(&self, f: impl FnMut(&mut T)) {
+        self.idle.borrow_mut().iter_mut().for_each(f);
+    }
+
     #[inline]
     fn pop_idle(&self) -> Option<T> {
         let value = self.idle.borrow_mut().pop()?;
