@@ -78,6 +78,9 @@ pub struct Pool<T: EvmPooled> {
     /// Objects the pool answers for: idle plus in use (excluding detached ones).
     owned: Cell<usize>,
     counters: Counters,
+    /// Most objects a return may leave the pool owning: `max`, or 0 when disabled (so
+    /// every return is dropped). One comparison on the release path.
+    keep_max: usize,
     config: PoolConfig,
 }
 
@@ -126,6 +129,7 @@ impl<T: EvmPooled> Pool<T> {
             idle: RefCell::new(Vec::with_capacity(config.max.min(1 << 16))),
             owned: Cell::new(0),
             counters: Counters::default(),
+            keep_max: if config.enabled { config.max } else { 0 },
             config,
         };
         if pool.config.enabled {
@@ -152,10 +156,30 @@ impl<T: EvmPooled> Pool<T> {
     /// ```
     #[inline]
     pub fn acquire(&self) -> PoolGuard<'_, T> {
-        let value = match self.pop_idle() {
-            Some(value) => value,
-            None => self.on_miss().unwrap_or_else(|| self.create_overflow()),
+        // Hot path: count first, then read the top idle object straight into the guard:
+        // one move of `T` (through `Vec::pop`'s `Option` the compiler makes two).
+        let mut idle = self.idle.borrow_mut();
+        let Some(last) = idle.len().checked_sub(1) else {
+            drop(idle);
+            return self.acquire_on_miss();
         };
+        bump(&self.counters.hits, 1);
+        self.count_hand_out();
+        // SAFETY: `last < len`, so the slot is initialized; lowering the length first
+        // makes the vector forget it, so the value read is owned only by the guard.
+        unsafe {
+            idle.set_len(last);
+            PoolGuard {
+                pool: self,
+                value: ManuallyDrop::new(std::ptr::read(idle.as_ptr().add(last))),
+            }
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn acquire_on_miss(&self) -> PoolGuard<'_, T> {
+        let value = self.on_miss().unwrap_or_else(|| self.create_overflow());
         self.hand_out(value)
     }
 
@@ -259,10 +283,10 @@ impl<T: EvmPooled> Pool<T> {
     /// # Ok::<(), evm_pool_runtime::ConfigError>(())
     /// ```
     pub fn auto_shrink(&self) -> usize {
-        let window_peak = self
-            .counters
-            .window_peak
-            .replace(self.counters.in_use.get());
+        let c = &self.counters;
+        let window_peak = c.window_peak.replace(c.in_use.get());
+        // The hot path tracks only the window's peak; fold it into the all-time peak.
+        c.peak_in_use.set(c.peak_in_use.get().max(window_peak));
         let owned = self.owned.get();
         if owned == 0 || window_peak as f64 / owned as f64 >= self.config.shrink_threshold {
             return 0;
@@ -298,7 +322,7 @@ impl<T: EvmPooled> Pool<T> {
             shrinkages: c.shrinkages.get(),
             created: c.created.get(),
             in_use: c.in_use.get(),
-            peak_in_use: c.peak_in_use.get(),
+            peak_in_use: c.peak_in_use.get().max(c.window_peak.get()),
             available: idle.len() as u64,
             bytes_held,
         }
@@ -364,39 +388,58 @@ impl<T: EvmPooled> Pool<T> {
 
     #[inline]
     fn hand_out(&self, value: T) -> PoolGuard<'_, T> {
-        let c = &self.counters;
-        let in_use = c.in_use.get() + 1;
-        c.in_use.set(in_use);
-        if in_use > c.peak_in_use.get() {
-            c.peak_in_use.set(in_use);
-        }
-        if in_use > c.window_peak.get() {
-            c.window_peak.set(in_use);
-        }
+        self.count_hand_out();
         PoolGuard {
             pool: self,
             value: ManuallyDrop::new(value),
         }
     }
 
-    /// Takes a used object back: reset and keep it, or drop it when the pool owns more
-    /// than `max` (an earlier overflow) or is disabled.
     #[inline]
-    fn give_back(&self, mut value: T) {
+    fn count_hand_out(&self) {
+        let c = &self.counters;
+        let in_use = c.in_use.get() + 1;
+        c.in_use.set(in_use);
+        // Only the window's peak: the all-time peak is the larger of it and the peaks of
+        // earlier windows (folded in by `auto_shrink`, combined in `stats`).
+        if in_use > c.window_peak.get() {
+            c.window_peak.set(in_use);
+        }
+    }
+
+    /// Takes a used object back from its guard: reset it in place and keep it, or drop it
+    /// when the pool owns more than `max` (an earlier overflow) or is disabled.
+    #[inline]
+    fn give_back(&self, slot: &mut ManuallyDrop<T>) {
         let c = &self.counters;
         c.in_use.set(c.in_use.get() - 1);
         bump(&c.returns, 1);
-        if self.owned.get() > self.config.max || !self.config.enabled {
-            self.owned.set(self.owned.get() - 1);
-            bump(&c.discards, 1);
-            return; // `value` dropped here, outside any borrow
+        if self.owned.get() > self.keep_max {
+            self.discard(slot);
+            return;
         }
-        // The object leaves the books while user code resets it, so a panic in `reset`
-        // drops it without leaving the counts wrong.
+        // Reset in place, so the object moves only once, into the idle stack. It leaves
+        // the books while user code resets it: a panic in `reset` drops it (`unwind`
+        // below) without leaving the counts wrong.
         self.owned.set(self.owned.get() - 1);
-        value.reset();
+        let unwind = DropOnUnwind(slot);
+        EvmPooled::reset(&mut **unwind.0);
+        let slot = unwind.defuse();
         self.owned.set(self.owned.get() + 1);
+        // SAFETY: as above: initialized, and the guard never touches it again.
+        let value = unsafe { ManuallyDrop::take(slot) };
         self.idle.borrow_mut().push(value);
+    }
+
+    /// The return of an object the pool may not keep: drop it.
+    #[cold]
+    #[inline(never)]
+    fn discard(&self, slot: &mut ManuallyDrop<T>) {
+        self.owned.set(self.owned.get() - 1);
+        bump(&self.counters.discards, 1);
+        // SAFETY: `slot` is the guard's value, initialized (guard invariant); the guard is
+        // being dropped and never touches it again.
+        unsafe { ManuallyDrop::drop(slot) };
     }
 
     fn detach(&self) {
@@ -479,10 +522,30 @@ impl<T: EvmPooled> DerefMut for PoolGuard<'_, T> {
 impl<T: EvmPooled> Drop for PoolGuard<'_, T> {
     #[inline]
     fn drop(&mut self) {
-        // SAFETY: `drop` runs at most once and `into_inner` suppresses it, so `value` is
-        // still initialized here and is not touched again after being taken.
-        let value = unsafe { ManuallyDrop::take(&mut self.value) };
-        self.pool.give_back(value);
+        // `drop` runs at most once and `into_inner` suppresses it, so `value` is still
+        // initialized here; `give_back` takes or drops it.
+        self.pool.give_back(&mut self.value);
+    }
+}
+
+/// Drops a guard's object if user code panics while it is borrowed (during `reset`);
+/// [`defuse`](Self::defuse) disarms it on the normal path.
+struct DropOnUnwind<'a, T>(&'a mut ManuallyDrop<T>);
+
+impl<'a, T> DropOnUnwind<'a, T> {
+    #[inline]
+    fn defuse(self) -> &'a mut ManuallyDrop<T> {
+        let this = ManuallyDrop::new(self);
+        // SAFETY: `this` is never dropped, so the reference is moved out exactly once.
+        unsafe { std::ptr::read(&this.0) }
+    }
+}
+
+impl<T> Drop for DropOnUnwind<'_, T> {
+    fn drop(&mut self) {
+        // SAFETY: only reached while unwinding out of `reset` (the normal path defuses):
+        // the object is initialized and its guard, being dropped, never touches it again.
+        unsafe { ManuallyDrop::drop(self.0) }
     }
 }
 
