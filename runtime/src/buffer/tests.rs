@@ -240,6 +240,8 @@ fn op() -> impl Strategy<Value = Op> {
 }
 
 proptest! {
+    #![proptest_config(crate::pool::proptest_config())]
+
     /// Random loans against a model of each buffer's visible bytes: contents always match
     /// the model (fresh bytes read zero), per-class counters match, and idle buffers are
     /// always entirely zero.

@@ -10,7 +10,7 @@ mod config;
 mod stats;
 mod sync;
 
-use std::cell::{Cell, RefCell};
+use std::cell::{Cell, UnsafeCell};
 use std::fmt;
 use std::mem::ManuallyDrop;
 use std::ops::{Deref, DerefMut};
@@ -74,7 +74,9 @@ impl std::error::Error for PoolError {}
 /// # Ok::<(), evm_pool_runtime::ConfigError>(())
 /// ```
 pub struct Pool<T: EvmPooled> {
-    idle: RefCell<Vec<T>>,
+    /// Idle objects, top of the stack last. Reached only through `with_idle` and the
+    /// hot path of `acquire`, under the invariant written at `with_idle`.
+    idle: UnsafeCell<Vec<T>>,
     /// Objects the pool answers for: idle plus in use (excluding detached ones).
     owned: Cell<usize>,
     counters: Counters,
@@ -126,7 +128,7 @@ impl<T: EvmPooled> Pool<T> {
     pub fn with_config(config: PoolConfig) -> Result<Self, ConfigError> {
         config.validate()?;
         let pool = Pool {
-            idle: RefCell::new(Vec::with_capacity(config.max.min(1 << 16))),
+            idle: UnsafeCell::new(Vec::with_capacity(config.max.min(1 << 16))),
             owned: Cell::new(0),
             counters: Counters::default(),
             keep_max: if config.enabled { config.max } else { 0 },
@@ -158,9 +160,10 @@ impl<T: EvmPooled> Pool<T> {
     pub fn acquire(&self) -> PoolGuard<'_, T> {
         // Hot path: count first, then read the top idle object straight into the guard:
         // one move of `T` (through `Vec::pop`'s `Option` the compiler makes two).
-        let mut idle = self.idle.borrow_mut();
+        // SAFETY: the `with_idle` invariant: from here to the end of the function only
+        // counters and the vector's length change and no code outside this module runs.
+        let idle = unsafe { &mut *self.idle.get() };
         let Some(last) = idle.len().checked_sub(1) else {
-            drop(idle);
             return self.acquire_on_miss();
         };
         bump(&self.counters.hits, 1);
@@ -234,11 +237,11 @@ impl<T: EvmPooled> Pool<T> {
         if !self.config.enabled {
             return 0;
         }
-        let mut idle = self.idle.borrow_mut();
         let room = self.config.max.saturating_sub(self.owned.get());
-        let wanted = n.saturating_sub(idle.len()).min(room);
-        idle.reserve(wanted);
-        idle.extend((0..wanted).map(|_| T::new_pooled()));
+        let wanted = n.saturating_sub(self.available()).min(room);
+        // Built before touching the stack: `new_pooled` is user code.
+        let fresh: Vec<T> = (0..wanted).map(|_| T::new_pooled()).collect();
+        self.with_idle(|idle| idle.extend(fresh));
         self.owned.set(self.owned.get() + wanted);
         bump(&self.counters.created, wanted as u64);
         wanted
@@ -253,14 +256,17 @@ impl<T: EvmPooled> Pool<T> {
     /// assert_eq!(pool.stats().available, 10);
     /// ```
     pub fn shrink_to(&self, n: usize) -> usize {
-        let dropped: Vec<T> = {
-            let mut idle = self.idle.borrow_mut();
+        let dropped: Vec<T> = self.with_idle(|idle| {
             if idle.len() <= n {
-                return 0;
+                Vec::new()
+            } else {
+                idle.drain(n..).collect()
             }
-            idle.drain(n..).collect()
-        };
-        // Dropped outside the borrow: a `Drop` impl may touch this pool.
+        });
+        if dropped.is_empty() {
+            return 0;
+        }
+        // Dropped outside `with_idle`: a `Drop` impl may touch this pool.
         let count = dropped.len();
         self.owned.set(self.owned.get() - count);
         bump(&self.counters.shrinkages, 1);
@@ -306,11 +312,12 @@ impl<T: EvmPooled> Pool<T> {
     /// ```
     pub fn stats(&self) -> PoolStats {
         let c = &self.counters;
-        let idle = self.idle.borrow();
-        let bytes_held = idle
-            .iter()
-            .map(|value| (size_of::<T>() + value.retained_heap_bytes()) as u64)
-            .sum();
+        let mut bytes_held = 0;
+        let mut available = 0;
+        self.for_each_idle(|value| {
+            available += 1;
+            bytes_held += (size_of::<T>() + value.retained_heap_bytes()) as u64;
+        });
         PoolStats {
             hits: c.hits.get(),
             misses: c.misses.get(),
@@ -323,14 +330,14 @@ impl<T: EvmPooled> Pool<T> {
             created: c.created.get(),
             in_use: c.in_use.get(),
             peak_in_use: c.peak_in_use.get().max(c.window_peak.get()),
-            available: idle.len() as u64,
+            available,
             bytes_held,
         }
     }
 
     /// Idle objects ready to hand out.
     pub fn available(&self) -> usize {
-        self.idle.borrow().len()
+        self.with_idle(|idle| idle.len())
     }
 
     /// Objects handed out and not yet returned.
@@ -340,13 +347,37 @@ impl<T: EvmPooled> Pool<T> {
 
     /// Runs `f` on every idle object. Crate-internal: lets a wrapper finish objects that
     /// `new_pooled` cannot fully build, such as buffers of a size class chosen at run time.
+    ///
+    /// `f` (and whatever it calls, like `retained_heap_bytes`) is code from outside this
+    /// module, so the idle stack is taken out of the pool while it runs: should `f` use
+    /// the pool, the pool just looks empty. Objects it returns meanwhile are kept.
     pub(crate) fn for_each_idle(&self, f: impl FnMut(&mut T)) {
-        self.idle.borrow_mut().iter_mut().for_each(f);
+        let mut idle = self.with_idle(std::mem::take);
+        idle.iter_mut().for_each(f);
+        self.with_idle(|current| {
+            let returned_meanwhile = std::mem::replace(current, idle);
+            current.extend(returned_meanwhile);
+        });
+    }
+
+    /// The one way, besides `acquire`'s hot path, to reach the idle stack.
+    ///
+    /// Invariant that makes the `UnsafeCell` sound: `f` only runs `Vec` operations that
+    /// move, never drop, a `T`, and no code from outside this module (no `new_pooled`,
+    /// `reset`, `Drop` of a `T`, `retained_heap_bytes` or caller closure), so nothing
+    /// can reach the pool while the `&mut` lives. (`Vec` may call the global allocator,
+    /// an `unsafe impl` whose contract rules out re-entering the code it serves.) The pool
+    /// is `!Sync`: no other thread can be here.
+    #[inline(always)]
+    fn with_idle<R>(&self, f: impl FnOnce(&mut Vec<T>) -> R) -> R {
+        // SAFETY: the invariant above: this is the only reference to the vector while
+        // `f` runs, and `f` cannot create another.
+        f(unsafe { &mut *self.idle.get() })
     }
 
     #[inline]
     fn pop_idle(&self) -> Option<T> {
-        let value = self.idle.borrow_mut().pop()?;
+        let value = self.with_idle(Vec::pop)?;
         bump(&self.counters.hits, 1);
         Some(value)
     }
@@ -366,7 +397,7 @@ impl<T: EvmPooled> Pool<T> {
         let extra = target - owned - 1;
         if extra > 0 {
             let fresh: Vec<T> = (0..extra).map(|_| T::new_pooled()).collect();
-            self.idle.borrow_mut().extend(fresh);
+            self.with_idle(|idle| idle.extend(fresh));
         }
         self.owned.set(target);
         bump(&self.counters.created, (extra + 1) as u64);
@@ -409,7 +440,9 @@ impl<T: EvmPooled> Pool<T> {
 
     /// Takes a used object back from its guard: reset it in place and keep it, or drop it
     /// when the pool owns more than `max` (an earlier overflow) or is disabled.
-    #[inline]
+    // Out of line on purpose: inlined into a caller's loop, LLVM copies the whole `T`
+    // once more on the way into the idle stack.
+    #[inline(never)]
     fn give_back(&self, slot: &mut ManuallyDrop<T>) {
         let c = &self.counters;
         c.in_use.set(c.in_use.get() - 1);
@@ -428,7 +461,7 @@ impl<T: EvmPooled> Pool<T> {
         self.owned.set(self.owned.get() + 1);
         // SAFETY: as above: initialized, and the guard never touches it again.
         let value = unsafe { ManuallyDrop::take(slot) };
-        self.idle.borrow_mut().push(value);
+        self.with_idle(|idle| idle.push(value));
     }
 
     /// The return of an object the pool may not keep: drop it.
@@ -552,6 +585,23 @@ impl<T> Drop for DropOnUnwind<'_, T> {
 impl<T: EvmPooled + fmt::Debug> fmt::Debug for PoolGuard<'_, T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         fmt::Debug::fmt(&**self, f)
+    }
+}
+
+/// Property-test settings for every test module of this crate: Miri (which interprets
+/// every instruction and, isolated from the host, can neither read `PROPTEST_CASES` nor
+/// the working directory for failure files) runs 4 cases without persistence.
+#[cfg(test)]
+pub(crate) fn proptest_config() -> proptest::test_runner::Config {
+    let config = proptest::test_runner::Config::default();
+    if cfg!(miri) {
+        proptest::test_runner::Config {
+            cases: 4,
+            failure_persistence: None,
+            ..config
+        }
+    } else {
+        config
     }
 }
 

@@ -1,38 +1,11 @@
 //! [`SyncPool`]: the thread-safe object pool, sharded so that threads rarely meet.
-//!
-//! # Design
-//!
-//! The idle objects live in a small, fixed number of **shards**, each a
-//! `Mutex<Vec<T>>` on its own cache lines. Every thread has a *home* shard, picked from
-//! a per-thread number handed out in the order threads first touch any pool, so up to
-//! `shards` threads each get a shard of their own:
-//!
-//! - `acquire` locks the home shard and pops. Only when it is empty does it visit the
-//!   other shards in turn (stealing), and only when all are empty is it a miss.
-//! - a guard's drop resets the object and pushes it to the *dropping* thread's home
-//!   shard, so a guard may be released on another thread than the one that took it.
-//! - creation and the `max` bound are governed by one atomic count of owned objects,
-//!   updated only on misses, overflows, discards and shrinks (the slow paths).
-//! - counters: hits and kept returns live inside each shard's lock (free: the lock is
-//!   held anyway) and are summed on read; the rare events are relaxed atomics. `in_use`
-//!   and its peaks are one shared atomic, the price of an exact `peak_in_use`: one
-//!   uncontended-in-the-common-case read-modify-write per acquire and per release.
-//!
-//! Why this and not a lock-free stack or true thread-local caches: a Treiber stack of
-//! owned `T` needs node allocation or unsafe intrusive links and suffers ABA; thread-local
-//! caches keyed by pool need a registry to stay exact on read and to give objects back
-//! when a thread exits. A shard lock taken by (mostly) one thread costs one uncontended
-//! compare-and-swap, keeps every line of this module safe code, and loom can check it.
-//!
-//! With the pool not shared, a [`Pool`](crate::Pool) is faster (no atomics at all); use
-//! `SyncPool` when objects or the pool cross threads.
 
 use std::fmt;
 use std::mem::ManuallyDrop;
 use std::ops::{Deref, DerefMut};
 use std::sync::Arc;
 
-use super::{ConfigError, OverflowPolicy, PoolConfig, PoolError, PoolStats};
+use super::{ConfigError, DropOnUnwind, OverflowPolicy, PoolConfig, PoolError, PoolStats};
 use crate::EvmPooled;
 use crate::sync::{AtomicU64, AtomicUsize, CachePadded, Mutex, Ordering, lock, thread_hint};
 
@@ -50,7 +23,7 @@ const MAX_DEFAULT_SHARDS: usize = 64;
 ///
 /// Statistics are exact once the pool is quiescent; while other threads work, a snapshot
 /// may mix counters from slightly different instants (each counter is still exact).
-/// See the [module docs](self) for the design.
+/// The design is described below the example.
 ///
 /// # Example
 ///
@@ -75,6 +48,37 @@ const MAX_DEFAULT_SHARDS: usize = 64;
 /// assert_eq!(stats.in_use, 0);
 /// # Ok::<(), evm_pool_runtime::ConfigError>(())
 /// ```
+///
+/// # Design
+///
+/// The idle objects live in a small, fixed number of **shards**, each a
+/// `Mutex<Vec<T>>` on its own cache lines. Every thread has a *home* shard, picked from
+/// a per-thread number handed out in the order threads first touch any pool, so up to
+/// `shards` threads each get a shard of their own:
+///
+/// - `acquire` locks the home shard and pops. Only when it is empty does it visit the
+///   other shards in turn (stealing), and only when all are empty is it a miss.
+/// - a guard's drop resets the object and pushes it to the *dropping* thread's home
+///   shard, so a guard may be released on another thread than the one that took it.
+/// - creation and the `max` bound are governed by one atomic count of owned objects,
+///   updated only on misses, overflows, discards and shrinks (the slow paths).
+/// - counters: hits and kept returns live inside each shard's lock (free: the lock is
+///   held anyway) and are summed on read; the rare events are relaxed atomics. `in_use`
+///   is one shared atomic, the price of an exact `peak_in_use`: one read-modify-write
+///   per acquire and per release, on a line that only bounces when threads really
+///   acquire at the same time.
+///
+/// Why this and not a lock-free stack or true thread-local caches: a Treiber stack of
+/// owned `T` needs node allocation or unsafe intrusive links and suffers ABA; thread-local
+/// caches keyed by pool need a registry to stay exact on read and to give objects back
+/// when a thread exits. A shard lock taken by (mostly) one thread costs one uncontended
+/// compare-and-swap, and loom can check the whole protocol. The only `unsafe` is local
+/// and shared with [`Pool`](crate::Pool): the hot paths move an object between a
+/// shard's vector and the guard exactly once (read out past a lowered length; reset
+/// in place in the guard), each block with its `SAFETY` note and run under Miri.
+///
+/// With the pool not shared, a [`Pool`](crate::Pool) is faster (no atomics at all); use
+/// `SyncPool` when objects or the pool cross threads.
 pub struct SyncPool<T: EvmPooled + Send> {
     shards: Box<[CachePadded<Mutex<Shard<T>>>]>,
     /// `shards.len() - 1`; the length is a power of two.
@@ -271,6 +275,29 @@ impl<T: EvmPooled + Send> SyncPool<T> {
     /// ```
     #[inline]
     pub fn acquire(&self) -> SyncPoolGuard<'_, T> {
+        // Hot path: the home shard's top object, read straight into the guard (one move
+        // of `T`; through `Vec::pop`'s `Option` the compiler makes two or three).
+        let mut shard = lock(&self.shards[thread_hint() & self.mask]);
+        let Some(last) = shard.idle.len().checked_sub(1) else {
+            drop(shard);
+            return self.acquire_slow();
+        };
+        shard.hits += 1;
+        self.count_hand_out();
+        // SAFETY: `last < len`, so the slot is initialized; lowering the length first
+        // makes the vector forget it, so the value read is owned only by the guard.
+        unsafe {
+            shard.idle.set_len(last);
+            SyncPoolGuard {
+                pool: self,
+                value: ManuallyDrop::new(std::ptr::read(shard.idle.as_ptr().add(last))),
+            }
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn acquire_slow(&self) -> SyncPoolGuard<'_, T> {
         let value = self
             .take(OverflowPolicy::Allocate)
             .unwrap_or_else(|_| unreachable!("the `Allocate` path always produces an object"));
@@ -440,6 +467,7 @@ impl<T: EvmPooled + Send> SyncPool<T> {
     pub fn auto_shrink(&self) -> usize {
         let in_use = self.live.in_use.load(RELAXED);
         let window_peak = self.live.window_peak.swap(in_use, RELAXED);
+        self.live.peak_in_use.fetch_max(window_peak, RELAXED);
         let owned = self.rare.owned.load(RELAXED);
         if owned == 0 || window_peak as f64 / owned as f64 >= self.config.shrink_threshold {
             return 0;
@@ -481,7 +509,8 @@ impl<T: EvmPooled + Send> SyncPool<T> {
         stats.shrinkages = rare.shrinkages.load(RELAXED);
         stats.created = rare.created.load(RELAXED);
         stats.in_use = self.live.in_use.load(RELAXED);
-        stats.peak_in_use = self.live.peak_in_use.load(RELAXED);
+        stats.peak_in_use =
+            (self.live.peak_in_use.load(RELAXED)).max(self.live.window_peak.load(RELAXED));
         stats
     }
 
@@ -518,16 +547,20 @@ impl<T: EvmPooled + Send> SyncPool<T> {
             Some(value) => value,
             None => self.on_miss(policy)?,
         };
+        self.count_hand_out();
+        Ok(value)
+    }
+
+    #[inline]
+    fn count_hand_out(&self) {
         let live = &*self.live;
         let in_use = live.in_use.fetch_add(1, RELAXED) + 1;
-        // Loads first: in steady state the peaks do not move and the line stays clean.
-        if in_use > live.peak_in_use.load(RELAXED) {
-            live.peak_in_use.fetch_max(in_use, RELAXED);
-        }
+        // Only the window's peak; `auto_shrink` folds it into the all-time peak and
+        // `stats` combines the two. Load first: in steady state the peak does not move,
+        // and a plain load keeps the line shared.
         if in_use > live.window_peak.load(RELAXED) {
             live.window_peak.fetch_max(in_use, RELAXED);
         }
-        Ok(value)
     }
 
     /// Pops from the caller's home shard, else steals from the others in turn.
@@ -644,24 +677,42 @@ impl<T: EvmPooled + Send> SyncPool<T> {
 
     /// Takes a used object back: reset it and push it to the caller's home shard, or drop
     /// it when the pool owns more than `max` (an earlier overflow) or is disabled.
-    #[inline]
-    fn give_back(&self, mut value: T) {
+    // Out of line on purpose: inlined into a caller's loop, LLVM copies the whole `T`
+    // once more on the way into the shard.
+    #[inline(never)]
+    fn give_back(&self, slot: &mut ManuallyDrop<T>) {
         self.live.in_use.fetch_sub(1, RELAXED);
         if self.release_if_over_max() {
-            bump(&self.rare.discards, 1);
-            return; // `value` dropped here, outside every lock
+            self.discard(slot);
+            return;
         }
-        // If user code in `reset` panics, the object is dropped by the unwind: give its
-        // slot back so `owned` stays right.
-        let slot = Reservation {
+        // Reset in place, so the object moves only once, into the shard. If user code in
+        // `reset` panics, the unwind drops the object (`unwind`) and gives its slot of
+        // `owned` back (`reservation`).
+        let reservation = Reservation {
             owned: &self.rare.owned,
             slots: 1,
         };
-        value.reset();
-        std::mem::forget(slot);
+        let unwind = DropOnUnwind(slot);
+        EvmPooled::reset(&mut **unwind.0);
+        let slot = unwind.defuse();
+        std::mem::forget(reservation);
+        // SAFETY: the guard's value is initialized (guard invariant) and the guard, being
+        // dropped, never touches it again.
+        let value = unsafe { ManuallyDrop::take(slot) };
         let mut shard = lock(&self.shards[thread_hint() & self.mask]);
         shard.kept += 1;
         shard.idle.push(value);
+    }
+
+    /// The return of an object the pool may not keep (its slot already given up): drop it,
+    /// outside every lock.
+    #[cold]
+    #[inline(never)]
+    fn discard(&self, slot: &mut ManuallyDrop<T>) {
+        bump(&self.rare.discards, 1);
+        // SAFETY: as in `give_back`: initialized, and never touched again by the guard.
+        unsafe { ManuallyDrop::drop(slot) };
     }
 
     /// Gives up one owned slot if the pool owns more than it may keep (always, when
@@ -748,10 +799,9 @@ macro_rules! guard_impls {
         impl<$($lt,)? T: EvmPooled + Send> Drop for $guard<$($lt,)? T> {
             #[inline]
             fn drop(&mut self) {
-                // SAFETY: `drop` runs at most once and `into_inner` suppresses it, so
-                // `value` is still initialized here and is not touched after being taken.
-                let value = unsafe { ManuallyDrop::take(&mut self.value) };
-                self.pool.give_back(value);
+                // `drop` runs at most once and `into_inner` suppresses it, so `value` is
+                // still initialized here; `give_back` takes or drops it.
+                self.pool.give_back(&mut self.value);
             }
         }
 

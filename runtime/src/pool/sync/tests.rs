@@ -470,6 +470,8 @@ fn op() -> impl Strategy<Value = Op> {
 }
 
 proptest! {
+    #![proptest_config(crate::pool::proptest_config())]
+
     /// Random operation sequences on one thread, run side by side on a `SyncPool` (any
     /// number of shards) and on the single-threaded `Pool` as the model: every statistic
     /// must match after every step, idle objects must be fresh, and no object may be out
