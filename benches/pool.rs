@@ -14,7 +14,7 @@ use std::sync::Barrier;
 use std::time::{Duration, Instant};
 
 use criterion::{Criterion, criterion_group};
-use evm_pool::{EvmPooled, Pool, PoolConfig, SyncPool};
+use evm_pool::{BufferPool, EvmPooled, Pool, PoolConfig, SyncPool};
 
 /// A call frame as an interpreter keeps it: memory, operand stack, and a few scalars.
 struct Frame {
@@ -201,6 +201,58 @@ fn single_thread(c: &mut Criterion) {
     group.finish();
 }
 
+/// EVM memory for one call: a buffer of `capacity` bytes of which the call touches the
+/// first 64, from a `BufferPool` (which zeroes only those 64 on release) and from a
+/// fresh `Vec` (allocate the capacity, zero-extend to 64, free).
+fn buffer_variants() -> Vec<(&'static str, RoundTrips)> {
+    fn mstore(memory: &mut [u8]) {
+        memory[32..64].fill(0xab);
+        black_box(memory);
+    }
+    let mut variants: Vec<(&'static str, RoundTrips)> = Vec::new();
+    for (name_pool, name_vec, capacity) in [
+        ("BufferPool 1 KiB", "Vec 1 KiB", 1024),
+        ("BufferPool 4 KiB", "Vec 4 KiB", 4096),
+    ] {
+        let pool = BufferPool::new();
+        variants.push((
+            name_pool,
+            Box::new(move |iters| {
+                for _ in 0..iters {
+                    let mut memory = pool.acquire_with_capacity(capacity);
+                    memory.resize(64).unwrap();
+                    mstore(&mut memory);
+                }
+            }),
+        ));
+        variants.push((
+            name_vec,
+            Box::new(move |iters| {
+                for _ in 0..iters {
+                    let mut memory: Vec<u8> = Vec::with_capacity(capacity);
+                    memory.resize(64, 0);
+                    mstore(&mut memory);
+                }
+            }),
+        ));
+    }
+    variants
+}
+
+fn buffers(c: &mut Criterion) {
+    let mut group = c.benchmark_group("EVM memory buffer, 64 bytes touched");
+    for (name, mut run) in buffer_variants() {
+        group.bench_function(name, |b| {
+            b.iter_custom(|iters| {
+                let began = Instant::now();
+                run(iters);
+                began.elapsed()
+            })
+        });
+    }
+    group.finish();
+}
+
 /// Two threads acquire and release from one shared pool at once; the figure is the time
 /// per acquire+release on each thread (the slower thread's).
 fn contended(c: &mut Criterion) {
@@ -284,7 +336,7 @@ fn contended(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, single_thread, contended);
+criterion_group!(benches, single_thread, contended, buffers);
 
 /// `EVM_POOL_BENCH_ONLY="<variant>" EVM_POOL_BENCH_ITERS=<n>` runs just `n` round trips
 /// of one single-threaded variant, without criterion: for instruction counts, e.g.
@@ -297,6 +349,7 @@ fn main() {
             .and_then(|n| n.parse().ok())
             .unwrap_or(1_000_000);
         let mut variants = single_thread_variants();
+        variants.extend(buffer_variants());
         let Some((_, run)) = variants.iter_mut().find(|(name, _)| *name == only) else {
             let names: Vec<_> = variants.iter().map(|(name, _)| *name).collect();
             eprintln!("unknown variant {only:?}; one of {names:?}");

@@ -15,6 +15,12 @@
 //! [`PooledBuffer::resize`]). Only bytes below that mark can have been written, so on
 //! release only those are zeroed: O(bytes used), never O(class size).
 //!
+//! The mark counts bytes *exposed*, not bytes actually stored to (writes through
+//! `&mut [u8]` cannot be observed): `acquire(4096)` followed by a 64-byte write still
+//! zeroes 4096 bytes. Hold EVM memory the way it grows instead:
+//! [`BufferPool::acquire_with_capacity`] gives an empty buffer of the class, and
+//! `resize` exposes bytes as the code touches them.
+//!
 //! A buffer's bytes are allocated zeroed (`calloc`-style) the first time it is handed
 //! out or by [`BufferPool::prewarm`]; growth of a class on a miss creates cheap empty
 //! shells that are filled on first use.
@@ -269,12 +275,36 @@ impl BufferPool {
     /// ```
     #[inline]
     pub fn acquire(&self, len: usize) -> PooledBuffer<'_> {
-        match self.class_index(len) {
+        self.acquire_sized(len, len)
+    }
+
+    /// An empty buffer (length 0) from the smallest class of at least `capacity` bytes,
+    /// to grow with [`PooledBuffer::resize`]. This is the way to hold EVM memory: it
+    /// grows as the code touches it, and only what it grew to is zeroed on release.
+    /// Above the largest class, a plain allocation of `capacity` zeroed bytes (counted).
+    ///
+    /// ```
+    /// let pool = evm_pool_runtime::BufferPool::new();
+    /// let mut memory = pool.acquire_with_capacity(4096);
+    /// assert_eq!((memory.len(), memory.capacity()), (0, 4096));
+    /// memory.resize(64)?; // MSTORE at 32: two words of memory
+    /// memory[32..].fill(0xff);
+    /// drop(memory); // zeroes 64 bytes, not 4096
+    /// # Ok::<(), evm_pool_runtime::ResizeError>(())
+    /// ```
+    #[inline]
+    pub fn acquire_with_capacity(&self, capacity: usize) -> PooledBuffer<'_> {
+        self.acquire_sized(capacity, 0)
+    }
+
+    #[inline]
+    fn acquire_sized(&self, capacity: usize, len: usize) -> PooledBuffer<'_> {
+        match self.class_index(capacity) {
             Some(i) => {
                 let class = &self.classes[i];
                 Self::lend(class.pool.acquire(), class.size, len)
             }
-            None => self.oversized(len),
+            None => self.oversized(capacity, len),
         }
     }
 
@@ -299,7 +329,7 @@ impl BufferPool {
                 let class = &self.classes[i];
                 Ok(Self::lend(class.pool.try_acquire()?, class.size, len))
             }
-            None => Ok(self.oversized(len)),
+            None => Ok(self.oversized(len, len)),
         }
     }
 
@@ -315,12 +345,12 @@ impl BufferPool {
     }
 
     #[cold]
-    fn oversized(&self, len: usize) -> PooledBuffer<'_> {
+    fn oversized(&self, capacity: usize, len: usize) -> PooledBuffer<'_> {
         let o = &self.oversized;
         o.requests.set(o.requests.get() + 1);
-        o.bytes.set(o.bytes.get() + len as u64);
+        o.bytes.set(o.bytes.get() + capacity as u64);
         PooledBuffer {
-            storage: Storage::Oversized(vec![0; len]),
+            storage: Storage::Oversized(vec![0; capacity]),
             len,
             high_water: len,
         }
@@ -498,13 +528,11 @@ impl PooledBuffer<'_> {
     /// assert!(memory.resize(257).is_err()); // class 256
     /// # Ok::<(), evm_pool_runtime::ResizeError>(())
     /// ```
+    #[inline]
     pub fn resize(&mut self, new_len: usize) -> Result<(), ResizeError> {
         let capacity = self.capacity();
         if new_len > capacity {
-            return Err(ResizeError {
-                requested: new_len,
-                capacity,
-            });
+            return Err(self.resize_error(new_len));
         }
         if new_len > self.len {
             // Bytes in len..high_water may hold data from before a shrink.
@@ -521,6 +549,14 @@ impl PooledBuffer<'_> {
         }
         self.len = new_len;
         Ok(())
+    }
+
+    #[cold]
+    fn resize_error(&self, requested: usize) -> ResizeError {
+        ResizeError {
+            requested,
+            capacity: self.capacity(),
+        }
     }
 
     /// Takes the bytes out of the pool for good (the class forgets the buffer), as a

@@ -209,6 +209,34 @@ fn shells_from_growth_are_sized_on_first_use_and_prewarm_sizes_them() {
 }
 
 #[test]
+fn acquire_with_capacity_zeroes_only_what_it_grew_to() {
+    let pool = BufferPool::with_config(
+        BufferPoolConfig::new([4096], sizing(1, 1, OverflowPolicy::Fail)).unwrap(),
+    );
+    pool.classes[0]
+        .pool
+        .for_each_idle(|buffer| buffer.bytes[100] = 0xAA); // a marker above the mark
+    {
+        let mut memory = pool.acquire_with_capacity(3000);
+        assert_eq!((memory.len(), memory.capacity()), (0, 4096));
+        memory.resize(64).unwrap();
+        memory.fill(1);
+    }
+    pool.classes[0].pool.for_each_idle(|buffer| {
+        assert!(buffer.bytes[..64].iter().all(|&b| b == 0));
+        assert_eq!(
+            buffer.bytes[100], 0xAA,
+            "only the 64 exposed bytes were zeroed"
+        );
+        buffer.bytes[100] = 0;
+    });
+    assert_idle_clean(&pool);
+    let big = pool.acquire_with_capacity(10_000);
+    assert_eq!((big.len(), big.capacity(), big.class()), (0, 10_000, None));
+    assert_eq!(pool.stats().oversized_bytes, 10_000);
+}
+
+#[test]
 fn into_vec_detaches_with_current_length() {
     let pool = BufferPool::new();
     let mut buffer = pool.acquire(300);
