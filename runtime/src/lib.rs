@@ -41,6 +41,7 @@
 //! than to pool. Pool what owns heap memory, or what is expensive to build.
 
 pub mod buffer;
+pub mod layout;
 pub mod pool;
 mod reset;
 mod sync;
@@ -48,6 +49,7 @@ mod sync;
 pub use buffer::{
     BufferPool, BufferPoolConfig, BufferPoolStats, ClassStats, PooledBuffer, ResizeError,
 };
+pub use layout::{Layout, LayoutReport};
 pub use pool::{
     ByteSize, ConfigError, OverflowPolicy, Pool, PoolConfig, PoolConfigBuilder, PoolError,
     PoolGuard, PoolStats,
