@@ -40,13 +40,19 @@
 //! Do not pool `Copy` values that live on the stack: a 32-byte word is cheaper to copy
 //! than to pool. Pool what owns heap memory, or what is expensive to build.
 
+pub mod buffer;
 pub mod layout;
 pub mod pool;
 mod reset;
+mod sync;
 
+pub use buffer::{
+    BufferPool, BufferPoolConfig, BufferPoolStats, ClassStats, PooledBuffer, ResizeError,
+};
 pub use layout::{Layout, LayoutReport};
 pub use pool::{
     ByteSize, ConfigError, OverflowPolicy, Pool, PoolConfig, PoolConfigBuilder, PoolError,
     PoolGuard, PoolStats,
 };
+pub use pool::{OwnedSyncPoolGuard, SyncPool, SyncPoolGuard};
 pub use reset::{EvmPooled, Reset};
