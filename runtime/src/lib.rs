@@ -40,9 +40,18 @@
 //! Do not pool `Copy` values that live on the stack: a 32-byte word is cheaper to copy
 //! than to pool. Pool what owns heap memory, or what is expensive to build.
 
+pub mod frame;
 pub mod pool;
 mod reset;
 
+pub use frame::{
+    Address, AllocationTracker, BufferStats, CALL_DEPTH_LIMIT, ClassLayout, ClassStats,
+    CleanupReport, Clock, FrameClass, FrameError, FrameEvent, FrameEventKind, FrameGuard,
+    FrameKind, FramePoolConfig, FramePoolManager, FrameRequest, Gas, KindCounters, LinkError,
+    ManualClock, MemoryError, PatternReport, PoolStatistics, PooledFrame, PressureLevel,
+    PressureReport, STACK_LIMIT, SharedMemory, SharedStack, StackError, SystemClock,
+    TIMELINE_CAPACITY, TuneReport, Word,
+};
 pub use pool::{
     ByteSize, ConfigError, OverflowPolicy, Pool, PoolConfig, PoolConfigBuilder, PoolError,
     PoolGuard, PoolStats,
