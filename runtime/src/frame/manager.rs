@@ -55,6 +55,8 @@ use super::tracker::{AllocationTracker, FrameEvent, FrameEventKind};
 /// ```
 pub struct FramePoolManager<W: Copy = Word> {
     config: FramePoolConfig,
+    /// The first size-class bound (`usize::MAX` without size classes).
+    smallest_bound: usize,
     clock: Box<dyn Clock>,
     state: RefCell<State<W>>,
 }
@@ -238,6 +240,7 @@ impl<W: Copy> FramePoolManager<W> {
                 next_id: 0,
             }),
             clock: Box::new(clock),
+            smallest_bound: config.size_classes.first().copied().unwrap_or(usize::MAX),
             config,
         };
         {
@@ -288,6 +291,7 @@ impl<W: Copy> FramePoolManager<W> {
     /// );
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
+    #[inline]
     pub fn acquire_with<'m, 'p>(
         &'m self,
         request: FrameRequest<'_>,
@@ -430,6 +434,7 @@ impl<W: Copy> FramePoolManager<W> {
     }
 
     /// A frame for `kind` from its pool (hit) or freshly created (miss).
+    #[inline]
     fn take_frame(
         &self,
         state: &mut State<W>,
@@ -439,35 +444,13 @@ impl<W: Copy> FramePoolManager<W> {
         let index = state.pool_of[kind.class().index()];
         let wanted = self.bucket_of(size);
         let pool = &mut state.pools[index];
-        let found = (wanted..pool.buckets.len())
-            .chain((0..wanted).rev())
-            .find_map(|b| pool.buckets[b].pop());
-        let hit = found.is_some();
-        let frame = match found {
+        let (frame, hit) = match pool.buckets[wanted].pop() {
             Some(frame) => {
                 pool.counters.hits += 1;
                 pool.window_hits += 1;
-                frame
+                (frame, true)
             }
-            None => {
-                pool.counters.misses += 1;
-                pool.window_misses += 1;
-                let enabled = pool.config.enabled;
-                if enabled && pool.owned >= pool.config.max {
-                    pool.counters.overflows += 1;
-                    if pool.config.overflow == OverflowPolicy::Fail {
-                        return Err(FrameError::Exhausted {
-                            class: kind.class(),
-                            max: pool.config.max,
-                        });
-                    }
-                }
-                pool.counters.created += 1;
-                pool.owned += 1;
-                let id = state.next_id;
-                state.next_id += 1;
-                Box::new(PooledFrame::new(kind, id))
-            }
+            None => self.take_frame_slow(state, index, kind, wanted)?,
         };
         let pool = &mut state.pools[index];
         pool.counters.in_use += 1;
@@ -476,7 +459,59 @@ impl<W: Copy> FramePoolManager<W> {
         Ok((frame, hit))
     }
 
+    /// The fitting size class was empty: a bigger class, then a smaller one (a hit), or
+    /// a new frame (a miss).
+    #[cold]
+    #[inline(never)]
+    fn take_frame_slow(
+        &self,
+        state: &mut State<W>,
+        index: usize,
+        kind: FrameKind,
+        wanted: usize,
+    ) -> Result<(Box<PooledFrame<W>>, bool), FrameError> {
+        let pool = &mut state.pools[index];
+        let found = (wanted + 1..pool.buckets.len())
+            .chain((0..wanted).rev())
+            .find_map(|b| pool.buckets[b].pop());
+        if let Some(frame) = found {
+            pool.counters.hits += 1;
+            pool.window_hits += 1;
+            return Ok((frame, true));
+        }
+        pool.counters.misses += 1;
+        pool.window_misses += 1;
+        if pool.config.enabled && pool.owned >= pool.config.max {
+            pool.counters.overflows += 1;
+            if pool.config.overflow == OverflowPolicy::Fail {
+                return Err(FrameError::Exhausted {
+                    class: kind.class(),
+                    max: pool.config.max,
+                });
+            }
+        }
+        pool.counters.created += 1;
+        pool.owned += 1;
+        let id = state.next_id;
+        state.next_id += 1;
+        Ok((Box::new(PooledFrame::new(kind, id)), false))
+    }
+
+    /// The size class for `bytes`. Small frames, the common case, take one compare;
+    /// the search over the bounds is kept out of line (LLVM would otherwise run the
+    /// branch-free binary search for every frame).
+    #[inline]
     fn bucket_of(&self, bytes: usize) -> usize {
+        if bytes <= self.smallest_bound {
+            0
+        } else {
+            self.search_bucket(bytes)
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn search_bucket(&self, bytes: usize) -> usize {
         self.config
             .size_classes
             .partition_point(|&bound| bound < bytes)
@@ -484,6 +519,7 @@ impl<W: Copy> FramePoolManager<W> {
 
     /// Gives `frame` back: buffers to the parent (or the spare list), gas to the parent,
     /// the frame to its pool.
+    #[inline]
     fn release(&self, mut frame: Box<PooledFrame<W>>, parent: Option<&mut PooledFrame<W>>) {
         let mut state = self.state.borrow_mut();
         match parent {

@@ -163,7 +163,7 @@ impl<'a> FrameRequest<'a> {
 /// Frames are reused: between uses a frame keeps the capacity of its own buffers
 /// ([`input`](Self::input), [`output`](Self::output)) and nothing else; its stack and
 /// memory views are detached. Resetting it costs O(1) (byte buffers are cleared, not
-/// zeroed).
+/// zeroed), and the manager sets every other field when it hands the frame out.
 pub struct PooledFrame<W = Word> {
     pub(crate) stack: SharedStack<W>,
     pub(crate) memory: SharedMemory,
@@ -207,19 +207,19 @@ impl<W: Copy> PooledFrame<W> {
         }
     }
 
-    /// Puts the frame back into its fresh state, keeping its buffers' capacity. O(1):
-    /// byte buffers are cleared, the stack and memory views are already detached.
+    /// Clears what a frame keeps between uses, keeping its buffers' capacity. O(1): byte
+    /// buffers are cleared, not zeroed. Every other field is set by the manager when it
+    /// hands the frame out, so it is not touched here.
+    #[inline]
     pub(crate) fn reset(&mut self) {
-        self.stack = SharedStack::detached();
-        self.memory = SharedMemory::detached();
-        self.gas = Gas::default();
+        if !self.stack.is_detached() {
+            self.stack = SharedStack::detached();
+        }
+        if !self.memory.is_detached() {
+            self.memory = SharedMemory::detached();
+        }
         self.input.clear();
         self.output.clear();
-        self.value = [0; 32];
-        self.caller = [0; 20];
-        self.address = [0; 20];
-        self.depth = 0;
-        self.is_static = false;
     }
 
     /// The frame's operand stack (its view of the call tree's shared stack).

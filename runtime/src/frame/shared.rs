@@ -577,6 +577,13 @@ impl<W: Copy> SharedStack<W> {
     pub fn is_suspended(&self) -> bool {
         self.link.state == State::Suspended
     }
+
+    /// `true` when the view owns nothing: never attached, returned to its parent, or
+    /// detached from its tree.
+    #[inline]
+    pub fn is_detached(&self) -> bool {
+        self.link.state == State::Detached
+    }
 }
 
 impl<W: Copy> Default for SharedStack<W> {
@@ -886,6 +893,13 @@ impl SharedMemory {
     #[inline]
     pub fn is_suspended(&self) -> bool {
         self.link.state == State::Suspended
+    }
+
+    /// `true` when the view owns nothing: never attached, returned to its parent, or
+    /// detached from its tree.
+    #[inline]
+    pub fn is_detached(&self) -> bool {
+        self.link.state == State::Detached
     }
 }
 
