@@ -804,6 +804,43 @@ impl SharedMemory {
         Ok(())
     }
 
+    /// Like [`set_data`](Self::set_data), with the source taken from the tree's buffer
+    /// at the absolute `data_range` (typically call data that lives in the caller's
+    /// memory), so it is never copied out first. Bytes past the range are zero.
+    ///
+    /// ```
+    /// use evm_pool_runtime::SharedMemory;
+    ///
+    /// let mut caller = SharedMemory::new();
+    /// caller.resize(32)?;
+    /// caller.set(0, &[1, 2, 3, 4])?;
+    /// let mut callee = caller.enter_child()?;
+    /// callee.resize(32)?;
+    /// // CALLDATACOPY(0, 2, 4) where the call data is the caller's bytes 0..4.
+    /// callee.set_data_from_global(0, 2, 4, 0..4)?;
+    /// assert_eq!(callee.slice(0, 4)?, &[3, 4, 0, 0]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn set_data_from_global(
+        &mut self,
+        memory_offset: usize,
+        data_offset: usize,
+        len: usize,
+        data_range: Range<usize>,
+    ) -> Result<(), MemoryError> {
+        self.global_slice(data_range.clone())?;
+        let target = self.local_range(memory_offset, len)?;
+        let source_start = data_range
+            .start
+            .saturating_add(data_offset)
+            .min(data_range.end);
+        let copied = (data_range.end - source_start).min(len);
+        self.buf
+            .copy_within(source_start..source_start + copied, target.start);
+        self.buf[target.start + copied..target.end].fill(0);
+        Ok(())
+    }
+
     /// `MCOPY`: copies `len` bytes from `source` to `destination` (frame-relative;
     /// ranges may overlap).
     #[inline]

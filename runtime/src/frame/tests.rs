@@ -1445,3 +1445,24 @@ proptest! {
         on_big_stack(move || run_trees(trees));
     }
 }
+
+#[test]
+fn set_data_from_global_reads_the_callers_memory() {
+    let mut caller = SharedMemory::new();
+    caller.resize(64).unwrap();
+    caller.set(0, &(0..64).collect::<Vec<u8>>()).unwrap();
+    let mut callee = caller.enter_child().unwrap();
+    callee.resize(64).unwrap();
+    callee.set_data_from_global(8, 4, 8, 10..20).unwrap();
+    assert_eq!(callee.slice(8, 8).unwrap(), &[14, 15, 16, 17, 18, 19, 0, 0]);
+    callee.set_data_from_global(0, 100, 4, 10..20).unwrap(); // offset past the data
+    assert_eq!(callee.slice(0, 4).unwrap(), &[0; 4]);
+    assert!(callee.set_data_from_global(0, 0, 4, 60..200).is_err());
+    assert!(callee.set_data_from_global(62, 0, 4, 0..4).is_err());
+    // The callee's own memory is global too (64..128).
+    callee.set(32, &[9; 4]).unwrap();
+    callee.set_data_from_global(0, 0, 4, 96..100).unwrap();
+    assert_eq!(callee.slice(0, 4).unwrap(), &[9; 4]);
+    caller.resume(&mut callee).unwrap();
+    assert_eq!(caller.slice(10, 2).unwrap(), &[10, 11]);
+}
