@@ -1171,7 +1171,7 @@ fn op() -> impl Strategy<Value = Op> {
         3 => (
             proptest::sample::select(FrameKind::ALL.to_vec()),
             proptest::bool::weighted(0.2),
-            0u16..3000,
+            0u16..if cfg!(miri) { 64 } else { 3000 },
             0u8..20,
             0u8..4
         )
@@ -1189,11 +1189,13 @@ fn tree() -> impl Strategy<Value = (Vec<FrameKind>, Vec<Op>)> {
         FrameKind::StaticCall,
         FrameKind::CallCode,
     ]);
-    let max_spine: usize = if cfg!(miri) { 40 } else { 1100 };
+    // Miri interprets every instruction: shallower trees there (the depth limit itself
+    // is covered by `depth_limit_is_1024_...`, which Miri runs in full).
+    let max_spine: usize = if cfg!(miri) { 12 } else { 1100 };
     (
         prop_oneof![0..8usize, 0..max_spine]
             .prop_flat_map(move |n| proptest::collection::vec(spine_kinds.clone(), n)),
-        proptest::collection::vec(op(), 0..120),
+        proptest::collection::vec(op(), 0..if cfg!(miri) { 24 } else { 120 }),
     )
 }
 
