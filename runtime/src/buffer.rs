@@ -412,7 +412,7 @@ impl BufferPool {
             classes: self
                 .classes
                 .iter()
-                .map(|class| ClassStats {
+                .map(|class| SizeClassStats {
                     size: class.size,
                     stats: class.pool.stats(),
                 })
@@ -672,7 +672,7 @@ impl std::error::Error for ResizeError {}
 /// assert_eq!((first.size, first.stats.available), (256, 32));
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct ClassStats {
+pub struct SizeClassStats {
     /// The class's buffer size in bytes.
     pub size: usize,
     /// The class pool's counters.
@@ -693,7 +693,7 @@ pub struct ClassStats {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct BufferPoolStats {
     /// Per class, ascending by size.
-    pub classes: Vec<ClassStats>,
+    pub classes: Vec<SizeClassStats>,
     /// Requests above the largest class, served by plain allocation.
     pub oversized: u64,
     /// Bytes requested by those oversized requests.

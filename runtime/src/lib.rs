@@ -41,13 +41,22 @@
 //! than to pool. Pool what owns heap memory, or what is expensive to build.
 
 pub mod buffer;
+pub mod frame;
 pub mod layout;
 pub mod pool;
 mod reset;
 mod sync;
 
 pub use buffer::{
-    BufferPool, BufferPoolConfig, BufferPoolStats, ClassStats, PooledBuffer, ResizeError,
+    BufferPool, BufferPoolConfig, BufferPoolStats, PooledBuffer, ResizeError, SizeClassStats,
+};
+pub use frame::{
+    Address, AllocationTracker, BufferStats, CALL_DEPTH_LIMIT, ClassLayout, ClassStats,
+    CleanupReport, Clock, FrameClass, FrameError, FrameEvent, FrameEventKind, FrameGuard,
+    FrameKind, FramePoolConfig, FramePoolManager, FrameRequest, Gas, KindCounters, LinkError,
+    ManualClock, MemoryError, PatternReport, PoolStatistics, PooledFrame, PressureLevel,
+    PressureReport, STACK_LIMIT, SharedMemory, SharedStack, StackError, SystemClock,
+    TIMELINE_CAPACITY, TuneReport, Word,
 };
 pub use layout::{Layout, LayoutReport};
 pub use pool::{
