@@ -3,7 +3,12 @@
 //! names the setting and says how to fix it, and a constructor refuses the configuration
 //! with the same error.
 
-use evm_pool::{ConfigError, OverflowPolicy, Pool, PoolConfig};
+use std::time::Duration;
+
+use evm_pool::{
+    BufferPool, BufferPoolConfig, ClassLayout, ConfigError, FramePoolConfig, FramePoolManager,
+    OverflowPolicy, Pool, PoolConfig, SyncPool,
+};
 
 /// One bad configuration: how to build it, and the error it must give.
 struct Case<C> {
@@ -178,5 +183,237 @@ fn pool_config_edges_are_valid() {
             config.is_ok(),
             "{initial} {max} {growth} {threshold}: {config:?}"
         );
+    }
+}
+
+/// `SyncPool` takes every `PoolConfig` error (through the same `validate`) plus its
+/// shard count.
+#[test]
+fn sync_pool_every_error_path() {
+    for case in pool_cases() {
+        assert_eq!(
+            SyncPool::<Vec<u8>>::with_config(case.config).err(),
+            Some(case.error),
+            "{} (SyncPool::with_config)",
+            case.what
+        );
+    }
+    let shards = |n| SyncPool::<Vec<u8>>::with_config_and_shards(PoolConfig::minimal(), n).err();
+    for (n, reason) in [
+        (0, "a pool needs at least one shard"),
+        ((1 << 16) + 1, "more than 65536 shards"),
+        (usize::MAX, "more than 65536 shards"),
+    ] {
+        let error = shards(n).expect("refused");
+        assert_eq!(
+            error,
+            ConfigError::Invalid {
+                name: "shards",
+                reason
+            },
+            "{n} shards"
+        );
+        assert!(error.to_string().contains("shards"), "{error}");
+    }
+    assert!(
+        shards(1 << 16).is_none(),
+        "65536 shards is the documented maximum"
+    );
+}
+
+#[test]
+fn buffer_pool_config_every_error_path() {
+    let size_classes = |reason| ConfigError::InvalidSizeClasses { reason };
+    let table: Vec<(&str, Vec<usize>, PoolConfig, ConfigError)> = vec![
+        (
+            "empty",
+            vec![],
+            PoolConfig::minimal(),
+            size_classes("no size classes"),
+        ),
+        (
+            "zero class",
+            vec![0, 256],
+            PoolConfig::minimal(),
+            size_classes("a size class of 0 bytes"),
+        ),
+        (
+            "class above 1 GiB",
+            vec![256, (1 << 30) + 1],
+            PoolConfig::minimal(),
+            size_classes("a size class above 1 GiB"),
+        ),
+        (
+            "descending",
+            vec![1024, 256],
+            PoolConfig::minimal(),
+            size_classes("size classes must be strictly ascending"),
+        ),
+        (
+            "duplicate",
+            vec![256, 256],
+            PoolConfig::minimal(),
+            size_classes("size classes must be strictly ascending"),
+        ),
+    ];
+    let mut table = table;
+    // Every per-class pool error comes through unchanged.
+    for case in pool_cases() {
+        table.push((case.what, vec![256], case.config, case.error));
+    }
+    for (what, classes, per_class, error) in table {
+        let got = BufferPoolConfig::new(classes, per_class);
+        assert_eq!(got, Err(error.clone()), "{what}");
+        assert!(!error.to_string().is_empty());
+    }
+    let message = BufferPoolConfig::new([0], PoolConfig::minimal())
+        .unwrap_err()
+        .to_string();
+    assert!(message.contains("invalid size classes"), "{message}");
+    // The edges are accepted and build a working pool.
+    let edges = BufferPoolConfig::new([1, 1 << 30], PoolConfig::minimal()).unwrap();
+    let pool = BufferPool::with_config(edges);
+    assert_eq!(pool.class_for(2), Some(1 << 30));
+}
+
+#[test]
+fn frame_pool_config_every_error_path() {
+    let base = FramePoolConfig::balanced;
+    let with = |f: &dyn Fn(&mut FramePoolConfig)| {
+        let mut config = base();
+        f(&mut config);
+        config
+    };
+    let mut table: Vec<(String, FramePoolConfig, ConfigError, &str)> = vec![
+        (
+            "size class bound 0".into(),
+            with(&|c| c.size_classes = vec![0, 1024]),
+            ConfigError::InvalidSizeClasses {
+                reason: "a size class bound is 0",
+            },
+            "invalid size classes",
+        ),
+        (
+            "size classes not increasing".into(),
+            with(&|c| c.size_classes = vec![4096, 4096]),
+            ConfigError::InvalidSizeClasses {
+                reason: "size class bounds must be strictly increasing",
+            },
+            "strictly increasing",
+        ),
+        (
+            "pressure threshold above 1".into(),
+            with(&|c| c.pressure_threshold = 1.01),
+            ConfigError::ThresholdOutOfRange {
+                name: "pressure_threshold",
+                value: 1.01,
+            },
+            "`pressure_threshold` is 1.01",
+        ),
+        (
+            "pressure threshold negative".into(),
+            with(&|c| c.pressure_threshold = -1.0),
+            ConfigError::ThresholdOutOfRange {
+                name: "pressure_threshold",
+                value: -1.0,
+            },
+            "outside 0..=1",
+        ),
+        (
+            "zero budget with pressure handling".into(),
+            with(&|c| (c.pressure_handling, c.memory_budget) = (true, 0)),
+            ConfigError::Invalid {
+                name: "memory_budget",
+                reason: "is 0 while pressure handling is on",
+            },
+            "memory_budget",
+        ),
+        (
+            "zero cleanup interval".into(),
+            with(&|c| c.cleanup_interval = Duration::ZERO),
+            ConfigError::Invalid {
+                name: "cleanup_interval",
+                reason: "must be longer than zero",
+            },
+            "cleanup_interval",
+        ),
+        (
+            "zero max pooled bytes".into(),
+            with(&|c| c.max_pooled_bytes = 0),
+            ConfigError::Invalid {
+                name: "max_pooled_bytes",
+                reason: "must be at least 1 byte",
+            },
+            "max_pooled_bytes",
+        ),
+    ];
+    // Every pool error, in each per-kind class and in a shared class, is wrapped with
+    // the class's name.
+    for case in pool_cases() {
+        for (index, class) in [
+            "Regular",
+            "Call",
+            "DelegateCall",
+            "StaticCall",
+            "Create",
+            "Create2",
+            "Precompile",
+            "System",
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let mut config = base();
+            let ClassLayout::PerKind(classes) = &mut config.classes else {
+                unreachable!("balanced is per kind")
+            };
+            classes[index] = case.config.clone();
+            let error = ConfigError::Class {
+                class,
+                error: Box::new(case.error.clone()),
+            };
+            table.push((format!("{} in {class}", case.what), config, error, class));
+        }
+        let mut shared = FramePoolConfig::minimal();
+        shared.classes = ClassLayout::Shared(case.config.clone());
+        let error = ConfigError::Class {
+            class: "Shared",
+            error: Box::new(case.error.clone()),
+        };
+        table.push((
+            format!("{} in Shared", case.what),
+            shared,
+            error,
+            "frame class Shared",
+        ));
+    }
+    for (what, config, error, message) in table {
+        assert_eq!(config.validate(), Err(error.clone()), "{what}");
+        assert_eq!(
+            FramePoolManager::<[u8; 32]>::new(config).err(),
+            Some(error.clone()),
+            "{what} (FramePoolManager::new)"
+        );
+        let shown = error.to_string();
+        assert!(
+            shown.contains(message),
+            "{what}: {shown:?} lacks {message:?}"
+        );
+    }
+    // Pressure handling off: a zero budget is fine.
+    let quiet = with(&|c| (c.pressure_handling, c.memory_budget) = (false, 0));
+    assert_eq!(quiet.validate(), Ok(()));
+    let nan = with(&|c| c.pressure_threshold = f64::NAN);
+    assert!(matches!(
+        nan.validate(),
+        Err(ConfigError::ThresholdOutOfRange { name: "pressure_threshold", value }) if value.is_nan()
+    ));
+    for preset in [
+        FramePoolConfig::high_performance(),
+        FramePoolConfig::balanced(),
+        FramePoolConfig::minimal(),
+        FramePoolConfig::disabled(),
+    ] {
+        assert_eq!(preset.validate(), Ok(()));
     }
 }

@@ -159,3 +159,51 @@ fn infallible_acquire_on_a_fail_pool_serves_and_discards() {
     drop(pool);
     assert_eq!(live(), 0);
 }
+
+/// Opens `Call` frames one inside the other until the manager refuses; returns the depth
+/// of the deepest frame opened and the refusal.
+fn nest(
+    manager: &evm_pool::FramePoolManager<[u8; 32]>,
+    parent: &mut evm_pool::PooledFrame<[u8; 32]>,
+) -> (usize, evm_pool::FrameError) {
+    let mark = [parent.depth() as u8; 32];
+    parent.stack_mut().push(mark).unwrap();
+    let error = match manager.acquire(evm_pool::FrameKind::Call, Some(&mut *parent)) {
+        Ok(mut child) => {
+            let result = nest(manager, &mut child);
+            // The child's own word is intact after its descendants returned.
+            assert_eq!(child.stack().as_slice(), [[child.depth() as u8; 32]]);
+            return result;
+        }
+        Err(error) => error,
+    }; // the refused request's borrow of `parent` ends here
+    // A refused call leaves the caller untouched.
+    assert_eq!(parent.stack().as_slice(), [mark]);
+    (parent.depth(), error)
+}
+
+/// A call tree deeper than 1024 gets `FrameError::DepthLimit` at the 1025th nested
+/// call; the refusal takes nothing from the pools, and every frame comes back.
+#[test]
+fn frame_depth_past_1024_is_a_typed_error_and_nothing_is_lost() {
+    use evm_pool::{CALL_DEPTH_LIMIT, FrameError, FrameKind, FramePoolConfig, FramePoolManager};
+    // Run on a thread with room for 1025 nested calls of `nest` in a debug build.
+    std::thread::Builder::new()
+        .stack_size(64 << 20)
+        .spawn(|| {
+            let manager = FramePoolManager::<[u8; 32]>::new(FramePoolConfig::balanced()).unwrap();
+            let mut root = manager.acquire(FrameKind::Call, None).unwrap();
+            let (deepest, error) = nest(&manager, &mut root);
+            drop(root);
+            assert_eq!(deepest, CALL_DEPTH_LIMIT);
+            assert_eq!(error, FrameError::DepthLimit { limit: 1024 });
+            assert_eq!(error.to_string(), "call depth limit of 1024 reached");
+            let stats = manager.statistics().total;
+            assert_eq!(stats.acquires(), 1025, "{stats}");
+            assert_eq!((stats.in_use, stats.returns), (0, 1025), "{stats}");
+            assert_eq!(stats.peak_in_use, 1025);
+        })
+        .unwrap()
+        .join()
+        .unwrap();
+}
