@@ -1,0 +1,804 @@
+//! The raw core of [`EvmAllocator`](super::EvmAllocator): thread slots, thread caches
+//! with size-class free lists, chunks carved into blocks, and the shared cache. All of
+//! the allocator's unsafe code lives in this module.
+//!
+//! # Model
+//!
+//! A process-wide table hands every thread a *slot* (an index below [`MAX_THREADS`]) on
+//! its first allocation and takes it back when the thread exits. Each allocator
+//! instance keeps one [`Cache`] per slot: free lists per size class, the chunk it carves
+//! fresh blocks from, its statistics counters and its live-byte tally. A thread uses
+//! its slot's cache without locks. A slot's cache outlives the thread, so the counts of
+//! exited threads are never lost (a reader sums every slot's counters; the next thread
+//! to take the slot keeps counting on top). Its free lists are not lost either: the next
+//! holder of the slot inherits them, and before any thread takes a new chunk it collects
+//! the free lists of every cache whose slot is free into the shared cache.
+//!
+//! Threads without a slot (more than [`MAX_THREADS`] alive at once, or a thread whose
+//! exit hook has already run and that still frees memory from later thread-local
+//! destructors) use the instance's *shared cache* under a spin lock.
+//!
+//! **Cross-thread frees.** A block carries no owner: a thread that frees a block puts
+//! it on its own free list, whichever thread allocated it. When a list grows past its
+//! limit, half of it moves to the shared cache; a thread whose list is empty takes a
+//! batch from there before carving fresh blocks. So producer/consumer patterns neither
+//! leak nor grow one thread's lists without bound.
+//!
+//! **No recursion.** Caches and chunks come from the backing allocator, never from the
+//! allocator itself. The only call that may allocate through the global allocator is
+//! the registration of the thread-exit hook, done once per thread *before* the cache is
+//! touched: a nested allocation it causes finds the slot already assigned and simply
+//! uses the cache.
+//!
+//! # Invariants
+//!
+//! - **I1 (slots)** A slot index below [`MAX_THREADS`] is held by at most one live
+//!   thread at a time: taken with an acquiring compare-exchange, released with a
+//!   releasing store when the thread exits. A thread collecting orphaned free lists
+//!   holds a free slot the same way for the duration. Everything one holder wrote
+//!   happens before the next holder runs.
+//! - **I2 (caches)** `caches[i]`, once non-null, points to a `Cache` allocated from the
+//!   backing allocator that lives until the instance is dropped. Its `owner` cell is
+//!   accessed only by the thread holding slot `i` (I1), and never re-entrantly. The
+//!   shared cache's `owner` cell is accessed only while `shared_lock` is held. Counters
+//!   are atomics that anyone may read.
+//! - **I3 (blocks)** A block on a free list of class `c`, or carved for class `c`, lies
+//!   inside a chunk of this instance, is aligned to `CLASS_ALIGN[c]`, spans
+//!   `SIZE_CLASSES[c]` bytes that overlap no other block, and is owned by the list or by
+//!   the caller it was handed to, never both. A listed block's first 8 bytes (possibly
+//!   unaligned) hold the next pointer.
+//! - **I4 (chunks)** A chunk was allocated from the backing allocator with alignment
+//!   [`CACHE_LINE`] and its recorded size, starts with a `ChunkHeader`, is on the
+//!   instance's chunk list, and is freed only when the instance is dropped. An owner's
+//!   bump range `bump_offset..bump_len` of `bump_base` is unused space of one chunk.
+//! - **I5 (tiers)** With pooling on, a block whose layout has a size class was served by
+//!   the pooling tier; every other block by the backing allocator with the same layout.
+//!   Deallocation and reallocation recompute the tier from the layout the caller passes
+//!   (the `GlobalAlloc`/`Allocator` contract makes it the allocation's layout), so no
+//!   per-block header is needed.
+
+use super::config::AllocatorConfig;
+use super::size_class::{
+    CACHE_LINE, MAX_POOLED_SIZE, NUM_CLASSES, SIZE_CLASSES, class_for, place_block, stats_class,
+};
+use super::stats::{Counters, Counts};
+use std::alloc::{GlobalAlloc, Layout};
+use std::cell::{Cell, UnsafeCell};
+use std::ptr;
+use std::sync::OnceLock;
+use std::sync::atomic::{
+    AtomicBool, AtomicI64, AtomicPtr, AtomicU64, AtomicUsize,
+    Ordering::{Acquire, Relaxed, Release},
+};
+use std::time::Instant;
+
+/// Threads that can hold a private cache at once; more use the shared cache.
+pub(crate) const MAX_THREADS: usize = 256;
+
+/// Bytes reserved at the start of every chunk for its header (one cache line, so the
+/// blocks after it start on a line).
+const CHUNK_HEADER: usize = CACHE_LINE;
+
+// ---------------------------------------------------------------------------------------
+// Thread slots (process-wide)
+
+static SLOT_TAKEN: [AtomicBool; MAX_THREADS] = [const { AtomicBool::new(false) }; MAX_THREADS];
+
+const UNREGISTERED: usize = usize::MAX;
+const NO_SLOT: usize = usize::MAX - 1;
+
+thread_local! {
+    /// This thread's slot, `UNREGISTERED` before its first allocation, `NO_SLOT` when it
+    /// has none (table full, or exit hook already run). No destructor, so it stays
+    /// readable during thread teardown.
+    static SLOT: Cell<usize> = const { Cell::new(UNREGISTERED) };
+    /// Dropped at thread exit; releases the slot.
+    static SLOT_GUARD: SlotGuard = const { SlotGuard };
+}
+
+struct SlotGuard;
+
+impl Drop for SlotGuard {
+    fn drop(&mut self) {
+        let slot = SLOT.get();
+        SLOT.set(NO_SLOT);
+        if slot < MAX_THREADS {
+            // I1: publishes this thread's cache writes to the slot's next holder.
+            SLOT_TAKEN[slot].store(false, Release);
+        }
+    }
+}
+
+/// The calling thread's slot, registering it on first use.
+#[inline(always)]
+fn current_slot() -> Option<usize> {
+    let slot = SLOT.get();
+    if slot < MAX_THREADS {
+        Some(slot)
+    } else if slot == UNREGISTERED {
+        register_thread()
+    } else {
+        None
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn register_thread() -> Option<usize> {
+    SLOT.set(NO_SLOT);
+    let slot = (0..MAX_THREADS).find(|&i| {
+        SLOT_TAKEN[i]
+            .compare_exchange(false, true, Acquire, Relaxed)
+            .is_ok()
+    })?;
+    SLOT.set(slot);
+    // Registering the exit hook may allocate through the global allocator; such a
+    // nested call sees the slot set above and uses the cache normally, since this call
+    // has not touched it yet. If the hook cannot be registered (the thread is already
+    // tearing down), give the slot back at once rather than leaking it.
+    if SLOT_GUARD.try_with(|_| ()).is_err() {
+        SLOT.set(NO_SLOT);
+        SLOT_TAKEN[slot].store(false, Release);
+        return None;
+    }
+    Some(slot)
+}
+
+// ---------------------------------------------------------------------------------------
+// Caches
+
+#[derive(Clone, Copy)]
+struct FreeList {
+    head: *mut u8,
+    len: usize,
+}
+
+/// State only the cache's owner touches (I2).
+struct Owner {
+    free: [FreeList; NUM_CLASSES],
+    bump_base: *mut u8,
+    bump_offset: usize,
+    bump_len: usize,
+    /// Bytes this cache's users allocated minus bytes they freed (negative when they
+    /// free others' memory).
+    net: i64,
+    /// Highest `net` since the innermost open region began.
+    mark: i64,
+    /// The part of `net` already added to the instance's published total.
+    published: i64,
+    /// Highest `net - published` since the last publication.
+    window_max: i64,
+}
+
+/// One slot's cache: counters anyone may read, and the owner's state.
+#[repr(align(64))]
+pub(crate) struct Cache {
+    pub(crate) counters: Counters,
+    owner: UnsafeCell<Owner>,
+}
+
+impl Cache {
+    const fn new() -> Self {
+        Cache {
+            counters: Counters::new(),
+            owner: UnsafeCell::new(Owner {
+                free: [FreeList {
+                    head: ptr::null_mut(),
+                    len: 0,
+                }; NUM_CLASSES],
+                bump_base: ptr::null_mut(),
+                bump_offset: 0,
+                bump_len: 0,
+                net: 0,
+                mark: 0,
+                published: 0,
+                window_max: 0,
+            }),
+        }
+    }
+}
+
+/// A cache being used by the current thread: exclusive access to its owner state.
+struct Ctx<'a> {
+    cache: &'a Cache,
+    owner: &'a mut Owner,
+    is_shared: bool,
+}
+
+#[repr(C)]
+struct ChunkHeader {
+    next: *mut ChunkHeader,
+    size: usize,
+}
+
+/// An allocator instance's raw state.
+pub(crate) struct RawState {
+    caches: [AtomicPtr<Cache>; MAX_THREADS],
+    shared_lock: AtomicBool,
+    /// The cache of threads without a slot, and the exchange for spilled blocks.
+    shared: Cache,
+    /// Blocks on the shared cache's lists, per class; written under the lock, read
+    /// without it to skip locking when there is nothing to take.
+    shared_available: [AtomicUsize; NUM_CLASSES],
+    chunks: AtomicPtr<ChunkHeader>,
+    chunk_bytes: AtomicU64,
+    /// Sum of the caches' published live bytes; only touched when a cache publishes.
+    published_total: AtomicI64,
+    peak: AtomicU64,
+    started: OnceLock<Instant>,
+}
+
+// SAFETY: all shared mutable state is atomics; caches' owner state is reached only by
+// the slot holder or under the shared lock (I2); raw pointers point into memory owned by
+// the instance (I3, I4).
+unsafe impl Send for RawState {}
+// SAFETY: as for `Send`.
+unsafe impl Sync for RawState {}
+
+/// Takes up to `n` blocks from the front of `from` and pushes them onto `to`.
+///
+/// # Safety
+/// Both lists must satisfy I3 for the same class and be exclusively accessed by the
+/// caller.
+unsafe fn move_blocks(from: &mut FreeList, to: &mut FreeList, n: usize) -> usize {
+    let mut moved = 0;
+    while moved < n && !from.head.is_null() {
+        let block = from.head;
+        // SAFETY: `block` is a listed block (I3): readable next pointer at its start.
+        from.head = unsafe { block.cast::<*mut u8>().read_unaligned() };
+        // SAFETY: we own `block` now; it has at least 8 writable bytes (I3).
+        unsafe { block.cast::<*mut u8>().write_unaligned(to.head) };
+        to.head = block;
+        moved += 1;
+    }
+    from.len -= moved;
+    to.len += moved;
+    moved
+}
+
+/// Blocks a thread's list of `class` may hold before half of it moves to the shared
+/// cache: about half a chunk's worth, at least 32.
+#[inline(always)]
+fn list_limit(config: &AllocatorConfig, class: usize) -> usize {
+    (config.pool_chunk_bytes / 2 / SIZE_CLASSES[class]).max(32)
+}
+
+/// Blocks taken from the shared cache at once.
+#[inline(always)]
+fn refill_batch(class: usize) -> usize {
+    (16 * 1024 / SIZE_CLASSES[class]).clamp(4, 256)
+}
+
+impl RawState {
+    pub(crate) const fn new() -> Self {
+        RawState {
+            caches: [const { AtomicPtr::new(ptr::null_mut()) }; MAX_THREADS],
+            shared_lock: AtomicBool::new(false),
+            shared: Cache::new(),
+            shared_available: [const { AtomicUsize::new(0) }; NUM_CLASSES],
+            chunks: AtomicPtr::new(ptr::null_mut()),
+            chunk_bytes: AtomicU64::new(0),
+            published_total: AtomicI64::new(0),
+            peak: AtomicU64::new(0),
+            started: OnceLock::new(),
+        }
+    }
+
+    fn new_cache<A: GlobalAlloc>(&self, backing: &A) -> *mut Cache {
+        self.started.get_or_init(Instant::now);
+        // SAFETY: `Cache` has non-zero size.
+        let p = unsafe { backing.alloc(Layout::new::<Cache>()) }.cast::<Cache>();
+        if !p.is_null() {
+            // SAFETY: freshly allocated with `Cache`'s layout.
+            unsafe { p.write(Cache::new()) };
+        }
+        p
+    }
+
+    /// Runs `f` with the calling thread's cache (creating it on first use), or with the
+    /// shared cache under its lock when the thread has no slot.
+    #[inline(always)]
+    fn with_cache<A: GlobalAlloc, R>(&self, backing: &A, f: impl FnOnce(Ctx<'_>) -> R) -> R {
+        if let Some(slot) = current_slot() {
+            let mut p = self.caches[slot].load(Acquire);
+            if p.is_null() {
+                p = self.new_cache(backing);
+                // Only this slot's holder writes `caches[slot]` (I1); readers acquire.
+                self.caches[slot].store(p, Release);
+            }
+            if !p.is_null() {
+                // SAFETY: I2: the cache lives as long as `self`, and this thread holds
+                // the slot, so nobody else touches its owner state; `f` does not
+                // re-enter this allocator.
+                let ctx = unsafe {
+                    Ctx {
+                        cache: &*p,
+                        owner: &mut *(*p).owner.get(),
+                        is_shared: false,
+                    }
+                };
+                return f(ctx);
+            }
+        }
+        self.with_shared(f)
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn with_shared<R>(&self, f: impl FnOnce(Ctx<'_>) -> R) -> R {
+        let mut spins = 0u32;
+        while self
+            .shared_lock
+            .compare_exchange_weak(false, true, Acquire, Relaxed)
+            .is_err()
+        {
+            spins += 1;
+            if spins < 64 {
+                std::hint::spin_loop();
+            } else {
+                std::thread::yield_now();
+            }
+        }
+        self.started.get_or_init(Instant::now);
+        // SAFETY: I2: we hold the shared lock, so nobody else touches its owner state;
+        // `f` neither re-enters this allocator nor takes the lock again.
+        let ctx = unsafe {
+            Ctx {
+                cache: &self.shared,
+                owner: &mut *self.shared.owner.get(),
+                is_shared: true,
+            }
+        };
+        let result = f(ctx);
+        self.shared_lock.store(false, Release);
+        result
+    }
+
+    // -----------------------------------------------------------------------------------
+    // Allocation
+
+    /// # Safety
+    /// `GlobalAlloc::alloc`'s contract: `layout` has non-zero size.
+    #[inline(always)]
+    pub(crate) unsafe fn alloc<A: GlobalAlloc, const S: bool>(
+        &self,
+        backing: &A,
+        config: &AllocatorConfig,
+        layout: Layout,
+        zeroed: bool,
+    ) -> *mut u8 {
+        let counting = S && config.statistics;
+        if config.size_class_pooling
+            && let Some(class) = class_for(layout)
+        {
+            return self.with_cache(backing, |mut ctx| {
+                let p = self.pop_block(backing, config, &mut ctx, class, counting);
+                if !p.is_null() {
+                    if zeroed {
+                        // SAFETY: `p` is a block of at least `layout.size()` bytes (I3).
+                        unsafe { p.write_bytes(0, layout.size()) };
+                    }
+                    if counting {
+                        ctx.cache.counters.record_alloc(layout.size(), class);
+                        self.track(config, ctx.owner, layout.size() as i64);
+                    }
+                }
+                p
+            });
+        }
+        // SAFETY: forwarded caller contract.
+        let p = unsafe {
+            if zeroed {
+                backing.alloc_zeroed(layout)
+            } else {
+                backing.alloc(layout)
+            }
+        };
+        if counting && !p.is_null() {
+            self.with_cache(backing, |ctx| {
+                ctx.cache
+                    .counters
+                    .record_alloc(layout.size(), stats_class(layout));
+                self.track(config, ctx.owner, layout.size() as i64);
+            });
+        }
+        p
+    }
+
+    /// # Safety
+    /// `GlobalAlloc::dealloc`'s contract: `p` was allocated by this instance with `layout`.
+    #[inline(always)]
+    pub(crate) unsafe fn dealloc<A: GlobalAlloc, const S: bool>(
+        &self,
+        backing: &A,
+        config: &AllocatorConfig,
+        p: *mut u8,
+        layout: Layout,
+    ) {
+        let counting = S && config.statistics;
+        if config.size_class_pooling
+            && let Some(class) = class_for(layout)
+        {
+            self.with_cache(backing, |mut ctx| {
+                // SAFETY: I5: a pooled block of `class`, now given back by its owner.
+                unsafe { self.push_block(config, &mut ctx, class, p) };
+                if counting {
+                    ctx.cache.counters.record_free(layout.size(), class);
+                    self.track(config, ctx.owner, -(layout.size() as i64));
+                }
+            });
+            return;
+        }
+        // SAFETY: I5: served by the backing allocator with this layout.
+        unsafe { backing.dealloc(p, layout) };
+        if counting {
+            self.with_cache(backing, |ctx| {
+                ctx.cache
+                    .counters
+                    .record_free(layout.size(), stats_class(layout));
+                self.track(config, ctx.owner, -(layout.size() as i64));
+            });
+        }
+    }
+
+    /// # Safety
+    /// `GlobalAlloc::realloc`'s contract: `p` was allocated by this instance with
+    /// `layout`, `new_size` is non-zero and does not overflow `isize` when rounded up to
+    /// `layout.align()`.
+    #[inline]
+    pub(crate) unsafe fn realloc<A: GlobalAlloc, const S: bool>(
+        &self,
+        backing: &A,
+        config: &AllocatorConfig,
+        p: *mut u8,
+        layout: Layout,
+        new_size: usize,
+    ) -> *mut u8 {
+        let counting = S && config.statistics;
+        // SAFETY: caller contract.
+        let new_layout = unsafe { Layout::from_size_align_unchecked(new_size, layout.align()) };
+        let (old_class, new_class) = if config.size_class_pooling {
+            (class_for(layout), class_for(new_layout))
+        } else {
+            (None, None)
+        };
+        let result = match (old_class, new_class) {
+            // Same class: the block already has room, stay in place.
+            (Some(a), Some(b)) if a == b => p,
+            (None, None) => {
+                // SAFETY: I5: both layouts belong to the backing tier; caller contract.
+                unsafe { backing.realloc(p, layout, new_size) }
+            }
+            _ => {
+                // Crossing tiers or classes: move, without counting the parts.
+                // SAFETY: `new_layout` has non-zero size.
+                let q = unsafe { self.alloc::<A, false>(backing, config, new_layout, false) };
+                if !q.is_null() {
+                    // SAFETY: both blocks hold at least the copied bytes and are distinct.
+                    unsafe { ptr::copy_nonoverlapping(p, q, layout.size().min(new_size)) };
+                    // SAFETY: `p` was allocated with `layout` (caller contract).
+                    unsafe { self.dealloc::<A, false>(backing, config, p, layout) };
+                }
+                q
+            }
+        };
+        if counting && !result.is_null() {
+            self.with_cache(backing, |ctx| {
+                ctx.cache.counters.record_realloc(
+                    layout.size(),
+                    new_size,
+                    stats_class(layout),
+                    stats_class(new_layout),
+                );
+                self.track(config, ctx.owner, new_size as i64 - layout.size() as i64);
+            });
+        }
+        result
+    }
+
+    /// Pops a block of `class`: from the thread's list, else a batch from the shared
+    /// cache, else carved from the current chunk, else from a new chunk.
+    #[inline(always)]
+    fn pop_block<A: GlobalAlloc>(
+        &self,
+        backing: &A,
+        config: &AllocatorConfig,
+        ctx: &mut Ctx<'_>,
+        class: usize,
+        counting: bool,
+    ) -> *mut u8 {
+        let list = &mut ctx.owner.free[class];
+        if !list.head.is_null() {
+            let block = list.head;
+            // SAFETY: I3: a listed block holds the next pointer.
+            list.head = unsafe { block.cast::<*mut u8>().read_unaligned() };
+            list.len -= 1;
+            if counting {
+                ctx.cache.counters.record_pool_hit();
+            }
+            return block;
+        }
+        self.pop_block_slow(backing, config, ctx, class, counting)
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn pop_block_slow<A: GlobalAlloc>(
+        &self,
+        backing: &A,
+        config: &AllocatorConfig,
+        ctx: &mut Ctx<'_>,
+        class: usize,
+        counting: bool,
+    ) -> *mut u8 {
+        if !ctx.is_shared && self.shared_available[class].load(Relaxed) > 0 {
+            let got = self.with_shared(|shared| {
+                // SAFETY: two lists of `class`, ours (I2) and the shared one (locked).
+                let n = unsafe {
+                    move_blocks(
+                        &mut shared.owner.free[class],
+                        &mut ctx.owner.free[class],
+                        refill_batch(class),
+                    )
+                };
+                self.shared_available[class].store(shared.owner.free[class].len, Relaxed);
+                n
+            });
+            if got > 0 {
+                return self.pop_block(backing, config, ctx, class, counting);
+            }
+        }
+        if counting {
+            ctx.cache.counters.record_pool_miss();
+        }
+        let size = SIZE_CLASSES[class];
+        let line_aware = config.alignment_optimization;
+        let owner = &mut *ctx.owner;
+        if !owner.bump_base.is_null() {
+            let at = place_block(owner.bump_offset, class, line_aware);
+            if at + size <= owner.bump_len {
+                owner.bump_offset = at + size;
+                // SAFETY: I4: `at + size` lies within the current chunk.
+                return unsafe { owner.bump_base.add(at) };
+            }
+        }
+        // Before taking a new chunk, collect the free lists of caches whose threads have
+        // exited, then try the shared cache again.
+        if !ctx.is_shared
+            && self.reclaim_orphans()
+            && self.shared_available[class].load(Relaxed) > 0
+        {
+            return self.pop_block(backing, config, ctx, class, counting);
+        }
+        let Some(chunk) = self.new_chunk(backing, config.pool_chunk_bytes) else {
+            return ptr::null_mut();
+        };
+        owner.bump_base = chunk;
+        owner.bump_len = config.pool_chunk_bytes;
+        let at = place_block(CHUNK_HEADER, class, line_aware);
+        // Validation keeps chunks at 8 KiB or more, so the first block always fits.
+        debug_assert!(at + size <= owner.bump_len && size <= MAX_POOLED_SIZE);
+        owner.bump_offset = at + size;
+        // SAFETY: I4: within the new chunk.
+        unsafe { chunk.add(at) }
+    }
+
+    /// Pushes a returned block onto the thread's list, moving half of it to the shared
+    /// cache when it grows past its limit.
+    ///
+    /// # Safety
+    /// `block` is a block of `class` of this instance that the caller gives up (I3).
+    #[inline(always)]
+    unsafe fn push_block(
+        &self,
+        config: &AllocatorConfig,
+        ctx: &mut Ctx<'_>,
+        class: usize,
+        block: *mut u8,
+    ) {
+        let list = &mut ctx.owner.free[class];
+        // SAFETY: caller gives up `block`, which has at least 8 bytes (I3).
+        unsafe { block.cast::<*mut u8>().write_unaligned(list.head) };
+        list.head = block;
+        list.len += 1;
+        if ctx.is_shared {
+            self.shared_available[class].store(list.len, Relaxed);
+        } else if list.len > list_limit(config, class) {
+            self.spill(ctx, class);
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn spill(&self, ctx: &mut Ctx<'_>, class: usize) {
+        let half = ctx.owner.free[class].len / 2;
+        // The shared lock is not re-entrant; spilling happens only from thread caches.
+        self.with_shared(|shared| {
+            // SAFETY: two lists of `class`, ours (I2) and the shared one (locked).
+            unsafe {
+                move_blocks(
+                    &mut ctx.owner.free[class],
+                    &mut shared.owner.free[class],
+                    half,
+                )
+            };
+            self.shared_available[class].store(shared.owner.free[class].len, Relaxed);
+        });
+    }
+
+    /// Moves the free lists of every cache whose slot no thread holds to the shared
+    /// cache. Each such slot is taken for the duration (I1), so its owner state is ours.
+    /// Returns whether anything moved. Must not be called with the shared lock held.
+    #[cold]
+    #[inline(never)]
+    fn reclaim_orphans(&self) -> bool {
+        let mut moved = 0;
+        for (slot, cache) in self.caches.iter().enumerate() {
+            let p = cache.load(Acquire);
+            if p.is_null()
+                || SLOT_TAKEN[slot].load(Relaxed)
+                || SLOT_TAKEN[slot]
+                    .compare_exchange(false, true, Acquire, Relaxed)
+                    .is_err()
+            {
+                continue;
+            }
+            // SAFETY: I1/I2: we hold the slot, so nobody else touches this cache's owner
+            // state; the cache lives as long as `self`.
+            let orphan = unsafe { &mut *(*p).owner.get() };
+            if orphan.free.iter().any(|l| l.len > 0) {
+                self.with_shared(|shared| {
+                    for class in 0..NUM_CLASSES {
+                        // SAFETY: two lists of `class`: the orphan's (slot held) and the
+                        // shared one (locked).
+                        moved += unsafe {
+                            move_blocks(
+                                &mut orphan.free[class],
+                                &mut shared.owner.free[class],
+                                usize::MAX,
+                            )
+                        };
+                        self.shared_available[class].store(shared.owner.free[class].len, Relaxed);
+                    }
+                });
+            }
+            SLOT_TAKEN[slot].store(false, Release);
+        }
+        moved > 0
+    }
+
+    fn new_chunk<A: GlobalAlloc>(&self, backing: &A, size: usize) -> Option<*mut u8> {
+        let layout = Layout::from_size_align(size, CACHE_LINE).ok()?;
+        // SAFETY: validation keeps `size` non-zero.
+        let chunk = unsafe { backing.alloc(layout) };
+        if chunk.is_null() {
+            return None;
+        }
+        let header = chunk.cast::<ChunkHeader>();
+        let mut head = self.chunks.load(Relaxed);
+        loop {
+            // SAFETY: the chunk starts with room for an aligned header (I4).
+            unsafe { header.write(ChunkHeader { next: head, size }) };
+            match self
+                .chunks
+                .compare_exchange_weak(head, header, Release, Relaxed)
+            {
+                Ok(_) => break,
+                Err(now) => head = now,
+            }
+        }
+        self.chunk_bytes.fetch_add(size as u64, Relaxed);
+        Some(chunk)
+    }
+
+    /// Adds `delta` to the cache's live bytes, maintaining the region mark and
+    /// publishing to the global peak when the unpublished part reaches the granularity.
+    #[inline(always)]
+    fn track(&self, config: &AllocatorConfig, owner: &mut Owner, delta: i64) {
+        owner.net += delta;
+        if owner.net > owner.mark {
+            owner.mark = owner.net;
+        }
+        let pending = owner.net - owner.published;
+        if pending > owner.window_max {
+            owner.window_max = pending;
+        }
+        if pending.unsigned_abs() >= config.peak_granularity {
+            self.publish(owner);
+        }
+    }
+
+    #[inline(never)]
+    fn publish(&self, owner: &mut Owner) {
+        let pending = owner.net - owner.published;
+        let before = self.published_total.fetch_add(pending, Relaxed);
+        let candidate = before.saturating_add(owner.window_max);
+        if candidate > 0 {
+            self.peak.fetch_max(candidate as u64, Relaxed);
+        }
+        owner.published = owner.net;
+        owner.window_max = 0;
+    }
+
+    // -----------------------------------------------------------------------------------
+    // Reading
+
+    /// Sums every cache's counters; publishes the caller's pending bytes first so a
+    /// single thread's peak is exact. Returns (counts, peak, chunk bytes, caches).
+    pub(crate) fn snapshot<A: GlobalAlloc>(&self, backing: &A) -> (Counts, u64, u64, usize) {
+        self.with_cache(backing, |ctx| self.publish(ctx.owner));
+        let mut total = Counts::default();
+        let mut caches = 0;
+        for p in self.caches.iter().map(|c| c.load(Acquire)) {
+            if !p.is_null() {
+                // SAFETY: I2: the cache lives as long as `self`; only its atomic
+                // counters are read.
+                total = total.plus(&unsafe { &*p }.counters.load());
+                caches += 1;
+            }
+        }
+        total = total.plus(&self.shared.counters.load());
+        let current = total.bytes_allocated.wrapping_sub(total.bytes_freed);
+        let peak = self.peak.load(Relaxed).max(current);
+        (total, peak, self.chunk_bytes.load(Relaxed), caches)
+    }
+
+    pub(crate) fn started(&self) -> Option<Instant> {
+        self.started.get().copied()
+    }
+
+    /// The calling thread's counters, live bytes and region mark.
+    pub(crate) fn thread_view<A: GlobalAlloc>(&self, backing: &A) -> (Counts, i64, i64) {
+        self.with_cache(backing, |ctx| {
+            (ctx.cache.counters.load(), ctx.owner.net, ctx.owner.mark)
+        })
+    }
+
+    /// Starts a region on the calling thread: resets the mark to the current live bytes
+    /// and returns the mark it replaces.
+    pub(crate) fn begin_region<A: GlobalAlloc>(&self, backing: &A) -> i64 {
+        self.with_cache(backing, |ctx| {
+            let saved = ctx.owner.mark;
+            ctx.owner.mark = ctx.owner.net;
+            saved
+        })
+    }
+
+    /// Ends a region: the enclosing region's mark becomes the higher of its own and the
+    /// one reached inside.
+    pub(crate) fn end_region<A: GlobalAlloc>(&self, backing: &A, saved_mark: i64) {
+        self.with_cache(backing, |ctx| {
+            ctx.owner.mark = ctx.owner.mark.max(saved_mark);
+        });
+    }
+
+    /// Frees every cache and chunk.
+    ///
+    /// # Safety
+    /// No block of this instance is used afterwards and no thread uses the instance any
+    /// more (the caller has it exclusively: it is being dropped).
+    pub(crate) unsafe fn release<A: GlobalAlloc>(&mut self, backing: &A) {
+        for p in self.caches.iter_mut().map(|c| *c.get_mut()) {
+            if !p.is_null() {
+                // SAFETY: I2: allocated from `backing` with `Cache`'s layout, unused now.
+                unsafe {
+                    ptr::drop_in_place(p);
+                    backing.dealloc(p.cast(), Layout::new::<Cache>());
+                }
+            }
+        }
+        let mut chunk = *self.chunks.get_mut();
+        while !chunk.is_null() {
+            // SAFETY: I4: a chunk header written by `new_chunk`.
+            let ChunkHeader { next, size } = unsafe { chunk.read() };
+            // SAFETY: I4: allocated from `backing` with this layout.
+            unsafe {
+                backing.dealloc(
+                    chunk.cast(),
+                    Layout::from_size_align_unchecked(size, CACHE_LINE),
+                )
+            };
+            chunk = next;
+        }
+    }
+}
