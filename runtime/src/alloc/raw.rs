@@ -64,7 +64,7 @@ use super::size_class::{
 use super::stats::{Counters, Counts};
 use std::alloc::{GlobalAlloc, Layout};
 use std::cell::{Cell, UnsafeCell};
-use std::ptr;
+use std::ptr::{self, NonNull};
 use std::sync::OnceLock;
 use std::sync::atomic::{
     AtomicBool, AtomicI64, AtomicPtr, AtomicU64, AtomicUsize,
@@ -205,6 +205,25 @@ struct Ctx<'a> {
     is_shared: bool,
 }
 
+/// Something to count, off the pooled fast path.
+#[derive(Clone, Copy)]
+enum Event {
+    Alloc {
+        size: usize,
+        class: usize,
+    },
+    Free {
+        size: usize,
+        class: usize,
+    },
+    Realloc {
+        old: usize,
+        new: usize,
+        old_class: usize,
+        new_class: usize,
+    },
+}
+
 #[repr(C)]
 struct ChunkHeader {
     next: *mut ChunkHeader,
@@ -256,12 +275,18 @@ unsafe fn move_blocks(from: &mut FreeList, to: &mut FreeList, n: usize) -> usize
     moved
 }
 
-/// Blocks a thread's list of `class` may hold before half of it moves to the shared
-/// cache: about half a chunk's worth, at least 32.
-#[inline(always)]
-fn list_limit(config: &AllocatorConfig, class: usize) -> usize {
-    (config.pool_chunk_bytes / 2 / SIZE_CLASSES[class]).max(32)
-}
+/// Blocks a thread's list of each class may hold before half of it moves to the shared
+/// cache: about 32 KiB worth, at least 32 blocks.
+const LIST_LIMIT: [usize; NUM_CLASSES] = {
+    let mut out = [0; NUM_CLASSES];
+    let mut c = 0;
+    while c < NUM_CLASSES {
+        let n = 32 * 1024 / SIZE_CLASSES[c];
+        out[c] = if n < 32 { 32 } else { n };
+        c += 1;
+    }
+    out
+};
 
 /// Blocks taken from the shared cache at once.
 #[inline(always)]
@@ -284,6 +309,8 @@ impl RawState {
         }
     }
 
+    #[cold]
+    #[inline(never)]
     fn new_cache<A: GlobalAlloc>(&self, backing: &A) -> *mut Cache {
         self.started.get_or_init(Instant::now);
         // SAFETY: `Cache` has non-zero size.
@@ -295,32 +322,53 @@ impl RawState {
         p
     }
 
-    /// Runs `f` with the calling thread's cache (creating it on first use), or with the
-    /// shared cache under its lock when the thread has no slot.
+    /// The calling thread's cache, created on first use; `None` when the thread has no
+    /// slot or the backing allocator cannot provide a cache.
     #[inline(always)]
-    fn with_cache<A: GlobalAlloc, R>(&self, backing: &A, f: impl FnOnce(Ctx<'_>) -> R) -> R {
-        if let Some(slot) = current_slot() {
-            let mut p = self.caches[slot].load(Acquire);
-            if p.is_null() {
-                p = self.new_cache(backing);
-                // Only this slot's holder writes `caches[slot]` (I1); readers acquire.
-                self.caches[slot].store(p, Release);
-            }
-            if !p.is_null() {
-                // SAFETY: I2: the cache lives as long as `self`, and this thread holds
-                // the slot, so nobody else touches its owner state; `f` does not
-                // re-enter this allocator.
-                let ctx = unsafe {
-                    Ctx {
-                        cache: &*p,
-                        owner: &mut *(*p).owner.get(),
-                        is_shared: false,
-                    }
-                };
-                return f(ctx);
+    fn local_cache<A: GlobalAlloc>(&self, backing: &A) -> Option<NonNull<Cache>> {
+        let slot = current_slot()?;
+        match NonNull::new(self.caches[slot].load(Acquire)) {
+            Some(cache) => Some(cache),
+            None => self.install_cache(slot, backing),
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn install_cache<A: GlobalAlloc>(&self, slot: usize, backing: &A) -> Option<NonNull<Cache>> {
+        let p = self.new_cache(backing);
+        // Only this slot's holder writes `caches[slot]` (I1); readers acquire.
+        self.caches[slot].store(p, Release);
+        NonNull::new(p)
+    }
+
+    /// Exclusive access to the calling thread's cache.
+    ///
+    /// # Safety
+    /// `cache` came from [`local_cache`](Self::local_cache) on this thread and no other
+    /// `Ctx` for it is alive (the allocator is not re-entered while one is).
+    #[inline(always)]
+    unsafe fn local_ctx<'a>(cache: NonNull<Cache>) -> Ctx<'a> {
+        // SAFETY: I2: the cache lives as long as the instance, and this thread holds its
+        // slot, so nobody else touches its owner state; exclusivity per the contract.
+        unsafe {
+            Ctx {
+                cache: &*cache.as_ptr(),
+                owner: &mut *(*cache.as_ptr()).owner.get(),
+                is_shared: false,
             }
         }
-        self.with_shared(f)
+    }
+
+    /// Runs `f` with the calling thread's cache, or with the shared cache under its lock
+    /// when the thread has none. For paths off the allocation fast path.
+    #[inline]
+    fn with_cache<A: GlobalAlloc, R>(&self, backing: &A, f: impl FnOnce(Ctx<'_>) -> R) -> R {
+        match self.local_cache(backing) {
+            // SAFETY: from `local_cache` on this thread; `f` does not re-enter.
+            Some(cache) => f(unsafe { Self::local_ctx(cache) }),
+            None => self.with_shared(f),
+        }
     }
 
     #[cold]
@@ -367,24 +415,15 @@ impl RawState {
         layout: Layout,
         zeroed: bool,
     ) -> *mut u8 {
-        let counting = S && config.statistics;
         if config.size_class_pooling
             && let Some(class) = class_for(layout)
         {
-            return self.with_cache(backing, |mut ctx| {
-                let p = self.pop_block(backing, config, &mut ctx, class, counting);
-                if !p.is_null() {
-                    if zeroed {
-                        // SAFETY: `p` is a block of at least `layout.size()` bytes (I3).
-                        unsafe { p.write_bytes(0, layout.size()) };
-                    }
-                    if counting {
-                        ctx.cache.counters.record_alloc(layout.size(), class);
-                        self.track(config, ctx.owner, layout.size() as i64);
-                    }
-                }
-                p
-            });
+            let p = self.alloc_pooled::<A, S>(backing, config, layout, class);
+            if zeroed && !p.is_null() {
+                // SAFETY: a pooled block of at least `layout.size()` bytes (I3).
+                unsafe { p.write_bytes(0, layout.size()) };
+            }
+            return p;
         }
         // SAFETY: forwarded caller contract.
         let p = unsafe {
@@ -394,13 +433,112 @@ impl RawState {
                 backing.alloc(layout)
             }
         };
-        if counting && !p.is_null() {
-            self.with_cache(backing, |ctx| {
-                ctx.cache
-                    .counters
-                    .record_alloc(layout.size(), stats_class(layout));
-                self.track(config, ctx.owner, layout.size() as i64);
-            });
+        if S && config.statistics && !p.is_null() {
+            self.count(
+                backing,
+                config,
+                Event::Alloc {
+                    size: layout.size(),
+                    class: stats_class(layout),
+                },
+            );
+        }
+        p
+    }
+
+    /// The calling thread's cache if it has one already: the fast-path lookup (one
+    /// thread-local load, one array load).
+    #[inline(always)]
+    fn existing_local_cache(&self) -> Option<NonNull<Cache>> {
+        let slot = SLOT.get();
+        if slot < MAX_THREADS {
+            NonNull::new(self.caches[slot].load(Acquire))
+        } else {
+            None
+        }
+    }
+
+    /// The pooled allocation path, out of line so the pass-through path stays a few
+    /// instructions. Its fast path pops the thread's free list; everything else is a
+    /// tail call to [`alloc_pooled_slow`](Self::alloc_pooled_slow).
+    #[inline(never)]
+    fn alloc_pooled<A: GlobalAlloc, const S: bool>(
+        &self,
+        backing: &A,
+        config: &AllocatorConfig,
+        layout: Layout,
+        class: usize,
+    ) -> *mut u8 {
+        if let Some(cache) = self.existing_local_cache() {
+            // SAFETY: the calling thread's cache (I2); nothing below re-enters.
+            let Ctx { cache, owner, .. } = unsafe { Self::local_ctx(cache) };
+            let list = &mut owner.free[class];
+            let block = list.head;
+            if !block.is_null() {
+                // SAFETY: I3: a listed block holds the next pointer.
+                list.head = unsafe { block.cast::<*mut u8>().read_unaligned() };
+                list.len -= 1;
+                if S && config.statistics {
+                    cache.counters.record_pool_hit();
+                    cache.counters.record_alloc(layout.size(), class);
+                    if self.track_needs_publish(config, owner, layout.size() as i64) {
+                        return self.publish_returning(owner, block);
+                    }
+                }
+                return block;
+            }
+        }
+        self.alloc_pooled_slow::<A, S>(backing, config, layout, class)
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn alloc_pooled_slow<A: GlobalAlloc, const S: bool>(
+        &self,
+        backing: &A,
+        config: &AllocatorConfig,
+        layout: Layout,
+        class: usize,
+    ) -> *mut u8 {
+        match self.local_cache(backing) {
+            // SAFETY: from `local_cache` on this thread; `alloc_in` does not re-enter.
+            Some(cache) => self.alloc_in::<A, S>(
+                backing,
+                config,
+                unsafe { Self::local_ctx(cache) },
+                layout,
+                class,
+            ),
+            None => self.alloc_pooled_shared::<A, S>(backing, config, layout, class),
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn alloc_pooled_shared<A: GlobalAlloc, const S: bool>(
+        &self,
+        backing: &A,
+        config: &AllocatorConfig,
+        layout: Layout,
+        class: usize,
+    ) -> *mut u8 {
+        self.with_shared(|ctx| self.alloc_in::<A, S>(backing, config, ctx, layout, class))
+    }
+
+    #[inline(always)]
+    fn alloc_in<A: GlobalAlloc, const S: bool>(
+        &self,
+        backing: &A,
+        config: &AllocatorConfig,
+        mut ctx: Ctx<'_>,
+        layout: Layout,
+        class: usize,
+    ) -> *mut u8 {
+        let counting = S && config.statistics;
+        let p = self.pop_block(backing, config, &mut ctx, class, counting);
+        if !p.is_null() && counting {
+            ctx.cache.counters.record_alloc(layout.size(), class);
+            self.track(config, ctx.owner, layout.size() as i64);
         }
         p
     }
@@ -415,30 +553,148 @@ impl RawState {
         p: *mut u8,
         layout: Layout,
     ) {
-        let counting = S && config.statistics;
         if config.size_class_pooling
             && let Some(class) = class_for(layout)
         {
-            self.with_cache(backing, |mut ctx| {
-                // SAFETY: I5: a pooled block of `class`, now given back by its owner.
-                unsafe { self.push_block(config, &mut ctx, class, p) };
-                if counting {
-                    ctx.cache.counters.record_free(layout.size(), class);
-                    self.track(config, ctx.owner, -(layout.size() as i64));
-                }
-            });
-            return;
+            // SAFETY: I5: a pooled block of `class`, given back by its owner.
+            return unsafe { self.dealloc_pooled::<A, S>(backing, config, p, layout, class) };
         }
         // SAFETY: I5: served by the backing allocator with this layout.
         unsafe { backing.dealloc(p, layout) };
-        if counting {
-            self.with_cache(backing, |ctx| {
-                ctx.cache
-                    .counters
-                    .record_free(layout.size(), stats_class(layout));
-                self.track(config, ctx.owner, -(layout.size() as i64));
-            });
+        if S && config.statistics {
+            self.count(
+                backing,
+                config,
+                Event::Free {
+                    size: layout.size(),
+                    class: stats_class(layout),
+                },
+            );
         }
+    }
+
+    /// The pooled free path: pushes onto the thread's free list; everything else is a
+    /// tail call to a cold function.
+    ///
+    /// # Safety
+    /// `p` is a pooled block of `class` of this instance, given back by its owner.
+    #[inline(never)]
+    unsafe fn dealloc_pooled<A: GlobalAlloc, const S: bool>(
+        &self,
+        backing: &A,
+        config: &AllocatorConfig,
+        p: *mut u8,
+        layout: Layout,
+        class: usize,
+    ) {
+        if let Some(cache) = self.existing_local_cache() {
+            // SAFETY: the calling thread's cache (I2); nothing below re-enters.
+            let Ctx { cache, owner, .. } = unsafe { Self::local_ctx(cache) };
+            let list = &mut owner.free[class];
+            // SAFETY: the caller gives `p` up; it has at least 8 bytes (I3).
+            unsafe { p.cast::<*mut u8>().write_unaligned(list.head) };
+            list.head = p;
+            list.len += 1;
+            let over_limit = list.len > LIST_LIMIT[class];
+            if S && config.statistics {
+                cache.counters.record_free(layout.size(), class);
+                if self.track_needs_publish(config, owner, -(layout.size() as i64)) {
+                    self.publish(owner);
+                }
+            }
+            if over_limit {
+                self.spill(owner, class);
+            }
+            return;
+        }
+        // SAFETY: forwarded contract.
+        unsafe { self.dealloc_pooled_slow::<A, S>(backing, config, p, layout, class) }
+    }
+
+    /// # Safety
+    /// As [`dealloc_pooled`](Self::dealloc_pooled).
+    #[cold]
+    #[inline(never)]
+    unsafe fn dealloc_pooled_slow<A: GlobalAlloc, const S: bool>(
+        &self,
+        backing: &A,
+        config: &AllocatorConfig,
+        p: *mut u8,
+        layout: Layout,
+        class: usize,
+    ) {
+        match self.local_cache(backing) {
+            // SAFETY: from `local_cache` on this thread; `dealloc_in` does not re-enter;
+            // `p` per our contract.
+            Some(cache) => unsafe {
+                self.dealloc_in::<S>(config, Self::local_ctx(cache), p, layout, class)
+            },
+            // SAFETY: forwarded contract.
+            None => unsafe { self.dealloc_pooled_shared::<S>(config, p, layout, class) },
+        }
+    }
+
+    /// # Safety
+    /// As [`dealloc_pooled`](Self::dealloc_pooled).
+    #[cold]
+    #[inline(never)]
+    unsafe fn dealloc_pooled_shared<const S: bool>(
+        &self,
+        config: &AllocatorConfig,
+        p: *mut u8,
+        layout: Layout,
+        class: usize,
+    ) {
+        // SAFETY: forwarded contract.
+        self.with_shared(|ctx| unsafe { self.dealloc_in::<S>(config, ctx, p, layout, class) })
+    }
+
+    /// # Safety
+    /// As [`dealloc_pooled`](Self::dealloc_pooled).
+    #[inline(always)]
+    unsafe fn dealloc_in<const S: bool>(
+        &self,
+        config: &AllocatorConfig,
+        mut ctx: Ctx<'_>,
+        p: *mut u8,
+        layout: Layout,
+        class: usize,
+    ) {
+        // SAFETY: forwarded contract.
+        unsafe { self.push_block(&mut ctx, class, p) };
+        if S && config.statistics {
+            ctx.cache.counters.record_free(layout.size(), class);
+            self.track(config, ctx.owner, -(layout.size() as i64));
+        }
+    }
+
+    /// Counts one event in the calling thread's cache (off the pooled fast path).
+    #[inline(never)]
+    fn count<A: GlobalAlloc>(&self, backing: &A, config: &AllocatorConfig, event: Event) {
+        self.with_cache(backing, |ctx| {
+            let delta = match event {
+                Event::Alloc { size, class } => {
+                    ctx.cache.counters.record_alloc(size, class);
+                    size as i64
+                }
+                Event::Free { size, class } => {
+                    ctx.cache.counters.record_free(size, class);
+                    -(size as i64)
+                }
+                Event::Realloc {
+                    old,
+                    new,
+                    old_class,
+                    new_class,
+                } => {
+                    ctx.cache
+                        .counters
+                        .record_realloc(old, new, old_class, new_class);
+                    new as i64 - old as i64
+                }
+            };
+            self.track(config, ctx.owner, delta);
+        });
     }
 
     /// # Safety
@@ -483,15 +739,16 @@ impl RawState {
             }
         };
         if counting && !result.is_null() {
-            self.with_cache(backing, |ctx| {
-                ctx.cache.counters.record_realloc(
-                    layout.size(),
-                    new_size,
-                    stats_class(layout),
-                    stats_class(new_layout),
-                );
-                self.track(config, ctx.owner, new_size as i64 - layout.size() as i64);
-            });
+            self.count(
+                backing,
+                config,
+                Event::Realloc {
+                    old: layout.size(),
+                    new: new_size,
+                    old_class: stats_class(layout),
+                    new_class: stats_class(new_layout),
+                },
+            );
         }
         result
     }
@@ -589,13 +846,7 @@ impl RawState {
     /// # Safety
     /// `block` is a block of `class` of this instance that the caller gives up (I3).
     #[inline(always)]
-    unsafe fn push_block(
-        &self,
-        config: &AllocatorConfig,
-        ctx: &mut Ctx<'_>,
-        class: usize,
-        block: *mut u8,
-    ) {
+    unsafe fn push_block(&self, ctx: &mut Ctx<'_>, class: usize, block: *mut u8) {
         let list = &mut ctx.owner.free[class];
         // SAFETY: caller gives up `block`, which has at least 8 bytes (I3).
         unsafe { block.cast::<*mut u8>().write_unaligned(list.head) };
@@ -603,25 +854,19 @@ impl RawState {
         list.len += 1;
         if ctx.is_shared {
             self.shared_available[class].store(list.len, Relaxed);
-        } else if list.len > list_limit(config, class) {
-            self.spill(ctx, class);
+        } else if list.len > LIST_LIMIT[class] {
+            self.spill(ctx.owner, class);
         }
     }
 
     #[cold]
     #[inline(never)]
-    fn spill(&self, ctx: &mut Ctx<'_>, class: usize) {
-        let half = ctx.owner.free[class].len / 2;
+    fn spill(&self, owner: &mut Owner, class: usize) {
+        let half = owner.free[class].len / 2;
         // The shared lock is not re-entrant; spilling happens only from thread caches.
         self.with_shared(|shared| {
             // SAFETY: two lists of `class`, ours (I2) and the shared one (locked).
-            unsafe {
-                move_blocks(
-                    &mut ctx.owner.free[class],
-                    &mut shared.owner.free[class],
-                    half,
-                )
-            };
+            unsafe { move_blocks(&mut owner.free[class], &mut shared.owner.free[class], half) };
             self.shared_available[class].store(shared.owner.free[class].len, Relaxed);
         });
     }
@@ -695,17 +940,27 @@ impl RawState {
     /// publishing to the global peak when the unpublished part reaches the granularity.
     #[inline(always)]
     fn track(&self, config: &AllocatorConfig, owner: &mut Owner, delta: i64) {
-        owner.net += delta;
-        if owner.net > owner.mark {
-            owner.mark = owner.net;
-        }
-        let pending = owner.net - owner.published;
-        if pending > owner.window_max {
-            owner.window_max = pending;
-        }
-        if pending.unsigned_abs() >= config.peak_granularity {
+        if self.track_needs_publish(config, owner, delta) {
             self.publish(owner);
         }
+    }
+
+    /// [`track`](Self::track) without the publication, which the caller does when this
+    /// returns `true`.
+    #[inline(always)]
+    fn track_needs_publish(&self, config: &AllocatorConfig, owner: &mut Owner, delta: i64) -> bool {
+        owner.net += delta;
+        owner.mark = owner.mark.max(owner.net);
+        let pending = owner.net - owner.published;
+        owner.window_max = owner.window_max.max(pending);
+        pending.unsigned_abs() >= config.peak_granularity
+    }
+
+    /// [`publish`](Self::publish), then returns `block` (keeps the caller a tail call).
+    #[inline(never)]
+    fn publish_returning(&self, owner: &mut Owner, block: *mut u8) -> *mut u8 {
+        self.publish(owner);
+        block
     }
 
     #[inline(never)]

@@ -287,7 +287,8 @@ fn producer_consumer_reuses_blocks_instead_of_growing() {
     // collection of its leftovers, hence the slack in the bound.)
     let alloc = EvmAllocator::new(System);
     let rounds = if cfg!(miri) { 3 } else { 50 };
-    let per_round = scaled(2000);
+    // More than a thread's list may hold (512 blocks of 64 bytes), so the consumer spills.
+    let per_round = if cfg!(miri) { 600 } else { 2000 };
     let mut held_after_first = 0;
     for round in 0..rounds {
         let boxes: std::vec::Vec<_> = (0..per_round)

@@ -120,7 +120,7 @@ proptest! {
         for pass in 0..2 {
             let chunks_before = arena.stats().chunk_allocations;
             // Live allocations: (address, size, fill byte).
-            let mut live: Vec<(usize, usize, u8)> = Vec::new();
+            let mut live: Vec<(*mut u8, usize, u8)> = Vec::new();
             // Checkpoints with the number of live allocations when taken.
             let mut checkpoints: Vec<(Checkpoint, usize)> = Vec::new();
             for (step, op) in ops.iter().enumerate() {
@@ -133,10 +133,11 @@ proptest! {
                         // SAFETY: `size` fresh bytes.
                         unsafe { p.write_bytes(fill, size) };
                         if size > 0 {
-                            for &(addr, len, _) in &live {
+                            for &(other, len, _) in &live {
+                                let addr = other.addr();
                                 prop_assert!(p.addr() + size <= addr || addr + len <= p.addr());
                             }
-                            live.push((p.addr(), size, fill));
+                            live.push((p, size, fill));
                         }
                     }
                     Op::Checkpoint => checkpoints.push((arena.checkpoint(), live.len())),
@@ -159,9 +160,9 @@ proptest! {
                         prop_assert_eq!(arena.stats().bytes_used, 0);
                     }
                 }
-                for &(addr, len, fill) in &live {
+                for &(p, len, fill) in &live {
                     // SAFETY: live allocations are still valid (A2).
-                    let bytes = unsafe { std::slice::from_raw_parts(addr as *const u8, len) };
+                    let bytes = unsafe { std::slice::from_raw_parts(p, len) };
                     prop_assert!(bytes.iter().all(|&b| b == fill));
                 }
                 let stats = arena.stats();
