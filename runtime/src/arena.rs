@@ -41,8 +41,9 @@
 //!
 //! - **A1** `chunks[i].ptr` is a live allocation of `chunks[i].size` bytes with alignment
 //!   [`CHUNK_ALIGN`] from the global allocator, freed only in `Drop`.
-//! - **A2** Every reference handed out points into a chunk before `current`, or into
-//!   `..offset` of chunk `current`, and no two overlap. Bytes at and after the position
+//! - **A2** `base..end` is chunk `current` and `next` lies in it (or all three are
+//!   null and there is no chunk). Every reference handed out points into a chunk before
+//!   `current`, or into `base..next`, and no two overlap. Bytes at and after the position
 //!   are referenced by nobody. Only `reset` and `rewind` move the position back, and
 //!   they take `&mut self`, so no reference handed out is alive then.
 
@@ -74,7 +75,11 @@ struct Chunk {
 pub struct TxArena {
     chunks: RefCell<Vec<Chunk>>,
     current: Cell<usize>,
-    offset: Cell<usize>,
+    /// Start, next free byte and end of chunk `current` (all null before the first
+    /// chunk): the bump fast path touches only these.
+    base: Cell<*mut u8>,
+    next: Cell<*mut u8>,
+    end: Cell<*mut u8>,
     /// Bytes consumed in chunks before `current`.
     used_before: Cell<usize>,
     peak_used: Cell<usize>,
@@ -153,6 +158,12 @@ impl fmt::Display for ArenaStats {
     }
 }
 
+// SAFETY: the arena owns its chunks; every value in them is reachable only through a
+// borrow of the arena (A2), so moving the arena to another thread moves no live
+// reference, and values are never dropped or handed out again (no `T: Send` needed, as
+// for `bumpalo::Bump`).
+unsafe impl Send for TxArena {}
+
 impl Default for TxArena {
     fn default() -> Self {
         Self::new()
@@ -186,7 +197,9 @@ impl TxArena {
         TxArena {
             chunks: RefCell::new(Vec::new()),
             current: Cell::new(0),
-            offset: Cell::new(0),
+            base: Cell::new(ptr::null_mut()),
+            next: Cell::new(ptr::null_mut()),
+            end: Cell::new(ptr::null_mut()),
             used_before: Cell::new(0),
             peak_used: Cell::new(0),
             generation: Cell::new(0),
@@ -223,12 +236,14 @@ impl TxArena {
                 name: "arena_bytes",
                 reason: "the global allocator refused a chunk of this size",
             })?;
+        arena.enter(0, 0);
         Ok(arena)
     }
 
     /// Allocates memory for `layout`, uninitialized; aborts via
     /// [`handle_alloc_error`](std::alloc::handle_alloc_error) if no chunk can be had.
     /// Zero-sized requests take no space.
+    #[inline]
     pub fn alloc_layout(&self, layout: Layout) -> NonNull<u8> {
         match self.try_alloc_layout(layout) {
             Ok(p) => p,
@@ -237,38 +252,82 @@ impl TxArena {
     }
 
     /// Allocates memory for `layout`, uninitialized, or reports why it could not.
+    #[inline]
     pub fn try_alloc_layout(&self, layout: Layout) -> Result<NonNull<u8>, ArenaError> {
+        if let Some(p) = self.bump(layout) {
+            return Ok(p);
+        }
+        self.alloc_slow(layout)
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn alloc_slow(&self, layout: Layout) -> Result<NonNull<u8>, ArenaError> {
         if layout.size() == 0 {
             let dangling = ptr::without_provenance_mut(layout.align());
             return Ok(NonNull::new(dangling).unwrap_or(NonNull::dangling()));
         }
         loop {
-            if let Some(p) = self.bump_in_current(layout) {
+            self.advance(layout)?;
+            if let Some(p) = self.bump(layout) {
                 return Ok(p);
             }
-            self.advance(layout)?;
         }
     }
 
-    #[inline]
-    fn bump_in_current(&self, layout: Layout) -> Option<NonNull<u8>> {
-        let chunks = self.chunks.borrow();
-        let chunk = chunks.get(self.current.get())?;
-        let offset = self.offset.get();
-        let addr = chunk.ptr.as_ptr().addr() + offset;
-        let start = offset + (addr.next_multiple_of(layout.align()) - addr);
+    /// Bumps within the current chunk, or `None` when it has no room (or there is no
+    /// chunk yet, or the request is zero-sized and there is no chunk).
+    #[inline(always)]
+    fn bump(&self, layout: Layout) -> Option<NonNull<u8>> {
+        let next = self.next.get();
+        // Alignments are powers of two: round up with a mask, not a division.
+        let mask = layout.align() - 1;
+        let start = next.addr().checked_add(mask)? & !mask;
         let end = start.checked_add(layout.size())?;
-        if end > chunk.size {
+        if end > self.end.get().addr() || next.is_null() {
             return None;
         }
-        self.offset.set(end);
-        let used = self.used_before.get() + end;
+        self.next.set(next.with_addr(end));
+        // SAFETY: A2: `start..end` lies within the current chunk, past every reference
+        // handed out, and `next` now covers it; `start` is non-zero because `next` is a
+        // non-null pointer into the chunk.
+        Some(unsafe { NonNull::new_unchecked(next.with_addr(start)) })
+    }
+
+    /// Bytes consumed in chunk `current`.
+    fn offset(&self) -> usize {
+        self.next.get().addr() - self.base.get().addr()
+    }
+
+    /// Makes chunk `index` current at `offset`.
+    fn enter(&self, index: usize, offset: usize) {
+        let chunks = self.chunks.borrow();
+        match chunks.get(index) {
+            Some(chunk) => {
+                let base = chunk.ptr.as_ptr();
+                self.base.set(base);
+                // SAFETY: A1: `offset` and `size` lie within the chunk's allocation.
+                unsafe {
+                    self.next.set(base.add(offset));
+                    self.end.set(base.add(chunk.size));
+                }
+            }
+            None => {
+                self.base.set(ptr::null_mut());
+                self.next.set(ptr::null_mut());
+                self.end.set(ptr::null_mut());
+            }
+        }
+        self.current.set(index);
+    }
+
+    /// Records the current use in the peak (use only grows between rewinds and resets,
+    /// so the peak is taken when the position moves back, and on reading).
+    fn note_peak(&self) {
+        let used = self.used_before.get() + self.offset();
         if used > self.peak_used.get() {
             self.peak_used.set(used);
         }
-        // SAFETY: A1: `start..end` lies within the chunk; A2: it is past every
-        // reference handed out, and the offset now covers it.
-        Some(unsafe { NonNull::new_unchecked(chunk.ptr.as_ptr().add(start)) })
     }
 
     /// Moves to the next chunk, allocating one when no held chunk remains. On failure
@@ -296,15 +355,15 @@ impl TxArena {
                     size: layout.size(),
                 })?;
             if len == 0 {
-                return Ok(()); // the first chunk becomes current at offset 0
+                self.enter(0, 0);
+                return Ok(());
             }
         }
         // Leave the current chunk, remembering how much of it was consumed.
-        self.chunks.borrow_mut()[current].filled = self.offset.get();
-        self.used_before
-            .set(self.used_before.get() + self.offset.get());
-        self.offset.set(0);
-        self.current.set(current + 1);
+        let offset = self.offset();
+        self.chunks.borrow_mut()[current].filled = offset;
+        self.used_before.set(self.used_before.get() + offset);
+        self.enter(current + 1, 0);
         Ok(())
     }
 
@@ -416,7 +475,7 @@ impl TxArena {
         Checkpoint {
             generation: self.generation.get(),
             chunk: self.current.get(),
-            offset: self.offset.get(),
+            offset: self.offset(),
         }
     }
 
@@ -438,7 +497,7 @@ impl TxArena {
     /// # Ok::<(), ArenaError>(())
     /// ```
     pub fn rewind(&mut self, checkpoint: Checkpoint) -> Result<(), ArenaError> {
-        let here = (self.current.get(), self.offset.get());
+        let here = (self.current.get(), self.offset());
         if checkpoint.generation != self.generation.get()
             || (checkpoint.chunk, checkpoint.offset) > here
         {
@@ -449,17 +508,17 @@ impl TxArena {
             .iter()
             .map(|c| c.filled)
             .sum();
+        self.note_peak();
         self.used_before.set(used_before);
-        self.current.set(checkpoint.chunk);
-        self.offset.set(checkpoint.offset);
+        self.enter(checkpoint.chunk, checkpoint.offset);
         Ok(())
     }
 
     /// Reclaims everything, keeping **every** chunk for the next transaction, without
     /// running destructors. Invalidates all checkpoints.
     pub fn reset(&mut self) {
-        self.current.set(0);
-        self.offset.set(0);
+        self.note_peak();
+        self.enter(0, 0);
         self.used_before.set(0);
         self.generation.set(self.generation.get() + 1);
         self.resets.set(self.resets.get() + 1);
@@ -467,9 +526,10 @@ impl TxArena {
 
     /// The arena's counters.
     pub fn stats(&self) -> ArenaStats {
+        self.note_peak();
         let chunks = self.chunks.borrow();
         ArenaStats {
-            bytes_used: (self.used_before.get() + self.offset.get()) as u64,
+            bytes_used: (self.used_before.get() + self.offset()) as u64,
             bytes_held: chunks.iter().map(|c| c.size as u64).sum(),
             peak_bytes_used: self.peak_used.get() as u64,
             resets: self.resets.get(),
