@@ -168,6 +168,12 @@ struct Owner {
     published: i64,
     /// Highest `net - published` since the last publication.
     window_max: i64,
+    /// `net` above `high` or at most `low` sends the next operation through
+    /// [`RawState::track_slow`]: `high` is the lowest level at which `mark` or
+    /// `window_max` would change, `low` the level at which a drop must be published.
+    /// Between them, counting costs one addition and two comparisons.
+    high: i64,
+    low: i64,
 }
 
 /// One slot's cache: counters anyone may read, and the owner's state.
@@ -193,6 +199,9 @@ impl Cache {
                 mark: 0,
                 published: 0,
                 window_max: 0,
+                // The first operation takes the slow path, which arms both.
+                high: i64::MIN,
+                low: i64::MIN,
             }),
         }
     }
@@ -481,8 +490,8 @@ impl RawState {
                 if S && config.statistics {
                     cache.counters.record_pool_hit();
                     cache.counters.record_alloc(layout.size(), class);
-                    if self.track_needs_publish(config, owner, layout.size() as i64) {
-                        return self.publish_returning(owner, block);
+                    if Self::track_fast(owner, layout.size() as i64) {
+                        return self.track_slow_returning(config, owner, block);
                     }
                 }
                 return block;
@@ -598,8 +607,8 @@ impl RawState {
             let over_limit = list.len > LIST_LIMIT[class];
             if S && config.statistics {
                 cache.counters.record_free(layout.size(), class);
-                if self.track_needs_publish(config, owner, -(layout.size() as i64)) {
-                    self.publish(owner);
+                if Self::track_fast(owner, -(layout.size() as i64)) {
+                    self.track_slow(config, owner);
                 }
             }
             if over_limit {
@@ -940,30 +949,50 @@ impl RawState {
     /// publishing to the global peak when the unpublished part reaches the granularity.
     #[inline(always)]
     fn track(&self, config: &AllocatorConfig, owner: &mut Owner, delta: i64) {
-        if self.track_needs_publish(config, owner, delta) {
-            self.publish(owner);
+        if Self::track_fast(owner, delta) {
+            self.track_slow(config, owner);
         }
     }
 
-    /// [`track`](Self::track) without the publication, which the caller does when this
-    /// returns `true`.
+    /// Adds `delta` to the live bytes; `true` when [`track_slow`](Self::track_slow)
+    /// must run (a new high for the region mark or the publication window, or a drop
+    /// to publish).
     #[inline(always)]
-    fn track_needs_publish(&self, config: &AllocatorConfig, owner: &mut Owner, delta: i64) -> bool {
+    fn track_fast(owner: &mut Owner, delta: i64) -> bool {
         owner.net += delta;
+        owner.net > owner.high || owner.net <= owner.low
+    }
+
+    #[inline(never)]
+    fn track_slow(&self, config: &AllocatorConfig, owner: &mut Owner) {
         owner.mark = owner.mark.max(owner.net);
         let pending = owner.net - owner.published;
         owner.window_max = owner.window_max.max(pending);
-        pending.unsigned_abs() >= config.peak_granularity
+        if pending.unsigned_abs() >= config.peak_granularity {
+            self.publish(owner);
+        }
+        // Re-arm: `window_max < granularity` here, so a rise to the publication
+        // threshold also crosses `high`.
+        owner.high = owner.mark.min(owner.published + owner.window_max);
+        let granularity = i64::try_from(config.peak_granularity).unwrap_or(i64::MAX);
+        owner.low = owner.published.saturating_sub(granularity);
     }
 
-    /// [`publish`](Self::publish), then returns `block` (keeps the caller a tail call).
+    /// [`track_slow`](Self::track_slow), then returns `block` (keeps the caller a tail
+    /// call).
     #[inline(never)]
-    fn publish_returning(&self, owner: &mut Owner, block: *mut u8) -> *mut u8 {
-        self.publish(owner);
+    fn track_slow_returning(
+        &self,
+        config: &AllocatorConfig,
+        owner: &mut Owner,
+        block: *mut u8,
+    ) -> *mut u8 {
+        self.track_slow(config, owner);
         block
     }
 
-    #[inline(never)]
+    /// Adds the cache's unpublished bytes to the published total and the global peak.
+    /// Leaves `high`/`low` to the caller: they must be re-armed or reset.
     fn publish(&self, owner: &mut Owner) {
         let pending = owner.net - owner.published;
         let before = self.published_total.fetch_add(pending, Relaxed);
@@ -975,13 +1004,23 @@ impl RawState {
         owner.window_max = 0;
     }
 
+    /// Sends the cache's next operation through the slow path (after `mark` or the
+    /// publication state changed outside it).
+    fn disarm(owner: &mut Owner) {
+        owner.high = i64::MIN;
+        owner.low = i64::MIN;
+    }
+
     // -----------------------------------------------------------------------------------
     // Reading
 
     /// Sums every cache's counters; publishes the caller's pending bytes first so a
     /// single thread's peak is exact. Returns (counts, peak, chunk bytes, caches).
     pub(crate) fn snapshot<A: GlobalAlloc>(&self, backing: &A) -> (Counts, u64, u64, usize) {
-        self.with_cache(backing, |ctx| self.publish(ctx.owner));
+        self.with_cache(backing, |ctx| {
+            self.publish(ctx.owner);
+            Self::disarm(ctx.owner);
+        });
         let mut total = Counts::default();
         let mut caches = 0;
         for p in self.caches.iter().map(|c| c.load(Acquire)) {
@@ -1015,6 +1054,7 @@ impl RawState {
         self.with_cache(backing, |ctx| {
             let saved = ctx.owner.mark;
             ctx.owner.mark = ctx.owner.net;
+            Self::disarm(ctx.owner);
             saved
         })
     }
@@ -1024,6 +1064,7 @@ impl RawState {
     pub(crate) fn end_region<A: GlobalAlloc>(&self, backing: &A, saved_mark: i64) {
         self.with_cache(backing, |ctx| {
             ctx.owner.mark = ctx.owner.mark.max(saved_mark);
+            Self::disarm(ctx.owner);
         });
     }
 
