@@ -605,19 +605,38 @@ impl RawState {
             list.head = p;
             list.len += 1;
             let over_limit = list.len > LIST_LIMIT[class];
+            let mut needs_track = false;
             if S && config.statistics {
                 cache.counters.record_free(layout.size(), class);
-                if Self::track_fast(owner, -(layout.size() as i64)) {
-                    self.track_slow(config, owner);
-                }
+                needs_track = Self::track_fast(owner, -(layout.size() as i64));
             }
-            if over_limit {
-                self.spill(owner, class);
+            if over_limit || needs_track {
+                // A tail call, so the common case saves no registers.
+                self.dealloc_finish(config, owner, class, over_limit, needs_track);
             }
             return;
         }
         // SAFETY: forwarded contract.
         unsafe { self.dealloc_pooled_slow::<A, S>(backing, config, p, layout, class) }
+    }
+
+    /// The rare tail of [`dealloc_pooled`](Self::dealloc_pooled).
+    #[cold]
+    #[inline(never)]
+    fn dealloc_finish(
+        &self,
+        config: &AllocatorConfig,
+        owner: &mut Owner,
+        class: usize,
+        over_limit: bool,
+        needs_track: bool,
+    ) {
+        if needs_track {
+            self.track_slow(config, owner);
+        }
+        if over_limit {
+            self.spill(owner, class);
+        }
     }
 
     /// # Safety
