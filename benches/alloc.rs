@@ -19,12 +19,14 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::hint::black_box;
 use std::ptr::NonNull;
 
-/// Calls a `GlobalAlloc` through the `Allocator` trait.
-struct ViaGlobal<G: 'static>(&'static G);
+/// Calls a `GlobalAlloc` through the `Allocator` trait. A `dyn` reference, so the
+/// workload's code is one and the same for every contender and only the allocator's
+/// own code differs.
+struct ViaGlobal(&'static dyn GlobalAlloc);
 
 // SAFETY: forwards to a `GlobalAlloc`, which upholds the contract for non-zero sizes;
 // zero sizes get a dangling pointer and are never freed.
-unsafe impl<G: GlobalAlloc> Allocator for ViaGlobal<G> {
+unsafe impl Allocator for ViaGlobal {
     #[inline]
     fn allocate(&self, layout: Layout) -> Result<NonNull<[u8]>, AllocError> {
         if layout.size() == 0 {
@@ -71,9 +73,11 @@ static EVM_NO_STATS: EvmAllocator<System, false> = EvmAllocator::new(System);
 
 /// One "transaction": objects of EVM sizes with a sliding live set, and memory buffers
 /// growing to 1-4 KiB.
-fn churn<A: Allocator>(alloc: &A, tx: usize) -> usize {
-    let mut live_addresses: std::vec::Vec<Box<[u8; 20], &A>> = std::vec::Vec::with_capacity(16);
-    let mut live_words: std::vec::Vec<Box<[u8; 32], &A>> = std::vec::Vec::with_capacity(16);
+#[inline(never)]
+fn churn(alloc: &ViaGlobal, tx: usize) -> usize {
+    let mut live_addresses: std::vec::Vec<Box<[u8; 20], &ViaGlobal>> =
+        std::vec::Vec::with_capacity(16);
+    let mut live_words: std::vec::Vec<Box<[u8; 32], &ViaGlobal>> = std::vec::Vec::with_capacity(16);
     let mut checksum = 0usize;
     for i in 0..256usize {
         let address = Box::new_in([i as u8; 20], alloc);
@@ -93,7 +97,7 @@ fn churn<A: Allocator>(alloc: &A, tx: usize) -> usize {
     }
     for frame in 0..4usize {
         let target = 1024 << ((tx + frame) % 3); // 1, 2 or 4 KiB
-        let mut memory: Vec<u8, &A> = Vec::new_in(alloc);
+        let mut memory: Vec<u8, &ViaGlobal> = Vec::new_in(alloc);
         while memory.len() < target {
             memory.extend_from_slice(&[frame as u8; 32]);
         }

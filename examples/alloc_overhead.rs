@@ -51,7 +51,7 @@ pub const CALLS_PER_ROUND: usize = 4 * 2 + 5;
 /// The `calls` workload: EVM object sizes, allocated and freed, and a buffer grown to
 /// 4 KiB by reallocation.
 #[inline(never)]
-fn calls<G: GlobalAlloc>(alloc: &G) -> usize {
+fn calls(alloc: &dyn GlobalAlloc) -> usize {
     let mut sum = 0;
     let sizes = [20, 32, 64, 256];
     for round in 0..ROUNDS {
@@ -80,12 +80,16 @@ fn calls<G: GlobalAlloc>(alloc: &G) -> usize {
     sum
 }
 
-/// Calls a `GlobalAlloc` through the `Allocator` trait (same adapter for every variant).
-struct ViaGlobal<G: 'static>(&'static G);
+/// Calls a `GlobalAlloc` through the `Allocator` trait. A `dyn` reference, so the
+/// workload's code is one and the same for every contender and only the allocator's
+/// own code differs. A `dyn` reference, so the
+/// workload's code is one and the same for every variant (generic code would be
+/// optimized differently per allocator) and only the allocator's own code differs.
+struct ViaGlobal(&'static dyn GlobalAlloc);
 
 // SAFETY: forwards to a `GlobalAlloc`; the churn workload never asks for zero bytes or
 // changes alignment when growing.
-unsafe impl<G: GlobalAlloc> Allocator for ViaGlobal<G> {
+unsafe impl Allocator for ViaGlobal {
     #[inline]
     fn allocate(&self, layout: Layout) -> Result<NonNull<[u8]>, AllocError> {
         if layout.size() == 0 {
@@ -124,7 +128,7 @@ pub const CHURN_TRANSACTIONS: usize = 200;
 
 /// The churn of `benches/alloc.rs`, for [`CHURN_TRANSACTIONS`] transactions.
 #[inline(never)]
-fn churn<G: GlobalAlloc>(alloc: &'static G) -> usize {
+fn churn(alloc: &'static dyn GlobalAlloc) -> usize {
     use allocator_api2::{boxed::Box, vec::Vec};
     let alloc = ViaGlobal(alloc);
     let alloc = &alloc;

@@ -434,6 +434,32 @@ impl RawState {
             }
             return p;
         }
+        if S && config.statistics {
+            // SAFETY: forwarded caller contract.
+            return unsafe { self.alloc_backing_counted(backing, config, layout, zeroed) };
+        }
+        // SAFETY: forwarded caller contract.
+        unsafe {
+            if zeroed {
+                backing.alloc_zeroed(layout)
+            } else {
+                backing.alloc(layout)
+            }
+        }
+    }
+
+    /// The backing tier with counting, out of line so the dispatch stays inlinable.
+    ///
+    /// # Safety
+    /// As [`alloc`](Self::alloc).
+    #[inline(never)]
+    unsafe fn alloc_backing_counted<A: GlobalAlloc>(
+        &self,
+        backing: &A,
+        config: &AllocatorConfig,
+        layout: Layout,
+        zeroed: bool,
+    ) -> *mut u8 {
         // SAFETY: forwarded caller contract.
         let p = unsafe {
             if zeroed {
@@ -442,7 +468,7 @@ impl RawState {
                 backing.alloc(layout)
             }
         };
-        if S && config.statistics && !p.is_null() {
+        if !p.is_null() {
             self.count(
                 backing,
                 config,
@@ -568,18 +594,36 @@ impl RawState {
             // SAFETY: I5: a pooled block of `class`, given back by its owner.
             return unsafe { self.dealloc_pooled::<A, S>(backing, config, p, layout, class) };
         }
+        if S && config.statistics {
+            // SAFETY: forwarded caller contract.
+            return unsafe { self.dealloc_backing_counted(backing, config, p, layout) };
+        }
+        // SAFETY: I5: served by the backing allocator with this layout.
+        unsafe { backing.dealloc(p, layout) }
+    }
+
+    /// The backing tier's free with counting, out of line.
+    ///
+    /// # Safety
+    /// As [`dealloc`](Self::dealloc).
+    #[inline(never)]
+    unsafe fn dealloc_backing_counted<A: GlobalAlloc>(
+        &self,
+        backing: &A,
+        config: &AllocatorConfig,
+        p: *mut u8,
+        layout: Layout,
+    ) {
         // SAFETY: I5: served by the backing allocator with this layout.
         unsafe { backing.dealloc(p, layout) };
-        if S && config.statistics {
-            self.count(
-                backing,
-                config,
-                Event::Free {
-                    size: layout.size(),
-                    class: stats_class(layout),
-                },
-            );
-        }
+        self.count(
+            backing,
+            config,
+            Event::Free {
+                size: layout.size(),
+                class: stats_class(layout),
+            },
+        );
     }
 
     /// The pooled free path: pushes onto the thread's free list; everything else is a
