@@ -35,7 +35,7 @@ fn run_transaction(tx: u64, arena: &TxArena) -> u64 {
         for op in 0..64u64 {
             stack.push([(op as u8) ^ calldata[(op % 68) as usize]; 32]);
             if op % 4 == 0 && memory.len() < memory_size {
-                memory.extend_from_slice(&[op as u8; 128]); // MSTORE-like growth
+                memory.extend_from_slice(&[op as u8; 256]); // MSTORE-like growth
             }
             if op % 16 == 0 {
                 touched.push(Box::new([op as u8; 20]));
