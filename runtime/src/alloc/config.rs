@@ -109,33 +109,36 @@ impl AllocatorConfig {
     /// assert!(c.validate().is_err());
     /// ```
     pub const fn validate(&self) -> Result<(), ConfigError> {
+        match self.problem() {
+            None => Ok(()),
+            Some((name, reason)) => Err(ConfigError::Invalid { name, reason }),
+        }
+    }
+
+    /// The first problem as `(setting, reason)`: what `validate` reports, in a form a
+    /// `const fn` can test without dropping an error value.
+    pub(crate) const fn problem(&self) -> Option<(&'static str, &'static str)> {
         if self.size_class_pooling {
             if self.pool_chunk_bytes < MIN_POOL_CHUNK {
-                return Err(ConfigError::Invalid {
-                    name: "pool_chunk_bytes",
-                    reason: "must be at least 8 KiB to hold a 4 KiB block next to its header",
-                });
+                return Some((
+                    "pool_chunk_bytes",
+                    "must be at least 8 KiB to hold a 4 KiB block next to its header",
+                ));
             }
             if self.pool_chunk_bytes > MAX_POOL_CHUNK {
-                return Err(ConfigError::Invalid {
-                    name: "pool_chunk_bytes",
-                    reason: "must be at most 1 GiB",
-                });
+                return Some(("pool_chunk_bytes", "must be at most 1 GiB"));
             }
         }
         if self.arena && self.arena_bytes == 0 {
-            return Err(ConfigError::Invalid {
-                name: "arena_bytes",
-                reason: "must be non-zero when the arena is on",
-            });
+            return Some(("arena_bytes", "must be non-zero when the arena is on"));
         }
         if self.frame_pooling && self.frame_pool_size == 0 {
-            return Err(ConfigError::Invalid {
-                name: "frame_pool_size",
-                reason: "must be non-zero when frame pooling is on",
-            });
+            return Some((
+                "frame_pool_size",
+                "must be non-zero when frame pooling is on",
+            ));
         }
-        Ok(())
+        None
     }
 }
 

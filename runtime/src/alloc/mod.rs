@@ -136,7 +136,7 @@ impl<A: GlobalAlloc, const STATS: bool> EvmAllocator<A, STATS> {
     /// assert!(!PLAIN.config().size_class_pooling);
     /// ```
     pub const fn with_config(backing: A, config: AllocatorConfig) -> Self {
-        if config.validate().is_err() {
+        if config.problem().is_some() {
             panic!("invalid AllocatorConfig: see AllocatorConfig::validate");
         }
         EvmAllocator {
