@@ -12,6 +12,12 @@ fi
 
 # name -> why it is not run under valgrind (none today).
 declare -A SKIP=()
+# name -> the argument lists to run it with, separated by `;` (default: one run, no
+# arguments). alloc_overhead needs a workload and an allocator variant: run both
+# workloads on the EvmAllocator with statistics on (its most stateful variant).
+declare -A RUNS=(
+    [alloc_overhead]="calls evm-optimized-stats;churn evm-optimized-stats"
+)
 
 examples=()
 for file in examples/*.rs; do
@@ -29,14 +35,19 @@ cargo build --release --quiet "${build_args[@]}"
 
 log=$(mktemp)
 for name in "${examples[@]}"; do
-    start=$SECONDS
-    if ! valgrind --leak-check=full --errors-for-leak-kinds=definite --error-exitcode=1 \
-        "target/release/examples/$name" >/dev/null 2>"$log"; then
-        echo "-- $name: valgrind found a leak or a memory error"
-        cat "$log"
-        exit 1
-    fi
-    summary=$(grep -E 'total heap usage|definitely lost|All heap blocks were freed' "$log" \
-        | sed -E 's/^==[0-9]+== +//' | tr '\n' ' ')
-    echo "-- $name ($((SECONDS - start)) s): $summary"
+    IFS=';' read -r -a runs <<<"${RUNS[$name]:-}"
+    [[ ${#runs[@]} -eq 0 ]] && runs=("")
+    for run in "${runs[@]}"; do
+        start=$SECONDS
+        # shellcheck disable=SC2086 # the argument list is split on purpose
+        if ! valgrind --leak-check=full --errors-for-leak-kinds=definite --error-exitcode=1 \
+            "target/release/examples/$name" $run >/dev/null 2>"$log"; then
+            echo "-- $name $run: valgrind found a leak or a memory error"
+            cat "$log"
+            exit 1
+        fi
+        summary=$(grep -E 'total heap usage|definitely lost|All heap blocks were freed' "$log" \
+            | sed -E 's/^==[0-9]+== +//' | tr '\n' ' ')
+        echo "-- $name${run:+ $run} ($((SECONDS - start)) s): $summary"
+    done
 done

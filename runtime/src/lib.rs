@@ -40,6 +40,8 @@
 //! Do not pool `Copy` values that live on the stack: a 32-byte word is cheaper to copy
 //! than to pool. Pool what owns heap memory, or what is expensive to build.
 
+pub mod alloc;
+pub mod arena;
 pub mod buffer;
 pub mod frame;
 pub mod layout;
@@ -65,3 +67,9 @@ pub use pool::{
 };
 pub use pool::{OwnedSyncPoolGuard, SyncPool, SyncPoolGuard};
 pub use reset::{EvmPooled, Reset};
+
+pub use alloc::{
+    AllocationStatistics, AllocatorConfig, ClassCounts, EvmAllocator, Log2Histogram, Region,
+    RegionStats, SizeDistribution,
+};
+pub use arena::{ArenaError, ArenaStats, Checkpoint, TxArena};
