@@ -5,9 +5,11 @@
 
 use std::time::Duration;
 
+use evm_pool::alloc::{MAX_POOL_CHUNK, MIN_POOL_CHUNK};
+
 use evm_pool::{
-    BufferPool, BufferPoolConfig, ClassLayout, ConfigError, FramePoolConfig, FramePoolManager,
-    OverflowPolicy, Pool, PoolConfig, SyncPool,
+    AllocatorConfig, BufferPool, BufferPoolConfig, ClassLayout, ConfigError, EvmAllocator,
+    FramePoolConfig, FramePoolManager, OverflowPolicy, Pool, PoolConfig, SyncPool, TxArena,
 };
 
 /// One bad configuration: how to build it, and the error it must give.
@@ -415,5 +417,90 @@ fn frame_pool_config_every_error_path() {
         FramePoolConfig::disabled(),
     ] {
         assert_eq!(preset.validate(), Ok(()));
+    }
+}
+
+#[test]
+fn allocator_config_every_error_path() {
+    let with = |f: &dyn Fn(&mut AllocatorConfig)| {
+        let mut config = AllocatorConfig::optimized();
+        f(&mut config);
+        config
+    };
+    let invalid = |name, reason| ConfigError::Invalid { name, reason };
+    let small_chunk = "must be at least 8 KiB to hold a 4 KiB block next to its header";
+    let table = [
+        (
+            "chunk 0",
+            with(&|c| c.pool_chunk_bytes = 0),
+            invalid("pool_chunk_bytes", small_chunk),
+        ),
+        (
+            "chunk just below 8 KiB",
+            with(&|c| c.pool_chunk_bytes = MIN_POOL_CHUNK - 1),
+            invalid("pool_chunk_bytes", small_chunk),
+        ),
+        (
+            "chunk above 1 GiB",
+            with(&|c| c.pool_chunk_bytes = MAX_POOL_CHUNK + 1),
+            invalid("pool_chunk_bytes", "must be at most 1 GiB"),
+        ),
+        (
+            "arena on with 0 bytes",
+            with(&|c| c.arena_bytes = 0),
+            invalid("arena_bytes", "must be non-zero when the arena is on"),
+        ),
+        (
+            "frame pooling on with 0 frames",
+            with(&|c| c.frame_pool_size = 0),
+            invalid(
+                "frame_pool_size",
+                "must be non-zero when frame pooling is on",
+            ),
+        ),
+    ];
+    for (what, config, error) in table {
+        assert_eq!(config.validate(), Err(error.clone()), "{what}");
+        assert_eq!(
+            EvmAllocator::<_, true>::try_with_config(std::alloc::System, config).err(),
+            Some(error.clone()),
+            "{what} (EvmAllocator::try_with_config)"
+        );
+        let shown = error.to_string();
+        let ConfigError::Invalid { name, .. } = &error else {
+            unreachable!()
+        };
+        assert!(shown.contains(name), "{what}: {shown}");
+    }
+    // The arena refuses the same configurations it cannot use.
+    assert_eq!(
+        TxArena::from_config(&with(&|c| c.arena_bytes = 0)).err(),
+        Some(invalid(
+            "arena_bytes",
+            "must be non-zero when the arena is on"
+        ))
+    );
+    assert_eq!(
+        TxArena::from_config(&AllocatorConfig::minimal()).err(),
+        Some(invalid("arena", "the arena is off in this configuration"))
+    );
+    // A first chunk no allocator can give is an error, not an abort.
+    assert_eq!(
+        TxArena::from_config(&with(&|c| c.arena_bytes = 1 << 62)).err(),
+        Some(invalid(
+            "arena_bytes",
+            "the global allocator refused a chunk of this size"
+        ))
+    );
+    // A setting whose feature is off is not checked; the edges are valid.
+    for config in [
+        with(&|c| (c.size_class_pooling, c.pool_chunk_bytes) = (false, 0)),
+        with(&|c| (c.arena, c.arena_bytes) = (false, 0)),
+        with(&|c| (c.frame_pooling, c.frame_pool_size) = (false, 0)),
+        with(&|c| c.pool_chunk_bytes = MIN_POOL_CHUNK),
+        with(&|c| c.pool_chunk_bytes = MAX_POOL_CHUNK),
+        AllocatorConfig::minimal(),
+    ] {
+        assert_eq!(config.validate(), Ok(()), "{config:?}");
     }
 }
