@@ -207,3 +207,37 @@ fn frame_depth_past_1024_is_a_typed_error_and_nothing_is_lost() {
         .join()
         .unwrap();
 }
+
+/// A worker thread that panics while holding `SyncPool` guards (borrowed and owned)
+/// returns them while unwinding; the pool is not poisoned and its books balance.
+#[test]
+fn sync_pool_survives_a_thread_panicking_with_guards() {
+    use evm_pool::SyncPool;
+    use std::sync::Arc;
+
+    let config = PoolConfig::builder().initial(2).max(4).build().unwrap();
+    let pool = Arc::new(SyncPool::<Vec<u8>>::with_config(config).unwrap());
+    let worker = {
+        let pool = Arc::clone(&pool);
+        std::thread::spawn(move || {
+            let mut a = pool.acquire();
+            let mut b = pool.acquire_owned();
+            a.extend_from_slice(b"dirty");
+            b.push(1);
+            panic!("worker bug while holding two guards");
+        })
+    };
+    assert!(worker.join().is_err());
+    let s = pool.stats();
+    assert_eq!((s.in_use, s.returns, s.available), (0, 2, 2), "{s}");
+    // Both came back reset and the pool still serves every thread.
+    std::thread::scope(|scope| {
+        for _ in 0..2 {
+            scope.spawn(|| {
+                let a = pool.acquire();
+                assert!(a.is_empty());
+            });
+        }
+    });
+    assert_eq!(pool.stats().in_use, 0);
+}
