@@ -60,7 +60,7 @@ fuzz_target!(|input: Input| {
                 alloc(&arena, layout, byte, &mut live);
             }
             Op::Big { kib, byte } => {
-                let layout = Layout::from_size_align(usize::from(kib) * 1024 + 1, 16).unwrap();
+                let layout = Layout::from_size_align(usize::from(kib % 32) * 1024 + 1, 16).unwrap();
                 alloc(&arena, layout, byte, &mut live);
             }
             Op::Checkpoint => {
