@@ -1,0 +1,10 @@
+//! Run revm on evm-pool.
+#![forbid(unsafe_code)]
+
+pub mod asm;
+pub mod outcome;
+pub mod pooled;
+pub mod stock;
+pub mod workload;
+
+pub use revm;

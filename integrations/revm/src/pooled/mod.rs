@@ -1,0 +1,394 @@
+//! The pooled EVM: real revm (its handler, interpreter, instructions, journal and
+//! precompiles) with call frames, operand stacks and call inputs drawn from pools.
+//!
+//! revm's handler drives execution through two traits, [`EvmTr`] (create, run and
+//! return frames) and [`FrameTr`](revm::handler::FrameTr). [`PooledEvm`] implements them
+//! for its own frame type, so revm's unmodified [`MainnetHandler`] runs transactions on
+//! it, and it implements [`ExecuteEvm`] so users call `transact` as on stock revm.
+//!
+//! What changes against stock revm:
+//!
+//! | | stock revm | pooled EVM |
+//! |---|---|---|
+//! | operand stacks | one 32 KiB `Vec` per frame, kept forever | windows of one shared buffer ([`PooledStack`]) |
+//! | frames | created on first use at each depth, kept forever | reused LIFO, trimmed to [`RetentionPolicy::max_frames`] |
+//! | `Box<CallInputs>` per `CALL` | allocated and freed per call | recycled ([`FrameExtras`]) |
+//! | memory | `SharedMemory` over one buffer, capacity kept forever | same buffer, trimmed to [`RetentionPolicy::max_memory_bytes`] |
+
+mod frame;
+mod interpreter;
+mod pools;
+mod stack;
+
+pub use frame::{FrameError, FrameSetup, InputsRecycler, PooledFrame};
+pub use interpreter::{FrameExtras, PooledInterpreter, pooled_call};
+pub use pools::{FramePoolStats, FramePools, RetentionPolicy};
+pub use stack::PooledStack;
+
+use revm::ExecuteEvm;
+use revm::bytecode::opcode::{CALL, CALLCODE, DELEGATECALL, STATICCALL};
+use revm::context::result::{
+    EVMError, ExecutionResult, HaltReason, InvalidTransaction, ResultAndState,
+};
+use revm::context::{ContextSetters, FrameStack};
+use revm::context_interface::{Cfg, ContextTr, Database, Host, JournalTr, LocalContextTr};
+use revm::handler::evm::{ContextDbError, FrameInitResult};
+use revm::handler::instructions::EthInstructions;
+use revm::handler::{
+    EthPrecompiles, EvmTr, FrameInitOrResult, FrameResult, Handler, ItemOrResult, MainnetHandler,
+    PrecompileProvider,
+};
+use revm::interpreter::instructions::{gas_table_spec, instruction_table};
+use revm::interpreter::interpreter_action::FrameInit;
+use revm::interpreter::{FrameInput, Instruction, InterpreterAction, InterpreterResult};
+use revm::primitives::hardfork::SpecId;
+use revm::state::EvmState;
+
+/// revm with pooled frames, a shared operand-stack buffer and recycled call inputs.
+///
+/// ```
+/// use evm_pool_revm::{outcome::TxOutcome, pooled::PooledEvm, stock::StockEvm, workload::Workload};
+/// use revm::ExecuteEvm;
+///
+/// let w = Workload::call_loop(50);
+/// let mut pooled = PooledEvm::new(w.context());
+/// let mut stock = StockEvm::new(w.context());
+/// for _ in 0..2 {
+///     let a = TxOutcome::from_result(pooled.transact(w.txs[0].clone()));
+///     let b = TxOutcome::from_result(stock.transact(w.txs[0].clone()));
+///     assert_eq!(a, b);
+/// }
+/// // The second transaction reused every frame and every call-inputs box.
+/// let stats = pooled.pool_stats();
+/// assert_eq!(stats.frame_misses, 2); // the caller's and the callee's frame, once
+/// assert_eq!(stats.inputs_misses, 1); // one box, recycled by all 100 calls
+/// ```
+#[derive(Debug)]
+pub struct PooledEvm<CTX: Host, P = EthPrecompiles> {
+    /// The execution context (block, transaction, configuration, journal and database).
+    pub ctx: CTX,
+    instructions: EthInstructions<PooledInterpreter, CTX>,
+    precompiles: P,
+    /// Frames, index = call depth; `frames[..active]` are alive, the rest are pooled.
+    frames: Vec<PooledFrame>,
+    active: usize,
+    pools: FramePools,
+    /// `EvmTr` hands out revm's `FrameStack`; revm's handler only ever clears it. The
+    /// pooled EVM keeps its frames in `frames`, so this one stays empty.
+    unused_frame_stack: FrameStack<PooledFrame>,
+}
+
+impl<CTX> PooledEvm<CTX, EthPrecompiles>
+where
+    CTX: ContextTr + Host,
+{
+    /// Builds the pooled EVM over `ctx` with mainnet precompiles and the default
+    /// [`RetentionPolicy`].
+    pub fn new(ctx: CTX) -> Self {
+        Self::with_policy(ctx, RetentionPolicy::default())
+    }
+
+    /// Builds the pooled EVM with a retention policy.
+    pub fn with_policy(ctx: CTX, policy: RetentionPolicy) -> Self {
+        let spec: SpecId = ctx.cfg().spec().into();
+        let precompiles = EthPrecompiles::new(spec);
+        Self::with_pools(ctx, precompiles, FramePools::new(policy))
+    }
+}
+
+impl<CTX, P> PooledEvm<CTX, P>
+where
+    CTX: ContextTr + Host,
+{
+    /// Builds the pooled EVM from parts; `pools` may come from another EVM
+    /// ([`into_pools`](Self::into_pools)), so warm pools survive a context change.
+    pub fn with_pools(ctx: CTX, precompiles: P, pools: FramePools) -> Self {
+        let spec: SpecId = ctx.cfg().spec().into();
+        let mut table = instruction_table::<PooledInterpreter, CTX>();
+        table[CALL as usize] = Instruction::new(pooled_call::<CALL, CTX>);
+        table[CALLCODE as usize] = Instruction::new(pooled_call::<CALLCODE, CTX>);
+        table[DELEGATECALL as usize] = Instruction::new(pooled_call::<DELEGATECALL, CTX>);
+        table[STATICCALL as usize] = Instruction::new(pooled_call::<STATICCALL, CTX>);
+        Self {
+            ctx,
+            instructions: EthInstructions::new(table, gas_table_spec(spec), spec),
+            precompiles,
+            frames: Vec::new(),
+            active: 0,
+            pools,
+            unused_frame_stack: FrameStack::new(),
+        }
+    }
+
+    /// Takes the pools (and the pooled frames' storage) out of this EVM.
+    pub fn into_pools(mut self) -> FramePools {
+        self.reclaim_frames();
+        self.pools
+    }
+
+    /// Pool counters since creation.
+    pub fn pool_stats(&self) -> FramePoolStats {
+        self.pools.stats
+    }
+
+    /// The retention policy.
+    pub fn policy(&self) -> RetentionPolicy {
+        self.pools.policy
+    }
+
+    /// Frames currently kept for reuse.
+    pub fn pooled_frames(&self) -> usize {
+        self.frames.len()
+    }
+
+    /// Heap bytes kept between transactions by the pools and the pooled frames (the
+    /// frames' own size; code and return data they reference belong to revm's caches).
+    pub fn retained_bytes(&self) -> usize {
+        self.pools.retained_bytes() + self.frames.capacity() * size_of::<PooledFrame>()
+    }
+
+    /// Returns every alive frame's resources to the pools (after an error unwound the
+    /// handler, or before reuse).
+    fn reclaim_frames(&mut self) {
+        while self.active > 0 {
+            self.active -= 1;
+            let buffer = self.frames[self.active].finish(&mut self.pools);
+            if buffer.capacity() > self.pools.stack.capacity() {
+                self.pools.stack = buffer;
+            }
+        }
+        self.pools.stack.clear();
+    }
+
+    /// End-of-transaction bookkeeping: statistics and the retention policy.
+    fn end_transaction(&mut self) {
+        self.reclaim_frames();
+        let policy = self.pools.policy;
+        let stats = &mut self.pools.stats;
+        stats.transactions += 1;
+        let memory = self.ctx.local().shared_memory_buffer().clone();
+        let mut memory = memory.borrow_mut();
+        stats.peak_memory_bytes = stats.peak_memory_bytes.max(memory.capacity());
+        let mut trimmed = self.pools.trim();
+        if memory.capacity() > policy.max_memory_bytes {
+            memory.clear();
+            memory.shrink_to(policy.max_memory_bytes);
+            trimmed = true;
+        }
+        if self.frames.len() > policy.max_frames {
+            self.frames.truncate(policy.max_frames);
+            self.frames.shrink_to(policy.max_frames);
+            trimmed = true;
+        }
+        if trimmed {
+            self.pools.stats.trims += 1;
+        }
+    }
+}
+
+impl<CTX, P> EvmTr for PooledEvm<CTX, P>
+where
+    CTX: ContextTr + Host,
+    P: PrecompileProvider<CTX, Output = InterpreterResult>,
+{
+    type Context = CTX;
+    type Instructions = EthInstructions<PooledInterpreter, CTX>;
+    type Precompiles = P;
+    type Frame = PooledFrame;
+
+    #[inline]
+    fn all(
+        &self,
+    ) -> (
+        &Self::Context,
+        &Self::Instructions,
+        &Self::Precompiles,
+        &FrameStack<Self::Frame>,
+    ) {
+        (
+            &self.ctx,
+            &self.instructions,
+            &self.precompiles,
+            &self.unused_frame_stack,
+        )
+    }
+
+    #[inline]
+    fn all_mut(
+        &mut self,
+    ) -> (
+        &mut Self::Context,
+        &mut Self::Instructions,
+        &mut Self::Precompiles,
+        &mut FrameStack<Self::Frame>,
+    ) {
+        (
+            &mut self.ctx,
+            &mut self.instructions,
+            &mut self.precompiles,
+            &mut self.unused_frame_stack,
+        )
+    }
+
+    #[inline]
+    fn frame_init(
+        &mut self,
+        frame_input: FrameInit,
+    ) -> Result<FrameInitResult<'_, Self::Frame>, ContextDbError<CTX>> {
+        let FrameInit {
+            depth,
+            memory,
+            frame_input,
+        } = frame_input;
+        if depth == 0 {
+            // A new transaction: frames left alive by an error are reclaimed.
+            self.reclaim_frames();
+        }
+        let setup = match frame_input {
+            FrameInput::Call(inputs) => frame::make_call_frame::<_, _, ContextDbError<CTX>>(
+                &mut self.ctx,
+                &mut self.precompiles,
+                depth,
+                memory,
+                inputs,
+                &mut self.pools,
+            )?,
+            FrameInput::Create(inputs) => frame::make_create_frame::<_, ContextDbError<CTX>>(
+                &mut self.ctx,
+                depth,
+                memory,
+                inputs,
+                &mut self.pools,
+            )?,
+            // revm never asks for a frame without inputs (its own frame does
+            // `unreachable!()` here); answer with the error type rather than panic.
+            FrameInput::Empty => {
+                return Err(revm::context_interface::context::ContextError::Custom(
+                    "frame input is empty".into(),
+                ));
+            }
+        };
+        let setup = match setup {
+            ItemOrResult::Item(setup) => setup,
+            ItemOrResult::Result(result) => return Ok(ItemOrResult::Result(result)),
+        };
+
+        // The running frame's stack buffer moves to the new frame.
+        let stack = if self.active == 0 {
+            core::mem::take(&mut self.pools.stack)
+        } else {
+            self.frames[self.active - 1].interpreter.stack.lend()
+        };
+        if self.active == self.frames.len() {
+            self.frames.push(PooledFrame::default());
+            self.pools.stats.frame_misses += 1;
+        } else {
+            self.pools.stats.frame_hits += 1;
+        }
+        let frame = &mut self.frames[self.active];
+        self.active += 1;
+        self.pools.stats.peak_frames = self.pools.stats.peak_frames.max(self.active);
+        frame.init(setup, stack);
+        Ok(ItemOrResult::Item(frame))
+    }
+
+    #[inline]
+    fn frame_run(&mut self) -> Result<FrameInitOrResult<Self::Frame>, ContextDbError<CTX>> {
+        let frame = &mut self.frames[self.active - 1];
+        let lent = self.pools.spare_call();
+        let had_spare = lent.is_some();
+        frame.interpreter.extend.spare_call_inputs = lent;
+
+        let action = frame.interpreter.run_plain(
+            self.instructions.instruction_table(),
+            self.instructions.gas_table(),
+            &mut self.ctx,
+        );
+
+        match frame.interpreter.extend.spare_call_inputs.take() {
+            Some(unused) => self.pools.recycle_call(unused),
+            None if had_spare => self.pools.stats.inputs_hits += 1,
+            None => {}
+        }
+        if let InterpreterAction::NewFrame(input) = &action {
+            match input {
+                FrameInput::Call(_) if !had_spare => self.pools.stats.inputs_misses += 1,
+                FrameInput::Create(_) => self.pools.stats.inputs_misses += 1,
+                _ => {}
+            }
+        }
+
+        frame
+            .process_next_action(&mut self.ctx, action)
+            .inspect(|next| {
+                if next.is_result() {
+                    frame.is_finished = true;
+                }
+            })
+    }
+
+    #[inline]
+    fn frame_return_result(
+        &mut self,
+        result: FrameResult,
+    ) -> Result<Option<FrameResult>, ContextDbError<CTX>> {
+        if self.frames[self.active - 1].is_finished {
+            self.active -= 1;
+            let buffer = self.frames[self.active].finish(&mut self.pools);
+            if self.active == 0 {
+                self.pools.stack = buffer;
+                return Ok(Some(result));
+            }
+            self.frames[self.active - 1]
+                .interpreter
+                .stack
+                .restore(buffer);
+        }
+        self.frames[self.active - 1]
+            .return_result::<_, ContextDbError<CTX>>(&mut self.ctx, result)?;
+        Ok(None)
+    }
+}
+
+impl<CTX, P> ExecuteEvm for PooledEvm<CTX, P>
+where
+    CTX: ContextTr<Journal: JournalTr<State = EvmState>> + ContextSetters + Host,
+    P: PrecompileProvider<CTX, Output = InterpreterResult>,
+{
+    type ExecutionResult = ExecutionResult<HaltReason>;
+    type State = EvmState;
+    type Error = EVMError<<CTX::Db as Database>::Error, InvalidTransaction>;
+    type Tx = <CTX as ContextTr>::Tx;
+    type Block = <CTX as ContextTr>::Block;
+
+    #[inline]
+    fn transact_one(&mut self, tx: Self::Tx) -> Result<Self::ExecutionResult, Self::Error> {
+        self.ctx.set_tx(tx);
+        let result = MainnetHandler::default().run(self);
+        self.end_transaction();
+        result
+    }
+
+    #[inline]
+    fn finalize(&mut self) -> Self::State {
+        self.ctx.journal_mut().finalize()
+    }
+
+    #[inline]
+    fn set_block(&mut self, block: Self::Block) {
+        self.ctx.set_block(block);
+    }
+
+    #[inline]
+    fn replay(&mut self) -> Result<ResultAndState<HaltReason>, Self::Error> {
+        let result = MainnetHandler::default().run(self);
+        self.end_transaction();
+        match result {
+            Ok(result) => Ok(ResultAndState::new(result, self.finalize())),
+            Err(error) => {
+                let _ = self.finalize();
+                Err(error)
+            }
+        }
+    }
+}
