@@ -4,6 +4,7 @@
 pub mod asm;
 pub mod outcome;
 pub mod pooled;
+pub mod programs;
 pub mod stock;
 pub mod workload;
 

@@ -86,7 +86,10 @@ fn ratio(hits: u64, misses: u64) -> f64 {
 pub struct FramePools {
     /// The shared stack buffer while no frame runs.
     pub(crate) stack: Vec<U256>,
+    // The boxes themselves are what is recycled: revm's `FrameInput` owns them.
+    #[allow(clippy::vec_box)]
     call_inputs: Vec<Box<CallInputs>>,
+    #[allow(clippy::vec_box)]
     create_inputs: Vec<Box<CreateInputs>>,
     pub(crate) policy: RetentionPolicy,
     pub(crate) stats: FramePoolStats,

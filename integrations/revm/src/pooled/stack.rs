@@ -176,83 +176,75 @@ mod tests {
     use super::*;
     use revm::interpreter::Stack;
 
+    #[derive(Clone, Copy, Debug)]
+    enum Op {
+        Push(u64),
+        PushSlice(usize),
+        Pop2,
+        PopTop1,
+        Dup(usize),
+        Exchange(usize, usize),
+    }
+
+    fn apply<S: StackTr>(s: &mut S, op: Op) -> String {
+        match op {
+            Op::Push(v) => format!("{:?}", s.push(U256::from(v))),
+            Op::PushSlice(n) => {
+                let bytes: Vec<u8> = (1..=n as u8).collect();
+                format!("{:?}", s.push_slice(&bytes))
+            }
+            Op::Pop2 => format!("{:?}", s.popn::<2>()),
+            Op::PopTop1 => format!("{:?}", s.popn_top::<1>().map(|(a, t)| (a, *t))),
+            Op::Dup(n) => format!("{:?}", s.dup(n)),
+            Op::Exchange(n, m) => format!("{:?}", s.exchange(n, m)),
+        }
+    }
+
     /// Runs the same operations on revm's stack and ours and compares every step.
-    fn same<F: Fn(&mut dyn FnMut(&mut dyn StackOps))>(ops: F) {
+    fn same(ops: &[Op]) {
         let mut stock = Stack::new();
         let mut ours = PooledStack::default();
-        // A parent word below the base must never be visible or touched.
+        // A parent's word below the base must never be visible or touched.
         ours.attach(vec![U256::from(0xdead)]);
-        ops(&mut |op| {
-            let a = op.apply_stock(&mut stock);
-            let b = op.apply_pooled(&mut ours);
-            assert_eq!(a, b);
-            assert_eq!(StackTr::data(&stock), ours.data());
-        });
+        for &op in ops {
+            assert_eq!(apply(&mut stock, op), apply(&mut ours, op), "{op:?}");
+            assert_eq!(StackTr::data(&stock), ours.data(), "{op:?}");
+            assert_eq!(StackTr::len(&stock), StackTr::len(&ours));
+        }
         assert_eq!(ours.detach(), vec![U256::from(0xdead)]);
     }
 
-    trait StackOps {
-        fn apply_stock(&self, s: &mut Stack) -> String;
-        fn apply_pooled(&self, s: &mut PooledStack) -> String;
-    }
-
-    macro_rules! op {
-        ($name:ident, |$s:ident| $body:expr) => {
-            struct $name;
-            impl StackOps for $name {
-                fn apply_stock(&self, $s: &mut Stack) -> String {
-                    format!("{:?}", $body)
-                }
-                fn apply_pooled(&self, $s: &mut PooledStack) -> String {
-                    format!("{:?}", $body)
-                }
-            }
-        };
-    }
-
-    op!(Push1, |s| StackTr::push(s, U256::from(1)));
-    op!(Push2, |s| StackTr::push(s, U256::from(2)));
-    op!(PushSlice, |s| StackTr::push_slice(s, &[7u8; 45]));
-    op!(Pop2, |s| StackTr::popn::<2>(s));
-    op!(PopTop1, |s| StackTr::popn_top::<1>(s).map(|(a, t)| (a, *t)));
-    op!(Dup2, |s| StackTr::dup(s, 2));
-    op!(Swap1, |s| StackTr::exchange(s, 0, 1));
-    op!(Exchange, |s| StackTr::exchange(s, 1, 2));
-    op!(Len, |s| StackTr::len(s));
-
     #[test]
     fn matches_revm_stack_including_underflow() {
-        same(|step| {
-            for op in [
-                &Pop2 as &dyn StackOps,
-                &Dup2,
-                &Swap1,
-                &Push1,
-                &Pop2,
-                &Push2,
-                &Dup2,
-                &PushSlice,
-                &Swap1,
-                &Exchange,
-                &PopTop1,
-                &Pop2,
-                &Len,
-            ] {
-                step(op);
-            }
-        });
+        use Op::*;
+        same(&[
+            Pop2,
+            Dup(1),
+            Exchange(0, 1),
+            PopTop1,
+            Push(1),
+            Pop2,
+            Push(2),
+            Dup(1),
+            Dup(2),
+            PushSlice(45),
+            PushSlice(3),
+            PushSlice(0),
+            Exchange(0, 1),
+            Exchange(1, 2),
+            Exchange(3, 4),
+            PopTop1,
+            Pop2,
+            Pop2,
+            Pop2,
+        ]);
     }
 
     #[test]
     fn overflow_at_1024_words_above_base() {
-        same(|step| {
-            for _ in 0..1024 {
-                step(&Push1);
-            }
-            step(&Push2);
-            step(&Dup2);
-            step(&PushSlice);
-            step(&Len);
-        });
+        let mut ops = vec![Op::Push(1); 1023];
+        ops.extend([Op::PushSlice(64), Op::Push(2), Op::Push(3), Op::Dup(1)]);
+        ops.extend([Op::Pop2, Op::PushSlice(40), Op::Dup(5)]);
+        same(&ops);
     }
 }
