@@ -2,6 +2,7 @@
 #![forbid(unsafe_code)]
 
 pub mod asm;
+pub mod measure;
 pub mod outcome;
 pub mod pooled;
 pub mod programs;
