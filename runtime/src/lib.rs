@@ -40,9 +40,11 @@
 //! Do not pool `Copy` values that live on the stack: a 32-byte word is cheaper to copy
 //! than to pool. Pool what owns heap memory, or what is expensive to build.
 
+pub mod layout;
 pub mod pool;
 mod reset;
 
+pub use layout::{Layout, LayoutReport};
 pub use pool::{
     ByteSize, ConfigError, OverflowPolicy, Pool, PoolConfig, PoolConfigBuilder, PoolError,
     PoolGuard, PoolStats,

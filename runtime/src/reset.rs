@@ -40,6 +40,12 @@ use crate::pool::PoolConfig;
 /// word.reset();
 /// assert_eq!(word, [0; 4]);
 /// ```
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` does not implement `Reset`, so a pool cannot make it fresh for reuse",
+    label = "`{Self}` is not `Reset`",
+    note = "in a `#[derive(Pooled)]` struct, mark this field `#[pool(skip)]` to keep its value across uses, or `#[pool(reset = \"path::to::fn\")]` to reset it with your own `fn(&mut {Self})`",
+    note = "or implement `Reset` for `{Self}`"
+)]
 pub trait Reset {
     /// Returns `self` to its fresh state, keeping any heap allocation it owns.
     fn reset(&mut self);
