@@ -38,6 +38,10 @@ pub type FrameError<CTX> = <<CTX as ContextTr>::Db as Database>::Error;
 
 /// A call frame of the pooled EVM. Frames are kept and reused by the EVM's frame pool;
 /// a frame's operand stack borrows the shared stack buffer while it runs.
+///
+/// `#[optimize_layout]` lays the fields out in descending alignment under `repr(C)` and
+/// proves the layout at compile time; `PooledFrame::layout_report()` prints it.
+#[evm_pool::optimize_layout]
 #[derive(Debug)]
 pub struct PooledFrame {
     /// Call or create bookkeeping (return memory range, created address).

@@ -40,6 +40,7 @@ use revm::handler::{
 };
 use revm::interpreter::instructions::{gas_table_spec, instruction_table};
 use revm::interpreter::interpreter_action::FrameInit;
+use revm::interpreter::interpreter_types::MemoryTr;
 use revm::interpreter::{FrameInput, Instruction, InterpreterAction, InterpreterResult};
 use revm::primitives::hardfork::SpecId;
 use revm::state::EvmState;
@@ -164,27 +165,45 @@ where
     fn end_transaction(&mut self) {
         self.reclaim_frames();
         let policy = self.pools.policy;
-        let stats = &mut self.pools.stats;
-        stats.transactions += 1;
+        self.pools.stats.transactions += 1;
+        let mut trimmed = self.pools.trim();
+
         let memory = self.ctx.local().shared_memory_buffer().clone();
         let mut memory = memory.borrow_mut();
+        let stats = &mut self.pools.stats;
         stats.peak_memory_bytes = stats.peak_memory_bytes.max(memory.capacity());
-        let mut trimmed = self.pools.trim();
-        if memory.capacity() > policy.max_memory_bytes {
+        let keep = self
+            .pools
+            .recent
+            .memory_bytes
+            .record(self.pools.demand.memory_bytes, policy.idle_transactions)
+            .min(policy.max_memory_bytes);
+        if memory.capacity() > 2 * keep.max(MEMORY_BYTES_FLOOR) {
             memory.clear();
-            memory.shrink_to(policy.max_memory_bytes);
+            memory.shrink_to(keep);
             trimmed = true;
         }
-        if self.frames.len() > policy.max_frames {
-            self.frames.truncate(policy.max_frames);
-            self.frames.shrink_to(policy.max_frames);
+
+        let keep = self
+            .pools
+            .recent
+            .frames
+            .record(self.pools.demand.frames, policy.idle_transactions)
+            .clamp(policy.min_frames, policy.max_frames.max(policy.min_frames));
+        if self.frames.len() > keep {
+            self.frames.truncate(keep);
+            self.frames.shrink_to(keep);
             trimmed = true;
         }
         if trimmed {
             self.pools.stats.trims += 1;
         }
+        self.pools.demand = Default::default();
     }
 }
+
+/// Memory capacity never worth shrinking below (revm starts every buffer at 4 KiB).
+const MEMORY_BYTES_FLOOR: usize = 4 * 1024;
 
 impl<CTX, P> EvmTr for PooledEvm<CTX, P>
 where
@@ -288,6 +307,7 @@ where
         let frame = &mut self.frames[self.active];
         self.active += 1;
         self.pools.stats.peak_frames = self.pools.stats.peak_frames.max(self.active);
+        self.pools.demand.frames = self.pools.demand.frames.max(self.active);
         frame.init(setup, stack);
         Ok(ItemOrResult::Item(frame))
     }
@@ -334,7 +354,15 @@ where
     ) -> Result<Option<FrameResult>, ContextDbError<CTX>> {
         if self.frames[self.active - 1].is_finished {
             self.active -= 1;
-            let buffer = self.frames[self.active].finish(&mut self.pools);
+            let frame = &mut self.frames[self.active];
+            // Demand for the retention policy: stack words and memory bytes in use when
+            // the frame ends (its own plus all its ancestors').
+            let demand = &mut self.pools.demand;
+            demand.stack_words = demand.stack_words.max(frame.interpreter.stack.buffer_len());
+            let memory = &frame.interpreter.memory;
+            let memory_len = memory.local_memory_offset() + memory.len();
+            demand.memory_bytes = demand.memory_bytes.max(memory_len);
+            let buffer = frame.finish(&mut self.pools);
             if self.active == 0 {
                 self.pools.stack = buffer;
                 return Ok(Some(result));

@@ -10,32 +10,115 @@ use super::frame::InputsRecycler;
 use revm::interpreter::{CallInputs, CreateInputs};
 use revm::primitives::U256;
 
-/// How much the pools keep after a transaction. Whatever exceeds it is freed, so memory
-/// retained between transactions is bounded by this policy, not by the deepest
-/// transaction seen so far.
+/// How much the pools keep after a transaction.
+///
+/// The pools remember the demand of recent transactions (frames alive at once, stack
+/// words, memory bytes, input boxes alive at once) and keep what that demand needs,
+/// within `[min, max]`. When a deep transaction has not recurred for `idle_transactions`
+/// transactions, the pools shrink back to what the recent ones needed. So memory retained
+/// between transactions is bounded by this policy, not by the deepest transaction seen,
+/// and a workload that keeps needing deep call trees keeps its frames warm.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RetentionPolicy {
-    /// Frames kept for reuse (revm keeps every frame it ever created).
+    /// Frames always kept once created.
+    pub min_frames: usize,
+    /// Frames never kept beyond this (1025 = every depth the EVM allows).
     pub max_frames: usize,
-    /// Capacity of the shared stack buffer kept, in 32-byte words.
+    /// Capacity of the shared stack buffer never kept beyond this, in 32-byte words.
     pub max_stack_words: usize,
-    /// Capacity of the shared memory buffer kept, in bytes.
+    /// Capacity of the shared memory buffer never kept beyond this, in bytes.
     pub max_memory_bytes: usize,
-    /// Spare call/create input boxes kept (each kind).
+    /// Spare call/create input boxes never kept beyond this (each kind).
     pub max_spare_inputs: usize,
+    /// Transactions after which an unrepeated high-water mark is forgotten.
+    pub idle_transactions: u32,
 }
 
 impl Default for RetentionPolicy {
-    /// Room for a typical transaction (p99.9 call depth is 8) with margin: 32 frames,
-    /// 8 Ki stack words (256 KiB), 1 MiB of memory, 32 spare boxes.
+    /// Keeps what the last 16 transactions needed, at most 1025 frames (about 0.55 MiB),
+    /// 64 Ki stack words (2 MiB), 16 MiB of memory and 1025 spare boxes of each kind;
+    /// at least 16 frames.
     fn default() -> Self {
         Self {
-            max_frames: 32,
-            max_stack_words: 8 * 1024,
-            max_memory_bytes: 1024 * 1024,
-            max_spare_inputs: 32,
+            min_frames: 16,
+            max_frames: 1025,
+            max_stack_words: 64 * 1024,
+            max_memory_bytes: 16 * 1024 * 1024,
+            max_spare_inputs: 1025,
+            idle_transactions: 16,
         }
     }
+}
+
+impl RetentionPolicy {
+    /// A policy that keeps nothing beyond `min_frames` frames and small buffers: the
+    /// tightest memory bound, at the cost of re-creating frames for deep transactions.
+    pub fn minimal() -> Self {
+        Self {
+            min_frames: 4,
+            max_frames: 4,
+            max_stack_words: 1024,
+            max_memory_bytes: 64 * 1024,
+            max_spare_inputs: 4,
+            idle_transactions: 0,
+        }
+    }
+}
+
+/// A demand figure that remembers its recent maximum for a number of transactions.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct HighWater {
+    mark: usize,
+    age: u32,
+}
+
+impl HighWater {
+    /// Records one transaction's demand; returns what to keep.
+    pub(crate) fn record(&mut self, demand: usize, idle: u32) -> usize {
+        // A new maximum, or an old one not repeated for `idle` transactions: start over.
+        if demand >= self.mark || self.age >= idle {
+            *self = Self {
+                mark: demand,
+                age: 0,
+            };
+        } else {
+            self.age += 1;
+        }
+        self.mark
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::HighWater;
+
+    #[test]
+    fn high_water_is_forgotten_after_idle_transactions() {
+        let mut h = HighWater::default();
+        assert_eq!(h.record(1000, 2), 1000);
+        assert_eq!(h.record(5, 2), 1000);
+        assert_eq!(h.record(5, 2), 1000);
+        assert_eq!(h.record(7, 2), 7); // two idle transactions: shrink to current demand
+        assert_eq!(h.record(900, 2), 900);
+    }
+}
+
+/// Demand of the current transaction, reset when it starts.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct TxDemand {
+    pub(crate) frames: usize,
+    pub(crate) stack_words: usize,
+    pub(crate) memory_bytes: usize,
+}
+
+/// High-water marks of recent transactions.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct RecentDemand {
+    pub(crate) frames: HighWater,
+    pub(crate) stack_words: HighWater,
+    pub(crate) memory_bytes: HighWater,
+    pub(crate) call_inputs: HighWater,
+    pub(crate) create_inputs: HighWater,
 }
 
 /// Exact counters of the pooled EVM's pools, cumulative since creation.
@@ -93,6 +176,8 @@ pub struct FramePools {
     create_inputs: Vec<Box<CreateInputs>>,
     pub(crate) policy: RetentionPolicy,
     pub(crate) stats: FramePoolStats,
+    pub(crate) demand: TxDemand,
+    pub(crate) recent: RecentDemand,
 }
 
 impl FramePools {
@@ -120,38 +205,61 @@ impl FramePools {
             + self.create_inputs.capacity() * size_of::<usize>()
     }
 
-    /// Applies the retention policy; returns whether anything was freed.
+    /// Applies the retention policy to the stack buffer and the spare boxes after a
+    /// transaction; returns whether anything was freed.
     pub(crate) fn trim(&mut self) -> bool {
         let p = self.policy;
         let mut trimmed = false;
         self.stats.peak_stack_words = self.stats.peak_stack_words.max(self.stack.capacity());
         self.stack.clear();
-        if self.stack.capacity() > p.max_stack_words {
-            self.stack.shrink_to(p.max_stack_words);
+        let keep = self
+            .recent
+            .stack_words
+            .record(self.demand.stack_words, p.idle_transactions)
+            .min(p.max_stack_words);
+        // Hysteresis: shrink only when twice what is needed is held.
+        if self.stack.capacity() > 2 * keep.max(STACK_WORDS_FLOOR) {
+            self.stack.shrink_to(keep);
             trimmed = true;
         }
-        if self.call_inputs.len() > p.max_spare_inputs {
-            self.call_inputs.truncate(p.max_spare_inputs);
-            self.call_inputs.shrink_to(p.max_spare_inputs);
+        let keep = self
+            .recent
+            .call_inputs
+            .record(self.call_inputs.len(), p.idle_transactions)
+            .min(p.max_spare_inputs);
+        if self.call_inputs.len() > keep {
+            self.call_inputs.truncate(keep);
             trimmed = true;
         }
-        if self.create_inputs.len() > p.max_spare_inputs {
-            self.create_inputs.truncate(p.max_spare_inputs);
-            self.create_inputs.shrink_to(p.max_spare_inputs);
+        let keep = self
+            .recent
+            .create_inputs
+            .record(self.create_inputs.len(), p.idle_transactions)
+            .min(p.max_spare_inputs);
+        if self.create_inputs.len() > keep {
+            self.create_inputs.truncate(keep);
             trimmed = true;
         }
         trimmed
     }
 }
 
+/// Stack capacity (words) never worth shrinking below: 1024 words is one frame's limit.
+const STACK_WORDS_FLOOR: usize = 1024;
+
 impl InputsRecycler for FramePools {
     #[inline]
     fn recycle_call(&mut self, inputs: Box<CallInputs>) {
-        self.call_inputs.push(inputs);
+        // Beyond the cap the box is freed at once, so the list never grows past it.
+        if self.call_inputs.len() < self.policy.max_spare_inputs {
+            self.call_inputs.push(inputs);
+        }
     }
 
     #[inline]
     fn recycle_create(&mut self, inputs: Box<CreateInputs>) {
-        self.create_inputs.push(inputs);
+        if self.create_inputs.len() < self.policy.max_spare_inputs {
+            self.create_inputs.push(inputs);
+        }
     }
 }

@@ -78,6 +78,12 @@ impl PooledStack {
         self.buffer.capacity() != 0
     }
 
+    /// Words in the shared buffer (all frames' words up to this one's top).
+    #[inline]
+    pub fn buffer_len(&self) -> usize {
+        self.buffer.len()
+    }
+
     /// Offset of this frame's first word in the shared buffer.
     pub fn base(&self) -> usize {
         self.base
