@@ -90,8 +90,7 @@ impl Default for PooledFrame {
     }
 }
 
-/// Everything a new frame is initialized from, computed before a pooled frame is taken
-/// (calls that end without running code never take one).
+/// Everything a new frame is initialized from (what revm passes to `EthFrame::clear`).
 #[derive(Debug)]
 pub struct FrameSetup {
     data: FrameData,
@@ -116,9 +115,10 @@ pub trait InputsRecycler {
 }
 
 impl PooledFrame {
-    /// Initializes a (reused) frame from `setup`; its stack starts on top of `stack`.
-    #[inline]
-    pub fn init(&mut self, setup: FrameSetup, stack: Vec<U256>) {
+    /// Initializes a (reused) frame from `setup`, in place. The stack is attached
+    /// separately ([`PooledStack::attach`]) once the frame is known to run.
+    #[inline(always)]
+    pub fn init(&mut self, setup: FrameSetup) {
         let FrameSetup {
             data,
             input,
@@ -140,15 +140,14 @@ impl PooledFrame {
         let it = &mut self.interpreter;
         it.bytecode = bytecode;
         it.gas = Gas::new_with_regular_gas_and_reservoir(gas_limit, reservoir);
-        it.stack.attach(stack);
         it.return_data.clear();
         it.memory = memory;
         it.input = inputs;
         it.runtime_flag = RuntimeFlags { spec_id, is_static };
     }
 
-    /// Ends the frame: returns its stack buffer (truncated to the frame's base) and hands
-    /// its inputs box to `recycler`.
+    /// Ends the frame: returns the shared stack buffer and hands its inputs box to
+    /// `recycler`.
     #[inline]
     pub fn finish(&mut self, recycler: &mut impl InputsRecycler) -> Vec<U256> {
         match core::mem::replace(&mut self.input, FrameInput::Empty) {
@@ -297,8 +296,8 @@ impl PooledFrame {
     }
 }
 
-/// Prepares a call frame, or returns the call's result directly when no code runs
-/// (depth limit, failed transfer, precompile, empty code). Mirrors
+/// Initializes `frame` for a call, or returns the call's result directly when no code
+/// runs (depth limit, failed transfer, precompile, empty code). Mirrors
 /// `EthFrame::make_call_frame`; the inputs box goes back to `recycler` when no frame
 /// keeps it.
 pub fn make_call_frame<CTX, PRECOMPILES, ERROR>(
@@ -308,7 +307,8 @@ pub fn make_call_frame<CTX, PRECOMPILES, ERROR>(
     memory: SharedMemory,
     inputs: Box<CallInputs>,
     recycler: &mut impl InputsRecycler,
-) -> Result<ItemOrResult<FrameSetup, FrameResult>, ERROR>
+    frame: &mut PooledFrame,
+) -> Result<ItemOrResult<(), FrameResult>, ERROR>
 where
     CTX: ContextTr,
     PRECOMPILES: PrecompileProvider<CTX, Output = InterpreterResult>,
@@ -388,7 +388,7 @@ where
         return finish(call_result(InstructionResult::Stop, &inputs), inputs);
     }
 
-    Ok(ItemOrResult::Item(FrameSetup {
+    frame.init(FrameSetup {
         data: FrameData::Call(CallFrame {
             return_memory_range: inputs.return_memory_offset.clone(),
         }),
@@ -402,10 +402,11 @@ where
         gas_limit,
         reservoir: reservoir_remaining_gas,
         checkpoint,
-    }))
+    });
+    Ok(ItemOrResult::Item(()))
 }
 
-/// Prepares a create frame, or returns the create's result directly (depth limit,
+/// Initializes `frame` for a create, or returns the create's result directly (depth limit,
 /// insufficient balance, nonce overflow, address collision). Mirrors
 /// `EthFrame::make_create_frame`.
 pub fn make_create_frame<CTX, ERROR>(
@@ -414,7 +415,8 @@ pub fn make_create_frame<CTX, ERROR>(
     memory: SharedMemory,
     inputs: Box<CreateInputs>,
     recycler: &mut impl InputsRecycler,
-) -> Result<ItemOrResult<FrameSetup, FrameResult>, ERROR>
+    frame: &mut PooledFrame,
+) -> Result<ItemOrResult<(), FrameResult>, ERROR>
 where
     CTX: ContextTr,
     ERROR: From<FrameError<CTX>> + FromStringError,
@@ -481,7 +483,7 @@ where
         depth,
     };
 
-    Ok(ItemOrResult::Item(FrameSetup {
+    frame.init(FrameSetup {
         data: FrameData::Create(CreateFrame { created_address }),
         input: FrameInput::Create(inputs),
         depth,
@@ -493,5 +495,6 @@ where
         gas_limit,
         reservoir: reservoir_remaining_gas,
         checkpoint,
-    }))
+    });
+    Ok(ItemOrResult::Item(()))
 }

@@ -73,6 +73,8 @@ pub struct PooledEvm<CTX: Host, P = EthPrecompiles> {
     /// Frames, index = call depth; `frames[..active]` are alive, the rest are pooled.
     frames: Vec<PooledFrame>,
     active: usize,
+    /// Frames at indices below this have run before (reusing one is a pool hit).
+    used_frames: usize,
     pools: FramePools,
     /// `EvmTr` hands out revm's `FrameStack`; revm's handler only ever clears it. The
     /// pooled EVM keeps its frames in `frames`, so this one stays empty.
@@ -116,6 +118,7 @@ where
             precompiles,
             frames: Vec::new(),
             active: 0,
+            used_frames: 0,
             pools,
             unused_frame_stack: FrameStack::new(),
         }
@@ -154,11 +157,11 @@ where
         while self.active > 0 {
             self.active -= 1;
             let buffer = self.frames[self.active].finish(&mut self.pools);
-            if buffer.capacity() > self.pools.stack.capacity() {
+            // Exactly one frame holds the shared buffer; the others hold empty vectors.
+            if !buffer.is_empty() {
                 self.pools.stack = buffer;
             }
         }
-        self.pools.stack.clear();
     }
 
     /// End-of-transaction bookkeeping: statistics and the retention policy.
@@ -195,6 +198,7 @@ where
             self.frames.shrink_to(keep);
             trimmed = true;
         }
+        self.used_frames = self.used_frames.min(self.frames.len());
         if trimmed {
             self.pools.stats.trims += 1;
         }
@@ -263,7 +267,12 @@ where
             // A new transaction: frames left alive by an error are reclaimed.
             self.reclaim_frames();
         }
-        let setup = match frame_input {
+        // The frame at this depth: reused, or created once (revm's `FrameStack::get_next`).
+        if self.active == self.frames.len() {
+            self.frames.push(PooledFrame::default());
+        }
+        let frame = &mut self.frames[self.active];
+        let prepared = match frame_input {
             FrameInput::Call(inputs) => frame::make_call_frame::<_, _, ContextDbError<CTX>>(
                 &mut self.ctx,
                 &mut self.precompiles,
@@ -271,6 +280,7 @@ where
                 memory,
                 inputs,
                 &mut self.pools,
+                frame,
             )?,
             FrameInput::Create(inputs) => frame::make_create_frame::<_, ContextDbError<CTX>>(
                 &mut self.ctx,
@@ -278,6 +288,7 @@ where
                 memory,
                 inputs,
                 &mut self.pools,
+                frame,
             )?,
             // revm never asks for a frame without inputs (its own frame does
             // `unreachable!()` here); answer with the error type rather than panic.
@@ -287,28 +298,27 @@ where
                 ));
             }
         };
-        let setup = match setup {
-            ItemOrResult::Item(setup) => setup,
-            ItemOrResult::Result(result) => return Ok(ItemOrResult::Result(result)),
-        };
-
-        // The running frame's stack buffer moves to the new frame.
-        let stack = if self.active == 0 {
-            core::mem::take(&mut self.pools.stack)
-        } else {
-            self.frames[self.active - 1].interpreter.stack.lend()
-        };
-        if self.active == self.frames.len() {
-            self.frames.push(PooledFrame::default());
-            self.pools.stats.frame_misses += 1;
-        } else {
-            self.pools.stats.frame_hits += 1;
+        if let ItemOrResult::Result(result) = prepared {
+            return Ok(ItemOrResult::Result(result));
         }
-        let frame = &mut self.frames[self.active];
+
+        if self.active < self.used_frames {
+            self.pools.stats.frame_hits += 1;
+        } else {
+            self.pools.stats.frame_misses += 1;
+            self.used_frames = self.active + 1;
+        }
+        // The running frame's stack buffer moves to the new frame.
+        let (parents, rest) = self.frames.split_at_mut(self.active);
+        let (stack, stack_top) = match parents.last_mut() {
+            Some(parent) => parent.interpreter.stack.lend(),
+            None => (core::mem::take(&mut self.pools.stack), 0),
+        };
+        let frame = &mut rest[0];
+        frame.interpreter.stack.attach(stack, stack_top);
         self.active += 1;
         self.pools.stats.peak_frames = self.pools.stats.peak_frames.max(self.active);
         self.pools.demand.frames = self.pools.demand.frames.max(self.active);
-        frame.init(setup, stack);
         Ok(ItemOrResult::Item(frame))
     }
 

@@ -211,14 +211,16 @@ impl FramePools {
         let p = self.policy;
         let mut trimmed = false;
         self.stats.peak_stack_words = self.stats.peak_stack_words.max(self.stack.capacity());
-        self.stack.clear();
         let keep = self
             .recent
             .stack_words
             .record(self.demand.stack_words, p.idle_transactions)
             .min(p.max_stack_words);
-        // Hysteresis: shrink only when twice what is needed is held.
-        if self.stack.capacity() > 2 * keep.max(STACK_WORDS_FLOOR) {
+        // The buffer needs one frame's limit above the deepest base. Hysteresis: shrink
+        // only when twice what is needed is held.
+        let keep = keep + STACK_WORDS_FLOOR;
+        if self.stack.capacity() > 2 * keep {
+            self.stack.truncate(keep);
             self.stack.shrink_to(keep);
             trimmed = true;
         }

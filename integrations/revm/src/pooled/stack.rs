@@ -3,19 +3,20 @@
 //! revm gives every frame its own `Vec<U256>` with room for 1024 words (32 KiB), so a
 //! call tree 1024 deep holds 32 MiB of stacks, allocated once and kept. But an EVM call
 //! tree is LIFO: only the innermost frame runs, and a parent resumes only after its
-//! child is gone. So all frames of a transaction can share one buffer: each frame's
-//! stack is the part of the buffer above its *base* (the buffer's length when the frame
-//! started). Whoever runs holds the buffer; a parent hands it to its child on a call and
-//! takes it back, truncated to the child's base, on return. Handing it over is a move of
-//! three words, and the frame's stack operations are plain `Vec` operations, as fast as
-//! revm's own stack. The buffer grows to what the deepest path actually used, not to
-//! 1024 words per frame.
+//! child is gone. So all frames of a transaction share one buffer: a frame's stack is
+//! the window `[base, top)` of the buffer, where `base` is its parent's top when it
+//! started. Whoever runs holds the buffer; a parent hands it to its child on a call and
+//! takes it back on return (a move of three words; the child's words are simply left
+//! above the parent's top, to be overwritten). The buffer always extends at least 1024
+//! words past the running frame's base, so stack operations only compare indices, as
+//! revm's do, and never reallocate. It grows to what the deepest path used plus one
+//! frame's limit, not to 1024 words per frame.
 
 use revm::interpreter::STACK_LIMIT;
 use revm::interpreter::interpreter_types::StackTr;
 use revm::primitives::U256;
 
-/// A frame's operand stack: the words of the shared buffer above `base`.
+/// A frame's operand stack: the words `[base, top)` of the shared buffer.
 ///
 /// ```
 /// use evm_pool_revm::pooled::PooledStack;
@@ -23,65 +24,73 @@ use revm::primitives::U256;
 /// use revm::primitives::U256;
 ///
 /// let mut parent = PooledStack::default();
-/// parent.attach(Vec::new());
+/// parent.attach(Vec::new(), 0);
 /// assert!(parent.push(U256::from(7)));
 ///
 /// // A call: the child takes the buffer; its stack starts empty above the parent's words.
 /// let mut child = PooledStack::default();
-/// child.attach(parent.lend());
+/// let (buffer, top) = parent.lend();
+/// child.attach(buffer, top);
 /// assert_eq!(child.len(), 0);
 /// assert!(child.push(U256::from(8)));
 ///
-/// // The child returns: the parent gets the buffer back with its own words only.
+/// // The child returns: the parent gets the buffer back and sees its own words only.
 /// parent.restore(child.detach());
 /// assert_eq!(parent.data(), &[U256::from(7)]);
 /// ```
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct PooledStack {
+    /// Invariant while the frame holds it: `buffer.len() >= base + STACK_LIMIT`.
     buffer: Vec<U256>,
     base: usize,
+    top: usize,
 }
 
 impl PooledStack {
-    /// Starts this frame's stack on top of `buffer` (base = its current length).
+    /// Starts this frame's stack at `top` of `buffer` (the parent's top, or 0), growing
+    /// the buffer so that a full stack fits above it.
     #[inline]
-    pub fn attach(&mut self, buffer: Vec<U256>) {
-        self.base = buffer.len();
+    pub fn attach(&mut self, mut buffer: Vec<U256>, top: usize) {
+        let needed = top + STACK_LIMIT;
+        if buffer.len() < needed {
+            buffer.resize(needed, U256::ZERO);
+        }
         self.buffer = buffer;
+        self.base = top;
+        self.top = top;
     }
 
-    /// Hands the buffer to a child frame; this frame keeps its base and gets the buffer
-    /// back with [`restore`](Self::restore).
+    /// Hands the buffer and this frame's top to a child frame; this frame gets the
+    /// buffer back with [`restore`](Self::restore).
     #[inline]
-    pub fn lend(&mut self) -> Vec<U256> {
-        core::mem::take(&mut self.buffer)
+    pub fn lend(&mut self) -> (Vec<U256>, usize) {
+        (core::mem::take(&mut self.buffer), self.top)
     }
 
-    /// Takes back the buffer a child returned (already truncated to the child's base,
-    /// which is this frame's top).
+    /// Takes back the buffer a child returned.
     #[inline]
     pub fn restore(&mut self, buffer: Vec<U256>) {
-        debug_assert!(buffer.len() >= self.base);
+        debug_assert!(buffer.len() >= self.base + STACK_LIMIT);
         self.buffer = buffer;
     }
 
-    /// Ends this frame: drops its words and returns the buffer (to the parent or the
-    /// pool).
+    /// Ends this frame: returns the buffer (to the parent or the pool); its words are
+    /// dropped by leaving them above the parent's top.
     #[inline]
     pub fn detach(&mut self) -> Vec<U256> {
-        self.buffer.truncate(self.base);
+        self.top = self.base;
         core::mem::take(&mut self.buffer)
     }
 
     /// Whether this stack currently holds the shared buffer.
     pub fn holds_buffer(&self) -> bool {
-        self.buffer.capacity() != 0
+        !self.buffer.is_empty()
     }
 
-    /// Words in the shared buffer (all frames' words up to this one's top).
+    /// Words in use in the shared buffer (all frames' words up to this one's top).
     #[inline]
     pub fn buffer_len(&self) -> usize {
-        self.buffer.len()
+        self.top
     }
 
     /// Offset of this frame's first word in the shared buffer.
@@ -93,26 +102,34 @@ impl PooledStack {
 impl StackTr for PooledStack {
     #[inline]
     fn len(&self) -> usize {
-        self.buffer.len() - self.base
+        self.top - self.base
     }
 
     #[inline]
     fn data(&self) -> &[U256] {
-        &self.buffer[self.base..]
+        &self.buffer[self.base..self.top]
     }
 
     #[inline]
     fn clear(&mut self) {
-        self.buffer.truncate(self.base);
+        self.top = self.base;
     }
 
     #[inline]
     fn push(&mut self, value: U256) -> bool {
-        if self.len() == STACK_LIMIT {
+        let top = self.top;
+        if top - self.base == STACK_LIMIT {
             return false;
         }
-        self.buffer.push(value);
-        true
+        // In bounds by the invariant; `get_mut` keeps it safe if it were ever broken.
+        match self.buffer.get_mut(top) {
+            Some(slot) => {
+                *slot = value;
+                self.top = top + 1;
+                true
+            }
+            None => false,
+        }
     }
 
     #[inline]
@@ -126,54 +143,75 @@ impl StackTr for PooledStack {
         }
         // Same as revm: consecutive 32-byte big-endian words, the last one possibly short
         // (read as a number, i.e. left-padded).
-        self.buffer
-            .extend(slice.chunks(32).map(U256::from_be_slice));
+        for chunk in slice.chunks(32) {
+            let mut word = [0u8; 32];
+            word[32 - chunk.len()..].copy_from_slice(chunk);
+            let Some(slot) = self.buffer.get_mut(self.top) else {
+                return false;
+            };
+            *slot = U256::from_be_bytes(word);
+            self.top += 1;
+        }
         true
     }
 
     #[inline]
     fn popn<const N: usize>(&mut self) -> Option<[U256; N]> {
-        if self.len() < N {
+        let top = self.top;
+        if top - self.base < N {
             return None;
         }
-        let top = self.buffer.len();
-        let popped = core::array::from_fn(|i| self.buffer[top - 1 - i]);
-        self.buffer.truncate(top - N);
+        let new_top = top - N;
+        // One length check for the whole window.
+        let window: &[U256; N] = self.buffer.get(new_top..)?.first_chunk::<N>()?;
+        let popped = core::array::from_fn(|i| window[N - 1 - i]);
+        self.top = new_top;
         Some(popped)
     }
 
     #[inline]
     fn popn_top<const POPN: usize>(&mut self) -> Option<([U256; POPN], &mut U256)> {
-        if self.len() < POPN + 1 {
+        let top = self.top;
+        if top - self.base < POPN + 1 {
             return None;
         }
-        let top = self.buffer.len();
-        let popped = core::array::from_fn(|i| self.buffer[top - 1 - i]);
-        self.buffer.truncate(top - POPN);
-        let last = self.buffer.last_mut()?;
-        Some((popped, last))
+        let new_top = top - POPN;
+        let (below, popped) = self.buffer.split_at_mut(new_top);
+        let popped: &[U256; POPN] = popped.first_chunk::<POPN>()?;
+        let values = core::array::from_fn(|i| popped[POPN - 1 - i]);
+        let top_word = below.last_mut()?;
+        self.top = new_top;
+        Some((values, top_word))
     }
 
     #[inline]
     fn exchange(&mut self, n: usize, m: usize) -> bool {
-        let len = self.len();
-        if n + m >= len {
+        if n + m >= self.len() {
             return false;
         }
-        let top = self.buffer.len() - 1;
+        let top = self.top - 1;
         self.buffer.swap(top - n, top - n - m);
         true
     }
 
     #[inline]
     fn dup(&mut self, n: usize) -> bool {
-        let len = self.len();
-        if len < n || len + 1 > STACK_LIMIT || n == 0 {
+        let top = self.top;
+        let len = top - self.base;
+        if len < n || len == STACK_LIMIT || n == 0 {
             return false;
         }
-        let value = self.buffer[self.buffer.len() - n];
-        self.buffer.push(value);
-        true
+        let Some(&value) = self.buffer.get(top - n) else {
+            return false;
+        };
+        match self.buffer.get_mut(top) {
+            Some(slot) => {
+                *slot = value;
+                self.top = top + 1;
+                true
+            }
+            None => false,
+        }
     }
 }
 
@@ -211,13 +249,13 @@ mod tests {
         let mut stock = Stack::new();
         let mut ours = PooledStack::default();
         // A parent's word below the base must never be visible or touched.
-        ours.attach(vec![U256::from(0xdead)]);
+        ours.attach(vec![U256::from(0xdead)], 1);
         for &op in ops {
             assert_eq!(apply(&mut stock, op), apply(&mut ours, op), "{op:?}");
             assert_eq!(StackTr::data(&stock), ours.data(), "{op:?}");
             assert_eq!(StackTr::len(&stock), StackTr::len(&ours));
         }
-        assert_eq!(ours.detach(), vec![U256::from(0xdead)]);
+        assert_eq!(ours.detach()[0], U256::from(0xdead));
     }
 
     #[test]
