@@ -36,8 +36,13 @@ fn call_loop_matches_stock() {
 
 #[test]
 fn call_chain_to_depth_limit_matches_stock() {
-    let outcomes = assert_equivalent(&Workload::call_chain(), 2);
+    let w = Workload::call_chain();
+    let outcomes = assert_equivalent(&w, 2);
     assert!(outcomes[0].is_success());
+    // The chain really reaches the limit: depths 0..=1024 alive at once.
+    let mut pooled = PooledEvm::new(w.context());
+    let _ = pooled.transact(w.txs[0].clone());
+    assert_eq!(pooled.pool_stats().peak_frames, 1025);
 }
 
 #[test]

@@ -156,7 +156,7 @@ impl Workload {
             name: "call-chain-1024",
             description: "a contract calling itself with all gas until depth 1024",
             db,
-            txs: vec![call_tx(TARGET, Bytes::new(), 10_000_000_000)],
+            txs: vec![call_tx(TARGET, Bytes::new(), 1_000_000_000_000)],
         }
     }
 

@@ -9,16 +9,21 @@
 
 use super::stack::PooledStack;
 use revm::bytecode::opcode::{CALL, CALLCODE, DELEGATECALL, STATICCALL};
+use revm::context_interface::CreateScheme;
 use revm::context_interface::Host;
 use revm::interpreter::instructions::contract::{
     get_memory_input_and_out_ranges, load_acc_and_calc_gas,
 };
 use revm::interpreter::interpreter::{ExtBytecode, InputsImpl, ReturnDataImpl, RuntimeFlags};
-use revm::interpreter::interpreter_types::{InputsTr, LoopControl, RuntimeFlag, StackTr};
+use revm::interpreter::interpreter_types::{
+    InputsTr, LoopControl, ReturnData, RuntimeFlag, StackTr,
+};
 use revm::interpreter::{
-    CallInput, CallInputs, CallScheme, CallValue, FrameInput, InstructionContext,
+    CallInput, CallInputs, CallScheme, CallValue, CreateInputs, FrameInput, InstructionContext,
     InstructionExecResult, InstructionResult, InterpreterAction, InterpreterTypes, SharedMemory,
 };
+use revm::primitives::Bytes;
+use revm::primitives::constants::CALL_STACK_LIMIT;
 use revm::primitives::hardfork::SpecId;
 use revm::primitives::{Address, U256};
 
@@ -45,6 +50,8 @@ pub struct FrameExtras {
     /// A recycled box the next `CALL`/`CALLCODE`/`DELEGATECALL`/`STATICCALL` fills
     /// instead of allocating; `None` makes that instruction allocate (a pool miss).
     pub spare_call_inputs: Option<Box<CallInputs>>,
+    /// The same for `CREATE`/`CREATE2`.
+    pub spare_create_inputs: Option<Box<CreateInputs>>,
 }
 
 /// revm's `CALL`/`CALLCODE`/`DELEGATECALL`/`STATICCALL` (`instructions::contract::call`),
@@ -138,4 +145,139 @@ pub fn pooled_call<const KIND: u8, H: Host + ?Sized>(
         .bytecode
         .set_action(InterpreterAction::NewFrame(FrameInput::Call(boxed)));
     Err(InstructionResult::Suspend)
+}
+
+/// revm's `CREATE`/`CREATE2` (`instructions::contract::create`), filling the frame's
+/// spare inputs box instead of allocating a new one. The init code is still copied into
+/// a new `Bytes`: `CreateInputs` owns it.
+pub fn pooled_create<const IS_CREATE2: bool, H: Host + ?Sized>(
+    context: InstructionContext<'_, H, PooledInterpreter>,
+) -> InstructionExecResult {
+    let InstructionContext { interpreter, host } = context;
+    if interpreter.runtime_flag.is_static() {
+        return Err(InstructionResult::StateChangeDuringStaticCall);
+    }
+    let spec = interpreter.runtime_flag.spec_id();
+    if IS_CREATE2 && !spec.is_enabled_in(SpecId::PETERSBURG) {
+        return Err(InstructionResult::NotActivated);
+    }
+    let Some([value, code_offset, len]) = interpreter.stack.popn() else {
+        return Err(InstructionResult::StackUnderflow);
+    };
+    let len = as_usize(len)?;
+
+    let mut code = Bytes::new();
+    if len != 0 {
+        if spec.is_enabled_in(SpecId::SHANGHAI) {
+            if len > host.max_initcode_size() {
+                return Err(InstructionResult::CreateInitCodeSizeLimit);
+            }
+            charge(
+                interpreter
+                    .gas
+                    .record_regular_cost(host.gas_params().initcode_cost(len)),
+            )?;
+        }
+        let code_offset = as_usize(code_offset)?;
+        interpreter.resize_memory(host.gas_params(), code_offset, len)?;
+        code = Bytes::copy_from_slice(interpreter.memory.slice_len(code_offset, len).as_ref());
+    }
+
+    let scheme = if IS_CREATE2 {
+        let Some([salt]) = interpreter.stack.popn() else {
+            return Err(InstructionResult::StackUnderflow);
+        };
+        charge(
+            interpreter
+                .gas
+                .record_regular_cost(host.gas_params().create2_cost(len)),
+        )?;
+        CreateScheme::Create2 { salt }
+    } else {
+        charge(
+            interpreter
+                .gas
+                .record_regular_cost(host.gas_params().create_cost()),
+        )?;
+        CreateScheme::Create
+    };
+
+    let mut create_inputs = CreateInputs::new(
+        interpreter.input.target_address(),
+        scheme,
+        value,
+        code,
+        0,
+        0,
+    );
+
+    if host.is_amsterdam_eip8037_enabled() {
+        let caller = create_inputs.caller();
+        let caller_info = host.load_account_info_skip_cold_load(caller, false, false)?;
+        let caller_balance = caller_info.account.balance;
+        let caller_nonce = caller_info.account.nonce;
+        if caller_balance < value
+            || caller_nonce == u64::MAX
+            || interpreter.input.depth() + 1 > CALL_STACK_LIMIT as usize
+        {
+            interpreter.return_data.clear();
+            if !interpreter.stack.push(U256::ZERO) {
+                return Err(InstructionResult::StackOverflow);
+            }
+            return Ok(());
+        }
+        let created_address = create_inputs.created_address(caller_nonce);
+        let destination_alive = !host
+            .load_account_info_skip_cold_load(created_address, false, false)?
+            .is_empty;
+        if !destination_alive {
+            if !interpreter
+                .gas
+                .record_state_cost(host.gas_params().create_state_gas())
+            {
+                return Err(InstructionResult::OutOfGas);
+            }
+            create_inputs.set_charged_create_state_gas(true);
+        }
+    }
+
+    let mut gas_limit = interpreter.gas.remaining();
+    if spec.is_enabled_in(SpecId::TANGERINE) {
+        gas_limit = host.gas_params().call_stipend_reduction(gas_limit);
+    }
+    charge(interpreter.gas.record_regular_cost(gas_limit))?;
+
+    create_inputs.set_gas_limit(gas_limit);
+    create_inputs.set_reservoir(interpreter.gas.reservoir());
+    let boxed = match interpreter.extend.spare_create_inputs.take() {
+        Some(mut spare) => {
+            *spare = create_inputs;
+            spare
+        }
+        None => Box::new(create_inputs),
+    };
+    interpreter
+        .bytecode
+        .set_action(InterpreterAction::NewFrame(FrameInput::Create(boxed)));
+    Err(InstructionResult::Suspend)
+}
+
+/// revm's `as_usize_or_fail!`.
+#[inline]
+fn as_usize(value: U256) -> Result<usize, InstructionResult> {
+    let limbs = value.as_limbs();
+    if limbs[0] > usize::MAX as u64 || limbs[1] != 0 || limbs[2] != 0 || limbs[3] != 0 {
+        return Err(InstructionResult::InvalidOperandOOG);
+    }
+    Ok(limbs[0] as usize)
+}
+
+/// revm's `gas!`: out of gas unless the charge was recorded.
+#[inline]
+fn charge(recorded: bool) -> Result<(), InstructionResult> {
+    if recorded {
+        Ok(())
+    } else {
+        Err(InstructionResult::OutOfGas)
+    }
 }

@@ -12,7 +12,7 @@
 //! |---|---|---|
 //! | operand stacks | one 32 KiB `Vec` per frame, kept forever | windows of one shared buffer ([`PooledStack`]) |
 //! | frames | created on first use at each depth, kept forever | reused LIFO, trimmed to [`RetentionPolicy::max_frames`] |
-//! | `Box<CallInputs>` per `CALL` | allocated and freed per call | recycled ([`FrameExtras`]) |
+//! | `Box<CallInputs>` per `CALL`, `Box<CreateInputs>` per `CREATE` | allocated and freed per call | recycled ([`FrameExtras`]) |
 //! | memory | `SharedMemory` over one buffer, capacity kept forever | same buffer, trimmed to [`RetentionPolicy::max_memory_bytes`] |
 
 mod frame;
@@ -21,12 +21,12 @@ mod pools;
 mod stack;
 
 pub use frame::{FrameError, FrameSetup, InputsRecycler, PooledFrame};
-pub use interpreter::{FrameExtras, PooledInterpreter, pooled_call};
+pub use interpreter::{FrameExtras, PooledInterpreter, pooled_call, pooled_create};
 pub use pools::{FramePoolStats, FramePools, RetentionPolicy};
 pub use stack::PooledStack;
 
 use revm::ExecuteEvm;
-use revm::bytecode::opcode::{CALL, CALLCODE, DELEGATECALL, STATICCALL};
+use revm::bytecode::opcode::{CALL, CALLCODE, CREATE, CREATE2, DELEGATECALL, STATICCALL};
 use revm::context::result::{
     EVMError, ExecutionResult, HaltReason, InvalidTransaction, ResultAndState,
 };
@@ -112,6 +112,8 @@ where
         table[CALLCODE as usize] = Instruction::new(pooled_call::<CALLCODE, CTX>);
         table[DELEGATECALL as usize] = Instruction::new(pooled_call::<DELEGATECALL, CTX>);
         table[STATICCALL as usize] = Instruction::new(pooled_call::<STATICCALL, CTX>);
+        table[CREATE as usize] = Instruction::new(pooled_create::<false, CTX>);
+        table[CREATE2 as usize] = Instruction::new(pooled_create::<true, CTX>);
         Self {
             ctx,
             instructions: EthInstructions::new(table, gas_table_spec(spec), spec),
@@ -328,6 +330,9 @@ where
         let lent = self.pools.spare_call();
         let had_spare = lent.is_some();
         frame.interpreter.extend.spare_call_inputs = lent;
+        let lent = self.pools.spare_create();
+        let had_spare_create = lent.is_some();
+        frame.interpreter.extend.spare_create_inputs = lent;
 
         let action = frame.interpreter.run_plain(
             self.instructions.instruction_table(),
@@ -335,15 +340,22 @@ where
             &mut self.ctx,
         );
 
+        // A spare box still there was not used; a missing one went into a new frame's
+        // inputs (a hit). A new frame request without a spare allocated its box (a miss).
         match frame.interpreter.extend.spare_call_inputs.take() {
             Some(unused) => self.pools.recycle_call(unused),
             None if had_spare => self.pools.stats.inputs_hits += 1,
             None => {}
         }
+        match frame.interpreter.extend.spare_create_inputs.take() {
+            Some(unused) => self.pools.recycle_create(unused),
+            None if had_spare_create => self.pools.stats.inputs_hits += 1,
+            None => {}
+        }
         if let InterpreterAction::NewFrame(input) = &action {
             match input {
                 FrameInput::Call(_) if !had_spare => self.pools.stats.inputs_misses += 1,
-                FrameInput::Create(_) => self.pools.stats.inputs_misses += 1,
+                FrameInput::Create(_) if !had_spare_create => self.pools.stats.inputs_misses += 1,
                 _ => {}
             }
         }

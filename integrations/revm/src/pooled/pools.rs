@@ -195,6 +195,12 @@ impl FramePools {
         self.call_inputs.pop()
     }
 
+    /// A recycled create-inputs box, if one is spare.
+    #[inline]
+    pub(crate) fn spare_create(&mut self) -> Option<Box<CreateInputs>> {
+        self.create_inputs.pop()
+    }
+
     /// Total heap bytes the pools hold now (stack buffer capacity and spare boxes; frames
     /// and memory are counted by the EVM).
     pub fn retained_bytes(&self) -> usize {
