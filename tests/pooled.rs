@@ -262,3 +262,60 @@ fn with_config_and_into_inner() {
 fn generated_pool_type_is_the_pool() {
     assert_eq!(size_of::<CallScratchPool>(), size_of::<Pool<CallScratch>>());
 }
+
+#[derive(Pooled, Default)]
+#[pool(sync, preset = "minimal", max = 64)]
+struct SharedScratch {
+    memory: Vec<u8>,
+    gas: u64,
+    #[pool(skip)]
+    uses: u64,
+}
+
+#[test]
+fn sync_pool_serves_threads_with_exact_stats() {
+    let pool = SharedScratchPool::new();
+    assert_eq!(pool.config().max, 64);
+    assert_eq!(pool.stats().created, 32);
+    std::thread::scope(|s| {
+        for t in 0..4u8 {
+            let pool = &pool;
+            s.spawn(move || {
+                for i in 0..250u64 {
+                    let mut scratch = pool.acquire();
+                    assert!(scratch.memory.is_empty() && scratch.gas == 0, "fresh");
+                    scratch.memory.resize(64, t);
+                    scratch.gas = i;
+                    scratch.uses += 1;
+                }
+            });
+        }
+    });
+    let stats = pool.stats();
+    assert_eq!((stats.returns, stats.in_use), (1000, 0), "{stats}");
+    assert_eq!(stats.hits + stats.misses, 1000, "{stats}");
+    assert!(stats.created <= 64, "{stats}");
+
+    // Every idle object is fresh and kept its buffer; `skip` counted its uses.
+    let held: Vec<_> = (0..stats.available).map(|_| pool.acquire()).collect();
+    assert!(held.iter().all(|s| s.memory.is_empty() && s.gas == 0));
+    assert_eq!(held.iter().map(|s| s.uses).sum::<u64>(), 1000);
+    assert!(held.iter().any(|s| s.memory.capacity() >= 64));
+}
+
+#[test]
+fn sync_pool_unwraps_for_owned_guards() {
+    let pool = std::sync::Arc::new(SharedScratchPool::new().into_inner());
+    let handle = {
+        let pool = std::sync::Arc::clone(&pool);
+        std::thread::spawn(move || {
+            let mut scratch = pool.acquire_owned();
+            scratch.gas = 7;
+            scratch // sent back to the spawning thread
+        })
+    };
+    let scratch = handle.join().unwrap();
+    assert_eq!(scratch.gas, 7);
+    drop(scratch);
+    assert_eq!(pool.stats().returns, 1);
+}

@@ -40,13 +40,36 @@
 //! Do not pool `Copy` values that live on the stack: a 32-byte word is cheaper to copy
 //! than to pool. Pool what owns heap memory, or what is expensive to build.
 
+pub mod alloc;
+pub mod arena;
+pub mod buffer;
+pub mod frame;
 pub mod layout;
 pub mod pool;
 mod reset;
+mod sync;
 
+pub use buffer::{
+    BufferPool, BufferPoolConfig, BufferPoolStats, PooledBuffer, ResizeError, SizeClassStats,
+};
+pub use frame::{
+    Address, AllocationTracker, BufferStats, CALL_DEPTH_LIMIT, ClassLayout, ClassStats,
+    CleanupReport, Clock, FrameClass, FrameError, FrameEvent, FrameEventKind, FrameGuard,
+    FrameKind, FramePoolConfig, FramePoolManager, FrameRequest, Gas, KindCounters, LinkError,
+    ManualClock, MemoryError, PatternReport, PoolStatistics, PooledFrame, PressureLevel,
+    PressureReport, STACK_LIMIT, SharedMemory, SharedStack, StackError, SystemClock,
+    TIMELINE_CAPACITY, TuneReport, Word,
+};
 pub use layout::{Layout, LayoutReport};
 pub use pool::{
     ByteSize, ConfigError, OverflowPolicy, Pool, PoolConfig, PoolConfigBuilder, PoolError,
     PoolGuard, PoolStats,
 };
+pub use pool::{OwnedSyncPoolGuard, SyncPool, SyncPoolGuard};
 pub use reset::{EvmPooled, Reset};
+
+pub use alloc::{
+    AllocationStatistics, AllocatorConfig, ClassCounts, EvmAllocator, Log2Histogram, Region,
+    RegionStats, SizeDistribution,
+};
+pub use arena::{ArenaError, ArenaStats, Checkpoint, TxArena};

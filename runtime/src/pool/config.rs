@@ -287,6 +287,13 @@ pub enum ConfigError {
         /// What is wrong with it.
         reason: &'static str,
     },
+    /// A frame pool class's configuration is invalid.
+    Class {
+        /// The class (`Call`, ..., or `Shared`).
+        class: &'static str,
+        /// What is wrong with it.
+        error: Box<ConfigError>,
+    },
     /// Any other out-of-range setting, named.
     Invalid {
         /// Which setting.
@@ -318,6 +325,7 @@ impl fmt::Display for ConfigError {
             ConfigError::InvalidSizeClasses { reason } => {
                 write!(f, "invalid size classes: {reason}")
             }
+            ConfigError::Class { class, error } => write!(f, "frame class {class}: {error}"),
             ConfigError::Invalid { name, reason } => write!(f, "invalid `{name}`: {reason}"),
         }
     }

@@ -8,14 +8,16 @@
 
 mod config;
 mod stats;
+mod sync;
 
-use std::cell::{Cell, RefCell};
+use std::cell::{Cell, UnsafeCell};
 use std::fmt;
 use std::mem::ManuallyDrop;
 use std::ops::{Deref, DerefMut};
 
 pub use config::{ConfigError, OverflowPolicy, PoolConfig, PoolConfigBuilder};
 pub use stats::{ByteSize, PoolStats};
+pub use sync::{OwnedSyncPoolGuard, SyncPool, SyncPoolGuard};
 
 use crate::EvmPooled;
 use stats::{Counters, bump};
@@ -72,10 +74,15 @@ impl std::error::Error for PoolError {}
 /// # Ok::<(), evm_pool_runtime::ConfigError>(())
 /// ```
 pub struct Pool<T: EvmPooled> {
-    idle: RefCell<Vec<T>>,
+    /// Idle objects, top of the stack last. Reached only through `with_idle` and the
+    /// hot path of `acquire`, under the invariant written at `with_idle`.
+    idle: UnsafeCell<Vec<T>>,
     /// Objects the pool answers for: idle plus in use (excluding detached ones).
     owned: Cell<usize>,
     counters: Counters,
+    /// Most objects a return may leave the pool owning: `max`, or 0 when disabled (so
+    /// every return is dropped). One comparison on the release path.
+    keep_max: usize,
     config: PoolConfig,
 }
 
@@ -121,9 +128,10 @@ impl<T: EvmPooled> Pool<T> {
     pub fn with_config(config: PoolConfig) -> Result<Self, ConfigError> {
         config.validate()?;
         let pool = Pool {
-            idle: RefCell::new(Vec::with_capacity(config.max.min(1 << 16))),
+            idle: UnsafeCell::new(Vec::with_capacity(config.max.min(1 << 16))),
             owned: Cell::new(0),
             counters: Counters::default(),
+            keep_max: if config.enabled { config.max } else { 0 },
             config,
         };
         if pool.config.enabled {
@@ -150,10 +158,31 @@ impl<T: EvmPooled> Pool<T> {
     /// ```
     #[inline]
     pub fn acquire(&self) -> PoolGuard<'_, T> {
-        let value = match self.pop_idle() {
-            Some(value) => value,
-            None => self.on_miss().unwrap_or_else(|| self.create_overflow()),
+        // Hot path: count first, then read the top idle object straight into the guard:
+        // one move of `T` (through `Vec::pop`'s `Option` the compiler makes two).
+        // SAFETY: the `with_idle` invariant: from here to the end of the function only
+        // counters and the vector's length change and no code outside this module runs.
+        let idle = unsafe { &mut *self.idle.get() };
+        let Some(last) = idle.len().checked_sub(1) else {
+            return self.acquire_on_miss();
         };
+        bump(&self.counters.hits, 1);
+        self.count_hand_out();
+        // SAFETY: `last < len`, so the slot is initialized; lowering the length first
+        // makes the vector forget it, so the value read is owned only by the guard.
+        unsafe {
+            idle.set_len(last);
+            PoolGuard {
+                pool: self,
+                value: ManuallyDrop::new(std::ptr::read(idle.as_ptr().add(last))),
+            }
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn acquire_on_miss(&self) -> PoolGuard<'_, T> {
+        let value = self.on_miss().unwrap_or_else(|| self.create_overflow());
         self.hand_out(value)
     }
 
@@ -208,11 +237,11 @@ impl<T: EvmPooled> Pool<T> {
         if !self.config.enabled {
             return 0;
         }
-        let mut idle = self.idle.borrow_mut();
         let room = self.config.max.saturating_sub(self.owned.get());
-        let wanted = n.saturating_sub(idle.len()).min(room);
-        idle.reserve(wanted);
-        idle.extend((0..wanted).map(|_| T::new_pooled()));
+        let wanted = n.saturating_sub(self.available()).min(room);
+        // Built before touching the stack: `new_pooled` is user code.
+        let fresh: Vec<T> = (0..wanted).map(|_| T::new_pooled()).collect();
+        self.with_idle(|idle| idle.extend(fresh));
         self.owned.set(self.owned.get() + wanted);
         bump(&self.counters.created, wanted as u64);
         wanted
@@ -227,14 +256,17 @@ impl<T: EvmPooled> Pool<T> {
     /// assert_eq!(pool.stats().available, 10);
     /// ```
     pub fn shrink_to(&self, n: usize) -> usize {
-        let dropped: Vec<T> = {
-            let mut idle = self.idle.borrow_mut();
+        let dropped: Vec<T> = self.with_idle(|idle| {
             if idle.len() <= n {
-                return 0;
+                Vec::new()
+            } else {
+                idle.drain(n..).collect()
             }
-            idle.drain(n..).collect()
-        };
-        // Dropped outside the borrow: a `Drop` impl may touch this pool.
+        });
+        if dropped.is_empty() {
+            return 0;
+        }
+        // Dropped outside `with_idle`: a `Drop` impl may touch this pool.
         let count = dropped.len();
         self.owned.set(self.owned.get() - count);
         bump(&self.counters.shrinkages, 1);
@@ -257,10 +289,10 @@ impl<T: EvmPooled> Pool<T> {
     /// # Ok::<(), evm_pool_runtime::ConfigError>(())
     /// ```
     pub fn auto_shrink(&self) -> usize {
-        let window_peak = self
-            .counters
-            .window_peak
-            .replace(self.counters.in_use.get());
+        let c = &self.counters;
+        let window_peak = c.window_peak.replace(c.in_use.get());
+        // The hot path tracks only the window's peak; fold it into the all-time peak.
+        c.peak_in_use.set(c.peak_in_use.get().max(window_peak));
         let owned = self.owned.get();
         if owned == 0 || window_peak as f64 / owned as f64 >= self.config.shrink_threshold {
             return 0;
@@ -280,11 +312,12 @@ impl<T: EvmPooled> Pool<T> {
     /// ```
     pub fn stats(&self) -> PoolStats {
         let c = &self.counters;
-        let idle = self.idle.borrow();
-        let bytes_held = idle
-            .iter()
-            .map(|value| (size_of::<T>() + value.retained_heap_bytes()) as u64)
-            .sum();
+        let mut bytes_held = 0;
+        let mut available = 0;
+        self.for_each_idle(|value| {
+            available += 1;
+            bytes_held += (size_of::<T>() + value.retained_heap_bytes()) as u64;
+        });
         PoolStats {
             hits: c.hits.get(),
             misses: c.misses.get(),
@@ -296,15 +329,15 @@ impl<T: EvmPooled> Pool<T> {
             shrinkages: c.shrinkages.get(),
             created: c.created.get(),
             in_use: c.in_use.get(),
-            peak_in_use: c.peak_in_use.get(),
-            available: idle.len() as u64,
+            peak_in_use: c.peak_in_use.get().max(c.window_peak.get()),
+            available,
             bytes_held,
         }
     }
 
     /// Idle objects ready to hand out.
     pub fn available(&self) -> usize {
-        self.idle.borrow().len()
+        self.with_idle(|idle| idle.len())
     }
 
     /// Objects handed out and not yet returned.
@@ -312,9 +345,39 @@ impl<T: EvmPooled> Pool<T> {
         self.counters.in_use.get() as usize
     }
 
+    /// Runs `f` on every idle object. Crate-internal: lets a wrapper finish objects that
+    /// `new_pooled` cannot fully build, such as buffers of a size class chosen at run time.
+    ///
+    /// `f` (and whatever it calls, like `retained_heap_bytes`) is code from outside this
+    /// module, so the idle stack is taken out of the pool while it runs: should `f` use
+    /// the pool, the pool just looks empty. Objects it returns meanwhile are kept.
+    pub(crate) fn for_each_idle(&self, f: impl FnMut(&mut T)) {
+        let mut idle = self.with_idle(std::mem::take);
+        idle.iter_mut().for_each(f);
+        self.with_idle(|current| {
+            let returned_meanwhile = std::mem::replace(current, idle);
+            current.extend(returned_meanwhile);
+        });
+    }
+
+    /// The one way, besides `acquire`'s hot path, to reach the idle stack.
+    ///
+    /// Invariant that makes the `UnsafeCell` sound: `f` only runs `Vec` operations that
+    /// move, never drop, a `T`, and no code from outside this module (no `new_pooled`,
+    /// `reset`, `Drop` of a `T`, `retained_heap_bytes` or caller closure), so nothing
+    /// can reach the pool while the `&mut` lives. (`Vec` may call the global allocator,
+    /// an `unsafe impl` whose contract rules out re-entering the code it serves.) The pool
+    /// is `!Sync`: no other thread can be here.
+    #[inline(always)]
+    fn with_idle<R>(&self, f: impl FnOnce(&mut Vec<T>) -> R) -> R {
+        // SAFETY: the invariant above: this is the only reference to the vector while
+        // `f` runs, and `f` cannot create another.
+        f(unsafe { &mut *self.idle.get() })
+    }
+
     #[inline]
     fn pop_idle(&self) -> Option<T> {
-        let value = self.idle.borrow_mut().pop()?;
+        let value = self.with_idle(Vec::pop)?;
         bump(&self.counters.hits, 1);
         Some(value)
     }
@@ -334,7 +397,7 @@ impl<T: EvmPooled> Pool<T> {
         let extra = target - owned - 1;
         if extra > 0 {
             let fresh: Vec<T> = (0..extra).map(|_| T::new_pooled()).collect();
-            self.idle.borrow_mut().extend(fresh);
+            self.with_idle(|idle| idle.extend(fresh));
         }
         self.owned.set(target);
         bump(&self.counters.created, (extra + 1) as u64);
@@ -356,39 +419,60 @@ impl<T: EvmPooled> Pool<T> {
 
     #[inline]
     fn hand_out(&self, value: T) -> PoolGuard<'_, T> {
-        let c = &self.counters;
-        let in_use = c.in_use.get() + 1;
-        c.in_use.set(in_use);
-        if in_use > c.peak_in_use.get() {
-            c.peak_in_use.set(in_use);
-        }
-        if in_use > c.window_peak.get() {
-            c.window_peak.set(in_use);
-        }
+        self.count_hand_out();
         PoolGuard {
             pool: self,
             value: ManuallyDrop::new(value),
         }
     }
 
-    /// Takes a used object back: reset and keep it, or drop it when the pool owns more
-    /// than `max` (an earlier overflow) or is disabled.
     #[inline]
-    fn give_back(&self, mut value: T) {
+    fn count_hand_out(&self) {
+        let c = &self.counters;
+        let in_use = c.in_use.get() + 1;
+        c.in_use.set(in_use);
+        // Only the window's peak: the all-time peak is the larger of it and the peaks of
+        // earlier windows (folded in by `auto_shrink`, combined in `stats`).
+        if in_use > c.window_peak.get() {
+            c.window_peak.set(in_use);
+        }
+    }
+
+    /// Takes a used object back from its guard: reset it in place and keep it, or drop it
+    /// when the pool owns more than `max` (an earlier overflow) or is disabled.
+    // Out of line on purpose: inlined into a caller's loop, LLVM copies the whole `T`
+    // once more on the way into the idle stack.
+    #[inline(never)]
+    fn give_back(&self, slot: &mut ManuallyDrop<T>) {
         let c = &self.counters;
         c.in_use.set(c.in_use.get() - 1);
         bump(&c.returns, 1);
-        if self.owned.get() > self.config.max || !self.config.enabled {
-            self.owned.set(self.owned.get() - 1);
-            bump(&c.discards, 1);
-            return; // `value` dropped here, outside any borrow
+        if self.owned.get() > self.keep_max {
+            self.discard(slot);
+            return;
         }
-        // The object leaves the books while user code resets it, so a panic in `reset`
-        // drops it without leaving the counts wrong.
+        // Reset in place, so the object moves only once, into the idle stack. It leaves
+        // the books while user code resets it: a panic in `reset` drops it (`unwind`
+        // below) without leaving the counts wrong.
         self.owned.set(self.owned.get() - 1);
-        value.reset();
+        let unwind = DropOnUnwind(slot);
+        EvmPooled::reset(&mut **unwind.0);
+        let slot = unwind.defuse();
         self.owned.set(self.owned.get() + 1);
-        self.idle.borrow_mut().push(value);
+        // SAFETY: as above: initialized, and the guard never touches it again.
+        let value = unsafe { ManuallyDrop::take(slot) };
+        self.with_idle(|idle| idle.push(value));
+    }
+
+    /// The return of an object the pool may not keep: drop it.
+    #[cold]
+    #[inline(never)]
+    fn discard(&self, slot: &mut ManuallyDrop<T>) {
+        self.owned.set(self.owned.get() - 1);
+        bump(&self.counters.discards, 1);
+        // SAFETY: `slot` is the guard's value, initialized (guard invariant); the guard is
+        // being dropped and never touches it again.
+        unsafe { ManuallyDrop::drop(slot) };
     }
 
     fn detach(&self) {
@@ -471,16 +555,53 @@ impl<T: EvmPooled> DerefMut for PoolGuard<'_, T> {
 impl<T: EvmPooled> Drop for PoolGuard<'_, T> {
     #[inline]
     fn drop(&mut self) {
-        // SAFETY: `drop` runs at most once and `into_inner` suppresses it, so `value` is
-        // still initialized here and is not touched again after being taken.
-        let value = unsafe { ManuallyDrop::take(&mut self.value) };
-        self.pool.give_back(value);
+        // `drop` runs at most once and `into_inner` suppresses it, so `value` is still
+        // initialized here; `give_back` takes or drops it.
+        self.pool.give_back(&mut self.value);
+    }
+}
+
+/// Drops a guard's object if user code panics while it is borrowed (during `reset`);
+/// [`defuse`](Self::defuse) disarms it on the normal path.
+struct DropOnUnwind<'a, T>(&'a mut ManuallyDrop<T>);
+
+impl<'a, T> DropOnUnwind<'a, T> {
+    #[inline]
+    fn defuse(self) -> &'a mut ManuallyDrop<T> {
+        let this = ManuallyDrop::new(self);
+        // SAFETY: `this` is never dropped, so the reference is moved out exactly once.
+        unsafe { std::ptr::read(&this.0) }
+    }
+}
+
+impl<T> Drop for DropOnUnwind<'_, T> {
+    fn drop(&mut self) {
+        // SAFETY: only reached while unwinding out of `reset` (the normal path defuses):
+        // the object is initialized and its guard, being dropped, never touches it again.
+        unsafe { ManuallyDrop::drop(self.0) }
     }
 }
 
 impl<T: EvmPooled + fmt::Debug> fmt::Debug for PoolGuard<'_, T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         fmt::Debug::fmt(&**self, f)
+    }
+}
+
+/// Property-test settings for every test module of this crate: Miri (which interprets
+/// every instruction and, isolated from the host, can neither read `PROPTEST_CASES` nor
+/// the working directory for failure files) runs 4 cases without persistence.
+#[cfg(test)]
+pub(crate) fn proptest_config() -> proptest::test_runner::Config {
+    let config = proptest::test_runner::Config::default();
+    if cfg!(miri) {
+        proptest::test_runner::Config {
+            cases: 4,
+            failure_persistence: None,
+            ..config
+        }
+    } else {
+        config
     }
 }
 

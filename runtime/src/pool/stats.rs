@@ -171,6 +171,7 @@ pub(crate) struct Counters {
     pub(crate) shrinkages: Cell<u64>,
     pub(crate) created: Cell<u64>,
     pub(crate) in_use: Cell<u64>,
+    /// Highest `in_use` of the windows before the current one (see `window_peak`).
     pub(crate) peak_in_use: Cell<u64>,
     /// Peak in use since the last `auto_shrink`, the window it judges.
     pub(crate) window_peak: Cell<u64>,

@@ -225,6 +225,8 @@ fn op() -> impl Strategy<Value = Op> {
 }
 
 proptest! {
+    #![proptest_config(crate::pool::proptest_config())]
+
     /// Random operation sequences against a model of what the pool must own and count.
     #[test]
     fn pool_matches_model(
@@ -274,10 +276,12 @@ proptest! {
             // The pool never keeps more than `max` idle objects.
             prop_assert!(s.available as usize <= max);
             // Idle objects are always fresh.
-            prop_assert!(pool.idle.borrow().iter().all(|t| t.data.is_empty()));
+            let mut idle = Vec::new();
+            pool.for_each_idle(|t| idle.push((t.id, t.data.is_empty())));
+            prop_assert!(idle.iter().all(|&(_, fresh)| fresh));
             // No object is handed out twice, nor both held and idle.
             let mut ids: Vec<u64> = held.iter().map(|g| g.id).collect();
-            ids.extend(pool.idle.borrow().iter().map(|t| t.id));
+            ids.extend(idle.iter().map(|&(id, _)| id));
             let total = ids.len();
             ids.sort_unstable();
             ids.dedup();

@@ -1,0 +1,375 @@
+//! Call-frame pools against plain allocation, in the same run.
+//!
+//! Workloads: mainnet-shaped call trees (1 to 8 frames deep), a 1024-deep chain, and a
+//! 1000-sibling loop (like revm's `subcall` bench). Each is replayed through
+//! `FramePoolManager` presets and through `FramePoolConfig::disabled()` (every frame
+//! allocated with its own 1024-word stack, as revm does, and dropped).
+//!
+//! Before criterion runs, the bench prints what a stopwatch cannot show: hit rate after
+//! warm-up, heap allocations per frame in steady state, and peak heap for the 1024-deep
+//! chain, all counted exactly by the counting allocator below.
+//!
+//! `FRAMES_CALLGRIND="<preset> <workload> [iterations]"` runs one workload (100 times by
+//! default) and exits, for instruction counts under `valgrind --tool=callgrind`; the
+//! difference between two iteration counts divided by the frames replayed is the exact
+//! instruction count per frame.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::hint::black_box;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group};
+use evm_pool::{FrameKind, FramePoolConfig, FramePoolManager, FrameRequest, PooledFrame};
+
+/// Counts allocations and live bytes while `COUNTING` is on; otherwise just forwards.
+struct Counting;
+
+static COUNTING: AtomicBool = AtomicBool::new(false);
+static ALLOCATIONS: AtomicU64 = AtomicU64::new(0);
+static LIVE: AtomicU64 = AtomicU64::new(0);
+static PEAK: AtomicU64 = AtomicU64::new(0);
+
+// SAFETY: every method forwards to `System` with the caller's arguments unchanged; the
+// counters are side effects that never touch the memory handed out.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        if COUNTING.load(Ordering::Relaxed) {
+            ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+            let live =
+                LIVE.fetch_add(layout.size() as u64, Ordering::Relaxed) + layout.size() as u64;
+            PEAK.fetch_max(live, Ordering::Relaxed);
+        }
+        // SAFETY: forwarded unchanged; the caller upholds `GlobalAlloc::alloc`'s contract.
+        unsafe { System.alloc(layout) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        if COUNTING.load(Ordering::Relaxed) {
+            LIVE.fetch_sub(layout.size() as u64, Ordering::Relaxed);
+        }
+        // SAFETY: forwarded unchanged; `ptr` came from `System` with this layout.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        if COUNTING.load(Ordering::Relaxed) {
+            ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+            let old = layout.size() as u64;
+            let new = new_size as u64;
+            let live = if new >= old {
+                LIVE.fetch_add(new - old, Ordering::Relaxed) + (new - old)
+            } else {
+                LIVE.fetch_sub(old - new, Ordering::Relaxed) - (old - new)
+            };
+            PEAK.fetch_max(live, Ordering::Relaxed);
+        }
+        // SAFETY: forwarded unchanged; the caller upholds `GlobalAlloc::realloc`'s contract.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+/// Counts allocations (and the peak of live bytes above the starting point) in `f`.
+/// Only deallocations of memory allocated inside `f` are seen, so live bytes never
+/// underflow the starting point by much; peaks are measured from 0 at the start.
+fn counted<T>(f: impl FnOnce() -> T) -> (T, u64, u64) {
+    ALLOCATIONS.store(0, Ordering::Relaxed);
+    LIVE.store(1 << 62, Ordering::Relaxed);
+    PEAK.store(1 << 62, Ordering::Relaxed);
+    COUNTING.store(true, Ordering::Relaxed);
+    let out = f();
+    COUNTING.store(false, Ordering::Relaxed);
+    let peak = PEAK.load(Ordering::Relaxed) - (1 << 62);
+    (out, ALLOCATIONS.load(Ordering::Relaxed), peak)
+}
+
+/// A call tree: kind, call-data length, words pushed, memory bytes, children.
+struct Node {
+    kind: FrameKind,
+    input: usize,
+    words: usize,
+    memory: usize,
+    children: Vec<Node>,
+}
+
+impl Node {
+    fn frames(&self) -> u64 {
+        1 + self.children.iter().map(Node::frames).sum::<u64>()
+    }
+}
+
+/// A small deterministic generator (xorshift), so every run replays the same trees.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+}
+
+/// Transactions shaped like mainnet: about half are a single frame; the rest nest 2 to 8
+/// deep with a few siblings, mostly CALL/STATICCALL/DELEGATECALL, some precompiles and
+/// creates. Call data of a transfer to a few hundred bytes; memory of a few words.
+fn mainnet_trees(count: usize) -> Vec<Node> {
+    let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+    (0..count)
+        .map(|_| {
+            let depth = match rng.below(100) {
+                0..50 => 1,
+                50..75 => 2,
+                75..88 => 3,
+                88..95 => 4,
+                _ => 5 + rng.below(4) as usize,
+            };
+            mainnet_node(&mut rng, FrameKind::Call, false, 1, depth)
+        })
+        .collect()
+}
+
+fn mainnet_node(
+    rng: &mut Rng,
+    kind: FrameKind,
+    parent_static: bool,
+    level: usize,
+    depth: usize,
+) -> Node {
+    let is_static = parent_static || kind == FrameKind::StaticCall;
+    let children = if level < depth && kind != FrameKind::Precompile {
+        let siblings = 1 + rng.below(3) as usize;
+        (0..siblings)
+            .map(|i| {
+                let kind = match rng.below(100) {
+                    0..45 => FrameKind::Call,
+                    45..75 => FrameKind::StaticCall,
+                    75..93 => FrameKind::DelegateCall,
+                    93..97 => FrameKind::Precompile,
+                    97..99 => FrameKind::Create,
+                    _ => FrameKind::Create2,
+                };
+                // Static frames make no creates: they call views instead.
+                let kind = if is_static && kind.is_create() {
+                    FrameKind::StaticCall
+                } else {
+                    kind
+                };
+                // Only the first sibling continues down, so depth stays as drawn.
+                let d = if i == 0 { depth } else { level + 1 };
+                mainnet_node(rng, kind, is_static, level + 1, d)
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    Node {
+        kind,
+        input: [4, 68, 68, 132, 356][rng.below(5) as usize],
+        words: 4 + rng.below(12) as usize,
+        memory: 32 * (2 + rng.below(14) as usize),
+        children,
+    }
+}
+
+fn chain(depth: usize) -> Node {
+    let mut node = Node {
+        kind: FrameKind::Call,
+        input: 68,
+        words: 10,
+        memory: 64,
+        children: Vec::new(),
+    };
+    for _ in 1..depth {
+        node = Node {
+            kind: FrameKind::Call,
+            input: 68,
+            words: 10,
+            memory: 64,
+            children: vec![node],
+        };
+    }
+    node
+}
+
+/// A root with `n` children, each doing `work` (input bytes, words, memory bytes).
+fn siblings(n: usize, (input, words, memory): (usize, usize, usize)) -> Node {
+    let child = || Node {
+        kind: FrameKind::Call,
+        input,
+        words,
+        memory,
+        children: Vec::new(),
+    };
+    Node {
+        kind: FrameKind::Call,
+        input,
+        words,
+        memory,
+        children: (0..n).map(|_| child()).collect(),
+    }
+}
+
+const CALLDATA: [u8; 512] = [0x42; 512];
+
+/// What a frame does in between acquire and release: copies its call data, pushes
+/// words, grows memory and writes a word, opens its children, spends gas.
+fn run(manager: &FramePoolManager, node: &Node, parent: Option<&mut PooledFrame>) {
+    let request = FrameRequest::new(node.kind)
+        .gas(30_000_000)
+        .input(&CALLDATA[..node.input]);
+    let mut frame = manager
+        .acquire_with(request, parent)
+        .expect("well-formed tree");
+    for i in 0..node.words {
+        frame.stack_mut().push([i as u8; 32]).expect("below 1024");
+    }
+    if node.memory > 0 {
+        let memory = frame.memory_mut();
+        memory.resize(node.memory).expect("no memory limit");
+        memory.set(0, &[0xff; 32]).expect("resized");
+    }
+    for child in &node.children {
+        run(manager, child, Some(&mut frame));
+    }
+    black_box(&mut *frame);
+}
+
+fn replay(manager: &FramePoolManager, trees: &[Node]) {
+    for tree in trees {
+        run(manager, tree, None);
+    }
+}
+
+fn presets() -> [(&'static str, FramePoolConfig); 4] {
+    [
+        ("high_performance", FramePoolConfig::high_performance()),
+        ("balanced", FramePoolConfig::balanced()),
+        ("minimal", FramePoolConfig::minimal()),
+        ("disabled", FramePoolConfig::disabled()),
+    ]
+}
+
+fn workloads() -> Vec<(&'static str, Vec<Node>)> {
+    vec![
+        ("mainnet_1000_tx", mainnet_trees(1000)),
+        ("chain_1024", vec![chain(1024)]),
+        ("siblings_1000", vec![siblings(1000, (68, 3, 32))]),
+        // Nothing but acquire and release: the figure the 90% target is about.
+        ("acquire_release_1000", vec![siblings(1000, (0, 0, 0))]),
+    ]
+}
+
+/// Hit rate after warm-up, allocations per frame in steady state, and peak heap of the
+/// 1024-deep chain, printed before the timings.
+fn report() {
+    println!("\n== frames: exact counts (counting allocator) ==");
+    println!(
+        "{:<16} {:<17} {:>8} {:>16} {:>18}",
+        "workload", "config", "frames", "hit rate (warm)", "allocs per frame"
+    );
+    for (workload, trees) in workloads() {
+        let frames: u64 = trees.iter().map(Node::frames).sum();
+        for (name, config) in presets() {
+            let manager = FramePoolManager::new(config).unwrap();
+            for _ in 0..3 {
+                replay(&manager, &trees); // warm-up: pools and buffers grow
+            }
+            let before = manager.statistics().total;
+            let ((), allocations, _) = counted(|| {
+                for _ in 0..10 {
+                    replay(&manager, &trees);
+                }
+            });
+            let after = manager.statistics().total;
+            let hits = after.hits - before.hits;
+            let acquires = after.acquires() - before.acquires();
+            println!(
+                "{:<16} {:<17} {:>8} {:>15.2}% {:>18.3}",
+                workload,
+                name,
+                frames,
+                hits as f64 * 100.0 / acquires as f64,
+                allocations as f64 / (10 * frames) as f64
+            );
+        }
+    }
+    let tree = chain(1024);
+    let budget = 1024 * 32 * 1024;
+    println!(
+        "\n1024-deep chain, 10 words and 64 bytes of memory per frame; peak heap vs 1024 x 32 KiB = 32 MiB:"
+    );
+    for (name, config) in presets() {
+        // Cold: the manager is created inside the measurement, so its prewarmed frames
+        // and everything the chain grows count.
+        let (manager, _, cold) = counted(|| {
+            let manager = FramePoolManager::new(config).unwrap();
+            run(&manager, &tree, None);
+            manager
+        });
+        // Warm: what one more chain adds on top of what the manager already holds.
+        let ((), _, warm) = counted(|| run(&manager, &tree, None));
+        println!(
+            "  {:<17} cold {:>9.1} KiB ({:>6.2}% of 32 MiB)   warm extra {:>9.1} KiB ({:>6.2}%)",
+            name,
+            cold as f64 / 1024.0,
+            cold as f64 * 100.0 / budget as f64,
+            warm as f64 / 1024.0,
+            warm as f64 * 100.0 / budget as f64,
+        );
+    }
+    println!();
+}
+
+fn bench(c: &mut Criterion) {
+    report();
+    for (workload, trees) in workloads() {
+        let frames: u64 = trees.iter().map(Node::frames).sum();
+        let mut group = c.benchmark_group(format!("frames/{workload}"));
+        group.throughput(Throughput::Elements(frames));
+        for (name, config) in presets() {
+            let manager = FramePoolManager::new(config).unwrap();
+            replay(&manager, &trees);
+            group.bench_function(BenchmarkId::from_parameter(name), |b| {
+                b.iter(|| replay(&manager, black_box(&trees)))
+            });
+        }
+        group.finish();
+    }
+}
+
+fn callgrind(spec: &str) {
+    let mut parts = spec.split_whitespace();
+    let (preset, workload) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
+    let iterations: usize = parts.next().and_then(|n| n.parse().ok()).unwrap_or(100);
+    let config = presets()
+        .into_iter()
+        .find(|(name, _)| *name == preset)
+        .map(|(_, c)| c)
+        .expect("preset: high_performance, balanced, minimal or disabled");
+    let trees = workloads()
+        .into_iter()
+        .find(|(name, _)| *name == workload)
+        .map(|(_, t)| t)
+        .expect("workload: mainnet_1000_tx, chain_1024, siblings_1000 or acquire_release_1000");
+    let manager = FramePoolManager::new(config).unwrap();
+    for _ in 0..iterations {
+        replay(&manager, &trees);
+    }
+}
+
+criterion_group!(benches, bench);
+
+fn main() {
+    if let Ok(spec) = std::env::var("FRAMES_CALLGRIND") {
+        callgrind(&spec);
+        return;
+    }
+    benches();
+    Criterion::default().configure_from_args().final_summary();
+}

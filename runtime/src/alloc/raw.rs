@@ -1,0 +1,1163 @@
+//! The raw core of [`EvmAllocator`](super::EvmAllocator): thread slots, thread caches
+//! with size-class free lists, chunks carved into blocks, and the shared cache. All of
+//! the allocator's unsafe code lives in this module.
+//!
+//! # Model
+//!
+//! A process-wide table hands every thread a *slot* (an index below [`MAX_THREADS`]) on
+//! its first allocation and takes it back when the thread exits. Each allocator
+//! instance keeps one [`Cache`] per slot: free lists per size class, the chunk it carves
+//! fresh blocks from, its statistics counters and its live-byte tally. A thread uses
+//! its slot's cache without locks. A slot's cache outlives the thread, so the counts of
+//! exited threads are never lost (a reader sums every slot's counters; the next thread
+//! to take the slot keeps counting on top). Its free lists are not lost either: the next
+//! holder of the slot inherits them, and before any thread takes a new chunk it collects
+//! the free lists of every cache whose slot is free into the shared cache.
+//!
+//! Threads without a slot (more than [`MAX_THREADS`] alive at once, or a thread whose
+//! exit hook has already run and that still frees memory from later thread-local
+//! destructors) use the instance's *shared cache* under a spin lock.
+//!
+//! **Cross-thread frees.** A block carries no owner: a thread that frees a block puts
+//! it on its own free list, whichever thread allocated it. When a list grows past its
+//! limit, half of it moves to the shared cache; a thread whose list is empty takes a
+//! batch from there before carving fresh blocks. So producer/consumer patterns neither
+//! leak nor grow one thread's lists without bound.
+//!
+//! **No recursion.** Caches and chunks come from the backing allocator, never from the
+//! allocator itself. The only call that may allocate through the global allocator is
+//! the registration of the thread-exit hook, done once per thread *before* the cache is
+//! touched: a nested allocation it causes finds the slot already assigned and simply
+//! uses the cache.
+//!
+//! # Invariants
+//!
+//! - **I1 (slots)** A slot index below [`MAX_THREADS`] is held by at most one live
+//!   thread at a time: taken with an acquiring compare-exchange, released with a
+//!   releasing store when the thread exits. A thread collecting orphaned free lists
+//!   holds a free slot the same way for the duration. Everything one holder wrote
+//!   happens before the next holder runs.
+//! - **I2 (caches)** `caches[i]`, once non-null, points to a `Cache` allocated from the
+//!   backing allocator that lives until the instance is dropped. Its `owner` cell is
+//!   accessed only by the thread holding slot `i` (I1), and never re-entrantly. The
+//!   shared cache's `owner` cell is accessed only while `shared_lock` is held. Counters
+//!   are atomics that anyone may read.
+//! - **I3 (blocks)** A block on a free list of class `c`, or carved for class `c`, lies
+//!   inside a chunk of this instance, is aligned to `CLASS_ALIGN[c]`, spans
+//!   `SIZE_CLASSES[c]` bytes that overlap no other block, and is owned by the list or by
+//!   the caller it was handed to, never both. A listed block's first 8 bytes (possibly
+//!   unaligned) hold the next pointer.
+//! - **I4 (chunks)** A chunk was allocated from the backing allocator with alignment
+//!   [`CACHE_LINE`] and its recorded size, starts with a `ChunkHeader`, is on the
+//!   instance's chunk list, and is freed only when the instance is dropped. An owner's
+//!   bump range `bump_offset..bump_len` of `bump_base` is unused space of one chunk.
+//! - **I5 (tiers)** With pooling on, a block whose layout has a size class was served by
+//!   the pooling tier; every other block by the backing allocator with the same layout.
+//!   Deallocation and reallocation recompute the tier from the layout the caller passes
+//!   (the `GlobalAlloc`/`Allocator` contract makes it the allocation's layout), so no
+//!   per-block header is needed.
+
+use super::config::AllocatorConfig;
+use super::size_class::{
+    CACHE_LINE, MAX_POOLED_SIZE, NUM_CLASSES, SIZE_CLASSES, class_for, place_block, stats_class,
+};
+use super::stats::{Counters, Counts};
+use std::alloc::{GlobalAlloc, Layout};
+use std::cell::{Cell, UnsafeCell};
+use std::ptr::{self, NonNull};
+use std::sync::OnceLock;
+use std::sync::atomic::{
+    AtomicBool, AtomicI64, AtomicPtr, AtomicU64, AtomicUsize,
+    Ordering::{Acquire, Relaxed, Release},
+};
+use std::time::Instant;
+
+/// Threads that can hold a private cache at once; more use the shared cache.
+pub(crate) const MAX_THREADS: usize = 256;
+
+/// Bytes reserved at the start of every chunk for its header (one cache line, so the
+/// blocks after it start on a line).
+const CHUNK_HEADER: usize = CACHE_LINE;
+
+// ---------------------------------------------------------------------------------------
+// Thread slots (process-wide)
+
+static SLOT_TAKEN: [AtomicBool; MAX_THREADS] = [const { AtomicBool::new(false) }; MAX_THREADS];
+
+const UNREGISTERED: usize = usize::MAX;
+const NO_SLOT: usize = usize::MAX - 1;
+
+thread_local! {
+    /// This thread's slot, `UNREGISTERED` before its first allocation, `NO_SLOT` when it
+    /// has none (table full, or exit hook already run). No destructor, so it stays
+    /// readable during thread teardown.
+    static SLOT: Cell<usize> = const { Cell::new(UNREGISTERED) };
+    /// Dropped at thread exit; releases the slot.
+    static SLOT_GUARD: SlotGuard = const { SlotGuard };
+}
+
+struct SlotGuard;
+
+impl Drop for SlotGuard {
+    fn drop(&mut self) {
+        let slot = SLOT.get();
+        SLOT.set(NO_SLOT);
+        if slot < MAX_THREADS {
+            // I1: publishes this thread's cache writes to the slot's next holder.
+            SLOT_TAKEN[slot].store(false, Release);
+        }
+    }
+}
+
+/// The calling thread's slot, registering it on first use.
+#[inline(always)]
+fn current_slot() -> Option<usize> {
+    let slot = SLOT.get();
+    if slot < MAX_THREADS {
+        Some(slot)
+    } else if slot == UNREGISTERED {
+        register_thread()
+    } else {
+        None
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn register_thread() -> Option<usize> {
+    SLOT.set(NO_SLOT);
+    let slot = (0..MAX_THREADS).find(|&i| {
+        SLOT_TAKEN[i]
+            .compare_exchange(false, true, Acquire, Relaxed)
+            .is_ok()
+    })?;
+    SLOT.set(slot);
+    // Registering the exit hook may allocate through the global allocator; such a
+    // nested call sees the slot set above and uses the cache normally, since this call
+    // has not touched it yet. If the hook cannot be registered (the thread is already
+    // tearing down), give the slot back at once rather than leaking it.
+    if SLOT_GUARD.try_with(|_| ()).is_err() {
+        SLOT.set(NO_SLOT);
+        SLOT_TAKEN[slot].store(false, Release);
+        return None;
+    }
+    Some(slot)
+}
+
+// ---------------------------------------------------------------------------------------
+// Caches
+
+#[derive(Clone, Copy)]
+struct FreeList {
+    head: *mut u8,
+    len: usize,
+}
+
+/// State only the cache's owner touches (I2).
+struct Owner {
+    free: [FreeList; NUM_CLASSES],
+    bump_base: *mut u8,
+    bump_offset: usize,
+    bump_len: usize,
+    /// Bytes this cache's users allocated minus bytes they freed (negative when they
+    /// free others' memory).
+    net: i64,
+    /// Highest `net` since the innermost open region began.
+    mark: i64,
+    /// The part of `net` already added to the instance's published total.
+    published: i64,
+    /// Highest `net - published` since the last publication.
+    window_max: i64,
+    /// `net` above `high` or at most `low` sends the next operation through
+    /// [`RawState::track_slow`]: `high` is the lowest level at which `mark` or
+    /// `window_max` would change, `low` the level at which a drop must be published.
+    /// Between them, counting costs one addition and two comparisons.
+    high: i64,
+    low: i64,
+}
+
+/// One slot's cache: counters anyone may read, and the owner's state.
+#[repr(align(64))]
+pub(crate) struct Cache {
+    pub(crate) counters: Counters,
+    owner: UnsafeCell<Owner>,
+}
+
+impl Cache {
+    const fn new() -> Self {
+        Cache {
+            counters: Counters::new(),
+            owner: UnsafeCell::new(Owner {
+                free: [FreeList {
+                    head: ptr::null_mut(),
+                    len: 0,
+                }; NUM_CLASSES],
+                bump_base: ptr::null_mut(),
+                bump_offset: 0,
+                bump_len: 0,
+                net: 0,
+                mark: 0,
+                published: 0,
+                window_max: 0,
+                // The first operation takes the slow path, which arms both.
+                high: i64::MIN,
+                low: i64::MIN,
+            }),
+        }
+    }
+}
+
+/// A cache being used by the current thread: exclusive access to its owner state.
+struct Ctx<'a> {
+    cache: &'a Cache,
+    owner: &'a mut Owner,
+    is_shared: bool,
+}
+
+/// Something to count, off the pooled fast path.
+#[derive(Clone, Copy)]
+enum Event {
+    Alloc {
+        size: usize,
+        class: usize,
+    },
+    Free {
+        size: usize,
+        class: usize,
+    },
+    Realloc {
+        old: usize,
+        new: usize,
+        old_class: usize,
+        new_class: usize,
+    },
+}
+
+#[repr(C)]
+struct ChunkHeader {
+    next: *mut ChunkHeader,
+    size: usize,
+}
+
+/// An allocator instance's raw state.
+pub(crate) struct RawState {
+    caches: [AtomicPtr<Cache>; MAX_THREADS],
+    shared_lock: AtomicBool,
+    /// The cache of threads without a slot, and the exchange for spilled blocks.
+    shared: Cache,
+    /// Blocks on the shared cache's lists, per class; written under the lock, read
+    /// without it to skip locking when there is nothing to take.
+    shared_available: [AtomicUsize; NUM_CLASSES],
+    chunks: AtomicPtr<ChunkHeader>,
+    chunk_bytes: AtomicU64,
+    /// Sum of the caches' published live bytes; only touched when a cache publishes.
+    published_total: AtomicI64,
+    peak: AtomicU64,
+    started: OnceLock<Instant>,
+}
+
+// SAFETY: all shared mutable state is atomics; caches' owner state is reached only by
+// the slot holder or under the shared lock (I2); raw pointers point into memory owned by
+// the instance (I3, I4).
+unsafe impl Send for RawState {}
+// SAFETY: as for `Send`.
+unsafe impl Sync for RawState {}
+
+/// Takes up to `n` blocks from the front of `from` and pushes them onto `to`.
+///
+/// # Safety
+/// Both lists must satisfy I3 for the same class and be exclusively accessed by the
+/// caller.
+unsafe fn move_blocks(from: &mut FreeList, to: &mut FreeList, n: usize) -> usize {
+    let mut moved = 0;
+    while moved < n && !from.head.is_null() {
+        let block = from.head;
+        // SAFETY: `block` is a listed block (I3): readable next pointer at its start.
+        from.head = unsafe { block.cast::<*mut u8>().read_unaligned() };
+        // SAFETY: we own `block` now; it has at least 8 writable bytes (I3).
+        unsafe { block.cast::<*mut u8>().write_unaligned(to.head) };
+        to.head = block;
+        moved += 1;
+    }
+    from.len -= moved;
+    to.len += moved;
+    moved
+}
+
+/// Blocks a thread's list of each class may hold before half of it moves to the shared
+/// cache: about 32 KiB worth, at least 32 blocks.
+const LIST_LIMIT: [usize; NUM_CLASSES] = {
+    let mut out = [0; NUM_CLASSES];
+    let mut c = 0;
+    while c < NUM_CLASSES {
+        let n = 32 * 1024 / SIZE_CLASSES[c];
+        out[c] = if n < 32 { 32 } else { n };
+        c += 1;
+    }
+    out
+};
+
+/// Blocks taken from the shared cache at once.
+#[inline(always)]
+fn refill_batch(class: usize) -> usize {
+    (16 * 1024 / SIZE_CLASSES[class]).clamp(4, 256)
+}
+
+impl RawState {
+    pub(crate) const fn new() -> Self {
+        RawState {
+            caches: [const { AtomicPtr::new(ptr::null_mut()) }; MAX_THREADS],
+            shared_lock: AtomicBool::new(false),
+            shared: Cache::new(),
+            shared_available: [const { AtomicUsize::new(0) }; NUM_CLASSES],
+            chunks: AtomicPtr::new(ptr::null_mut()),
+            chunk_bytes: AtomicU64::new(0),
+            published_total: AtomicI64::new(0),
+            peak: AtomicU64::new(0),
+            started: OnceLock::new(),
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn new_cache<A: GlobalAlloc>(&self, backing: &A) -> *mut Cache {
+        self.started.get_or_init(Instant::now);
+        // SAFETY: `Cache` has non-zero size.
+        let p = unsafe { backing.alloc(Layout::new::<Cache>()) }.cast::<Cache>();
+        if !p.is_null() {
+            // SAFETY: freshly allocated with `Cache`'s layout.
+            unsafe { p.write(Cache::new()) };
+        }
+        p
+    }
+
+    /// The calling thread's cache, created on first use; `None` when the thread has no
+    /// slot or the backing allocator cannot provide a cache.
+    #[inline(always)]
+    fn local_cache<A: GlobalAlloc>(&self, backing: &A) -> Option<NonNull<Cache>> {
+        let slot = current_slot()?;
+        match NonNull::new(self.caches[slot].load(Acquire)) {
+            Some(cache) => Some(cache),
+            None => self.install_cache(slot, backing),
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn install_cache<A: GlobalAlloc>(&self, slot: usize, backing: &A) -> Option<NonNull<Cache>> {
+        let p = self.new_cache(backing);
+        // Only this slot's holder writes `caches[slot]` (I1); readers acquire.
+        self.caches[slot].store(p, Release);
+        NonNull::new(p)
+    }
+
+    /// Exclusive access to the calling thread's cache.
+    ///
+    /// # Safety
+    /// `cache` came from [`local_cache`](Self::local_cache) on this thread and no other
+    /// `Ctx` for it is alive (the allocator is not re-entered while one is).
+    #[inline(always)]
+    unsafe fn local_ctx<'a>(cache: NonNull<Cache>) -> Ctx<'a> {
+        // SAFETY: I2: the cache lives as long as the instance, and this thread holds its
+        // slot, so nobody else touches its owner state; exclusivity per the contract.
+        unsafe {
+            Ctx {
+                cache: &*cache.as_ptr(),
+                owner: &mut *(*cache.as_ptr()).owner.get(),
+                is_shared: false,
+            }
+        }
+    }
+
+    /// Runs `f` with the calling thread's cache, or with the shared cache under its lock
+    /// when the thread has none. For paths off the allocation fast path.
+    #[inline]
+    fn with_cache<A: GlobalAlloc, R>(&self, backing: &A, f: impl FnOnce(Ctx<'_>) -> R) -> R {
+        match self.local_cache(backing) {
+            // SAFETY: from `local_cache` on this thread; `f` does not re-enter.
+            Some(cache) => f(unsafe { Self::local_ctx(cache) }),
+            None => self.with_shared(f),
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn with_shared<R>(&self, f: impl FnOnce(Ctx<'_>) -> R) -> R {
+        let mut spins = 0u32;
+        while self
+            .shared_lock
+            .compare_exchange_weak(false, true, Acquire, Relaxed)
+            .is_err()
+        {
+            spins += 1;
+            if spins < 64 {
+                std::hint::spin_loop();
+            } else {
+                std::thread::yield_now();
+            }
+        }
+        self.started.get_or_init(Instant::now);
+        // SAFETY: I2: we hold the shared lock, so nobody else touches its owner state;
+        // `f` neither re-enters this allocator nor takes the lock again.
+        let ctx = unsafe {
+            Ctx {
+                cache: &self.shared,
+                owner: &mut *self.shared.owner.get(),
+                is_shared: true,
+            }
+        };
+        let result = f(ctx);
+        self.shared_lock.store(false, Release);
+        result
+    }
+
+    // -----------------------------------------------------------------------------------
+    // Allocation
+
+    /// # Safety
+    /// `GlobalAlloc::alloc`'s contract: `layout` has non-zero size.
+    #[inline(always)]
+    pub(crate) unsafe fn alloc<A: GlobalAlloc, const S: bool>(
+        &self,
+        backing: &A,
+        config: &AllocatorConfig,
+        layout: Layout,
+        zeroed: bool,
+    ) -> *mut u8 {
+        if config.size_class_pooling
+            && let Some(class) = class_for(layout)
+        {
+            let p = self.alloc_pooled::<A, S>(backing, config, layout, class);
+            if zeroed && !p.is_null() {
+                // SAFETY: a pooled block of at least `layout.size()` bytes (I3).
+                unsafe { p.write_bytes(0, layout.size()) };
+            }
+            return p;
+        }
+        if S && config.statistics {
+            // SAFETY: forwarded caller contract.
+            return unsafe { self.alloc_backing_counted(backing, config, layout, zeroed) };
+        }
+        // SAFETY: forwarded caller contract.
+        unsafe {
+            if zeroed {
+                backing.alloc_zeroed(layout)
+            } else {
+                backing.alloc(layout)
+            }
+        }
+    }
+
+    /// The backing tier with counting, out of line so the dispatch stays inlinable.
+    ///
+    /// # Safety
+    /// As [`alloc`](Self::alloc).
+    #[inline(never)]
+    unsafe fn alloc_backing_counted<A: GlobalAlloc>(
+        &self,
+        backing: &A,
+        config: &AllocatorConfig,
+        layout: Layout,
+        zeroed: bool,
+    ) -> *mut u8 {
+        // SAFETY: forwarded caller contract.
+        let p = unsafe {
+            if zeroed {
+                backing.alloc_zeroed(layout)
+            } else {
+                backing.alloc(layout)
+            }
+        };
+        if !p.is_null() {
+            self.count(
+                backing,
+                config,
+                Event::Alloc {
+                    size: layout.size(),
+                    class: stats_class(layout),
+                },
+            );
+        }
+        p
+    }
+
+    /// The calling thread's cache if it has one already: the fast-path lookup (one
+    /// thread-local load, one array load).
+    #[inline(always)]
+    fn existing_local_cache(&self) -> Option<NonNull<Cache>> {
+        let slot = SLOT.get();
+        if slot < MAX_THREADS {
+            NonNull::new(self.caches[slot].load(Acquire))
+        } else {
+            None
+        }
+    }
+
+    /// The pooled allocation path, out of line so the pass-through path stays a few
+    /// instructions. Its fast path pops the thread's free list; everything else is a
+    /// tail call to [`alloc_pooled_slow`](Self::alloc_pooled_slow).
+    #[inline(never)]
+    fn alloc_pooled<A: GlobalAlloc, const S: bool>(
+        &self,
+        backing: &A,
+        config: &AllocatorConfig,
+        layout: Layout,
+        class: usize,
+    ) -> *mut u8 {
+        if let Some(cache) = self.existing_local_cache() {
+            // SAFETY: the calling thread's cache (I2); nothing below re-enters.
+            let Ctx { cache, owner, .. } = unsafe { Self::local_ctx(cache) };
+            let list = &mut owner.free[class];
+            let block = list.head;
+            if !block.is_null() {
+                // SAFETY: I3: a listed block holds the next pointer.
+                list.head = unsafe { block.cast::<*mut u8>().read_unaligned() };
+                list.len -= 1;
+                if S && config.statistics {
+                    cache.counters.record_pool_hit();
+                    cache.counters.record_alloc(layout.size(), class);
+                    if Self::track_fast(owner, layout.size() as i64) {
+                        return self.track_slow_returning(config, owner, block);
+                    }
+                }
+                return block;
+            }
+        }
+        self.alloc_pooled_slow::<A, S>(backing, config, layout, class)
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn alloc_pooled_slow<A: GlobalAlloc, const S: bool>(
+        &self,
+        backing: &A,
+        config: &AllocatorConfig,
+        layout: Layout,
+        class: usize,
+    ) -> *mut u8 {
+        match self.local_cache(backing) {
+            // SAFETY: from `local_cache` on this thread; `alloc_in` does not re-enter.
+            Some(cache) => self.alloc_in::<A, S>(
+                backing,
+                config,
+                unsafe { Self::local_ctx(cache) },
+                layout,
+                class,
+            ),
+            None => self.alloc_pooled_shared::<A, S>(backing, config, layout, class),
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn alloc_pooled_shared<A: GlobalAlloc, const S: bool>(
+        &self,
+        backing: &A,
+        config: &AllocatorConfig,
+        layout: Layout,
+        class: usize,
+    ) -> *mut u8 {
+        self.with_shared(|ctx| self.alloc_in::<A, S>(backing, config, ctx, layout, class))
+    }
+
+    #[inline(always)]
+    fn alloc_in<A: GlobalAlloc, const S: bool>(
+        &self,
+        backing: &A,
+        config: &AllocatorConfig,
+        mut ctx: Ctx<'_>,
+        layout: Layout,
+        class: usize,
+    ) -> *mut u8 {
+        let counting = S && config.statistics;
+        let p = self.pop_block(backing, config, &mut ctx, class, counting);
+        if !p.is_null() && counting {
+            ctx.cache.counters.record_alloc(layout.size(), class);
+            self.track(config, ctx.owner, layout.size() as i64);
+        }
+        p
+    }
+
+    /// # Safety
+    /// `GlobalAlloc::dealloc`'s contract: `p` was allocated by this instance with `layout`.
+    #[inline(always)]
+    pub(crate) unsafe fn dealloc<A: GlobalAlloc, const S: bool>(
+        &self,
+        backing: &A,
+        config: &AllocatorConfig,
+        p: *mut u8,
+        layout: Layout,
+    ) {
+        if config.size_class_pooling
+            && let Some(class) = class_for(layout)
+        {
+            // SAFETY: I5: a pooled block of `class`, given back by its owner.
+            return unsafe { self.dealloc_pooled::<A, S>(backing, config, p, layout, class) };
+        }
+        if S && config.statistics {
+            // SAFETY: forwarded caller contract.
+            return unsafe { self.dealloc_backing_counted(backing, config, p, layout) };
+        }
+        // SAFETY: I5: served by the backing allocator with this layout.
+        unsafe { backing.dealloc(p, layout) }
+    }
+
+    /// The backing tier's free with counting, out of line.
+    ///
+    /// # Safety
+    /// As [`dealloc`](Self::dealloc).
+    #[inline(never)]
+    unsafe fn dealloc_backing_counted<A: GlobalAlloc>(
+        &self,
+        backing: &A,
+        config: &AllocatorConfig,
+        p: *mut u8,
+        layout: Layout,
+    ) {
+        // SAFETY: I5: served by the backing allocator with this layout.
+        unsafe { backing.dealloc(p, layout) };
+        self.count(
+            backing,
+            config,
+            Event::Free {
+                size: layout.size(),
+                class: stats_class(layout),
+            },
+        );
+    }
+
+    /// The pooled free path: pushes onto the thread's free list; everything else is a
+    /// tail call to a cold function.
+    ///
+    /// # Safety
+    /// `p` is a pooled block of `class` of this instance, given back by its owner.
+    #[inline(never)]
+    unsafe fn dealloc_pooled<A: GlobalAlloc, const S: bool>(
+        &self,
+        backing: &A,
+        config: &AllocatorConfig,
+        p: *mut u8,
+        layout: Layout,
+        class: usize,
+    ) {
+        if let Some(cache) = self.existing_local_cache() {
+            // SAFETY: the calling thread's cache (I2); nothing below re-enters.
+            let Ctx { cache, owner, .. } = unsafe { Self::local_ctx(cache) };
+            let list = &mut owner.free[class];
+            // SAFETY: the caller gives `p` up; it has at least 8 bytes (I3).
+            unsafe { p.cast::<*mut u8>().write_unaligned(list.head) };
+            list.head = p;
+            list.len += 1;
+            let over_limit = list.len > LIST_LIMIT[class];
+            let mut needs_track = false;
+            if S && config.statistics {
+                cache.counters.record_free(layout.size(), class);
+                needs_track = Self::track_fast(owner, -(layout.size() as i64));
+            }
+            if over_limit || needs_track {
+                // A tail call, so the common case saves no registers.
+                self.dealloc_finish(config, owner, class, over_limit, needs_track);
+            }
+            return;
+        }
+        // SAFETY: forwarded contract.
+        unsafe { self.dealloc_pooled_slow::<A, S>(backing, config, p, layout, class) }
+    }
+
+    /// The rare tail of [`dealloc_pooled`](Self::dealloc_pooled).
+    #[cold]
+    #[inline(never)]
+    fn dealloc_finish(
+        &self,
+        config: &AllocatorConfig,
+        owner: &mut Owner,
+        class: usize,
+        over_limit: bool,
+        needs_track: bool,
+    ) {
+        if needs_track {
+            self.track_slow(config, owner);
+        }
+        if over_limit {
+            self.spill(owner, class);
+        }
+    }
+
+    /// # Safety
+    /// As [`dealloc_pooled`](Self::dealloc_pooled).
+    #[cold]
+    #[inline(never)]
+    unsafe fn dealloc_pooled_slow<A: GlobalAlloc, const S: bool>(
+        &self,
+        backing: &A,
+        config: &AllocatorConfig,
+        p: *mut u8,
+        layout: Layout,
+        class: usize,
+    ) {
+        match self.local_cache(backing) {
+            // SAFETY: from `local_cache` on this thread; `dealloc_in` does not re-enter;
+            // `p` per our contract.
+            Some(cache) => unsafe {
+                self.dealloc_in::<S>(config, Self::local_ctx(cache), p, layout, class)
+            },
+            // SAFETY: forwarded contract.
+            None => unsafe { self.dealloc_pooled_shared::<S>(config, p, layout, class) },
+        }
+    }
+
+    /// # Safety
+    /// As [`dealloc_pooled`](Self::dealloc_pooled).
+    #[cold]
+    #[inline(never)]
+    unsafe fn dealloc_pooled_shared<const S: bool>(
+        &self,
+        config: &AllocatorConfig,
+        p: *mut u8,
+        layout: Layout,
+        class: usize,
+    ) {
+        // SAFETY: forwarded contract.
+        self.with_shared(|ctx| unsafe { self.dealloc_in::<S>(config, ctx, p, layout, class) })
+    }
+
+    /// # Safety
+    /// As [`dealloc_pooled`](Self::dealloc_pooled).
+    #[inline(always)]
+    unsafe fn dealloc_in<const S: bool>(
+        &self,
+        config: &AllocatorConfig,
+        mut ctx: Ctx<'_>,
+        p: *mut u8,
+        layout: Layout,
+        class: usize,
+    ) {
+        // SAFETY: forwarded contract.
+        unsafe { self.push_block(&mut ctx, class, p) };
+        if S && config.statistics {
+            ctx.cache.counters.record_free(layout.size(), class);
+            self.track(config, ctx.owner, -(layout.size() as i64));
+        }
+    }
+
+    /// Counts one event in the calling thread's cache (off the pooled fast path).
+    #[inline(never)]
+    fn count<A: GlobalAlloc>(&self, backing: &A, config: &AllocatorConfig, event: Event) {
+        self.with_cache(backing, |ctx| {
+            let delta = match event {
+                Event::Alloc { size, class } => {
+                    ctx.cache.counters.record_alloc(size, class);
+                    size as i64
+                }
+                Event::Free { size, class } => {
+                    ctx.cache.counters.record_free(size, class);
+                    -(size as i64)
+                }
+                Event::Realloc {
+                    old,
+                    new,
+                    old_class,
+                    new_class,
+                } => {
+                    ctx.cache
+                        .counters
+                        .record_realloc(old, new, old_class, new_class);
+                    new as i64 - old as i64
+                }
+            };
+            self.track(config, ctx.owner, delta);
+        });
+    }
+
+    /// # Safety
+    /// `GlobalAlloc::realloc`'s contract: `p` was allocated by this instance with
+    /// `layout`, `new_size` is non-zero and does not overflow `isize` when rounded up to
+    /// `layout.align()`.
+    #[inline]
+    pub(crate) unsafe fn realloc<A: GlobalAlloc, const S: bool>(
+        &self,
+        backing: &A,
+        config: &AllocatorConfig,
+        p: *mut u8,
+        layout: Layout,
+        new_size: usize,
+    ) -> *mut u8 {
+        let counting = S && config.statistics;
+        // SAFETY: caller contract.
+        let new_layout = unsafe { Layout::from_size_align_unchecked(new_size, layout.align()) };
+        let (old_class, new_class) = if config.size_class_pooling {
+            (class_for(layout), class_for(new_layout))
+        } else {
+            (None, None)
+        };
+        let result = match (old_class, new_class) {
+            // Same class: the block already has room, stay in place.
+            (Some(a), Some(b)) if a == b => p,
+            (None, None) => {
+                // SAFETY: I5: both layouts belong to the backing tier; caller contract.
+                unsafe { backing.realloc(p, layout, new_size) }
+            }
+            _ => {
+                // Crossing tiers or classes: move, without counting the parts.
+                // SAFETY: `new_layout` has non-zero size.
+                let q = unsafe { self.alloc::<A, false>(backing, config, new_layout, false) };
+                if !q.is_null() {
+                    // SAFETY: both blocks hold at least the copied bytes and are distinct.
+                    unsafe { ptr::copy_nonoverlapping(p, q, layout.size().min(new_size)) };
+                    // SAFETY: `p` was allocated with `layout` (caller contract).
+                    unsafe { self.dealloc::<A, false>(backing, config, p, layout) };
+                }
+                q
+            }
+        };
+        if counting && !result.is_null() {
+            self.count(
+                backing,
+                config,
+                Event::Realloc {
+                    old: layout.size(),
+                    new: new_size,
+                    old_class: stats_class(layout),
+                    new_class: stats_class(new_layout),
+                },
+            );
+        }
+        result
+    }
+
+    /// Pops a block of `class`: from the thread's list, else a batch from the shared
+    /// cache, else carved from the current chunk, else from a new chunk.
+    #[inline(always)]
+    fn pop_block<A: GlobalAlloc>(
+        &self,
+        backing: &A,
+        config: &AllocatorConfig,
+        ctx: &mut Ctx<'_>,
+        class: usize,
+        counting: bool,
+    ) -> *mut u8 {
+        let list = &mut ctx.owner.free[class];
+        if !list.head.is_null() {
+            let block = list.head;
+            // SAFETY: I3: a listed block holds the next pointer.
+            list.head = unsafe { block.cast::<*mut u8>().read_unaligned() };
+            list.len -= 1;
+            if counting {
+                ctx.cache.counters.record_pool_hit();
+            }
+            return block;
+        }
+        self.pop_block_slow(backing, config, ctx, class, counting)
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn pop_block_slow<A: GlobalAlloc>(
+        &self,
+        backing: &A,
+        config: &AllocatorConfig,
+        ctx: &mut Ctx<'_>,
+        class: usize,
+        counting: bool,
+    ) -> *mut u8 {
+        if !ctx.is_shared && self.shared_available[class].load(Relaxed) > 0 {
+            let got = self.with_shared(|shared| {
+                // SAFETY: two lists of `class`, ours (I2) and the shared one (locked).
+                let n = unsafe {
+                    move_blocks(
+                        &mut shared.owner.free[class],
+                        &mut ctx.owner.free[class],
+                        refill_batch(class),
+                    )
+                };
+                self.shared_available[class].store(shared.owner.free[class].len, Relaxed);
+                n
+            });
+            if got > 0 {
+                return self.pop_block(backing, config, ctx, class, counting);
+            }
+        }
+        if counting {
+            ctx.cache.counters.record_pool_miss();
+        }
+        let size = SIZE_CLASSES[class];
+        let line_aware = config.alignment_optimization;
+        let owner = &mut *ctx.owner;
+        if !owner.bump_base.is_null() {
+            let at = place_block(owner.bump_offset, class, line_aware);
+            if at + size <= owner.bump_len {
+                owner.bump_offset = at + size;
+                // SAFETY: I4: `at + size` lies within the current chunk.
+                return unsafe { owner.bump_base.add(at) };
+            }
+        }
+        // Before taking a new chunk, collect the free lists of caches whose threads have
+        // exited, then try the shared cache again.
+        if !ctx.is_shared
+            && self.reclaim_orphans()
+            && self.shared_available[class].load(Relaxed) > 0
+        {
+            return self.pop_block(backing, config, ctx, class, counting);
+        }
+        let Some(chunk) = self.new_chunk(backing, config.pool_chunk_bytes) else {
+            return ptr::null_mut();
+        };
+        owner.bump_base = chunk;
+        owner.bump_len = config.pool_chunk_bytes;
+        let at = place_block(CHUNK_HEADER, class, line_aware);
+        // Validation keeps chunks at 8 KiB or more, so the first block always fits.
+        debug_assert!(at + size <= owner.bump_len && size <= MAX_POOLED_SIZE);
+        owner.bump_offset = at + size;
+        // SAFETY: I4: within the new chunk.
+        unsafe { chunk.add(at) }
+    }
+
+    /// Pushes a returned block onto the thread's list, moving half of it to the shared
+    /// cache when it grows past its limit.
+    ///
+    /// # Safety
+    /// `block` is a block of `class` of this instance that the caller gives up (I3).
+    #[inline(always)]
+    unsafe fn push_block(&self, ctx: &mut Ctx<'_>, class: usize, block: *mut u8) {
+        let list = &mut ctx.owner.free[class];
+        // SAFETY: caller gives up `block`, which has at least 8 bytes (I3).
+        unsafe { block.cast::<*mut u8>().write_unaligned(list.head) };
+        list.head = block;
+        list.len += 1;
+        if ctx.is_shared {
+            self.shared_available[class].store(list.len, Relaxed);
+        } else if list.len > LIST_LIMIT[class] {
+            self.spill(ctx.owner, class);
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn spill(&self, owner: &mut Owner, class: usize) {
+        let half = owner.free[class].len / 2;
+        // The shared lock is not re-entrant; spilling happens only from thread caches.
+        self.with_shared(|shared| {
+            // SAFETY: two lists of `class`, ours (I2) and the shared one (locked).
+            unsafe { move_blocks(&mut owner.free[class], &mut shared.owner.free[class], half) };
+            self.shared_available[class].store(shared.owner.free[class].len, Relaxed);
+        });
+    }
+
+    /// Moves the free lists of every cache whose slot no thread holds to the shared
+    /// cache. Each such slot is taken for the duration (I1), so its owner state is ours.
+    /// Returns whether anything moved. Must not be called with the shared lock held.
+    #[cold]
+    #[inline(never)]
+    fn reclaim_orphans(&self) -> bool {
+        let mut moved = 0;
+        for (slot, cache) in self.caches.iter().enumerate() {
+            let p = cache.load(Acquire);
+            if p.is_null()
+                || SLOT_TAKEN[slot].load(Relaxed)
+                || SLOT_TAKEN[slot]
+                    .compare_exchange(false, true, Acquire, Relaxed)
+                    .is_err()
+            {
+                continue;
+            }
+            // SAFETY: I1/I2: we hold the slot, so nobody else touches this cache's owner
+            // state; the cache lives as long as `self`.
+            let orphan = unsafe { &mut *(*p).owner.get() };
+            if orphan.free.iter().any(|l| l.len > 0) {
+                self.with_shared(|shared| {
+                    for class in 0..NUM_CLASSES {
+                        // SAFETY: two lists of `class`: the orphan's (slot held) and the
+                        // shared one (locked).
+                        moved += unsafe {
+                            move_blocks(
+                                &mut orphan.free[class],
+                                &mut shared.owner.free[class],
+                                usize::MAX,
+                            )
+                        };
+                        self.shared_available[class].store(shared.owner.free[class].len, Relaxed);
+                    }
+                });
+            }
+            SLOT_TAKEN[slot].store(false, Release);
+        }
+        moved > 0
+    }
+
+    fn new_chunk<A: GlobalAlloc>(&self, backing: &A, size: usize) -> Option<*mut u8> {
+        let layout = Layout::from_size_align(size, CACHE_LINE).ok()?;
+        // SAFETY: validation keeps `size` non-zero.
+        let chunk = unsafe { backing.alloc(layout) };
+        if chunk.is_null() {
+            return None;
+        }
+        let header = chunk.cast::<ChunkHeader>();
+        let mut head = self.chunks.load(Relaxed);
+        loop {
+            // SAFETY: the chunk starts with room for an aligned header (I4).
+            unsafe { header.write(ChunkHeader { next: head, size }) };
+            match self
+                .chunks
+                .compare_exchange_weak(head, header, Release, Relaxed)
+            {
+                Ok(_) => break,
+                Err(now) => head = now,
+            }
+        }
+        self.chunk_bytes.fetch_add(size as u64, Relaxed);
+        Some(chunk)
+    }
+
+    /// Adds `delta` to the cache's live bytes, maintaining the region mark and
+    /// publishing to the global peak when the unpublished part reaches the granularity.
+    #[inline(always)]
+    fn track(&self, config: &AllocatorConfig, owner: &mut Owner, delta: i64) {
+        if Self::track_fast(owner, delta) {
+            self.track_slow(config, owner);
+        }
+    }
+
+    /// Adds `delta` to the live bytes; `true` when [`track_slow`](Self::track_slow)
+    /// must run (a new high for the region mark or the publication window, or a drop
+    /// to publish).
+    #[inline(always)]
+    fn track_fast(owner: &mut Owner, delta: i64) -> bool {
+        owner.net += delta;
+        owner.net > owner.high || owner.net <= owner.low
+    }
+
+    #[inline(never)]
+    fn track_slow(&self, config: &AllocatorConfig, owner: &mut Owner) {
+        owner.mark = owner.mark.max(owner.net);
+        let pending = owner.net - owner.published;
+        owner.window_max = owner.window_max.max(pending);
+        if pending.unsigned_abs() >= config.peak_granularity {
+            self.publish(owner);
+        }
+        // Re-arm: `window_max < granularity` here, so a rise to the publication
+        // threshold also crosses `high`.
+        owner.high = owner.mark.min(owner.published + owner.window_max);
+        let granularity = i64::try_from(config.peak_granularity).unwrap_or(i64::MAX);
+        owner.low = owner.published.saturating_sub(granularity);
+    }
+
+    /// [`track_slow`](Self::track_slow), then returns `block` (keeps the caller a tail
+    /// call).
+    #[inline(never)]
+    fn track_slow_returning(
+        &self,
+        config: &AllocatorConfig,
+        owner: &mut Owner,
+        block: *mut u8,
+    ) -> *mut u8 {
+        self.track_slow(config, owner);
+        block
+    }
+
+    /// Adds the cache's unpublished bytes to the published total and the global peak.
+    /// Leaves `high`/`low` to the caller: they must be re-armed or reset.
+    fn publish(&self, owner: &mut Owner) {
+        let pending = owner.net - owner.published;
+        let before = self.published_total.fetch_add(pending, Relaxed);
+        let candidate = before.saturating_add(owner.window_max);
+        if candidate > 0 {
+            self.peak.fetch_max(candidate as u64, Relaxed);
+        }
+        owner.published = owner.net;
+        owner.window_max = 0;
+    }
+
+    /// Sends the cache's next operation through the slow path (after `mark` or the
+    /// publication state changed outside it).
+    fn disarm(owner: &mut Owner) {
+        owner.high = i64::MIN;
+        owner.low = i64::MIN;
+    }
+
+    // -----------------------------------------------------------------------------------
+    // Reading
+
+    /// Sums every cache's counters; publishes the caller's pending bytes first so a
+    /// single thread's peak is exact. Returns (counts, peak, chunk bytes, caches).
+    pub(crate) fn snapshot<A: GlobalAlloc>(&self, backing: &A) -> (Counts, u64, u64, usize) {
+        self.with_cache(backing, |ctx| {
+            self.publish(ctx.owner);
+            Self::disarm(ctx.owner);
+        });
+        let mut total = Counts::default();
+        let mut caches = 0;
+        for p in self.caches.iter().map(|c| c.load(Acquire)) {
+            if !p.is_null() {
+                // SAFETY: I2: the cache lives as long as `self`; only its atomic
+                // counters are read.
+                total = total.plus(&unsafe { &*p }.counters.load());
+                caches += 1;
+            }
+        }
+        total = total.plus(&self.shared.counters.load());
+        let current = total.bytes_allocated.wrapping_sub(total.bytes_freed);
+        let peak = self.peak.load(Relaxed).max(current);
+        (total, peak, self.chunk_bytes.load(Relaxed), caches)
+    }
+
+    pub(crate) fn started(&self) -> Option<Instant> {
+        self.started.get().copied()
+    }
+
+    /// The calling thread's counters, live bytes and region mark.
+    pub(crate) fn thread_view<A: GlobalAlloc>(&self, backing: &A) -> (Counts, i64, i64) {
+        self.with_cache(backing, |ctx| {
+            (ctx.cache.counters.load(), ctx.owner.net, ctx.owner.mark)
+        })
+    }
+
+    /// Starts a region on the calling thread: resets the mark to the current live bytes
+    /// and returns the mark it replaces.
+    pub(crate) fn begin_region<A: GlobalAlloc>(&self, backing: &A) -> i64 {
+        self.with_cache(backing, |ctx| {
+            let saved = ctx.owner.mark;
+            ctx.owner.mark = ctx.owner.net;
+            Self::disarm(ctx.owner);
+            saved
+        })
+    }
+
+    /// Ends a region: the enclosing region's mark becomes the higher of its own and the
+    /// one reached inside.
+    pub(crate) fn end_region<A: GlobalAlloc>(&self, backing: &A, saved_mark: i64) {
+        self.with_cache(backing, |ctx| {
+            ctx.owner.mark = ctx.owner.mark.max(saved_mark);
+            Self::disarm(ctx.owner);
+        });
+    }
+
+    /// Frees every cache and chunk.
+    ///
+    /// # Safety
+    /// No block of this instance is used afterwards and no thread uses the instance any
+    /// more (the caller has it exclusively: it is being dropped).
+    pub(crate) unsafe fn release<A: GlobalAlloc>(&mut self, backing: &A) {
+        for p in self.caches.iter_mut().map(|c| *c.get_mut()) {
+            if !p.is_null() {
+                // SAFETY: I2: allocated from `backing` with `Cache`'s layout, unused now.
+                unsafe {
+                    ptr::drop_in_place(p);
+                    backing.dealloc(p.cast(), Layout::new::<Cache>());
+                }
+            }
+        }
+        let mut chunk = *self.chunks.get_mut();
+        while !chunk.is_null() {
+            // SAFETY: I4: a chunk header written by `new_chunk`.
+            let ChunkHeader { next, size } = unsafe { chunk.read() };
+            // SAFETY: I4: allocated from `backing` with this layout.
+            unsafe {
+                backing.dealloc(
+                    chunk.cast(),
+                    Layout::from_size_align_unchecked(size, CACHE_LINE),
+                )
+            };
+            chunk = next;
+        }
+    }
+}

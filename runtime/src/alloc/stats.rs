@@ -1,0 +1,747 @@
+//! Exact allocation statistics: the per-thread counters the allocator bumps, and the
+//! snapshots ([`AllocationStatistics`], [`RegionStats`]) they merge into on read.
+//!
+//! Each thread counts into its own cache's counters with plain relaxed loads and stores
+//! (no read-modify-write, no shared cache line); a reader sums every thread's counters.
+//! Counters of exited threads stay in their cache, which the next thread inherits, so
+//! nothing is lost.
+
+use super::size_class::{LARGE_CLASS, NUM_CLASSES, SIZE_CLASSES};
+use crate::pool::ByteSize;
+use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::time::{Duration, Instant};
+
+/// Buckets of the statistics by class: every pooled class plus one for larger requests.
+pub const CLASS_BUCKETS: usize = NUM_CLASSES + 1;
+
+/// Buckets of the log2 histogram: bucket `k` counts sizes in `[2^k, 2^(k+1))`.
+pub const LOG2_BUCKETS: usize = 64;
+
+/// One thread's counters. Written only by the owning thread (load + store, never an
+/// atomic read-modify-write), read by anyone.
+pub(crate) struct Counters {
+    allocations: AtomicU64,
+    deallocations: AtomicU64,
+    reallocations: AtomicU64,
+    bytes_allocated: AtomicU64,
+    bytes_freed: AtomicU64,
+    pool_hits: AtomicU64,
+    pool_misses: AtomicU64,
+    class_out: [AtomicU64; CLASS_BUCKETS],
+    class_in: [AtomicU64; CLASS_BUCKETS],
+    distribution: [AtomicU64; 3],
+    log2: [AtomicU64; LOG2_BUCKETS],
+}
+
+/// Adds `n` to a counter only this thread writes: a relaxed load and store, which
+/// compile to plain moves.
+#[inline(always)]
+fn add(counter: &AtomicU64, n: u64) {
+    counter.store(counter.load(Relaxed).wrapping_add(n), Relaxed);
+}
+
+#[inline(always)]
+fn distribution_bucket(size: usize) -> usize {
+    (size >= 256) as usize + (size > 4096) as usize
+}
+
+#[inline(always)]
+fn log2_bucket(size: usize) -> usize {
+    // Sizes are never 0 here; `| 1` keeps the arithmetic total anyway.
+    (usize::BITS - 1 - (size | 1).leading_zeros()) as usize
+}
+
+impl Counters {
+    pub(crate) const fn new() -> Self {
+        Counters {
+            allocations: AtomicU64::new(0),
+            deallocations: AtomicU64::new(0),
+            reallocations: AtomicU64::new(0),
+            bytes_allocated: AtomicU64::new(0),
+            bytes_freed: AtomicU64::new(0),
+            pool_hits: AtomicU64::new(0),
+            pool_misses: AtomicU64::new(0),
+            class_out: [const { AtomicU64::new(0) }; CLASS_BUCKETS],
+            class_in: [const { AtomicU64::new(0) }; CLASS_BUCKETS],
+            distribution: [const { AtomicU64::new(0) }; 3],
+            log2: [const { AtomicU64::new(0) }; LOG2_BUCKETS],
+        }
+    }
+
+    #[inline(always)]
+    fn record_request(&self, size: usize) {
+        add(&self.distribution[distribution_bucket(size)], 1);
+        add(&self.log2[log2_bucket(size)], 1);
+    }
+
+    /// A block of `size` bytes (statistics bucket `class`) was handed out.
+    #[inline(always)]
+    pub(crate) fn record_alloc(&self, size: usize, class: usize) {
+        add(&self.allocations, 1);
+        add(&self.bytes_allocated, size as u64);
+        add(&self.class_out[class], 1);
+        self.record_request(size);
+    }
+
+    /// A block of `size` bytes (statistics bucket `class`) came back.
+    #[inline(always)]
+    pub(crate) fn record_free(&self, size: usize, class: usize) {
+        add(&self.deallocations, 1);
+        add(&self.bytes_freed, size as u64);
+        add(&self.class_in[class], 1);
+    }
+
+    /// A block changed size from `old` to `new` bytes (and bucket, if it changed class).
+    #[inline(always)]
+    pub(crate) fn record_realloc(
+        &self,
+        old: usize,
+        new: usize,
+        old_class: usize,
+        new_class: usize,
+    ) {
+        add(&self.reallocations, 1);
+        if new >= old {
+            add(&self.bytes_allocated, (new - old) as u64);
+        } else {
+            add(&self.bytes_freed, (old - new) as u64);
+        }
+        if old_class != new_class {
+            add(&self.class_in[old_class], 1);
+            add(&self.class_out[new_class], 1);
+        }
+        self.record_request(new);
+    }
+
+    #[inline(always)]
+    pub(crate) fn record_pool_hit(&self) {
+        add(&self.pool_hits, 1);
+    }
+
+    #[inline(always)]
+    pub(crate) fn record_pool_miss(&self) {
+        add(&self.pool_misses, 1);
+    }
+
+    /// A plain copy of the counters.
+    pub(crate) fn load(&self) -> Counts {
+        let mut counts = Counts {
+            allocations: self.allocations.load(Relaxed),
+            deallocations: self.deallocations.load(Relaxed),
+            reallocations: self.reallocations.load(Relaxed),
+            bytes_allocated: self.bytes_allocated.load(Relaxed),
+            bytes_freed: self.bytes_freed.load(Relaxed),
+            pool_hits: self.pool_hits.load(Relaxed),
+            pool_misses: self.pool_misses.load(Relaxed),
+            ..Counts::default()
+        };
+        // No `Vec` here: reading must not allocate through the allocator being read.
+        let copy = |dst: &mut [u64], src: &[AtomicU64]| {
+            for (d, s) in dst.iter_mut().zip(src) {
+                *d = s.load(Relaxed);
+            }
+        };
+        copy(&mut counts.class_out, &self.class_out);
+        copy(&mut counts.class_in, &self.class_in);
+        copy(&mut counts.distribution, &self.distribution);
+        copy(&mut counts.log2, &self.log2);
+        counts
+    }
+}
+
+/// A plain copy of one or more threads' counters.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Counts {
+    pub(crate) allocations: u64,
+    pub(crate) deallocations: u64,
+    pub(crate) reallocations: u64,
+    pub(crate) bytes_allocated: u64,
+    pub(crate) bytes_freed: u64,
+    pub(crate) pool_hits: u64,
+    pub(crate) pool_misses: u64,
+    pub(crate) class_out: [u64; CLASS_BUCKETS],
+    pub(crate) class_in: [u64; CLASS_BUCKETS],
+    pub(crate) distribution: [u64; 3],
+    pub(crate) log2: [u64; LOG2_BUCKETS],
+}
+
+impl Default for Counts {
+    fn default() -> Self {
+        Counts {
+            allocations: 0,
+            deallocations: 0,
+            reallocations: 0,
+            bytes_allocated: 0,
+            bytes_freed: 0,
+            pool_hits: 0,
+            pool_misses: 0,
+            class_out: [0; CLASS_BUCKETS],
+            class_in: [0; CLASS_BUCKETS],
+            distribution: [0; 3],
+            log2: [0; LOG2_BUCKETS],
+        }
+    }
+}
+
+impl Counts {
+    /// Applies `op` to every counter pair.
+    fn zip(mut self, other: &Counts, op: fn(u64, u64) -> u64) -> Counts {
+        self.allocations = op(self.allocations, other.allocations);
+        self.deallocations = op(self.deallocations, other.deallocations);
+        self.reallocations = op(self.reallocations, other.reallocations);
+        self.bytes_allocated = op(self.bytes_allocated, other.bytes_allocated);
+        self.bytes_freed = op(self.bytes_freed, other.bytes_freed);
+        self.pool_hits = op(self.pool_hits, other.pool_hits);
+        self.pool_misses = op(self.pool_misses, other.pool_misses);
+        let arrays = [
+            (&mut self.class_out[..], &other.class_out[..]),
+            (&mut self.class_in[..], &other.class_in[..]),
+            (&mut self.distribution[..], &other.distribution[..]),
+            (&mut self.log2[..], &other.log2[..]),
+        ];
+        for (mine, theirs) in arrays {
+            for (a, b) in mine.iter_mut().zip(theirs) {
+                *a = op(*a, *b);
+            }
+        }
+        self
+    }
+
+    pub(crate) fn plus(self, other: &Counts) -> Counts {
+        self.zip(other, u64::wrapping_add)
+    }
+
+    pub(crate) fn minus(self, earlier: &Counts) -> Counts {
+        self.zip(earlier, u64::wrapping_sub)
+    }
+
+    fn by_class(&self) -> [ClassCounts; CLASS_BUCKETS] {
+        std::array::from_fn(|i| ClassCounts {
+            size: SIZE_CLASSES.get(i).copied(),
+            allocated: self.class_out[i],
+            freed: self.class_in[i],
+        })
+    }
+
+    fn distribution(&self) -> SizeDistribution {
+        SizeDistribution {
+            below_256: self.distribution[0],
+            up_to_4k: self.distribution[1],
+            above_4k: self.distribution[2],
+        }
+    }
+}
+
+/// How many blocks of one size class were handed out and returned.
+///
+/// A reallocation that moves a block to another class counts as a return to the old
+/// class and a hand-out from the new one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub struct ClassCounts {
+    /// The class's block size; `None` for the bucket of requests above 4 KiB (or more
+    /// aligned than any class).
+    pub size: Option<usize>,
+    /// Blocks of this class handed out.
+    pub allocated: u64,
+    /// Blocks of this class returned.
+    pub freed: u64,
+}
+
+impl ClassCounts {
+    /// Blocks of this class currently live (may be negative inside a region that frees
+    /// blocks allocated before it).
+    pub fn live(&self) -> i64 {
+        self.allocated.wrapping_sub(self.freed) as i64
+    }
+}
+
+/// Requests by size: below 256 bytes, 256 bytes up to 4 KiB, above 4 KiB.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub struct SizeDistribution {
+    /// Requests of fewer than 256 bytes.
+    pub below_256: u64,
+    /// Requests of 256 to 4096 bytes.
+    pub up_to_4k: u64,
+    /// Requests of more than 4096 bytes.
+    pub above_4k: u64,
+}
+
+/// Requests by power of two: `buckets[k]` counts sizes in `[2^k, 2^(k+1))`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Log2Histogram {
+    /// The counts, indexed by `floor(log2(size))`.
+    pub buckets: [u64; LOG2_BUCKETS],
+}
+
+impl Log2Histogram {
+    /// The bucket a request of `size` bytes lands in.
+    ///
+    /// ```
+    /// use evm_pool_runtime::Log2Histogram;
+    /// assert_eq!(Log2Histogram::bucket_of(32), 5);
+    /// assert_eq!(Log2Histogram::bucket_of(33), 5);
+    /// assert_eq!(Log2Histogram::bucket_of(64), 6);
+    /// ```
+    pub fn bucket_of(size: usize) -> usize {
+        log2_bucket(size)
+    }
+
+    /// Non-empty buckets as `(lowest size, count)`.
+    pub fn non_empty(&self) -> impl Iterator<Item = (u64, u64)> + '_ {
+        self.buckets
+            .iter()
+            .enumerate()
+            .filter(|(_, count)| **count > 0)
+            .map(|(k, count)| (1u64 << k, *count))
+    }
+
+    /// Total requests counted.
+    pub fn total(&self) -> u64 {
+        self.buckets.iter().sum()
+    }
+}
+
+impl fmt::Display for Log2Histogram {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut first = true;
+        for (low, count) in self.non_empty() {
+            if !first {
+                f.write_str(", ")?;
+            }
+            first = false;
+            write!(f, "[{}, {}) {count}", ByteSize(low), ByteSize(low * 2))?;
+        }
+        if first {
+            f.write_str("empty")?;
+        }
+        Ok(())
+    }
+}
+
+/// A snapshot of everything an [`EvmAllocator`](super::EvmAllocator) counted, summed
+/// over all threads (see [`EvmAllocator::stats`](super::EvmAllocator::stats)).
+///
+/// Counts and bytes are exact. `current_bytes` is exact whenever no other thread is
+/// allocating while the snapshot is taken. `peak_bytes` is exact for a single thread,
+/// and across threads when the allocator's
+/// [`peak_granularity`](super::AllocatorConfig::peak_granularity) is 0; otherwise it is
+/// within that many bytes per thread.
+///
+/// Reallocations are counted apart from allocations: a growth adds the difference to
+/// `bytes_allocated`, a shrink adds it to `bytes_freed`, and the new size is counted in
+/// the size distribution and histogram.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AllocationStatistics {
+    /// Blocks handed out by `alloc`/`allocate` (not counting reallocations).
+    pub allocations: u64,
+    /// Blocks returned.
+    pub deallocations: u64,
+    /// Blocks resized (in place or moved).
+    pub reallocations: u64,
+    /// Bytes handed out, including growth by reallocation.
+    pub bytes_allocated: u64,
+    /// Bytes returned, including shrinkage by reallocation.
+    pub bytes_freed: u64,
+    /// Bytes live now: `bytes_allocated - bytes_freed`.
+    pub current_bytes: u64,
+    /// Most bytes live at once since the allocator started.
+    pub peak_bytes: u64,
+    /// Requests by size band.
+    pub distribution: SizeDistribution,
+    /// Requests by power of two.
+    pub histogram: Log2Histogram,
+    /// Hand-outs and returns per size class; the last entry is for requests above 4 KiB.
+    pub by_class: [ClassCounts; CLASS_BUCKETS],
+    /// Pooled requests served from a free list.
+    pub pool_hits: u64,
+    /// Pooled requests that carved a fresh block.
+    pub pool_misses: u64,
+    /// Bytes the pooling tier holds from the backing allocator.
+    pub pool_bytes_held: u64,
+    /// Bytes of pooled blocks in use (block sizes, not request sizes).
+    pub pool_bytes_in_use: u64,
+    /// Bytes held by arenas folded in with [`with_arena`](Self::with_arena).
+    pub arena_bytes_held: u64,
+    /// Bytes used in arenas folded in with [`with_arena`](Self::with_arena).
+    pub arena_bytes_used: u64,
+    /// Threads that have used the allocator (caches created).
+    pub thread_caches: usize,
+    /// Time since the allocator's first allocation.
+    pub elapsed: Duration,
+    /// When the snapshot was taken.
+    pub taken_at: Instant,
+}
+
+impl AllocationStatistics {
+    pub(crate) fn from_counts(counts: &Counts, taken_at: Instant) -> Self {
+        let pool_bytes_in_use = (0..NUM_CLASSES)
+            .map(|c| {
+                (counts.class_out[c].wrapping_sub(counts.class_in[c]))
+                    .wrapping_mul(SIZE_CLASSES[c] as u64)
+            })
+            .fold(0u64, u64::wrapping_add);
+        let current = counts.bytes_allocated.wrapping_sub(counts.bytes_freed);
+        AllocationStatistics {
+            allocations: counts.allocations,
+            deallocations: counts.deallocations,
+            reallocations: counts.reallocations,
+            bytes_allocated: counts.bytes_allocated,
+            bytes_freed: counts.bytes_freed,
+            current_bytes: current,
+            peak_bytes: current,
+            distribution: counts.distribution(),
+            histogram: Log2Histogram {
+                buckets: counts.log2,
+            },
+            by_class: counts.by_class(),
+            pool_hits: counts.pool_hits,
+            pool_misses: counts.pool_misses,
+            pool_bytes_held: 0,
+            pool_bytes_in_use,
+            arena_bytes_held: 0,
+            arena_bytes_used: 0,
+            thread_caches: 0,
+            elapsed: Duration::ZERO,
+            taken_at,
+        }
+    }
+
+    /// Allocations per second since the allocator's first allocation.
+    pub fn allocation_rate(&self) -> f64 {
+        per_second(self.allocations, self.elapsed)
+    }
+
+    /// Allocations per second in the window between `earlier` and this snapshot.
+    ///
+    /// ```
+    /// use evm_pool_runtime::EvmAllocator;
+    /// use allocator_api2::vec::Vec;
+    ///
+    /// let alloc = EvmAllocator::new(std::alloc::System);
+    /// let before = alloc.stats();
+    /// for _ in 0..10 {
+    ///     let _v: Vec<u8, _> = Vec::with_capacity_in(32, &alloc);
+    /// }
+    /// let after = alloc.stats();
+    /// assert_eq!(after.allocations - before.allocations, 10);
+    /// assert!(after.allocation_rate_since(&before) > 0.0);
+    /// ```
+    pub fn allocation_rate_since(&self, earlier: &AllocationStatistics) -> f64 {
+        per_second(
+            self.allocations.saturating_sub(earlier.allocations),
+            self.taken_at.saturating_duration_since(earlier.taken_at),
+        )
+    }
+
+    /// Share of requests served from a free list rather than carved fresh (`0..=1`; 0
+    /// when nothing was pooled).
+    pub fn pool_hit_rate(&self) -> f64 {
+        ratio(self.pool_hits, self.pool_hits + self.pool_misses)
+    }
+
+    /// Share of the arenas' held bytes in use (`0..=1`), `None` when no arena was folded in.
+    pub fn arena_utilization(&self) -> Option<f64> {
+        (self.arena_bytes_held > 0).then(|| ratio(self.arena_bytes_used, self.arena_bytes_held))
+    }
+
+    /// Mean bytes per allocation (`bytes_allocated / allocations`, growth by realloc
+    /// included).
+    pub fn mean_allocation_size(&self) -> f64 {
+        ratio(self.bytes_allocated, self.allocations)
+    }
+
+    /// Share of the bytes held by pools and arenas that is not in use (`0..=1`): 0 means
+    /// every held byte is live.
+    pub fn fragmentation(&self) -> f64 {
+        let held = self.pool_bytes_held + self.arena_bytes_held;
+        let used = self.pool_bytes_in_use.min(self.pool_bytes_held)
+            + self.arena_bytes_used.min(self.arena_bytes_held);
+        ratio(held - used, held)
+    }
+
+    /// Folds an arena's byte counts into the fragmentation and efficiency figures.
+    ///
+    /// ```
+    /// use evm_pool_runtime::{EvmAllocator, TxArena};
+    ///
+    /// let alloc = EvmAllocator::new(std::alloc::System);
+    /// let arena = TxArena::with_chunk_size(4096);
+    /// arena.alloc_slice_copy(&[0u8; 1024]);
+    /// let stats = alloc.stats().with_arena(&arena.stats());
+    /// assert_eq!(stats.arena_bytes_used, 1024);
+    /// assert_eq!(stats.arena_utilization(), Some(0.25));
+    /// ```
+    pub fn with_arena(mut self, arena: &crate::ArenaStats) -> Self {
+        self.arena_bytes_held += arena.bytes_held;
+        self.arena_bytes_used += arena.bytes_used;
+        self
+    }
+}
+
+fn per_second(count: u64, over: Duration) -> f64 {
+    let secs = over.as_secs_f64();
+    if secs > 0.0 { count as f64 / secs } else { 0.0 }
+}
+
+fn ratio(part: u64, whole: u64) -> f64 {
+    if whole == 0 {
+        0.0
+    } else {
+        part as f64 / whole as f64
+    }
+}
+
+fn write_classes(f: &mut fmt::Formatter<'_>, by_class: &[ClassCounts]) -> fmt::Result {
+    f.write_str("by class:")?;
+    let mut any = false;
+    for class in by_class.iter().filter(|c| c.allocated > 0 || c.freed > 0) {
+        any = true;
+        match class.size {
+            Some(size) => write!(f, " {size}B")?,
+            None => f.write_str(" >4KiB")?,
+        }
+        write!(f, " {}/{}", class.allocated, class.freed)?;
+    }
+    if !any {
+        f.write_str(" none")?;
+    }
+    f.write_str(" (allocated/freed)")
+}
+
+impl fmt::Display for AllocationStatistics {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "allocations {}, deallocations {}, reallocations {}; {} allocated, {} freed",
+            self.allocations,
+            self.deallocations,
+            self.reallocations,
+            ByteSize(self.bytes_allocated),
+            ByteSize(self.bytes_freed)
+        )?;
+        writeln!(
+            f,
+            "live {}, peak {}; {:.0} allocations/s over {:.3} s; mean allocation {:.1} B",
+            ByteSize(self.current_bytes),
+            ByteSize(self.peak_bytes),
+            self.allocation_rate(),
+            self.elapsed.as_secs_f64(),
+            self.mean_allocation_size()
+        )?;
+        writeln!(
+            f,
+            "sizes: <256 B {}, 256 B..=4 KiB {}, >4 KiB {}",
+            self.distribution.below_256, self.distribution.up_to_4k, self.distribution.above_4k
+        )?;
+        writeln!(f, "log2 histogram: {}", self.histogram)?;
+        writeln!(
+            f,
+            "pool: hit rate {:.1}% ({} hits, {} misses), {} held, {} in use; fragmentation {:.1}%; {} thread caches",
+            self.pool_hit_rate() * 100.0,
+            self.pool_hits,
+            self.pool_misses,
+            ByteSize(self.pool_bytes_held),
+            ByteSize(self.pool_bytes_in_use),
+            self.fragmentation() * 100.0,
+            self.thread_caches
+        )?;
+        if let Some(utilization) = self.arena_utilization() {
+            writeln!(
+                f,
+                "arena: {} used of {} held ({:.1}%)",
+                ByteSize(self.arena_bytes_used),
+                ByteSize(self.arena_bytes_held),
+                utilization * 100.0
+            )?;
+        }
+        write_classes(f, &self.by_class)
+    }
+}
+
+/// What one thread allocated inside a [`Region`](super::Region): counts, bytes, the
+/// peak reached inside it, and the same per-class numbers as [`AllocationStatistics`].
+///
+/// `net_bytes` is bytes allocated minus bytes freed in the region; it is negative when
+/// the region frees more memory (allocated before it) than it allocates. `peak_bytes`
+/// is the highest value `net_bytes` reached, counting from 0 at the start: memory
+/// allocated before the region and freed inside it lowers the running total, it never
+/// inflates the peak or wraps it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RegionStats {
+    /// Blocks handed out in the region.
+    pub allocations: u64,
+    /// Blocks returned in the region.
+    pub deallocations: u64,
+    /// Blocks resized in the region.
+    pub reallocations: u64,
+    /// Bytes handed out in the region, including growth by reallocation.
+    pub bytes_allocated: u64,
+    /// Bytes returned in the region, including shrinkage by reallocation.
+    pub bytes_freed: u64,
+    /// `bytes_allocated - bytes_freed`.
+    pub net_bytes: i64,
+    /// Highest `net_bytes` reached inside the region (at least 0).
+    pub peak_bytes: u64,
+    /// Requests by size band.
+    pub distribution: SizeDistribution,
+    /// Requests by power of two.
+    pub histogram: Log2Histogram,
+    /// Hand-outs and returns per size class; the last entry is for requests above 4 KiB.
+    pub by_class: [ClassCounts; CLASS_BUCKETS],
+    /// Pooled requests served from a free list.
+    pub pool_hits: u64,
+    /// Pooled requests that carved a fresh block.
+    pub pool_misses: u64,
+    /// Time since the region began.
+    pub elapsed: Duration,
+}
+
+impl RegionStats {
+    pub(crate) fn from_counts(counts: &Counts, peak: u64, elapsed: Duration) -> Self {
+        RegionStats {
+            allocations: counts.allocations,
+            deallocations: counts.deallocations,
+            reallocations: counts.reallocations,
+            bytes_allocated: counts.bytes_allocated,
+            bytes_freed: counts.bytes_freed,
+            net_bytes: counts.bytes_allocated.wrapping_sub(counts.bytes_freed) as i64,
+            peak_bytes: peak,
+            distribution: counts.distribution(),
+            histogram: Log2Histogram {
+                buckets: counts.log2,
+            },
+            by_class: counts.by_class(),
+            pool_hits: counts.pool_hits,
+            pool_misses: counts.pool_misses,
+            elapsed,
+        }
+    }
+
+    /// Allocations per second over the region so far.
+    pub fn allocation_rate(&self) -> f64 {
+        per_second(self.allocations, self.elapsed)
+    }
+
+    /// The counts of the class that serves `size`-byte requests (with alignment 1), or
+    /// of the above-4-KiB bucket.
+    ///
+    /// ```
+    /// use evm_pool_runtime::EvmAllocator;
+    /// use allocator_api2::boxed::Box;
+    ///
+    /// let alloc = EvmAllocator::new(std::alloc::System);
+    /// let region = alloc.region();
+    /// let address = Box::new_in([0u8; 20], &alloc);
+    /// let words = Box::new_in([[0u8; 32]; 2], &alloc);
+    /// let stats = region.stats();
+    /// assert_eq!(stats.class(20).allocated, 1);
+    /// assert_eq!(stats.class(64).allocated, 1);
+    /// assert_eq!(stats.peak_bytes, 84);
+    /// # drop((address, words));
+    /// ```
+    pub fn class(&self, size: usize) -> ClassCounts {
+        let layout = std::alloc::Layout::from_size_align(size.max(1), 1)
+            .unwrap_or(std::alloc::Layout::new::<u8>());
+        match super::size_class::class_for(layout) {
+            Some(c) if size > 0 => self.by_class[c],
+            Some(_) => self.by_class[0],
+            None => self.by_class[LARGE_CLASS],
+        }
+    }
+}
+
+impl fmt::Display for RegionStats {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "region: allocations {}, deallocations {}, reallocations {}; {} allocated, {} freed, net {} B, peak {}",
+            self.allocations,
+            self.deallocations,
+            self.reallocations,
+            ByteSize(self.bytes_allocated),
+            ByteSize(self.bytes_freed),
+            self.net_bytes,
+            ByteSize(self.peak_bytes)
+        )?;
+        writeln!(
+            f,
+            "sizes: <256 B {}, 256 B..=4 KiB {}, >4 KiB {}; pool hits {}, misses {}",
+            self.distribution.below_256,
+            self.distribution.up_to_4k,
+            self.distribution.above_4k,
+            self.pool_hits,
+            self.pool_misses
+        )?;
+        write_classes(f, &self.by_class)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counters_record_and_merge_exactly() {
+        let a = Counters::new();
+        a.record_alloc(20, 2);
+        a.record_alloc(5000, LARGE_CLASS);
+        a.record_free(20, 2);
+        a.record_realloc(5000, 100, LARGE_CLASS, 6);
+        a.record_pool_hit();
+        a.record_pool_miss();
+        let c = a.load();
+        assert_eq!((c.allocations, c.deallocations, c.reallocations), (2, 1, 1));
+        assert_eq!(c.bytes_allocated, 5020);
+        assert_eq!(c.bytes_freed, 20 + 4900);
+        assert_eq!(c.distribution, [2, 0, 1]);
+        assert_eq!(c.log2[4], 1); // 20
+        assert_eq!(c.log2[12], 1); // 5000
+        assert_eq!(c.log2[6], 1); // 100
+        assert_eq!((c.class_out[2], c.class_in[2]), (1, 1));
+        assert_eq!((c.class_out[LARGE_CLASS], c.class_in[LARGE_CLASS]), (1, 1));
+        assert_eq!(c.class_out[6], 1);
+        let twice = c.plus(&c);
+        assert_eq!(twice.allocations, 4);
+        assert_eq!(twice.minus(&c), c);
+
+        let stats = AllocationStatistics::from_counts(&c, Instant::now());
+        assert_eq!(stats.current_bytes, 100);
+        assert_eq!(stats.pool_bytes_in_use, 96); // one live 96-byte block (class 6)
+        assert_eq!(stats.histogram.total(), 3);
+        assert_eq!(stats.pool_hit_rate(), 0.5);
+        assert_eq!(stats.mean_allocation_size(), 2510.0);
+        let text = stats.to_string();
+        assert!(
+            text.contains("allocations 2, deallocations 1, reallocations 1"),
+            "{text}"
+        );
+        assert!(text.contains("20B 1/1"), "{text}");
+        assert!(text.contains(">4KiB 1/1"), "{text}");
+    }
+
+    #[test]
+    fn buckets() {
+        assert_eq!(distribution_bucket(255), 0);
+        assert_eq!(distribution_bucket(256), 1);
+        assert_eq!(distribution_bucket(4096), 1);
+        assert_eq!(distribution_bucket(4097), 2);
+        assert_eq!(log2_bucket(1), 0);
+        assert_eq!(log2_bucket(4095), 11);
+        assert_eq!(log2_bucket(4096), 12);
+        assert_eq!(log2_bucket(usize::MAX), 63);
+    }
+
+    #[test]
+    fn fragmentation_counts_pools_and_arenas() {
+        let mut stats = AllocationStatistics::from_counts(&Counts::default(), Instant::now());
+        assert_eq!(stats.fragmentation(), 0.0);
+        stats.pool_bytes_held = 1000;
+        stats.pool_bytes_in_use = 250;
+        assert_eq!(stats.fragmentation(), 0.75);
+        stats.arena_bytes_held = 1000;
+        stats.arena_bytes_used = 750;
+        assert_eq!(stats.fragmentation(), 0.5);
+        assert_eq!(stats.arena_utilization(), Some(0.75));
+    }
+}

@@ -1,0 +1,954 @@
+//! The frame pool manager: per-class pools of [`PooledFrame`]s, the EVM nesting rules,
+//! the call trees' shared buffers, self-tuning, cleanup and memory pressure.
+
+use std::cell::RefCell;
+use std::fmt;
+use std::ops::{Deref, DerefMut};
+use std::time::Duration;
+
+use crate::pool::{ConfigError, OverflowPolicy, PoolConfig, PoolStats};
+
+use super::FrameError;
+use super::clock::{Clock, SystemClock};
+use super::config::{ClassLayout, FramePoolConfig};
+use super::kind::{FrameClass, FrameKind};
+use super::pooled::{CALL_DEPTH_LIMIT, FrameRequest, Gas, PooledFrame};
+use super::shared::{STACK_LIMIT, SharedMemory, SharedStack, Word};
+use super::stats::{BufferStats, ClassStats, PoolStatistics};
+use super::tracker::{AllocationTracker, FrameEvent, FrameEventKind};
+
+/// Hands out call frames from per-kind pools and enforces the EVM's nesting rules.
+///
+/// - [`acquire`](Self::acquire)`(kind, parent)` returns a [`FrameGuard`]; dropping it
+///   releases the frame (gas left over goes back to the parent, the shared stack and
+///   memory go back to the parent's views, the frame goes back to its pool).
+/// - A child guard borrows its parent mutably, so the borrow checker enforces LIFO
+///   order: the parent cannot run, or be released, while its child lives.
+/// - Rules: call depth at most [`CALL_DEPTH_LIMIT`]; a child gets at most all but one
+///   64th of its parent's remaining gas (EIP-150); children of static frames are
+///   static and may not be `CREATE`, `CREATE2` or a value-carrying `CALL`; precompile
+///   frames have no children. Breaking one is a [`FrameError`]; nothing is taken
+///   from a pool.
+///
+/// The manager is single-threaded (`Send`, not `Sync`): give each executor thread its
+/// own and merge their [`PoolStatistics`] (see the [module docs](super#threads)).
+///
+/// ```
+/// use evm_pool_runtime::{FrameError, FrameKind, FramePoolConfig, FramePoolManager, FrameRequest};
+///
+/// let manager = FramePoolManager::<[u8; 32]>::new(FramePoolConfig::high_performance())?;
+/// let mut tx = manager.acquire_with(FrameRequest::new(FrameKind::Call).gas(64_000), None)?;
+/// tx.stack_mut().push([1; 32])?;
+/// {
+///     let mut child = manager.acquire(FrameKind::StaticCall, Some(&mut tx))?;
+///     assert_eq!(child.gas.limit, 63_000); // all but one 64th
+///     assert!(child.is_static());
+///     assert!(matches!(
+///         manager.acquire(FrameKind::Create, Some(&mut child)),
+///         Err(FrameError::StaticViolation { .. })
+///     ));
+///     child.gas.spend(1_000);
+/// } // child released: 62_000 gas back to the parent, its stack words gone
+/// assert_eq!(tx.gas.remaining, 63_000);
+/// assert_eq!(tx.stack().as_slice(), &[[1; 32]]);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub struct FramePoolManager<W: Copy = Word> {
+    config: FramePoolConfig,
+    /// The first size-class bound (`usize::MAX` without size classes).
+    smallest_bound: usize,
+    clock: Box<dyn Clock>,
+    state: RefCell<State<W>>,
+}
+
+struct State<W> {
+    pools: Vec<ClassPool<W>>,
+    /// Pool index for each [`FrameClass`].
+    pool_of: [usize; 8],
+    spare_stacks: Vec<Vec<W>>,
+    spare_memories: Vec<Vec<u8>>,
+    buffers: BufferStats,
+    tracker: AllocationTracker,
+    /// Clock reading at the current transaction's start.
+    now: Duration,
+    last_maintenance: Duration,
+    transaction: u64,
+    next_id: u64,
+}
+
+struct ClassPool<W> {
+    config: PoolConfig,
+    /// Idle frames by size class of their retained buffers. Boxed on purpose: handing a
+    /// frame out or back moves one pointer, not the whole frame.
+    #[allow(clippy::vec_box)]
+    buckets: Vec<Vec<Box<PooledFrame<W>>>>,
+    /// Frames the pool answers for: idle plus in use.
+    owned: usize,
+    counters: PoolStats,
+    window_hits: u64,
+    window_misses: u64,
+    window_peak: u64,
+}
+
+impl<W> ClassPool<W> {
+    fn available(&self) -> usize {
+        self.buckets.iter().map(Vec::len).sum()
+    }
+
+    fn idle_bytes(&self) -> u64 {
+        self.buckets
+            .iter()
+            .flatten()
+            .map(|frame| frame_bytes(frame))
+            .sum()
+    }
+
+    /// Drops idle frames, largest size classes first, until at most `keep` are idle.
+    /// Counts one shrinkage if any were dropped.
+    fn trim_idle_to(&mut self, keep: usize) -> usize {
+        let mut excess = self.available().saturating_sub(keep);
+        let dropped = excess;
+        for bucket in self.buckets.iter_mut().rev() {
+            let n = excess.min(bucket.len());
+            bucket.truncate(bucket.len() - n);
+            excess -= n;
+        }
+        if dropped > 0 {
+            self.owned -= dropped;
+            self.counters.shrinkages += 1;
+        }
+        dropped
+    }
+}
+
+fn frame_bytes<W>(frame: &PooledFrame<W>) -> u64 {
+    (size_of::<PooledFrame<W>>() + frame.input.capacity() + frame.output.capacity()) as u64
+}
+
+/// What [`FramePoolManager::auto_tune`] changed.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct TuneReport {
+    /// Pools grown because their hit rate since the last tune was below 80%.
+    pub grown: usize,
+    /// Frames created by growing.
+    pub frames_created: usize,
+    /// Pools shrunk because their utilization was below the shrink threshold.
+    pub shrunk: usize,
+    /// Frames dropped by shrinking.
+    pub frames_dropped: usize,
+}
+
+/// What [`FramePoolManager::cleanup`] dropped.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CleanupReport {
+    /// Idle frames dropped (idle too long and rarely used, or too large).
+    pub frames_dropped: usize,
+    /// Bytes they held.
+    pub bytes_freed: u64,
+}
+
+/// How close the bytes held are to the memory budget.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum PressureLevel {
+    /// Below the threshold: nothing done.
+    Normal,
+    /// At or above `budget x pressure_threshold`: pools trimmed halfway toward their
+    /// initial sizes.
+    High,
+    /// At or above 95% of the budget: pools trimmed to their initial sizes and spare
+    /// call-tree buffers dropped.
+    Critical,
+}
+
+/// What [`FramePoolManager::check_memory_pressure`] found and did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PressureReport {
+    /// The level found.
+    pub level: PressureLevel,
+    /// Bytes held before acting.
+    pub bytes_before: u64,
+    /// Bytes held after acting.
+    pub bytes_after: u64,
+    /// Idle frames dropped.
+    pub frames_dropped: usize,
+}
+
+impl<W: Copy> FramePoolManager<W> {
+    /// A manager with `config` (validated) on the system clock, its pools prewarmed.
+    ///
+    /// ```
+    /// use evm_pool_runtime::{ConfigError, FramePoolConfig, FramePoolManager};
+    ///
+    /// let manager = FramePoolManager::<[u8; 32]>::new(FramePoolConfig::minimal())?;
+    /// assert_eq!(manager.statistics().total.available, 32);
+    /// let mut bad = FramePoolConfig::minimal();
+    /// bad.max_pooled_bytes = 0;
+    /// assert!(matches!(FramePoolManager::<[u8; 32]>::new(bad), Err(ConfigError::Invalid { .. })));
+    /// # Ok::<(), ConfigError>(())
+    /// ```
+    pub fn new(config: FramePoolConfig) -> Result<Self, ConfigError> {
+        Self::with_clock(config, SystemClock::new())
+    }
+
+    /// A manager reading time from `clock` (a [`ManualClock`](crate::ManualClock) in
+    /// tests).
+    pub fn with_clock(
+        config: FramePoolConfig,
+        clock: impl Clock + 'static,
+    ) -> Result<Self, ConfigError> {
+        config.validate()?;
+        let buckets = if config.size_classes.is_empty() {
+            1
+        } else {
+            config.size_classes.len() + 1
+        };
+        let pools = config
+            .classes
+            .configs()
+            .iter()
+            .map(|c| ClassPool {
+                config: c.clone(),
+                buckets: (0..buckets).map(|_| Vec::new()).collect(),
+                owned: 0,
+                counters: PoolStats::default(),
+                window_hits: 0,
+                window_misses: 0,
+                window_peak: 0,
+            })
+            .collect();
+        let pool_of = match config.classes {
+            ClassLayout::PerKind(_) => std::array::from_fn(|i| i),
+            ClassLayout::Shared(_) => [0; 8],
+        };
+        let now = clock.now();
+        let tracker = if config.track_timeline {
+            AllocationTracker::with_timeline()
+        } else {
+            AllocationTracker::new()
+        };
+        let manager = FramePoolManager {
+            state: RefCell::new(State {
+                pools,
+                pool_of,
+                spare_stacks: Vec::new(),
+                spare_memories: Vec::new(),
+                buffers: BufferStats::default(),
+                tracker,
+                now,
+                last_maintenance: now,
+                transaction: 0,
+                next_id: 0,
+            }),
+            clock: Box::new(clock),
+            smallest_bound: config.size_classes.first().copied().unwrap_or(usize::MAX),
+            config,
+        };
+        {
+            let mut state = manager.state.borrow_mut();
+            for index in 0..state.pools.len() {
+                let initial = state.pools[index].config.initial;
+                manager.prewarm_pool(&mut state, index, initial);
+            }
+        }
+        Ok(manager)
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &FramePoolConfig {
+        &self.config
+    }
+
+    /// Opens a frame of `kind` under `parent` (`None` for a transaction's root frame),
+    /// asking for as much gas as allowed, no value, no input. See
+    /// [`acquire_with`](Self::acquire_with).
+    #[inline]
+    pub fn acquire<'m, 'p>(
+        &'m self,
+        kind: FrameKind,
+        parent: Option<&'p mut PooledFrame<W>>,
+    ) -> Result<FrameGuard<'m, 'p, W>, FrameError> {
+        self.acquire_with(FrameRequest::new(kind), parent)
+    }
+
+    /// Opens a frame for `request` under `parent`: checks the EVM rules, reuses a pooled
+    /// frame of the request's class (the smallest size class that fits its input first,
+    /// a smaller one only when nothing fitting is free) or creates one, hands it the
+    /// call tree's stack and memory, and forwards gas.
+    ///
+    /// ```
+    /// use evm_pool_runtime::{FrameError, FrameKind, FramePoolConfig, FramePoolManager, FrameRequest};
+    ///
+    /// let manager = FramePoolManager::<[u8; 32]>::new(FramePoolConfig::balanced())?;
+    /// let mut root = manager.acquire(FrameKind::Call, None)?;
+    /// let mut pre = manager.acquire_with(
+    ///     FrameRequest::new(FrameKind::Precompile).input(&[1, 2, 3]),
+    ///     Some(&mut root),
+    /// )?;
+    /// assert_eq!(pre.input, [1, 2, 3]);
+    /// assert_eq!(
+    ///     manager.acquire(FrameKind::Call, Some(&mut pre)).unwrap_err(),
+    ///     FrameError::PrecompileHasNoChildren
+    /// );
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[inline]
+    pub fn acquire_with<'m, 'p>(
+        &'m self,
+        request: FrameRequest<'_>,
+        parent: Option<&'p mut PooledFrame<W>>,
+    ) -> Result<FrameGuard<'m, 'p, W>, FrameError> {
+        let mut state = self.state.borrow_mut();
+        let kind = request.kind;
+        let depth = match parent.as_deref() {
+            Some(parent) => parent.depth + 1,
+            None => 0,
+        };
+        if let Some(parent) = parent.as_deref()
+            && let Err(error) = self.check_rules(&request, parent)
+        {
+            state.record(kind, depth, FrameEventKind::Rejected);
+            return Err(error);
+        }
+        if parent.is_none() {
+            state.transaction += 1;
+            state.now = self.clock.now();
+            if state.now.saturating_sub(state.last_maintenance) >= self.config.cleanup_interval {
+                self.maintain(&mut state);
+            }
+        }
+        let (mut frame, hit) = match self.take_frame(&mut state, kind, request.input.len()) {
+            Ok(taken) => taken,
+            Err(error) => {
+                state.record(kind, depth, FrameEventKind::Rejected);
+                return Err(error);
+            }
+        };
+        frame.kind = kind;
+        frame.depth = depth;
+        frame.usage_count += 1;
+        frame.input.extend_from_slice(request.input);
+        let mut parent = parent;
+        match parent.as_deref_mut() {
+            Some(parent) => {
+                let forwarded = request.gas.min(Gas::all_but_one_64th(parent.gas.remaining));
+                parent.gas.remaining -= forwarded;
+                frame.gas = Gas::new(forwarded);
+                frame.is_static = parent.is_static || kind == FrameKind::StaticCall;
+                match kind {
+                    FrameKind::DelegateCall => {
+                        frame.caller = parent.caller;
+                        frame.address = parent.address;
+                        frame.value = parent.value;
+                    }
+                    FrameKind::CallCode => {
+                        frame.caller = parent.address;
+                        frame.address = parent.address;
+                        frame.value = request.value;
+                    }
+                    _ => {
+                        frame.caller = parent.address;
+                        frame.address = request.target;
+                        frame.value = if kind == FrameKind::StaticCall {
+                            [0; 32]
+                        } else {
+                            request.value
+                        };
+                    }
+                }
+                if self.config.shared_buffers {
+                    // Cannot fail: `check_rules` saw both views running.
+                    if let (Ok(stack), Ok(memory)) =
+                        (parent.stack.enter_child(), parent.memory.enter_child())
+                    {
+                        frame.stack = stack;
+                        frame.memory = memory;
+                    }
+                } else {
+                    Self::standalone_buffers(&mut frame, self.config.memory_limit);
+                }
+            }
+            None => {
+                frame.gas = Gas::new(request.gas);
+                frame.is_static = kind == FrameKind::StaticCall;
+                frame.caller = request.origin;
+                frame.address = request.target;
+                frame.value = if kind == FrameKind::StaticCall {
+                    [0; 32]
+                } else {
+                    request.value
+                };
+                state.buffers.trees += 1;
+                if self.config.shared_buffers {
+                    let stack = state.spare_stacks.pop();
+                    let memory = state.spare_memories.pop();
+                    if stack.is_some() && memory.is_some() {
+                        state.buffers.reused += 1;
+                    }
+                    frame.stack.attach(stack.unwrap_or_default());
+                    frame
+                        .memory
+                        .attach(memory.unwrap_or_default(), self.config.memory_limit);
+                } else {
+                    Self::standalone_buffers(&mut frame, self.config.memory_limit);
+                }
+            }
+        }
+        state.record(kind, depth, FrameEventKind::Acquire { hit });
+        Ok(FrameGuard {
+            manager: self,
+            parent,
+            frame: Some(frame),
+        })
+    }
+
+    /// The revm-style baseline: a frame's own 1024-word stack and memory.
+    fn standalone_buffers(frame: &mut PooledFrame<W>, memory_limit: usize) {
+        frame.stack = SharedStack::with_capacity(STACK_LIMIT);
+        frame.memory = SharedMemory::with_limit(memory_limit);
+    }
+
+    fn check_rules(
+        &self,
+        request: &FrameRequest<'_>,
+        parent: &PooledFrame<W>,
+    ) -> Result<(), FrameError> {
+        let kind = request.kind;
+        if parent.kind == FrameKind::Precompile {
+            return Err(FrameError::PrecompileHasNoChildren);
+        }
+        if parent.depth >= CALL_DEPTH_LIMIT {
+            return Err(FrameError::DepthLimit {
+                limit: CALL_DEPTH_LIMIT,
+            });
+        }
+        if parent.is_static
+            && (kind.is_create() || (kind == FrameKind::Call && request.carries_value()))
+        {
+            return Err(FrameError::StaticViolation { kind });
+        }
+        if self.config.shared_buffers && !(parent.stack.is_running() && parent.memory.is_running())
+        {
+            return Err(FrameError::ParentNotRunning);
+        }
+        Ok(())
+    }
+
+    /// A frame for `kind` from its pool (hit) or freshly created (miss).
+    #[inline]
+    fn take_frame(
+        &self,
+        state: &mut State<W>,
+        kind: FrameKind,
+        size: usize,
+    ) -> Result<(Box<PooledFrame<W>>, bool), FrameError> {
+        let index = state.pool_of[kind.class().index()];
+        let wanted = self.bucket_of(size);
+        let pool = &mut state.pools[index];
+        let (frame, hit) = match pool.buckets[wanted].pop() {
+            Some(frame) => {
+                pool.counters.hits += 1;
+                pool.window_hits += 1;
+                (frame, true)
+            }
+            None => self.take_frame_slow(state, index, kind, wanted)?,
+        };
+        let pool = &mut state.pools[index];
+        pool.counters.in_use += 1;
+        pool.counters.peak_in_use = pool.counters.peak_in_use.max(pool.counters.in_use);
+        pool.window_peak = pool.window_peak.max(pool.counters.in_use);
+        Ok((frame, hit))
+    }
+
+    /// The fitting size class was empty: a bigger class, then a smaller one (a hit), or
+    /// a new frame (a miss).
+    #[cold]
+    #[inline(never)]
+    fn take_frame_slow(
+        &self,
+        state: &mut State<W>,
+        index: usize,
+        kind: FrameKind,
+        wanted: usize,
+    ) -> Result<(Box<PooledFrame<W>>, bool), FrameError> {
+        let pool = &mut state.pools[index];
+        let found = (wanted + 1..pool.buckets.len())
+            .chain((0..wanted).rev())
+            .find_map(|b| pool.buckets[b].pop());
+        if let Some(frame) = found {
+            pool.counters.hits += 1;
+            pool.window_hits += 1;
+            return Ok((frame, true));
+        }
+        pool.counters.misses += 1;
+        pool.window_misses += 1;
+        if pool.config.enabled && pool.owned >= pool.config.max {
+            pool.counters.overflows += 1;
+            if pool.config.overflow == OverflowPolicy::Fail {
+                return Err(FrameError::Exhausted {
+                    class: kind.class(),
+                    max: pool.config.max,
+                });
+            }
+        }
+        pool.counters.created += 1;
+        pool.owned += 1;
+        let id = state.next_id;
+        state.next_id += 1;
+        Ok((Box::new(PooledFrame::new(kind, id)), false))
+    }
+
+    /// The size class for `bytes`. Small frames, the common case, take one compare;
+    /// the search over the bounds is kept out of line (LLVM would otherwise run the
+    /// branch-free binary search for every frame).
+    #[inline]
+    fn bucket_of(&self, bytes: usize) -> usize {
+        if bytes <= self.smallest_bound {
+            0
+        } else {
+            self.search_bucket(bytes)
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn search_bucket(&self, bytes: usize) -> usize {
+        self.config
+            .size_classes
+            .partition_point(|&bound| bound < bytes)
+    }
+
+    /// Gives `frame` back: buffers to the parent (or the spare list), gas to the parent,
+    /// the frame to its pool.
+    #[inline]
+    fn release(&self, mut frame: Box<PooledFrame<W>>, parent: Option<&mut PooledFrame<W>>) {
+        let mut state = self.state.borrow_mut();
+        match parent {
+            Some(parent) => {
+                parent.gas.remaining = parent.gas.remaining.saturating_add(frame.gas.remaining);
+                parent.gas.refunded = parent.gas.refunded.saturating_add(frame.gas.refunded);
+                if self.config.shared_buffers {
+                    let stack = parent.stack.resume(&mut frame.stack);
+                    let memory = parent.memory.resume(&mut frame.memory);
+                    if stack.is_err() || memory.is_err() {
+                        state.buffers.link_errors += 1;
+                    }
+                }
+            }
+            None if self.config.shared_buffers => {
+                if let (Ok(stack), Ok(memory)) = (frame.stack.detach(), frame.memory.detach()) {
+                    let stack_bytes = (stack.capacity() * size_of::<W>()) as u64;
+                    let memory_bytes = memory.capacity() as u64;
+                    let b = &mut state.buffers;
+                    b.peak_stack_bytes = b.peak_stack_bytes.max(stack_bytes);
+                    b.peak_memory_bytes = b.peak_memory_bytes.max(memory_bytes);
+                    if stack_bytes + memory_bytes <= self.config.max_pooled_bytes as u64 {
+                        state.spare_stacks.push(stack);
+                        state.spare_memories.push(memory);
+                    }
+                } else {
+                    state.buffers.link_errors += 1;
+                }
+            }
+            None => {}
+        }
+        state.record(frame.kind, frame.depth, FrameEventKind::Release);
+        let index = state.pool_of[frame.kind.class().index()];
+        let now = state.now;
+        let retained = frame.retained_bytes();
+        let bucket = self.bucket_of(retained);
+        let pool = &mut state.pools[index];
+        pool.counters.in_use -= 1;
+        pool.counters.returns += 1;
+        if !pool.config.enabled
+            || pool.owned > pool.config.max
+            || retained > self.config.max_pooled_bytes
+        {
+            pool.owned -= 1;
+            pool.counters.discards += 1;
+            return; // dropped here
+        }
+        frame.reset();
+        frame.last_used = now;
+        pool.buckets[bucket].push(frame);
+    }
+
+    fn prewarm_pool(&self, state: &mut State<W>, index: usize, target: usize) -> usize {
+        let pool = &state.pools[index];
+        if !pool.config.enabled {
+            return 0;
+        }
+        let target = target.min(pool.config.max);
+        let missing = target.saturating_sub(pool.owned);
+        let kind = match self.config.classes {
+            ClassLayout::PerKind(_) => kind_of_class(FrameClass::ALL[index]),
+            ClassLayout::Shared(_) => FrameKind::Regular,
+        };
+        for _ in 0..missing {
+            let id = state.next_id;
+            state.next_id += 1;
+            let mut frame = Box::new(PooledFrame::new(kind, id));
+            frame.last_used = state.now;
+            state.pools[index].buckets[0].push(frame);
+        }
+        let pool = &mut state.pools[index];
+        pool.owned += missing;
+        pool.counters.created += missing as u64;
+        missing
+    }
+
+    /// Self-tuning, per pool, over the acquires since the last tune: a pool whose hit
+    /// rate was below 80% grows its stock by its growth factor (up to its max; one
+    /// expansion); a pool whose utilization (peak in use / frames owned) was below its
+    /// shrink threshold drops idle frames down to `max(initial, ceil(peak x growth))`
+    /// (one shrinkage). Does nothing when `auto_tune` is off.
+    ///
+    /// ```
+    /// use evm_pool_runtime::{FrameClass, FrameKind, FramePoolConfig, FramePoolManager, PooledFrame};
+    ///
+    /// fn nest(m: &FramePoolManager, parent: &mut PooledFrame, kind: FrameKind, n: usize) {
+    ///     if n > 0 {
+    ///         let mut child = m.acquire(kind, Some(parent)).unwrap();
+    ///         nest(m, &mut child, kind, n - 1);
+    ///     }
+    /// }
+    ///
+    /// let manager = FramePoolManager::new(FramePoolConfig::balanced())?;
+    /// let mut root = manager.acquire(FrameKind::Call, None)?;
+    /// // Create2 starts with 16 frames; 25 nested creates hit 16 times (64% < 80%).
+    /// nest(&manager, &mut root, FrameKind::Create2, 25);
+    /// drop(root);
+    /// assert_eq!(manager.owned(FrameClass::Create2), 25);
+    /// let report = manager.auto_tune();
+    /// assert_eq!(report.grown, 1);
+    /// assert_eq!(manager.owned(FrameClass::Create2), 33); // ceil(25 x 1.3)
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn auto_tune(&self) -> TuneReport {
+        let mut state = self.state.borrow_mut();
+        self.auto_tune_locked(&mut state)
+    }
+
+    fn auto_tune_locked(&self, state: &mut State<W>) -> TuneReport {
+        let mut report = TuneReport::default();
+        if !self.config.auto_tune {
+            return report;
+        }
+        for index in 0..state.pools.len() {
+            let pool = &mut state.pools[index];
+            let acquires = pool.window_hits + pool.window_misses;
+            let hit_rate = if acquires == 0 {
+                1.0
+            } else {
+                pool.window_hits as f64 / acquires as f64
+            };
+            let owned = pool.owned;
+            let window_peak = pool.window_peak;
+            pool.window_hits = 0;
+            pool.window_misses = 0;
+            pool.window_peak = pool.counters.in_use;
+            if !pool.config.enabled {
+                continue;
+            }
+            if hit_rate < 0.8 && owned < pool.config.max {
+                let target = ((owned as f64 * pool.config.growth).ceil() as usize)
+                    .max(owned + 1)
+                    .min(pool.config.max);
+                let created = self.prewarm_pool(state, index, target);
+                state.pools[index].counters.expansions += 1;
+                report.grown += 1;
+                report.frames_created += created;
+            } else if owned > 0
+                && (window_peak as f64 / owned as f64) < pool.config.shrink_threshold
+            {
+                let keep = ((window_peak as f64 * pool.config.growth).ceil() as usize)
+                    .max(pool.config.initial);
+                let idle_keep = keep.saturating_sub(pool.counters.in_use as usize);
+                let dropped = pool.trim_idle_to(idle_keep);
+                if dropped > 0 {
+                    report.shrunk += 1;
+                    report.frames_dropped += dropped;
+                }
+            }
+        }
+        report
+    }
+
+    /// Drops idle frames that have been idle longer than `idle_timeout` (30 s in the
+    /// presets) and were handed out fewer than `min_uses` (5) times, and any idle frame
+    /// whose buffers grew past `max_pooled_bytes` (1 MiB). Reads the clock.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use evm_pool_runtime::{FramePoolConfig, FramePoolManager, ManualClock};
+    ///
+    /// let clock = ManualClock::new();
+    /// let manager = FramePoolManager::<[u8; 32]>::with_clock(FramePoolConfig::minimal(), clock.clone())?;
+    /// assert_eq!(manager.cleanup().frames_dropped, 0); // fresh frames are not idle yet
+    /// clock.advance(Duration::from_secs(31));
+    /// assert_eq!(manager.cleanup().frames_dropped, 32); // never used, idle 31 s
+    /// # Ok::<(), evm_pool_runtime::ConfigError>(())
+    /// ```
+    pub fn cleanup(&self) -> CleanupReport {
+        let mut state = self.state.borrow_mut();
+        state.now = self.clock.now();
+        self.cleanup_locked(&mut state)
+    }
+
+    fn cleanup_locked(&self, state: &mut State<W>) -> CleanupReport {
+        let now = state.now;
+        let mut report = CleanupReport::default();
+        for pool in &mut state.pools {
+            let mut dropped = 0;
+            for bucket in &mut pool.buckets {
+                bucket.retain(|frame| {
+                    let stale = now.saturating_sub(frame.last_used) > self.config.idle_timeout
+                        && frame.usage_count < self.config.min_uses;
+                    let large = frame.retained_bytes() > self.config.max_pooled_bytes;
+                    if stale || large {
+                        dropped += 1;
+                        report.bytes_freed += frame_bytes(frame);
+                    }
+                    !(stale || large)
+                });
+            }
+            if dropped > 0 {
+                pool.owned -= dropped;
+                pool.counters.shrinkages += 1;
+                report.frames_dropped += dropped;
+            }
+        }
+        report
+    }
+
+    /// Bytes the manager keeps alive while idle: idle frames (their size plus their
+    /// buffers' capacity) and spare call-tree buffers.
+    pub fn bytes_held(&self) -> u64 {
+        let state = self.state.borrow();
+        state.bytes_held()
+    }
+
+    /// Compares the bytes held with the memory budget and trims if needed (see
+    /// [`PressureLevel`]). Runs on request whatever `pressure_handling` says; with
+    /// `pressure_handling` on it also runs at each maintenance tick.
+    ///
+    /// ```
+    /// use evm_pool_runtime::{FramePoolConfig, FramePoolManager, PressureLevel};
+    ///
+    /// let mut config = FramePoolConfig::high_performance();
+    /// config.memory_budget = 64 * 1024; // far below what 480 prewarmed frames hold
+    /// let manager = FramePoolManager::<[u8; 32]>::new(config)?;
+    /// let report = manager.check_memory_pressure();
+    /// assert_eq!(report.level, PressureLevel::Critical);
+    /// assert_eq!(manager.statistics().total.available, 480); // already at initial sizes
+    /// # Ok::<(), evm_pool_runtime::ConfigError>(())
+    /// ```
+    pub fn check_memory_pressure(&self) -> PressureReport {
+        let mut state = self.state.borrow_mut();
+        self.pressure_locked(&mut state)
+    }
+
+    fn pressure_locked(&self, state: &mut State<W>) -> PressureReport {
+        let before = state.bytes_held();
+        let budget = self.config.memory_budget as f64;
+        let level = if before as f64 >= budget * 0.95 {
+            PressureLevel::Critical
+        } else if before as f64 >= budget * self.config.pressure_threshold {
+            PressureLevel::High
+        } else {
+            PressureLevel::Normal
+        };
+        let mut frames_dropped = 0;
+        if level != PressureLevel::Normal {
+            for pool in &mut state.pools {
+                let initial_idle = pool
+                    .config
+                    .initial
+                    .saturating_sub(pool.counters.in_use as usize);
+                let idle = pool.available();
+                let keep = if level == PressureLevel::Critical {
+                    initial_idle
+                } else {
+                    initial_idle + idle.saturating_sub(initial_idle) / 2
+                };
+                frames_dropped += pool.trim_idle_to(keep);
+            }
+            if level == PressureLevel::Critical {
+                state.spare_stacks.clear();
+                state.spare_memories.clear();
+                state.spare_stacks.shrink_to_fit();
+                state.spare_memories.shrink_to_fit();
+            }
+        }
+        PressureReport {
+            level,
+            bytes_before: before,
+            bytes_after: state.bytes_held(),
+            frames_dropped,
+        }
+    }
+
+    /// One maintenance tick: cleanup, pressure (if handled), tuning (if on).
+    fn maintain(&self, state: &mut State<W>) {
+        state.last_maintenance = state.now;
+        self.cleanup_locked(state);
+        if self.config.pressure_handling {
+            self.pressure_locked(state);
+        }
+        self.auto_tune_locked(state);
+    }
+
+    /// A snapshot of every pool's counters, their total and the shared buffers.
+    pub fn statistics(&self) -> PoolStatistics {
+        let state = self.state.borrow();
+        let mut total = PoolStats::default();
+        let classes = state
+            .pools
+            .iter()
+            .enumerate()
+            .map(|(index, pool)| {
+                let mut stats = pool.counters;
+                stats.available = pool.available() as u64;
+                stats.bytes_held = pool.idle_bytes();
+                total.merge(&stats);
+                ClassStats {
+                    class: match self.config.classes {
+                        ClassLayout::PerKind(_) => Some(FrameClass::ALL[index]),
+                        ClassLayout::Shared(_) => None,
+                    },
+                    stats,
+                }
+            })
+            .collect();
+        let mut buffers = state.buffers;
+        buffers.spare = state.spare_stacks.len() as u64;
+        buffers.spare_bytes = state.spare_bytes();
+        PoolStatistics {
+            classes,
+            total,
+            buffers,
+        }
+    }
+
+    /// A copy of the allocation tracker (with its timeline, up to 10,000 events).
+    pub fn tracker(&self) -> AllocationTracker {
+        self.state.borrow().tracker.clone()
+    }
+
+    /// Frames owned by the pool serving `class` (idle plus in use).
+    pub fn owned(&self, class: FrameClass) -> usize {
+        let state = self.state.borrow();
+        state.pools[state.pool_of[class.index()]].owned
+    }
+}
+
+fn kind_of_class(class: FrameClass) -> FrameKind {
+    match class {
+        FrameClass::Regular => FrameKind::Regular,
+        FrameClass::Call => FrameKind::Call,
+        FrameClass::DelegateCall => FrameKind::DelegateCall,
+        FrameClass::StaticCall => FrameKind::StaticCall,
+        FrameClass::Create => FrameKind::Create,
+        FrameClass::Create2 => FrameKind::Create2,
+        FrameClass::Precompile => FrameKind::Precompile,
+        FrameClass::System => FrameKind::System,
+    }
+}
+
+impl<W> State<W> {
+    #[inline]
+    fn record(&mut self, kind: FrameKind, depth: usize, event: FrameEventKind) {
+        self.tracker.record(FrameEvent {
+            at: self.now,
+            transaction: self.transaction,
+            kind,
+            depth: depth.min(u16::MAX as usize) as u16,
+            event,
+        });
+    }
+
+    fn spare_bytes(&self) -> u64 {
+        let stacks: usize = self
+            .spare_stacks
+            .iter()
+            .map(|s| s.capacity() * size_of::<W>())
+            .sum();
+        let memories: usize = self.spare_memories.iter().map(Vec::capacity).sum();
+        (stacks + memories) as u64
+    }
+
+    fn bytes_held(&self) -> u64 {
+        self.pools.iter().map(ClassPool::idle_bytes).sum::<u64>() + self.spare_bytes()
+    }
+}
+
+impl<W: Copy> fmt::Debug for FramePoolManager<W> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FramePoolManager")
+            .field("config", &self.config)
+            .field("statistics", &self.statistics())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<W: Copy> fmt::Display for FramePoolManager<W> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.statistics(), f)
+    }
+}
+
+/// A frame on loan from a [`FramePoolManager`]. Dereferences to [`PooledFrame`];
+/// dropping it (or [`release`](Self::release)) gives the frame back: unused gas and the
+/// refund counter to the parent, the shared stack and memory to the parent's views, the
+/// frame to its pool.
+///
+/// `'p` is the borrow of the parent frame: while a child guard lives its parent cannot
+/// be used, so frames are released in LIFO order by construction.
+#[must_use = "dropping the guard immediately releases the frame"]
+pub struct FrameGuard<'m, 'p, W: Copy = Word> {
+    manager: &'m FramePoolManager<W>,
+    parent: Option<&'p mut PooledFrame<W>>,
+    // Invariant: `Some` from creation until `drop`.
+    frame: Option<Box<PooledFrame<W>>>,
+}
+
+impl<W: Copy> FrameGuard<'_, '_, W> {
+    /// Releases the frame now (the same as dropping the guard).
+    pub fn release(self) {}
+}
+
+impl<W: Copy> Deref for FrameGuard<'_, '_, W> {
+    type Target = PooledFrame<W>;
+
+    #[inline]
+    fn deref(&self) -> &PooledFrame<W> {
+        match &self.frame {
+            Some(frame) => frame,
+            None => unreachable!("a FrameGuard holds its frame until dropped"),
+        }
+    }
+}
+
+impl<W: Copy> DerefMut for FrameGuard<'_, '_, W> {
+    #[inline]
+    fn deref_mut(&mut self) -> &mut PooledFrame<W> {
+        match &mut self.frame {
+            Some(frame) => frame,
+            None => unreachable!("a FrameGuard holds its frame until dropped"),
+        }
+    }
+}
+
+impl<W: Copy> Drop for FrameGuard<'_, '_, W> {
+    #[inline]
+    fn drop(&mut self) {
+        if let Some(frame) = self.frame.take() {
+            self.manager.release(frame, self.parent.take());
+        }
+    }
+}
+
+impl<W: Copy> fmt::Debug for FrameGuard<'_, '_, W> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&**self, f)
+    }
+}

@@ -1,0 +1,959 @@
+//! The shared operand stack and memory of one call tree: one growable buffer each, and
+//! per-frame views over it with base offsets, handed from parent to child and back in
+//! LIFO order.
+//!
+//! # Design: the buffer travels with the running frame
+//!
+//! Only the innermost frame of a call tree runs. So instead of sharing the buffer (an
+//! `Rc<RefCell<Vec<_>>>`, or raw pointers) this module **moves** it: the view of the
+//! frame that runs *owns* the tree's `Vec`; every suspended ancestor holds an empty,
+//! unallocated `Vec` plus the offsets it needs to resume.
+//!
+//! - [`SharedStack::enter_child`] moves the buffer out of the running parent into a new
+//!   child view whose base is the parent's current top. The parent becomes *suspended*.
+//! - [`SharedStack::resume`] moves the buffer back from the child into its parent,
+//!   truncated to the child's base (the child's words are gone, the parent's are exactly
+//!   as it left them). The child becomes *detached*.
+//! - A view's operations (`push`, `pop`, `dup`, `resize`, `set`, ...) touch only indices
+//!   at or above its base, and check the 1024-word limit against its own length.
+//!
+//! **Safety argument.** There is no `unsafe` here and no interior mutability. Aliasing
+//! between a parent's and a child's view is impossible because at any moment exactly
+//! one view owns the buffer; a suspended or detached view owns nothing and its
+//! operations return [`StackError::Suspended`] / [`MemoryError::Suspended`]. LIFO order
+//! is checked at run time, cheaply: every view carries its tree's id, its depth and its
+//! base, and `resume` accepts only the direct child that the parent suspended for
+//! ([`LinkError::NotChild`] otherwise), so out-of-order release is a typed error, never
+//! corruption.
+//!
+//! **Why this shape.** A view is a plain value (a `Vec`, a few integers): it can live
+//! inside a frame struct in a `Vec` of frames, as revm keeps them, and its methods need
+//! only `&mut self`, as revm's `StackTr`/`MemoryTr` traits require. The running view
+//! owns its buffer, so `popn_top` can hand out `&mut W` and `slice` a plain `&[u8]`, with
+//! no borrow flags checked per instruction.
+//!
+//! **Cost.** One buffer per call tree, grown to what the tree uses at its deepest point
+//! and kept (capacity included) across transactions when the tree's root view is
+//! recycled with [`SharedStack::detach`] / [`SharedStack::attach`]. A 1024-deep tree
+//! using 10 words per frame holds 320 KiB of stack instead of 1024 preallocated 32 KiB
+//! stacks (32 MiB).
+//!
+//! ```
+//! use evm_pool_runtime::{SharedMemory, SharedStack, StackError};
+//!
+//! let mut parent: SharedStack<u64> = SharedStack::new();
+//! parent.push(1)?;
+//! parent.push(2)?;
+//! let mut child = parent.enter_child()?; // parent suspended, child runs
+//! assert_eq!(parent.push(9), Err(StackError::Suspended));
+//! child.push(3)?;
+//! assert_eq!(child.len(), 1);
+//! assert_eq!(child.pop(), Ok(3));
+//! assert_eq!(child.pop(), Err(StackError::Underflow)); // cannot see the parent's words
+//! child.push(4)?;
+//! parent.resume(&mut child)?; // child's words dropped, parent resumes
+//! assert_eq!(parent.as_slice(), &[1, 2]);
+//!
+//! let mut memory = SharedMemory::new();
+//! memory.resize(64)?;
+//! memory.set(0, b"calldata")?;
+//! let mut callee = memory.enter_child()?;
+//! assert_eq!(callee.local_offset(), 64);
+//! assert_eq!(callee.global_slice(0..8)?, b"calldata"); // read the caller's memory
+//! callee.resize(32)?;
+//! memory.resume(&mut callee)?;
+//! assert_eq!(memory.len(), 64);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+use std::fmt;
+use std::ops::Range;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// The EVM operand stack limit: at most 1024 words per frame.
+pub const STACK_LIMIT: usize = 1024;
+
+/// A 256-bit EVM word as 32 big-endian bytes, the default stack word.
+pub type Word = [u8; 32];
+
+/// An operand-stack operation that could not be done.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum StackError {
+    /// The frame already holds [`STACK_LIMIT`] words.
+    Overflow,
+    /// The frame holds fewer words than the operation needs.
+    Underflow,
+    /// The view is not running: its buffer is with a child frame, or it was detached.
+    Suspended,
+}
+
+impl fmt::Display for StackError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            StackError::Overflow => "stack overflow: the frame already holds 1024 words",
+            StackError::Underflow => "stack underflow: the frame holds too few words",
+            StackError::Suspended => {
+                "stack view is not running: a child frame holds the buffer, or it was detached"
+            }
+        })
+    }
+}
+
+impl std::error::Error for StackError {}
+
+/// A memory operation that could not be done.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum MemoryError {
+    /// The range lies (partly) beyond the frame's memory; resize first.
+    OutOfBounds {
+        /// Start of the range, frame-relative (or global for `global_slice`).
+        offset: usize,
+        /// Length of the range.
+        len: usize,
+        /// The size it had to fit in.
+        size: usize,
+    },
+    /// Growing would make the tree's buffer larger than its limit.
+    LimitExceeded {
+        /// Total buffer size the resize asked for.
+        requested: usize,
+        /// The buffer's limit.
+        limit: usize,
+    },
+    /// The view is not running: its buffer is with a child frame, or it was detached.
+    Suspended,
+}
+
+impl fmt::Display for MemoryError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            MemoryError::OutOfBounds { offset, len, size } => write!(
+                f,
+                "memory range {offset}..{offset}+{len} is outside the frame's {size} bytes"
+            ),
+            MemoryError::LimitExceeded { requested, limit } => write!(
+                f,
+                "memory of {requested} bytes would exceed the call tree's limit of {limit} bytes"
+            ),
+            MemoryError::Suspended => f.write_str(
+                "memory view is not running: a child frame holds the buffer, or it was detached",
+            ),
+        }
+    }
+}
+
+impl std::error::Error for MemoryError {}
+
+/// Entering or leaving a child frame out of order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum LinkError {
+    /// The view is not running (it is suspended for a child, or detached), so it can
+    /// neither open a child nor be detached.
+    NotRunning,
+    /// `resume` was called on a view that is not suspended.
+    NotSuspended,
+    /// The view passed to `resume` is not the running direct child of this view: it
+    /// belongs to another call tree, another depth, or another base.
+    NotChild,
+    /// `detach` was called on a child view; only a tree's root can give its buffer away.
+    NotRoot,
+}
+
+impl fmt::Display for LinkError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            LinkError::NotRunning => "the view is not running (suspended for a child, or detached)",
+            LinkError::NotSuspended => "resume called on a view that is not suspended",
+            LinkError::NotChild => {
+                "resume called with a view that is not this frame's running direct child (LIFO order)"
+            }
+            LinkError::NotRoot => "only a call tree's root view can detach the buffer",
+        })
+    }
+}
+
+impl std::error::Error for LinkError {}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum State {
+    Running,
+    Suspended,
+    Detached,
+}
+
+static NEXT_TREE: AtomicU64 = AtomicU64::new(1);
+
+fn new_tree_id() -> u64 {
+    NEXT_TREE.fetch_add(1, Ordering::Relaxed)
+}
+
+/// Where a view sits in its tree; the LIFO bookkeeping both buffers share.
+#[derive(Clone, Copy, Debug)]
+struct Link {
+    tree: u64,
+    depth: usize,
+    base: usize,
+    /// The buffer's length when the view suspended for a child (= the child's base).
+    top: usize,
+    state: State,
+}
+
+impl Link {
+    fn root() -> Self {
+        Link {
+            tree: new_tree_id(),
+            depth: 0,
+            base: 0,
+            top: 0,
+            state: State::Running,
+        }
+    }
+
+    const fn detached() -> Self {
+        Link {
+            tree: 0,
+            depth: 0,
+            base: 0,
+            top: 0,
+            state: State::Detached,
+        }
+    }
+
+    #[inline]
+    fn running(&self) -> bool {
+        self.state == State::Running
+    }
+
+    /// Suspends this view at `top` and returns the child's link.
+    fn suspend_for_child(&mut self, top: usize) -> Result<Link, LinkError> {
+        if !self.running() {
+            return Err(LinkError::NotRunning);
+        }
+        self.state = State::Suspended;
+        self.top = top;
+        Ok(Link {
+            tree: self.tree,
+            depth: self.depth + 1,
+            base: top,
+            top: 0,
+            state: State::Running,
+        })
+    }
+
+    /// Checks `child` is the running direct child this view suspended for.
+    fn check_resume(&self, child: &Link) -> Result<(), LinkError> {
+        if self.state != State::Suspended {
+            return Err(LinkError::NotSuspended);
+        }
+        if !child.running()
+            || child.tree != self.tree
+            || child.depth != self.depth + 1
+            || child.base != self.top
+        {
+            return Err(LinkError::NotChild);
+        }
+        Ok(())
+    }
+
+    fn check_root(&self) -> Result<(), LinkError> {
+        if !self.running() {
+            return Err(LinkError::NotRunning);
+        }
+        if self.depth != 0 {
+            return Err(LinkError::NotRoot);
+        }
+        Ok(())
+    }
+}
+
+/// One frame's view of its call tree's operand stack (see the [module docs](self)).
+///
+/// The running view owns the tree's buffer; its words are the buffer's tail from its
+/// base. Generic over the word type: the default is [`Word`] (`[u8; 32]`); an interpreter
+/// built on `ruint` uses `SharedStack<U256>`.
+///
+/// Indices count from the top: `peek(0)` is the top word. `dup(n)` and `swap(n)` follow
+/// the opcodes (`DUP1` is `dup(1)`, `SWAP1` is `swap(1)`).
+///
+/// ```
+/// use evm_pool_runtime::SharedStack;
+///
+/// let mut stack = SharedStack::<u64>::with_capacity(1024);
+/// stack.push(10)?;
+/// stack.push(20)?;
+/// stack.dup(2)?;                       // DUP2: 10 20 10
+/// stack.swap(1)?;                      // SWAP1: 10 10 20
+/// let ([a], top) = stack.popn_top::<1>()?; // ADD-style: pop one, write the new top
+/// *top += a;
+/// assert_eq!(stack.as_slice(), &[10, 30]);
+/// let [x, y] = stack.popn::<2>()?;   // top first
+/// assert_eq!((x, y), (30, 10));
+/// # Ok::<(), evm_pool_runtime::StackError>(())
+/// ```
+pub struct SharedStack<W = Word> {
+    buf: Vec<W>,
+    link: Link,
+}
+
+impl<W: Copy> SharedStack<W> {
+    /// The root view of a new call tree, with an empty, unallocated buffer.
+    pub fn new() -> Self {
+        Self::from_buffer(Vec::new())
+    }
+
+    /// The root view of a new call tree with room for `words` words.
+    pub fn with_capacity(words: usize) -> Self {
+        Self::from_buffer(Vec::with_capacity(words))
+    }
+
+    /// The root view of a new call tree over `buffer`, cleared (its capacity is kept).
+    pub fn from_buffer(mut buffer: Vec<W>) -> Self {
+        buffer.clear();
+        SharedStack {
+            buf: buffer,
+            link: Link::root(),
+        }
+    }
+
+    /// A view that owns nothing and does nothing until [`attach`](Self::attach)ed:
+    /// what a pooled frame holds between uses.
+    pub const fn detached() -> Self {
+        SharedStack {
+            buf: Vec::new(),
+            link: Link::detached(),
+        }
+    }
+
+    /// Makes this view the root of a new call tree over `buffer` (cleared, capacity
+    /// kept). Whatever the view held before is dropped.
+    pub fn attach(&mut self, buffer: Vec<W>) {
+        *self = Self::from_buffer(buffer);
+    }
+
+    /// Takes the buffer (cleared, capacity kept) out of a running root view, leaving the
+    /// view detached, so the buffer can serve the next call tree.
+    ///
+    /// ```
+    /// use evm_pool_runtime::{LinkError, SharedStack};
+    ///
+    /// let mut root = SharedStack::<u64>::with_capacity(64);
+    /// let mut child = root.enter_child()?;
+    /// assert_eq!(child.detach().unwrap_err(), LinkError::NotRoot);
+    /// root.resume(&mut child)?;
+    /// let buffer = root.detach()?;
+    /// assert!(buffer.is_empty() && buffer.capacity() >= 64);
+    /// # Ok::<(), LinkError>(())
+    /// ```
+    pub fn detach(&mut self) -> Result<Vec<W>, LinkError> {
+        self.link.check_root()?;
+        let mut buffer = std::mem::take(&mut self.buf);
+        buffer.clear();
+        self.link = Link::detached();
+        Ok(buffer)
+    }
+
+    /// Opens a child frame's view: the buffer moves to the child, whose base is this
+    /// view's top, and this view is suspended until [`resume`](Self::resume).
+    #[inline]
+    pub fn enter_child(&mut self) -> Result<Self, LinkError> {
+        let link = self.link.suspend_for_child(self.buf.len())?;
+        Ok(SharedStack {
+            buf: std::mem::take(&mut self.buf),
+            link,
+        })
+    }
+
+    /// Takes the buffer back from `child` (which must be the running direct child this
+    /// view suspended for), dropping the child's words. `child` is left detached.
+    #[inline]
+    pub fn resume(&mut self, child: &mut Self) -> Result<(), LinkError> {
+        self.link.check_resume(&child.link)?;
+        let mut buffer = std::mem::take(&mut child.buf);
+        buffer.truncate(child.link.base);
+        child.link = Link::detached();
+        self.buf = buffer;
+        self.link.state = State::Running;
+        Ok(())
+    }
+
+    #[inline]
+    fn running(&self) -> Result<(), StackError> {
+        if self.link.running() {
+            Ok(())
+        } else {
+            Err(StackError::Suspended)
+        }
+    }
+
+    /// Words on this frame's stack (its own, not its ancestors'). A suspended view
+    /// reports the length it had when it suspended; a detached one 0.
+    #[inline]
+    pub fn len(&self) -> usize {
+        match self.link.state {
+            State::Running => self.buf.len() - self.link.base,
+            State::Suspended => self.link.top - self.link.base,
+            State::Detached => 0,
+        }
+    }
+
+    /// `true` when [`len`](Self::len) is 0.
+    #[inline]
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Pushes a word.
+    #[inline]
+    pub fn push(&mut self, word: W) -> Result<(), StackError> {
+        self.running()?;
+        if self.buf.len() - self.link.base >= STACK_LIMIT {
+            return Err(StackError::Overflow);
+        }
+        self.buf.push(word);
+        Ok(())
+    }
+
+    /// Pops the top word.
+    #[inline]
+    pub fn pop(&mut self) -> Result<W, StackError> {
+        self.popn::<1>().map(|[word]| word)
+    }
+
+    /// Pops `N` words, the top one first.
+    #[inline]
+    pub fn popn<const N: usize>(&mut self) -> Result<[W; N], StackError> {
+        self.running()?;
+        let len = self.buf.len();
+        if len - self.link.base < N {
+            return Err(StackError::Underflow);
+        }
+        let words = std::array::from_fn(|i| self.buf[len - 1 - i]);
+        self.buf.truncate(len - N);
+        Ok(words)
+    }
+
+    /// Pops `N` words (top first) and returns them with a mutable reference to the word
+    /// that is then on top, where a binary operation writes its result.
+    #[inline]
+    pub fn popn_top<const N: usize>(&mut self) -> Result<([W; N], &mut W), StackError> {
+        self.running()?;
+        let len = self.buf.len();
+        if len - self.link.base <= N {
+            return Err(StackError::Underflow);
+        }
+        let words = std::array::from_fn(|i| self.buf[len - 1 - i]);
+        self.buf.truncate(len - N);
+        let top = len - N - 1;
+        Ok((words, &mut self.buf[top]))
+    }
+
+    /// The word `n` places below the top (`peek(0)` is the top).
+    #[inline]
+    pub fn peek(&self, n: usize) -> Result<W, StackError> {
+        self.running()?;
+        let len = self.buf.len();
+        if n >= len - self.link.base {
+            return Err(StackError::Underflow);
+        }
+        Ok(self.buf[len - 1 - n])
+    }
+
+    /// A mutable reference to the top word.
+    #[inline]
+    pub fn top_mut(&mut self) -> Result<&mut W, StackError> {
+        self.running()?;
+        if self.buf.len() == self.link.base {
+            return Err(StackError::Underflow);
+        }
+        let last = self.buf.len() - 1;
+        Ok(&mut self.buf[last])
+    }
+
+    /// Overwrites the word `n` places below the top.
+    #[inline]
+    pub fn set(&mut self, n: usize, word: W) -> Result<(), StackError> {
+        self.running()?;
+        let len = self.buf.len();
+        if n >= len - self.link.base {
+            return Err(StackError::Underflow);
+        }
+        self.buf[len - 1 - n] = word;
+        Ok(())
+    }
+
+    /// `DUPn`: pushes a copy of the `n`-th word from the top (`dup(1)` copies the top).
+    #[inline]
+    pub fn dup(&mut self, n: usize) -> Result<(), StackError> {
+        self.running()?;
+        let len = self.buf.len();
+        let own = len - self.link.base;
+        if n == 0 || n > own {
+            return Err(StackError::Underflow);
+        }
+        if own >= STACK_LIMIT {
+            return Err(StackError::Overflow);
+        }
+        self.buf.push(self.buf[len - n]);
+        Ok(())
+    }
+
+    /// `SWAPn`: swaps the top with the word `n` places below it (`swap(1)` swaps the top
+    /// two).
+    #[inline]
+    pub fn swap(&mut self, n: usize) -> Result<(), StackError> {
+        if n == 0 {
+            return Err(StackError::Underflow);
+        }
+        self.exchange(0, n)
+    }
+
+    /// Swaps the words `n` and `n + m` places below the top (EIP-663 `EXCHANGE`).
+    #[inline]
+    pub fn exchange(&mut self, n: usize, m: usize) -> Result<(), StackError> {
+        self.running()?;
+        let len = self.buf.len();
+        let deepest = n.checked_add(m).ok_or(StackError::Underflow)?;
+        if deepest >= len - self.link.base {
+            return Err(StackError::Underflow);
+        }
+        self.buf.swap(len - 1 - n, len - 1 - deepest);
+        Ok(())
+    }
+
+    /// Drops this frame's words (not its ancestors').
+    #[inline]
+    pub fn clear(&mut self) {
+        if self.link.running() {
+            self.buf.truncate(self.link.base);
+        }
+    }
+
+    /// This frame's words, bottom first; empty unless the view is running.
+    #[inline]
+    pub fn as_slice(&self) -> &[W] {
+        if self.link.running() {
+            &self.buf[self.link.base..]
+        } else {
+            &[]
+        }
+    }
+
+    /// This frame's words, bottom first, mutably; empty unless the view is running.
+    #[inline]
+    pub fn as_mut_slice(&mut self) -> &mut [W] {
+        if self.link.running() {
+            &mut self.buf[self.link.base..]
+        } else {
+            &mut []
+        }
+    }
+
+    /// Index of this frame's first word in the tree's buffer.
+    #[inline]
+    pub fn base(&self) -> usize {
+        self.link.base
+    }
+
+    /// Nesting depth within the tree's views (the root is 0).
+    #[inline]
+    pub fn depth(&self) -> usize {
+        self.link.depth
+    }
+
+    /// Words the tree's buffer can hold without reallocating; 0 unless running.
+    #[inline]
+    pub fn capacity(&self) -> usize {
+        self.buf.capacity()
+    }
+
+    /// `true` while this view owns the buffer and may be used.
+    #[inline]
+    pub fn is_running(&self) -> bool {
+        self.link.running()
+    }
+
+    /// `true` while a child view holds the buffer.
+    #[inline]
+    pub fn is_suspended(&self) -> bool {
+        self.link.state == State::Suspended
+    }
+
+    /// `true` when the view owns nothing: never attached, returned to its parent, or
+    /// detached from its tree.
+    #[inline]
+    pub fn is_detached(&self) -> bool {
+        self.link.state == State::Detached
+    }
+}
+
+impl<W: Copy> Default for SharedStack<W> {
+    /// [`SharedStack::new`].
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<W> fmt::Debug for SharedStack<W> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SharedStack")
+            .field("state", &self.link.state)
+            .field("depth", &self.link.depth)
+            .field("base", &self.link.base)
+            .field("buffer_len", &self.buf.len())
+            .finish()
+    }
+}
+
+/// One frame's view of its call tree's memory (see the [module docs](self)).
+///
+/// Offsets are frame-relative: offset 0 is the first byte after the parent's memory
+/// ([`local_offset`](Self::local_offset) in the tree's buffer). Ancestors' memory stays
+/// readable through [`global_slice`](Self::global_slice), which is how a callee reads
+/// call data that lives in its caller's memory without copying it.
+///
+/// ```
+/// use evm_pool_runtime::{MemoryError, SharedMemory};
+///
+/// let mut memory = SharedMemory::with_limit(1024);
+/// memory.resize(32)?;
+/// memory.set(0, &[0xaa; 4])?;
+/// memory.set_data(4, 1, 4, &[1, 2])?; // copies [2] and zero-pads
+/// assert_eq!(memory.slice(0, 8)?, &[0xaa, 0xaa, 0xaa, 0xaa, 2, 0, 0, 0]);
+/// memory.copy(8, 0, 4)?;
+/// assert_eq!(memory.slice(8, 4)?, &[0xaa; 4]);
+/// assert!(matches!(memory.resize(2048), Err(MemoryError::LimitExceeded { .. })));
+/// # Ok::<(), MemoryError>(())
+/// ```
+pub struct SharedMemory {
+    buf: Vec<u8>,
+    link: Link,
+    limit: usize,
+}
+
+impl SharedMemory {
+    /// The root view of a new call tree, with an empty, unallocated buffer and no limit.
+    pub fn new() -> Self {
+        Self::from_buffer(Vec::new())
+    }
+
+    /// The root view of a new call tree whose buffer may not grow beyond `limit` bytes
+    /// (all frames together).
+    pub fn with_limit(limit: usize) -> Self {
+        let mut memory = Self::new();
+        memory.limit = limit;
+        memory
+    }
+
+    /// The root view of a new call tree over `buffer`, cleared (capacity kept).
+    pub fn from_buffer(mut buffer: Vec<u8>) -> Self {
+        buffer.clear();
+        SharedMemory {
+            buf: buffer,
+            link: Link::root(),
+            limit: usize::MAX,
+        }
+    }
+
+    /// A view that owns nothing until [`attach`](Self::attach)ed.
+    pub const fn detached() -> Self {
+        SharedMemory {
+            buf: Vec::new(),
+            link: Link::detached(),
+            limit: usize::MAX,
+        }
+    }
+
+    /// Makes this view the root of a new call tree over `buffer` (cleared, capacity
+    /// kept), with the given limit.
+    pub fn attach(&mut self, buffer: Vec<u8>, limit: usize) {
+        *self = Self::from_buffer(buffer);
+        self.limit = limit;
+    }
+
+    /// Takes the buffer (cleared, capacity kept) out of a running root view, leaving the
+    /// view detached.
+    pub fn detach(&mut self) -> Result<Vec<u8>, LinkError> {
+        self.link.check_root()?;
+        let mut buffer = std::mem::take(&mut self.buf);
+        buffer.clear();
+        self.link = Link::detached();
+        Ok(buffer)
+    }
+
+    /// Opens a child frame's view, based at the end of this frame's memory; this view is
+    /// suspended until [`resume`](Self::resume).
+    #[inline]
+    pub fn enter_child(&mut self) -> Result<Self, LinkError> {
+        let link = self.link.suspend_for_child(self.buf.len())?;
+        Ok(SharedMemory {
+            buf: std::mem::take(&mut self.buf),
+            link,
+            limit: self.limit,
+        })
+    }
+
+    /// Takes the buffer back from `child` (the running direct child), dropping the
+    /// child's memory. `child` is left detached.
+    #[inline]
+    pub fn resume(&mut self, child: &mut Self) -> Result<(), LinkError> {
+        self.link.check_resume(&child.link)?;
+        let mut buffer = std::mem::take(&mut child.buf);
+        buffer.truncate(child.link.base);
+        child.link = Link::detached();
+        self.buf = buffer;
+        self.link.state = State::Running;
+        Ok(())
+    }
+
+    #[inline]
+    fn running(&self) -> Result<(), MemoryError> {
+        if self.link.running() {
+            Ok(())
+        } else {
+            Err(MemoryError::Suspended)
+        }
+    }
+
+    #[inline]
+    fn local_range(&self, offset: usize, len: usize) -> Result<Range<usize>, MemoryError> {
+        self.running()?;
+        let size = self.buf.len() - self.link.base;
+        match offset.checked_add(len) {
+            Some(end) if end <= size => Ok(self.link.base + offset..self.link.base + end),
+            _ => Err(MemoryError::OutOfBounds { offset, len, size }),
+        }
+    }
+
+    /// Size of this frame's memory in bytes (a suspended view reports its size when it
+    /// suspended; a detached one 0).
+    #[inline]
+    pub fn len(&self) -> usize {
+        match self.link.state {
+            State::Running => self.buf.len() - self.link.base,
+            State::Suspended => self.link.top - self.link.base,
+            State::Detached => 0,
+        }
+    }
+
+    /// `true` when [`len`](Self::len) is 0.
+    #[inline]
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Sets this frame's memory size to `new_len` bytes; new bytes are zero. (EVM memory
+    /// only grows, in 32-byte words; rounding is the interpreter's business.)
+    #[inline]
+    pub fn resize(&mut self, new_len: usize) -> Result<(), MemoryError> {
+        self.running()?;
+        let requested = self
+            .link
+            .base
+            .checked_add(new_len)
+            .ok_or(MemoryError::LimitExceeded {
+                requested: usize::MAX,
+                limit: self.limit,
+            })?;
+        if requested > self.limit {
+            return Err(MemoryError::LimitExceeded {
+                requested,
+                limit: self.limit,
+            });
+        }
+        self.buf.resize(requested, 0);
+        Ok(())
+    }
+
+    /// `len` bytes at frame-relative `offset`.
+    #[inline]
+    pub fn slice(&self, offset: usize, len: usize) -> Result<&[u8], MemoryError> {
+        let range = self.local_range(offset, len)?;
+        Ok(&self.buf[range])
+    }
+
+    /// `len` bytes at frame-relative `offset`, mutably.
+    #[inline]
+    pub fn slice_mut(&mut self, offset: usize, len: usize) -> Result<&mut [u8], MemoryError> {
+        let range = self.local_range(offset, len)?;
+        Ok(&mut self.buf[range])
+    }
+
+    /// Writes `data` at frame-relative `offset`.
+    #[inline]
+    pub fn set(&mut self, offset: usize, data: &[u8]) -> Result<(), MemoryError> {
+        self.slice_mut(offset, data.len())?.copy_from_slice(data);
+        Ok(())
+    }
+
+    /// Writes `len` bytes at `memory_offset`, taken from `data` starting at
+    /// `data_offset`, zero-filling whatever lies beyond `data`'s end (the semantics of
+    /// `CALLDATACOPY`, `CODECOPY` and friends).
+    #[inline]
+    pub fn set_data(
+        &mut self,
+        memory_offset: usize,
+        data_offset: usize,
+        len: usize,
+        data: &[u8],
+    ) -> Result<(), MemoryError> {
+        let target = self.slice_mut(memory_offset, len)?;
+        let available = data.get(data_offset..).unwrap_or(&[]);
+        let copied = available.len().min(len);
+        target[..copied].copy_from_slice(&available[..copied]);
+        target[copied..].fill(0);
+        Ok(())
+    }
+
+    /// Like [`set_data`](Self::set_data), with the source taken from the tree's buffer
+    /// at the absolute `data_range` (typically call data that lives in the caller's
+    /// memory), so it is never copied out first. Bytes past the range are zero.
+    ///
+    /// ```
+    /// use evm_pool_runtime::SharedMemory;
+    ///
+    /// let mut caller = SharedMemory::new();
+    /// caller.resize(32)?;
+    /// caller.set(0, &[1, 2, 3, 4])?;
+    /// let mut callee = caller.enter_child()?;
+    /// callee.resize(32)?;
+    /// // CALLDATACOPY(0, 2, 4) where the call data is the caller's bytes 0..4.
+    /// callee.set_data_from_global(0, 2, 4, 0..4)?;
+    /// assert_eq!(callee.slice(0, 4)?, &[3, 4, 0, 0]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn set_data_from_global(
+        &mut self,
+        memory_offset: usize,
+        data_offset: usize,
+        len: usize,
+        data_range: Range<usize>,
+    ) -> Result<(), MemoryError> {
+        self.global_slice(data_range.clone())?;
+        let target = self.local_range(memory_offset, len)?;
+        let source_start = data_range
+            .start
+            .saturating_add(data_offset)
+            .min(data_range.end);
+        let copied = (data_range.end - source_start).min(len);
+        self.buf
+            .copy_within(source_start..source_start + copied, target.start);
+        self.buf[target.start + copied..target.end].fill(0);
+        Ok(())
+    }
+
+    /// `MCOPY`: copies `len` bytes from `source` to `destination` (frame-relative;
+    /// ranges may overlap).
+    #[inline]
+    pub fn copy(
+        &mut self,
+        destination: usize,
+        source: usize,
+        len: usize,
+    ) -> Result<(), MemoryError> {
+        let from = self.local_range(source, len)?;
+        let to = self.local_range(destination, len)?;
+        self.buf.copy_within(from, to.start);
+        Ok(())
+    }
+
+    /// Bytes of the tree's buffer by absolute position, including ancestors' memory
+    /// (read-only: their owners are suspended).
+    #[inline]
+    pub fn global_slice(&self, range: Range<usize>) -> Result<&[u8], MemoryError> {
+        self.running()?;
+        let size = self.buf.len();
+        if range.start > range.end || range.end > size {
+            return Err(MemoryError::OutOfBounds {
+                offset: range.start,
+                len: range.end.saturating_sub(range.start),
+                size,
+            });
+        }
+        Ok(&self.buf[range])
+    }
+
+    /// Where this frame's memory starts in the tree's buffer.
+    #[inline]
+    pub fn local_offset(&self) -> usize {
+        self.link.base
+    }
+
+    /// This frame's memory; empty unless the view is running.
+    #[inline]
+    pub fn as_slice(&self) -> &[u8] {
+        if self.link.running() {
+            &self.buf[self.link.base..]
+        } else {
+            &[]
+        }
+    }
+
+    /// Drops this frame's memory (not its ancestors').
+    #[inline]
+    pub fn clear(&mut self) {
+        if self.link.running() {
+            self.buf.truncate(self.link.base);
+        }
+    }
+
+    /// Nesting depth within the tree's views (the root is 0).
+    #[inline]
+    pub fn depth(&self) -> usize {
+        self.link.depth
+    }
+
+    /// The most bytes the tree's buffer may hold.
+    #[inline]
+    pub fn limit(&self) -> usize {
+        self.limit
+    }
+
+    /// Bytes the tree's buffer can hold without reallocating; 0 unless running.
+    #[inline]
+    pub fn capacity(&self) -> usize {
+        self.buf.capacity()
+    }
+
+    /// Total bytes in the tree's buffer (all frames); 0 unless running.
+    #[inline]
+    pub fn global_len(&self) -> usize {
+        self.buf.len()
+    }
+
+    /// `true` while this view owns the buffer and may be used.
+    #[inline]
+    pub fn is_running(&self) -> bool {
+        self.link.running()
+    }
+
+    /// `true` while a child view holds the buffer.
+    #[inline]
+    pub fn is_suspended(&self) -> bool {
+        self.link.state == State::Suspended
+    }
+
+    /// `true` when the view owns nothing: never attached, returned to its parent, or
+    /// detached from its tree.
+    #[inline]
+    pub fn is_detached(&self) -> bool {
+        self.link.state == State::Detached
+    }
+}
+
+impl Default for SharedMemory {
+    /// [`SharedMemory::new`].
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl fmt::Debug for SharedMemory {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SharedMemory")
+            .field("state", &self.link.state)
+            .field("depth", &self.link.depth)
+            .field("local_offset", &self.link.base)
+            .field("len", &self.len())
+            .finish()
+    }
+}
