@@ -8,84 +8,46 @@
 //! Workloads: revm's `snailtracer` and `analysis` benchmark contracts, a loop of 1000
 //! `CALL`s, a contract calling itself until the 1024 depth limit, and plain transfers.
 //! Each runs once cold (results compared between the two EVMs, first-transaction memory
-//! recorded) and then repeatedly for the steady-state figures.
+//! recorded) and then repeatedly for the steady-state figures. The program runs on
+//! `EvmAllocator` as global allocator; every figure comes from its per-thread regions
+//! (exact counts, bytes, peak, size classes).
 
-use evm_pool::Layout;
+use evm_pool::{EvmAllocator, Layout};
 use evm_pool_revm::measure::{self, AllocProbe, AllocSample, EvmKind, RunReport};
 use evm_pool_revm::pooled::{PooledFrame, PooledInterpreter};
 use evm_pool_revm::workload::Workload;
+use std::alloc::System;
 use std::io::{IsTerminal, Write};
 use std::time::{Duration, Instant};
 
-mod probe {
-    //! Allocation counting for the table. Placeholder until the runtime's `EvmAllocator`
-    //! is merged; it counts exactly but has no size classes.
-    use super::{AllocProbe, AllocSample};
-    use std::alloc::{GlobalAlloc, Layout, System};
-    use std::cell::Cell;
+/// The allocator the whole program runs on: exact per-thread statistics, size classes.
+#[global_allocator]
+static ALLOCATOR: EvmAllocator = EvmAllocator::new(System);
 
-    thread_local! {
-        static COUNTS: Cell<(u64, u64, i64, i64)> = const { Cell::new((0, 0, 0, 0)) };
-    }
+/// Per-transaction numbers from the allocator's regions (this thread, exact).
+struct RegionProbe;
 
-    /// Counts this thread's allocations: (count, bytes, current, peak).
-    pub struct Counting;
-
-    fn record(delta: i64, allocation: bool) {
-        // `try_with`: thread-local storage may already be gone while a thread exits.
-        let _ = COUNTS.try_with(|c| {
-            let (mut n, mut bytes, mut cur, mut peak) = c.get();
-            if allocation {
-                n += 1;
-                bytes += delta as u64;
-            }
-            cur += delta;
-            peak = peak.max(cur);
-            c.set((n, bytes, cur, peak));
-        });
-    }
-
-    // SAFETY: every method forwards to `System` with the caller's arguments unchanged and
-    // only updates plain thread-local counters, which never allocate.
-    unsafe impl GlobalAlloc for Counting {
-        unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-            record(layout.size() as i64, true);
-            // SAFETY: same contract as our caller's.
-            unsafe { System.alloc(layout) }
-        }
-        unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-            record(-(layout.size() as i64), false);
-            // SAFETY: same contract as our caller's.
-            unsafe { System.dealloc(ptr, layout) }
-        }
-        unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-            record(new_size as i64 - layout.size() as i64, true);
-            // SAFETY: same contract as our caller's.
-            unsafe { System.realloc(ptr, layout, new_size) }
-        }
-    }
-
-    impl AllocProbe for Counting {
-        fn measure<R>(&self, f: impl FnOnce() -> R) -> (R, AllocSample) {
-            let (n0, b0, cur0, _) = COUNTS.with(Cell::get);
-            COUNTS.with(|c| c.set((n0, b0, cur0, cur0)));
-            let r = f();
-            let (n1, b1, cur1, peak1) = COUNTS.with(Cell::get);
-            (
-                r,
-                AllocSample {
-                    allocations: n1 - n0,
-                    bytes: b1 - b0,
-                    peak_bytes: (peak1 - cur0).max(0) as u64,
-                    net_bytes: cur1 - cur0,
-                },
-            )
-        }
+impl AllocProbe for RegionProbe {
+    fn measure<R>(&self, f: impl FnOnce() -> R) -> (R, AllocSample) {
+        let region = ALLOCATOR.region();
+        let result = f();
+        let stats = region.finish();
+        let by_class = stats
+            .by_class
+            .iter()
+            .filter(|c| c.allocated > 0)
+            .map(|c| (c.size, c.allocated))
+            .collect();
+        let sample = AllocSample {
+            allocations: stats.allocations,
+            bytes: stats.bytes_allocated,
+            peak_bytes: stats.peak_bytes,
+            net_bytes: stats.net_bytes,
+            by_class,
+        };
+        (result, sample)
     }
 }
-
-#[global_allocator]
-static ALLOCATOR: probe::Counting = probe::Counting;
 
 /// Steady-state runs per workload: enough for a stable mean, bounded in time.
 fn steady_runs(w: &Workload) -> usize {
@@ -139,7 +101,7 @@ fn main() {
         let mut reports = Vec::new();
         for kind in [EvmKind::Stock, EvmKind::Pooled] {
             let t = Instant::now();
-            let report = measure::run(kind, w, runs, &ALLOCATOR, |done| {
+            let report = measure::run(kind, w, runs, &RegionProbe, |done| {
                 if tty && (done % (runs / 10).max(1) == 0 || done == runs + 1) {
                     print!(
                         "\r  [{}/{total}] {:<16} {:<10} run {done:>4}/{:<4}",
@@ -180,6 +142,7 @@ fn main() {
         started.elapsed().as_secs_f64()
     );
     print_table(&rows);
+    print_classes(&rows);
     print_layouts();
 }
 
@@ -221,10 +184,6 @@ fn print_table(rows: &[Row]) {
     for (i, row) in rows.iter().enumerate() {
         let base = row.stock.time_per_tx().as_secs_f64();
         for r in [&row.stock, &row.pooled] {
-            let first_tx = AllocSample {
-                peak_bytes: r.first.peak_bytes,
-                ..r.first
-            };
             let hits = r
                 .pool
                 .map(|p| format!("{:.1}%", 100.0 * p.frame_hit_rate()))
@@ -247,7 +206,7 @@ fn print_table(rows: &[Row]) {
                     speedup,
                     format!("{:.1}", r.allocations_per_tx()),
                     fmt_bytes(r.bytes_per_tx()),
-                    fmt_bytes(first_tx.peak_bytes as f64),
+                    fmt_bytes(r.first.peak_bytes as f64),
                     fmt_bytes(r.first.net_bytes.max(0) as f64),
                     hits,
                 ])
@@ -262,6 +221,34 @@ fn print_table(rows: &[Row]) {
         "time, allocs/tx and bytes/tx: steady state (after one cold run). peak: heap growth during the\n\
          first (cold) run; kept after: heap still held after it (frames, stacks, buffers, caches).\n"
     );
+}
+
+/// Steady-state allocations per transaction by `EvmAllocator` size class, for the
+/// call-heavy workloads: where stock revm's per-CALL box goes, and that it is gone.
+fn print_classes(rows: &[Row]) {
+    println!("Allocations per transaction by EvmAllocator size class (steady state):\n");
+    for row in rows.iter().filter(|r| r.workload.starts_with("call-")) {
+        for r in [&row.stock, &row.pooled] {
+            let txs = (r.steady_runs * r.txs_per_run).max(1) as f64;
+            let mut classes = r.steady.by_class.clone();
+            classes.sort_by_key(|(size, _)| size.unwrap_or(usize::MAX));
+            let cells: Vec<String> = classes
+                .iter()
+                .filter(|(_, n)| *n as f64 / txs >= 0.05)
+                .map(|(size, n)| {
+                    let class = size.map_or_else(|| ">4K".to_string(), |s| format!("{s}B"));
+                    format!("{class}: {:.1}", *n as f64 / txs)
+                })
+                .collect();
+            println!(
+                "  {:<16} {:<10} {}",
+                row.workload,
+                r.kind.name(),
+                cells.join("  ")
+            );
+        }
+    }
+    println!();
 }
 
 fn print_layouts() {

@@ -12,7 +12,7 @@ use revm::context::TxEnv;
 use std::time::{Duration, Instant};
 
 /// Heap activity of one measured stretch of code (one thread).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct AllocSample {
     /// Blocks allocated (reallocations that move count as one).
     pub allocations: u64,
@@ -22,6 +22,25 @@ pub struct AllocSample {
     pub peak_bytes: u64,
     /// Bytes still allocated at the end minus at the start (negative when it freed more).
     pub net_bytes: i64,
+    /// Allocations per size class: `(class block size, count)`, `None` for the bucket
+    /// above the largest class; empty when the probe has no classes.
+    pub by_class: Vec<(Option<usize>, u64)>,
+}
+
+impl AllocSample {
+    /// Adds `other` (counts and bytes summed, peak = the larger peak).
+    pub fn accumulate(&mut self, other: &AllocSample) {
+        self.allocations += other.allocations;
+        self.bytes += other.bytes;
+        self.peak_bytes = self.peak_bytes.max(other.peak_bytes);
+        self.net_bytes += other.net_bytes;
+        for &(size, count) in &other.by_class {
+            match self.by_class.iter_mut().find(|(s, _)| *s == size) {
+                Some((_, c)) => *c += count,
+                None => self.by_class.push((size, count)),
+            }
+        }
+    }
 }
 
 /// Where allocation numbers come from. [`NoProbe`] reports zeros; the main job plugs in
@@ -181,10 +200,7 @@ pub fn run(
             start.elapsed()
         });
         steady_time += elapsed;
-        steady.allocations += sample.allocations;
-        steady.bytes += sample.bytes;
-        steady.peak_bytes = steady.peak_bytes.max(sample.peak_bytes);
-        steady.net_bytes += sample.net_bytes;
+        steady.accumulate(&sample);
         progress(done + 2);
     }
     RunReport {

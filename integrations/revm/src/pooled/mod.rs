@@ -270,7 +270,8 @@ where
             self.reclaim_frames();
         }
         // The frame at this depth: reused, or created once (revm's `FrameStack::get_next`).
-        if self.active == self.frames.len() {
+        let created = self.active == self.frames.len();
+        if created {
             self.frames.push(PooledFrame::default());
         }
         let frame = &mut self.frames[self.active];
@@ -301,6 +302,11 @@ where
             }
         };
         if let ItemOrResult::Result(result) = prepared {
+            // No frame ran (depth limit, precompile, empty code): a slot created for it
+            // is not kept, so the frame count stays what the transaction needed.
+            if created {
+                self.frames.pop();
+            }
             return Ok(ItemOrResult::Result(result));
         }
 
