@@ -1,0 +1,19 @@
+//! Stock revm against the pooled EVM on every workload of the main job, side by side in
+//! one run (same machine, same moment), on the system allocator. `revm_evm_allocator` is
+//! the same benchmark with `EvmAllocator` as global allocator (stock+EvmAllocator).
+//!
+//! ```text
+//! cargo bench --bench revm -- --warm-up-time 1 --measurement-time 2
+//! ```
+//!
+//! Instruction counts (stable where wall time is noisy): run one EVM on one workload a
+//! fixed number of times under callgrind, collecting only inside the measured loop:
+//!
+//! ```text
+//! cargo bench --bench revm --no-run
+//! EVM_POOL_CALLGRIND=pooled:call-loop-1000:20 valgrind --tool=callgrind \
+//!     --collect-atstart=no --toggle-collect='*measured_loop*' target/release/deps/revm-*
+//! ```
+//! (divide the total by the number of transactions: runs × transactions per run).
+
+include!("common/revm_body.rs");

@@ -1,0 +1,16 @@
+//! `benches/revm.rs` with `EvmAllocator` (statistics compiled out) as the global
+//! allocator: the "stock revm + EvmAllocator" and "pooled + EvmAllocator" columns.
+//! Compare with `revm` (system allocator); for a stable comparison across the two
+//! binaries use the callgrind mode:
+//!
+//! ```text
+//! cargo bench --bench revm_evm_allocator -- --warm-up-time 1 --measurement-time 2
+//! EVM_POOL_CALLGRIND=stock:call-loop-1000:20 valgrind --tool=callgrind \
+//!     --collect-atstart=no --toggle-collect='*measured_loop*' target/release/deps/revm_evm_allocator-*
+//! ```
+
+#[global_allocator]
+static ALLOCATOR: evm_pool::EvmAllocator<std::alloc::System, false> =
+    evm_pool::EvmAllocator::new(std::alloc::System);
+
+include!("common/revm_body.rs");

@@ -1,0 +1,500 @@
+//! The pooled call frame: revm's frame logic (call/create setup, result handling, gas
+//! settlement) on an interpreter whose stack is a window of the shared buffer.
+//!
+//! The logic follows `revm_handler::EthFrame` line by line; revm implements it only for
+//! its own interpreter types, so it is restated here for [`PooledInterpreter`]. Every
+//! rule (depth limit, value transfer, precompiles, EIP-150 gas, EIP-8037 state gas,
+//! code deposit) goes through revm's public functions where revm exposes them
+//! (`handle_reservoir_remaining_gas`, `return_create`, the journal), and the
+//! differential tests compare the result with stock revm on every path.
+
+use super::interpreter::{FrameExtras, PooledInterpreter};
+use super::stack::PooledStack;
+use revm::bytecode::Bytecode;
+use revm::context::result::FromStringError;
+use revm::context_interface::context::take_error;
+use revm::context_interface::journaled_state::JournalCheckpoint;
+use revm::context_interface::journaled_state::account::JournaledAccountTr;
+use revm::context_interface::{Cfg, ContextTr, Database, JournalTr};
+use revm::handler::{
+    CallFrame, CreateFrame, FrameData, FrameInitOrResult, FrameResult, FrameTr, ItemOrResult,
+    PrecompileProvider, handle_reservoir_remaining_gas, return_create,
+};
+use revm::interpreter::interpreter::{ExtBytecode, ReturnDataImpl, RuntimeFlags};
+use revm::interpreter::interpreter_action::FrameInit;
+use revm::interpreter::interpreter_types::{ReturnData, StackTr};
+use revm::interpreter::{
+    CallInput, CallInputs, CallOutcome, CallValue, CreateInputs, CreateOutcome, CreateScheme,
+    FrameInput, Gas, InputsImpl, InstructionResult, Interpreter, InterpreterAction,
+    InterpreterResult, SharedMemory,
+};
+use revm::primitives::constants::CALL_STACK_LIMIT;
+use revm::primitives::hardfork::SpecId;
+use revm::primitives::{Bytes, U256};
+
+/// The database error of a context; frame operations return any error that converts
+/// from it (revm's `ContextTrDbError`).
+pub type FrameError<CTX> = <<CTX as ContextTr>::Db as Database>::Error;
+
+/// A call frame of the pooled EVM. Frames are kept and reused by the EVM's frame pool;
+/// a frame's operand stack borrows the shared stack buffer while it runs.
+///
+/// `#[optimize_layout]` lays the fields out in descending alignment under `repr(C)` and
+/// proves the layout at compile time; `PooledFrame::layout_report()` prints it.
+#[evm_pool::optimize_layout]
+#[derive(Debug)]
+pub struct PooledFrame {
+    /// Call or create bookkeeping (return memory range, created address).
+    pub data: FrameData,
+    /// The inputs the frame was created from (a pooled box, recycled when the frame ends).
+    pub input: FrameInput,
+    /// Call depth (0 for the transaction's first frame).
+    pub depth: usize,
+    /// Journal checkpoint to commit or revert when the frame ends.
+    pub checkpoint: JournalCheckpoint,
+    /// The interpreter running this frame's code.
+    pub interpreter: Interpreter<PooledInterpreter>,
+    /// Whether the frame has produced its result.
+    pub is_finished: bool,
+}
+
+impl FrameTr for PooledFrame {
+    type FrameResult = FrameResult;
+    type FrameInit = FrameInit;
+}
+
+impl Default for PooledFrame {
+    fn default() -> Self {
+        Self {
+            data: FrameData::Call(CallFrame {
+                return_memory_range: 0..0,
+            }),
+            input: FrameInput::Empty,
+            depth: 0,
+            checkpoint: JournalCheckpoint::default(),
+            interpreter: Interpreter {
+                bytecode: ExtBytecode::default(),
+                gas: Gas::new(0),
+                stack: PooledStack::default(),
+                return_data: ReturnDataImpl::default(),
+                memory: SharedMemory::invalid(),
+                input: InputsImpl::default(),
+                runtime_flag: RuntimeFlags {
+                    is_static: false,
+                    spec_id: SpecId::default(),
+                },
+                extend: FrameExtras::default(),
+            },
+            is_finished: false,
+        }
+    }
+}
+
+/// Everything a new frame is initialized from (what revm passes to `EthFrame::clear`).
+#[derive(Debug)]
+pub struct FrameSetup {
+    data: FrameData,
+    input: FrameInput,
+    depth: usize,
+    memory: SharedMemory,
+    bytecode: ExtBytecode,
+    inputs: InputsImpl,
+    is_static: bool,
+    spec_id: SpecId,
+    gas_limit: u64,
+    reservoir: u64,
+    checkpoint: JournalCheckpoint,
+}
+
+/// Boxes of call/create inputs that came back from finished frames, for reuse.
+pub trait InputsRecycler {
+    /// Takes back a call-inputs box.
+    fn recycle_call(&mut self, inputs: Box<CallInputs>);
+    /// Takes back a create-inputs box.
+    fn recycle_create(&mut self, inputs: Box<CreateInputs>);
+}
+
+impl PooledFrame {
+    /// Initializes a (reused) frame from `setup`, in place. The stack is attached
+    /// separately ([`PooledStack::attach`]) once the frame is known to run.
+    #[inline(always)]
+    pub fn init(&mut self, setup: FrameSetup) {
+        let FrameSetup {
+            data,
+            input,
+            depth,
+            memory,
+            bytecode,
+            inputs,
+            is_static,
+            spec_id,
+            gas_limit,
+            reservoir,
+            checkpoint,
+        } = setup;
+        self.data = data;
+        self.input = input;
+        self.depth = depth;
+        self.is_finished = false;
+        self.checkpoint = checkpoint;
+        let it = &mut self.interpreter;
+        it.bytecode = bytecode;
+        it.gas = Gas::new_with_regular_gas_and_reservoir(gas_limit, reservoir);
+        it.return_data.clear();
+        it.memory = memory;
+        it.input = inputs;
+        it.runtime_flag = RuntimeFlags { spec_id, is_static };
+    }
+
+    /// Ends the frame: returns the shared stack buffer and hands its inputs box to
+    /// `recycler`.
+    #[inline]
+    pub fn finish(&mut self, recycler: &mut impl InputsRecycler) -> Vec<U256> {
+        match core::mem::replace(&mut self.input, FrameInput::Empty) {
+            FrameInput::Call(inputs) => recycler.recycle_call(inputs),
+            FrameInput::Create(inputs) => recycler.recycle_create(inputs),
+            FrameInput::Empty => {}
+        }
+        self.interpreter.return_data.clear();
+        self.interpreter.memory = SharedMemory::invalid();
+        self.interpreter.stack.detach()
+    }
+
+    /// Turns the interpreter's action into a child frame request or this frame's result
+    /// (commits or reverts the journal checkpoint; for creates, deposits the code).
+    pub fn process_next_action<CTX: ContextTr, ERROR: From<FrameError<CTX>> + FromStringError>(
+        &mut self,
+        context: &mut CTX,
+        next_action: InterpreterAction,
+    ) -> Result<FrameInitOrResult<Self>, ERROR> {
+        let mut interpreter_result = match next_action {
+            InterpreterAction::NewFrame(frame_input) => {
+                return Ok(ItemOrResult::Item(FrameInit {
+                    frame_input,
+                    depth: self.depth + 1,
+                    memory: self.interpreter.memory.new_child_context(),
+                }));
+            }
+            InterpreterAction::Return(result) => result,
+        };
+
+        let result = match &self.data {
+            FrameData::Call(frame) => {
+                if interpreter_result.result.is_ok() {
+                    context.journal_mut().checkpoint_commit();
+                } else {
+                    context.journal_mut().checkpoint_revert(self.checkpoint);
+                }
+                let charged_new_account_state_gas = match &self.input {
+                    FrameInput::Call(inputs) => inputs.charged_new_account_state_gas,
+                    _ => false,
+                };
+                let mut outcome =
+                    CallOutcome::new(interpreter_result, frame.return_memory_range.clone());
+                outcome.charged_new_account_state_gas = charged_new_account_state_gas;
+                ItemOrResult::Result(FrameResult::Call(outcome))
+            }
+            FrameData::Create(frame) => {
+                return_create(
+                    context,
+                    self.checkpoint,
+                    &mut interpreter_result,
+                    frame.created_address,
+                );
+                let mut outcome =
+                    CreateOutcome::new(interpreter_result, Some(frame.created_address));
+                outcome.charged_create_state_gas = match &self.input {
+                    FrameInput::Create(inputs) => inputs.charged_create_state_gas(),
+                    _ => false,
+                };
+                ItemOrResult::Result(FrameResult::Create(outcome))
+            }
+        };
+        Ok(result)
+    }
+
+    /// Inserts a child's result into this (parent) frame: status word on the stack,
+    /// return data, output copied to memory, gas settled.
+    pub fn return_result<CTX: ContextTr, ERROR: From<FrameError<CTX>> + FromStringError>(
+        &mut self,
+        ctx: &mut CTX,
+        result: FrameResult,
+    ) -> Result<(), ERROR> {
+        self.interpreter.memory.free_child_context();
+        take_error::<ERROR, _>(ctx.error())?;
+
+        let refund_state_gas = result.refundable_state_gas(ctx.cfg().gas_params());
+
+        match result {
+            FrameResult::Call(outcome) => {
+                let mut out_gas = outcome.gas();
+                let ins_result = *outcome.instruction_result();
+                let returned_len = outcome.result.output.len();
+                let interpreter = &mut self.interpreter;
+                let mem_length = outcome.memory_length();
+                let mem_start = outcome.memory_start();
+                interpreter.return_data.set_buffer(outcome.result.output);
+                let target_len = mem_length.min(returned_len);
+                // revm panics here too: a fatal external error cannot be inserted.
+                assert_ne!(
+                    ins_result,
+                    InstructionResult::FatalExternalError,
+                    "Fatal external error in insert_call_outcome"
+                );
+                let item = if ins_result.is_ok() {
+                    U256::from(1)
+                } else {
+                    U256::ZERO
+                };
+                // The child's CALL popped at least seven words, so this cannot overflow.
+                let _ = interpreter.stack.push(item);
+                if ins_result.is_ok_or_revert() {
+                    interpreter
+                        .memory
+                        .set(mem_start, &interpreter.return_data.buffer()[..target_len]);
+                }
+                handle_reservoir_remaining_gas(
+                    ins_result,
+                    interpreter.gas.tracker_mut(),
+                    out_gas.tracker_mut(),
+                );
+            }
+            FrameResult::Create(outcome) => {
+                let instruction_result = *outcome.instruction_result();
+                let interpreter = &mut self.interpreter;
+                if instruction_result == InstructionResult::Revert {
+                    interpreter
+                        .return_data
+                        .set_buffer(outcome.output().to_owned());
+                } else {
+                    interpreter.return_data.clear();
+                }
+                assert_ne!(
+                    instruction_result,
+                    InstructionResult::FatalExternalError,
+                    "Fatal external error in insert_eofcreate_outcome"
+                );
+                let mut create_gas = *outcome.gas();
+                handle_reservoir_remaining_gas(
+                    instruction_result,
+                    interpreter.gas.tracker_mut(),
+                    create_gas.tracker_mut(),
+                );
+                let stack_item = if instruction_result.is_ok() {
+                    outcome.address.unwrap_or_default().into_word().into()
+                } else {
+                    U256::ZERO
+                };
+                let _ = interpreter.stack.push(stack_item);
+            }
+        }
+
+        if let Some(charge) = refund_state_gas {
+            self.interpreter.gas.refill_reservoir(charge);
+        }
+        Ok(())
+    }
+}
+
+/// Initializes `frame` for a call, or returns the call's result directly when no code
+/// runs (depth limit, failed transfer, precompile, empty code). Mirrors
+/// `EthFrame::make_call_frame`; the inputs box goes back to `recycler` when no frame
+/// keeps it.
+pub fn make_call_frame<CTX, PRECOMPILES, ERROR>(
+    ctx: &mut CTX,
+    precompiles: &mut PRECOMPILES,
+    depth: usize,
+    memory: SharedMemory,
+    inputs: Box<CallInputs>,
+    recycler: &mut impl InputsRecycler,
+    frame: &mut PooledFrame,
+) -> Result<ItemOrResult<(), FrameResult>, ERROR>
+where
+    CTX: ContextTr,
+    PRECOMPILES: PrecompileProvider<CTX, Output = InterpreterResult>,
+    ERROR: From<FrameError<CTX>> + FromStringError,
+{
+    let reservoir_remaining_gas = inputs.reservoir;
+    let charged_new_account_state_gas = inputs.charged_new_account_state_gas;
+    let gas = Gas::new_with_regular_gas_and_reservoir(inputs.gas_limit, reservoir_remaining_gas);
+
+    // A result without a frame (no code runs).
+    let call_result = |instruction_result: InstructionResult, inputs: &CallInputs| {
+        FrameResult::Call(CallOutcome {
+            result: InterpreterResult {
+                result: instruction_result,
+                gas,
+                output: Bytes::new(),
+            },
+            memory_offset: inputs.return_memory_offset.clone(),
+            was_precompile_called: false,
+            precompile_call_logs: Vec::new(),
+            charged_new_account_state_gas,
+        })
+    };
+    // ... and the inputs box goes straight back to the pool.
+    let mut finish = |result: FrameResult, inputs: Box<CallInputs>| {
+        recycler.recycle_call(inputs);
+        Ok(ItemOrResult::Result(result))
+    };
+
+    if depth > CALL_STACK_LIMIT as usize {
+        return finish(call_result(InstructionResult::CallTooDeep, &inputs), inputs);
+    }
+
+    let checkpoint = ctx.journal_mut().checkpoint();
+
+    if let CallValue::Transfer(value) = inputs.value
+        && let Some(i) =
+            ctx.journal_mut()
+                .transfer_loaded(inputs.caller, inputs.target_address, value)
+    {
+        ctx.journal_mut().checkpoint_revert(checkpoint);
+        return finish(call_result(i.into(), &inputs), inputs);
+    }
+
+    let interpreter_input = InputsImpl {
+        target_address: inputs.target_address,
+        caller_address: inputs.caller,
+        bytecode_address: Some(inputs.bytecode_address),
+        input: inputs.input.clone(),
+        call_value: inputs.value.get(),
+        depth,
+    };
+    let is_static = inputs.is_static;
+    let gas_limit = inputs.gas_limit;
+
+    if let Some(result) = precompiles.run(ctx, &inputs).map_err(ERROR::from_string)? {
+        let mut logs = Vec::new();
+        if result.result.is_ok() {
+            ctx.journal_mut().checkpoint_commit();
+        } else {
+            logs = ctx.journal_mut().logs()[checkpoint.log_i..].to_vec();
+            ctx.journal_mut().checkpoint_revert(checkpoint);
+        }
+        let outcome = CallOutcome {
+            result,
+            memory_offset: inputs.return_memory_offset.clone(),
+            was_precompile_called: true,
+            precompile_call_logs: logs,
+            charged_new_account_state_gas,
+        };
+        return finish(FrameResult::Call(outcome), inputs);
+    }
+
+    let (bytecode_hash, bytecode) = inputs.known_bytecode.clone();
+    if bytecode.is_empty() {
+        ctx.journal_mut().checkpoint_commit();
+        return finish(call_result(InstructionResult::Stop, &inputs), inputs);
+    }
+
+    frame.init(FrameSetup {
+        data: FrameData::Call(CallFrame {
+            return_memory_range: inputs.return_memory_offset.clone(),
+        }),
+        input: FrameInput::Call(inputs),
+        depth,
+        memory,
+        bytecode: ExtBytecode::new_with_hash(bytecode, bytecode_hash),
+        inputs: interpreter_input,
+        is_static,
+        spec_id: ctx.cfg().spec().into(),
+        gas_limit,
+        reservoir: reservoir_remaining_gas,
+        checkpoint,
+    });
+    Ok(ItemOrResult::Item(()))
+}
+
+/// Initializes `frame` for a create, or returns the create's result directly (depth limit,
+/// insufficient balance, nonce overflow, address collision). Mirrors
+/// `EthFrame::make_create_frame`.
+pub fn make_create_frame<CTX, ERROR>(
+    context: &mut CTX,
+    depth: usize,
+    memory: SharedMemory,
+    inputs: Box<CreateInputs>,
+    recycler: &mut impl InputsRecycler,
+    frame: &mut PooledFrame,
+) -> Result<ItemOrResult<(), FrameResult>, ERROR>
+where
+    CTX: ContextTr,
+    ERROR: From<FrameError<CTX>> + FromStringError,
+{
+    let reservoir_remaining_gas = inputs.reservoir();
+    let spec = context.cfg().spec().into();
+    let charged_create_state_gas = inputs.charged_create_state_gas();
+    let gas_limit = inputs.gas_limit();
+    let mut return_error = |e, inputs: Box<CreateInputs>| {
+        recycler.recycle_create(inputs);
+        Ok(ItemOrResult::Result(FrameResult::Create(CreateOutcome {
+            result: InterpreterResult {
+                result: e,
+                gas: Gas::new_with_regular_gas_and_reservoir(gas_limit, reservoir_remaining_gas),
+                output: Bytes::new(),
+            },
+            address: None,
+            charged_create_state_gas,
+        })))
+    };
+
+    if depth > CALL_STACK_LIMIT as usize {
+        return return_error(InstructionResult::CallTooDeep, inputs);
+    }
+
+    let journal = context.journal_mut();
+    let mut caller_info = journal.load_account_mut(inputs.caller())?;
+    if *caller_info.balance() < inputs.value() {
+        drop(caller_info);
+        return return_error(InstructionResult::OutOfFunds, inputs);
+    }
+    let old_nonce = caller_info.nonce();
+    if !caller_info.bump_nonce() {
+        drop(caller_info);
+        return return_error(InstructionResult::Return, inputs);
+    }
+    let created_address = inputs.created_address(old_nonce);
+    let init_code_hash =
+        matches!(inputs.scheme(), CreateScheme::Create2 { .. }).then(|| inputs.init_code_hash());
+    drop(caller_info);
+
+    journal.load_account(created_address)?;
+
+    let checkpoint = match context.journal_mut().create_account_checkpoint(
+        inputs.caller(),
+        created_address,
+        inputs.value(),
+        spec,
+    ) {
+        Ok(checkpoint) => checkpoint,
+        Err(e) => return return_error(e.into(), inputs),
+    };
+
+    let bytecode = ExtBytecode::new_with_optional_hash(
+        Bytecode::new_legacy(inputs.init_code().clone()),
+        init_code_hash,
+    );
+    let interpreter_input = InputsImpl {
+        target_address: created_address,
+        caller_address: inputs.caller(),
+        bytecode_address: None,
+        input: CallInput::Bytes(Bytes::new()),
+        call_value: inputs.value(),
+        depth,
+    };
+
+    frame.init(FrameSetup {
+        data: FrameData::Create(CreateFrame { created_address }),
+        input: FrameInput::Create(inputs),
+        depth,
+        memory,
+        bytecode,
+        inputs: interpreter_input,
+        is_static: false,
+        spec_id: spec,
+        gas_limit,
+        reservoir: reservoir_remaining_gas,
+        checkpoint,
+    });
+    Ok(ItemOrResult::Item(()))
+}

@@ -1,0 +1,283 @@
+//! The pooled EVM's interpreter types and its `CALL`-family instructions.
+//!
+//! revm's interpreter is generic over [`InterpreterTypes`]; the pooled EVM swaps in
+//! [`PooledStack`] (a window of the shared stack buffer) and gives every interpreter a
+//! [`FrameExtras`] slot through which the `CALL` instructions receive a recycled
+//! `Box<CallInputs>`. revm's action type fixes the box (`FrameInput::Call(Box<_>)`), so
+//! the allocation cannot be removed, only reused: these instructions are revm's `call`
+//! with `Box::new` replaced by "refill the spare box if there is one".
+
+use super::stack::PooledStack;
+use revm::bytecode::opcode::{CALL, CALLCODE, DELEGATECALL, STATICCALL};
+use revm::context_interface::CreateScheme;
+use revm::context_interface::Host;
+use revm::interpreter::instructions::contract::{
+    get_memory_input_and_out_ranges, load_acc_and_calc_gas,
+};
+use revm::interpreter::interpreter::{ExtBytecode, InputsImpl, ReturnDataImpl, RuntimeFlags};
+use revm::interpreter::interpreter_types::{
+    InputsTr, LoopControl, ReturnData, RuntimeFlag, StackTr,
+};
+use revm::interpreter::{
+    CallInput, CallInputs, CallScheme, CallValue, CreateInputs, FrameInput, InstructionContext,
+    InstructionExecResult, InstructionResult, InterpreterAction, InterpreterTypes, SharedMemory,
+};
+use revm::primitives::Bytes;
+use revm::primitives::constants::CALL_STACK_LIMIT;
+use revm::primitives::hardfork::SpecId;
+use revm::primitives::{Address, U256};
+
+/// [`InterpreterTypes`] of the pooled EVM: revm's components except the stack
+/// ([`PooledStack`]) and the extension slot ([`FrameExtras`]).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct PooledInterpreter;
+
+impl InterpreterTypes for PooledInterpreter {
+    type Stack = PooledStack;
+    type Memory = SharedMemory;
+    type Bytecode = ExtBytecode;
+    type ReturnData = ReturnDataImpl;
+    type Input = InputsImpl;
+    type RuntimeFlag = RuntimeFlags;
+    type Extend = FrameExtras;
+    type Output = InterpreterAction;
+}
+
+/// Per-interpreter slot through which the EVM lends a recycled inputs box to the
+/// running frame's `CALL` instructions.
+#[derive(Debug, Default)]
+pub struct FrameExtras {
+    /// A recycled box the next `CALL`/`CALLCODE`/`DELEGATECALL`/`STATICCALL` fills
+    /// instead of allocating; `None` makes that instruction allocate (a pool miss).
+    pub spare_call_inputs: Option<Box<CallInputs>>,
+    /// The same for `CREATE`/`CREATE2`.
+    pub spare_create_inputs: Option<Box<CreateInputs>>,
+}
+
+/// revm's `CALL`/`CALLCODE`/`DELEGATECALL`/`STATICCALL` (`instructions::contract::call`),
+/// filling the frame's spare inputs box instead of allocating a new one.
+pub fn pooled_call<const KIND: u8, H: Host + ?Sized>(
+    mut context: InstructionContext<'_, H, PooledInterpreter>,
+) -> InstructionExecResult {
+    let spec = context.interpreter.runtime_flag.spec_id();
+    if (KIND == DELEGATECALL && !spec.is_enabled_in(SpecId::HOMESTEAD))
+        || (KIND == STATICCALL && !spec.is_enabled_in(SpecId::BYZANTIUM))
+    {
+        return Err(InstructionResult::NotActivated);
+    }
+
+    let (local_gas_limit, to, value) = if KIND == CALL || KIND == CALLCODE {
+        let Some([local_gas_limit, to, value]) = context.interpreter.stack.popn() else {
+            return Err(InstructionResult::StackUnderflow);
+        };
+        (local_gas_limit, to, value)
+    } else {
+        let Some([local_gas_limit, to]) = context.interpreter.stack.popn() else {
+            return Err(InstructionResult::StackUnderflow);
+        };
+        (local_gas_limit, to, U256::ZERO)
+    };
+    let to = Address::from_word(to.into());
+    let local_gas_limit = u64::try_from(local_gas_limit).unwrap_or(u64::MAX);
+    let has_transfer = !value.is_zero();
+
+    if KIND == CALL && context.interpreter.runtime_flag.is_static() && has_transfer {
+        return Err(InstructionResult::CallNotAllowedInsideStatic);
+    }
+
+    let (input, return_memory_offset) =
+        get_memory_input_and_out_ranges(context.interpreter, context.host.gas_params())?;
+
+    let (gas_limit, bytecode, bytecode_hash, charged_new_account_state_gas) =
+        load_acc_and_calc_gas(
+            &mut context,
+            to,
+            has_transfer,
+            KIND == CALL,
+            local_gas_limit,
+        )?;
+
+    let interpreter = &mut *context.interpreter;
+    let target_address = if KIND == CALLCODE || KIND == DELEGATECALL {
+        interpreter.input.target_address()
+    } else {
+        to
+    };
+    let caller = if KIND == DELEGATECALL {
+        interpreter.input.caller_address()
+    } else {
+        interpreter.input.target_address()
+    };
+    let value = if KIND == DELEGATECALL {
+        CallValue::Apparent(interpreter.input.call_value())
+    } else {
+        CallValue::Transfer(value)
+    };
+    let scheme = match KIND {
+        CALL => CallScheme::Call,
+        CALLCODE => CallScheme::CallCode,
+        DELEGATECALL => CallScheme::DelegateCall,
+        _ => CallScheme::StaticCall,
+    };
+    let is_static = interpreter.runtime_flag.is_static() || KIND == STATICCALL;
+    let inputs = CallInputs {
+        input: CallInput::SharedBuffer(input),
+        gas_limit,
+        target_address,
+        caller,
+        bytecode_address: to,
+        known_bytecode: (bytecode_hash, bytecode),
+        value,
+        scheme,
+        is_static,
+        return_memory_offset,
+        reservoir: interpreter.gas.reservoir(),
+        charged_new_account_state_gas,
+    };
+    let boxed = match interpreter.extend.spare_call_inputs.take() {
+        Some(mut spare) => {
+            *spare = inputs;
+            spare
+        }
+        None => Box::new(inputs),
+    };
+    interpreter
+        .bytecode
+        .set_action(InterpreterAction::NewFrame(FrameInput::Call(boxed)));
+    Err(InstructionResult::Suspend)
+}
+
+/// revm's `CREATE`/`CREATE2` (`instructions::contract::create`), filling the frame's
+/// spare inputs box instead of allocating a new one. The init code is still copied into
+/// a new `Bytes`: `CreateInputs` owns it.
+pub fn pooled_create<const IS_CREATE2: bool, H: Host + ?Sized>(
+    context: InstructionContext<'_, H, PooledInterpreter>,
+) -> InstructionExecResult {
+    let InstructionContext { interpreter, host } = context;
+    if interpreter.runtime_flag.is_static() {
+        return Err(InstructionResult::StateChangeDuringStaticCall);
+    }
+    let spec = interpreter.runtime_flag.spec_id();
+    if IS_CREATE2 && !spec.is_enabled_in(SpecId::PETERSBURG) {
+        return Err(InstructionResult::NotActivated);
+    }
+    let Some([value, code_offset, len]) = interpreter.stack.popn() else {
+        return Err(InstructionResult::StackUnderflow);
+    };
+    let len = as_usize(len)?;
+
+    let mut code = Bytes::new();
+    if len != 0 {
+        if spec.is_enabled_in(SpecId::SHANGHAI) {
+            if len > host.max_initcode_size() {
+                return Err(InstructionResult::CreateInitCodeSizeLimit);
+            }
+            charge(
+                interpreter
+                    .gas
+                    .record_regular_cost(host.gas_params().initcode_cost(len)),
+            )?;
+        }
+        let code_offset = as_usize(code_offset)?;
+        interpreter.resize_memory(host.gas_params(), code_offset, len)?;
+        code = Bytes::copy_from_slice(interpreter.memory.slice_len(code_offset, len).as_ref());
+    }
+
+    let scheme = if IS_CREATE2 {
+        let Some([salt]) = interpreter.stack.popn() else {
+            return Err(InstructionResult::StackUnderflow);
+        };
+        charge(
+            interpreter
+                .gas
+                .record_regular_cost(host.gas_params().create2_cost(len)),
+        )?;
+        CreateScheme::Create2 { salt }
+    } else {
+        charge(
+            interpreter
+                .gas
+                .record_regular_cost(host.gas_params().create_cost()),
+        )?;
+        CreateScheme::Create
+    };
+
+    let mut create_inputs = CreateInputs::new(
+        interpreter.input.target_address(),
+        scheme,
+        value,
+        code,
+        0,
+        0,
+    );
+
+    if host.is_amsterdam_eip8037_enabled() {
+        let caller = create_inputs.caller();
+        let caller_info = host.load_account_info_skip_cold_load(caller, false, false)?;
+        let caller_balance = caller_info.account.balance;
+        let caller_nonce = caller_info.account.nonce;
+        if caller_balance < value
+            || caller_nonce == u64::MAX
+            || interpreter.input.depth() + 1 > CALL_STACK_LIMIT as usize
+        {
+            interpreter.return_data.clear();
+            if !interpreter.stack.push(U256::ZERO) {
+                return Err(InstructionResult::StackOverflow);
+            }
+            return Ok(());
+        }
+        let created_address = create_inputs.created_address(caller_nonce);
+        let destination_alive = !host
+            .load_account_info_skip_cold_load(created_address, false, false)?
+            .is_empty;
+        if !destination_alive {
+            if !interpreter
+                .gas
+                .record_state_cost(host.gas_params().create_state_gas())
+            {
+                return Err(InstructionResult::OutOfGas);
+            }
+            create_inputs.set_charged_create_state_gas(true);
+        }
+    }
+
+    let mut gas_limit = interpreter.gas.remaining();
+    if spec.is_enabled_in(SpecId::TANGERINE) {
+        gas_limit = host.gas_params().call_stipend_reduction(gas_limit);
+    }
+    charge(interpreter.gas.record_regular_cost(gas_limit))?;
+
+    create_inputs.set_gas_limit(gas_limit);
+    create_inputs.set_reservoir(interpreter.gas.reservoir());
+    let boxed = match interpreter.extend.spare_create_inputs.take() {
+        Some(mut spare) => {
+            *spare = create_inputs;
+            spare
+        }
+        None => Box::new(create_inputs),
+    };
+    interpreter
+        .bytecode
+        .set_action(InterpreterAction::NewFrame(FrameInput::Create(boxed)));
+    Err(InstructionResult::Suspend)
+}
+
+/// revm's `as_usize_or_fail!`.
+#[inline]
+fn as_usize(value: U256) -> Result<usize, InstructionResult> {
+    let limbs = value.as_limbs();
+    if limbs[0] > usize::MAX as u64 || limbs[1] != 0 || limbs[2] != 0 || limbs[3] != 0 {
+        return Err(InstructionResult::InvalidOperandOOG);
+    }
+    Ok(limbs[0] as usize)
+}
+
+/// revm's `gas!`: out of gas unless the charge was recorded.
+#[inline]
+fn charge(recorded: bool) -> Result<(), InstructionResult> {
+    if recorded {
+        Ok(())
+    } else {
+        Err(InstructionResult::OutOfGas)
+    }
+}

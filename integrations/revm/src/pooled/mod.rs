@@ -1,0 +1,450 @@
+//! The pooled EVM: real revm (its handler, interpreter, instructions, journal and
+//! precompiles) with call frames, operand stacks and call inputs drawn from pools.
+//!
+//! revm's handler drives execution through two traits, [`EvmTr`] (create, run and
+//! return frames) and [`FrameTr`](revm::handler::FrameTr). [`PooledEvm`] implements them
+//! for its own frame type, so revm's unmodified [`MainnetHandler`] runs transactions on
+//! it, and it implements [`ExecuteEvm`] so users call `transact` as on stock revm.
+//!
+//! What changes against stock revm:
+//!
+//! | | stock revm | pooled EVM |
+//! |---|---|---|
+//! | operand stacks | one 32 KiB `Vec` per frame, kept forever | windows of one shared buffer ([`PooledStack`]) |
+//! | frames | created on first use at each depth, kept forever | reused LIFO, trimmed to [`RetentionPolicy::max_frames`] |
+//! | `Box<CallInputs>` per `CALL`, `Box<CreateInputs>` per `CREATE` | allocated and freed per call | recycled ([`FrameExtras`]) |
+//! | memory | `SharedMemory` over one buffer, capacity kept forever | same buffer, trimmed to [`RetentionPolicy::max_memory_bytes`] |
+
+mod frame;
+mod interpreter;
+mod pools;
+mod stack;
+
+pub use frame::{FrameError, FrameSetup, InputsRecycler, PooledFrame};
+pub use interpreter::{FrameExtras, PooledInterpreter, pooled_call, pooled_create};
+pub use pools::{FramePoolStats, FramePools, RetentionPolicy};
+pub use stack::PooledStack;
+
+use revm::ExecuteEvm;
+use revm::bytecode::opcode::{CALL, CALLCODE, CREATE, CREATE2, DELEGATECALL, STATICCALL};
+use revm::context::result::{
+    EVMError, ExecutionResult, HaltReason, InvalidTransaction, ResultAndState,
+};
+use revm::context::{ContextSetters, FrameStack};
+use revm::context_interface::{Cfg, ContextTr, Database, Host, JournalTr, LocalContextTr};
+use revm::handler::evm::{ContextDbError, FrameInitResult};
+use revm::handler::instructions::EthInstructions;
+use revm::handler::{
+    EthPrecompiles, EvmTr, FrameInitOrResult, FrameResult, Handler, ItemOrResult, MainnetHandler,
+    PrecompileProvider,
+};
+use revm::interpreter::instructions::{gas_table_spec, instruction_table};
+use revm::interpreter::interpreter_action::FrameInit;
+use revm::interpreter::interpreter_types::MemoryTr;
+use revm::interpreter::{FrameInput, Instruction, InterpreterAction, InterpreterResult};
+use revm::primitives::hardfork::SpecId;
+use revm::state::EvmState;
+
+/// revm with pooled frames, a shared operand-stack buffer and recycled call inputs.
+///
+/// ```
+/// use evm_pool_revm::{outcome::TxOutcome, pooled::PooledEvm, stock::StockEvm, workload::Workload};
+/// use revm::ExecuteEvm;
+///
+/// let w = Workload::call_loop(50);
+/// let mut pooled = PooledEvm::new(w.context());
+/// let mut stock = StockEvm::new(w.context());
+/// for _ in 0..2 {
+///     let a = TxOutcome::from_result(pooled.transact(w.txs[0].clone()));
+///     let b = TxOutcome::from_result(stock.transact(w.txs[0].clone()));
+///     assert_eq!(a, b);
+/// }
+/// // The second transaction reused every frame and every call-inputs box.
+/// let stats = pooled.pool_stats();
+/// assert_eq!(stats.frame_misses, 2); // the caller's and the callee's frame, once
+/// assert_eq!(stats.inputs_misses, 1); // one box, recycled by all 100 calls
+/// ```
+#[derive(Debug)]
+pub struct PooledEvm<CTX: Host, P = EthPrecompiles> {
+    /// The execution context (block, transaction, configuration, journal and database).
+    pub ctx: CTX,
+    instructions: EthInstructions<PooledInterpreter, CTX>,
+    precompiles: P,
+    /// Frames, index = call depth; `frames[..active]` are alive, the rest are pooled.
+    frames: Vec<PooledFrame>,
+    active: usize,
+    /// Frames at indices below this have run before (reusing one is a pool hit).
+    used_frames: usize,
+    pools: FramePools,
+    /// `EvmTr` hands out revm's `FrameStack`; revm's handler only ever clears it. The
+    /// pooled EVM keeps its frames in `frames`, so this one stays empty.
+    unused_frame_stack: FrameStack<PooledFrame>,
+}
+
+impl<CTX> PooledEvm<CTX, EthPrecompiles>
+where
+    CTX: ContextTr + Host,
+{
+    /// Builds the pooled EVM over `ctx` with mainnet precompiles and the default
+    /// [`RetentionPolicy`].
+    pub fn new(ctx: CTX) -> Self {
+        Self::with_policy(ctx, RetentionPolicy::default())
+    }
+
+    /// Builds the pooled EVM with a retention policy.
+    pub fn with_policy(ctx: CTX, policy: RetentionPolicy) -> Self {
+        let spec: SpecId = ctx.cfg().spec().into();
+        let precompiles = EthPrecompiles::new(spec);
+        Self::with_pools(ctx, precompiles, FramePools::new(policy))
+    }
+}
+
+impl<CTX, P> PooledEvm<CTX, P>
+where
+    CTX: ContextTr + Host,
+{
+    /// Builds the pooled EVM from parts; `pools` may come from another EVM
+    /// ([`into_pools`](Self::into_pools)), so warm pools survive a context change.
+    pub fn with_pools(ctx: CTX, precompiles: P, pools: FramePools) -> Self {
+        let spec: SpecId = ctx.cfg().spec().into();
+        let mut table = instruction_table::<PooledInterpreter, CTX>();
+        table[CALL as usize] = Instruction::new(pooled_call::<CALL, CTX>);
+        table[CALLCODE as usize] = Instruction::new(pooled_call::<CALLCODE, CTX>);
+        table[DELEGATECALL as usize] = Instruction::new(pooled_call::<DELEGATECALL, CTX>);
+        table[STATICCALL as usize] = Instruction::new(pooled_call::<STATICCALL, CTX>);
+        table[CREATE as usize] = Instruction::new(pooled_create::<false, CTX>);
+        table[CREATE2 as usize] = Instruction::new(pooled_create::<true, CTX>);
+        Self {
+            ctx,
+            instructions: EthInstructions::new(table, gas_table_spec(spec), spec),
+            precompiles,
+            frames: Vec::new(),
+            active: 0,
+            used_frames: 0,
+            pools,
+            unused_frame_stack: FrameStack::new(),
+        }
+    }
+
+    /// Takes the pools (and the pooled frames' storage) out of this EVM.
+    pub fn into_pools(mut self) -> FramePools {
+        self.reclaim_frames();
+        self.pools
+    }
+
+    /// Pool counters since creation.
+    pub fn pool_stats(&self) -> FramePoolStats {
+        self.pools.stats
+    }
+
+    /// The retention policy.
+    pub fn policy(&self) -> RetentionPolicy {
+        self.pools.policy
+    }
+
+    /// Frames currently kept for reuse.
+    pub fn pooled_frames(&self) -> usize {
+        self.frames.len()
+    }
+
+    /// Heap bytes kept between transactions by the pools and the pooled frames (the
+    /// frames' own size; code and return data they reference belong to revm's caches).
+    pub fn retained_bytes(&self) -> usize {
+        self.pools.retained_bytes() + self.frames.capacity() * size_of::<PooledFrame>()
+    }
+
+    /// Returns every alive frame's resources to the pools (after an error unwound the
+    /// handler, or before reuse).
+    fn reclaim_frames(&mut self) {
+        while self.active > 0 {
+            self.active -= 1;
+            let buffer = self.frames[self.active].finish(&mut self.pools);
+            // Exactly one frame holds the shared buffer; the others hold empty vectors.
+            if !buffer.is_empty() {
+                self.pools.stack = buffer;
+            }
+        }
+    }
+
+    /// End-of-transaction bookkeeping: statistics and the retention policy.
+    fn end_transaction(&mut self) {
+        self.reclaim_frames();
+        let policy = self.pools.policy;
+        self.pools.stats.transactions += 1;
+        let mut trimmed = self.pools.trim();
+
+        let memory = self.ctx.local().shared_memory_buffer().clone();
+        let mut memory = memory.borrow_mut();
+        let stats = &mut self.pools.stats;
+        stats.peak_memory_bytes = stats.peak_memory_bytes.max(memory.capacity());
+        let keep = self
+            .pools
+            .recent
+            .memory_bytes
+            .record(self.pools.demand.memory_bytes, policy.idle_transactions)
+            .min(policy.max_memory_bytes);
+        if memory.capacity() > 2 * keep.max(MEMORY_BYTES_FLOOR) {
+            memory.clear();
+            memory.shrink_to(keep);
+            trimmed = true;
+        }
+
+        let keep = self
+            .pools
+            .recent
+            .frames
+            .record(self.pools.demand.frames, policy.idle_transactions)
+            .clamp(policy.min_frames, policy.max_frames.max(policy.min_frames));
+        if self.frames.len() > keep {
+            self.frames.truncate(keep);
+            self.frames.shrink_to(keep);
+            trimmed = true;
+        }
+        self.used_frames = self.used_frames.min(self.frames.len());
+        if trimmed {
+            self.pools.stats.trims += 1;
+        }
+        self.pools.demand = Default::default();
+    }
+}
+
+/// Memory capacity never worth shrinking below (revm starts every buffer at 4 KiB).
+const MEMORY_BYTES_FLOOR: usize = 4 * 1024;
+
+impl<CTX, P> EvmTr for PooledEvm<CTX, P>
+where
+    CTX: ContextTr + Host,
+    P: PrecompileProvider<CTX, Output = InterpreterResult>,
+{
+    type Context = CTX;
+    type Instructions = EthInstructions<PooledInterpreter, CTX>;
+    type Precompiles = P;
+    type Frame = PooledFrame;
+
+    #[inline]
+    fn all(
+        &self,
+    ) -> (
+        &Self::Context,
+        &Self::Instructions,
+        &Self::Precompiles,
+        &FrameStack<Self::Frame>,
+    ) {
+        (
+            &self.ctx,
+            &self.instructions,
+            &self.precompiles,
+            &self.unused_frame_stack,
+        )
+    }
+
+    #[inline]
+    fn all_mut(
+        &mut self,
+    ) -> (
+        &mut Self::Context,
+        &mut Self::Instructions,
+        &mut Self::Precompiles,
+        &mut FrameStack<Self::Frame>,
+    ) {
+        (
+            &mut self.ctx,
+            &mut self.instructions,
+            &mut self.precompiles,
+            &mut self.unused_frame_stack,
+        )
+    }
+
+    #[inline]
+    fn frame_init(
+        &mut self,
+        frame_input: FrameInit,
+    ) -> Result<FrameInitResult<'_, Self::Frame>, ContextDbError<CTX>> {
+        let FrameInit {
+            depth,
+            memory,
+            frame_input,
+        } = frame_input;
+        if depth == 0 {
+            // A new transaction: frames left alive by an error are reclaimed.
+            self.reclaim_frames();
+        }
+        // The frame at this depth: reused, or created once (revm's `FrameStack::get_next`).
+        let created = self.active == self.frames.len();
+        if created {
+            self.frames.push(PooledFrame::default());
+        }
+        let frame = &mut self.frames[self.active];
+        let prepared = match frame_input {
+            FrameInput::Call(inputs) => frame::make_call_frame::<_, _, ContextDbError<CTX>>(
+                &mut self.ctx,
+                &mut self.precompiles,
+                depth,
+                memory,
+                inputs,
+                &mut self.pools,
+                frame,
+            )?,
+            FrameInput::Create(inputs) => frame::make_create_frame::<_, ContextDbError<CTX>>(
+                &mut self.ctx,
+                depth,
+                memory,
+                inputs,
+                &mut self.pools,
+                frame,
+            )?,
+            // revm never asks for a frame without inputs (its own frame does
+            // `unreachable!()` here); answer with the error type rather than panic.
+            FrameInput::Empty => {
+                return Err(revm::context_interface::context::ContextError::Custom(
+                    "frame input is empty".into(),
+                ));
+            }
+        };
+        if let ItemOrResult::Result(result) = prepared {
+            // No frame ran (depth limit, precompile, empty code): a slot created for it
+            // is not kept, so the frame count stays what the transaction needed.
+            if created {
+                self.frames.pop();
+            }
+            return Ok(ItemOrResult::Result(result));
+        }
+
+        if self.active < self.used_frames {
+            self.pools.stats.frame_hits += 1;
+        } else {
+            self.pools.stats.frame_misses += 1;
+            self.used_frames = self.active + 1;
+        }
+        // The running frame's stack buffer moves to the new frame.
+        let (parents, rest) = self.frames.split_at_mut(self.active);
+        let (stack, stack_top) = match parents.last_mut() {
+            Some(parent) => parent.interpreter.stack.lend(),
+            None => (core::mem::take(&mut self.pools.stack), 0),
+        };
+        let frame = &mut rest[0];
+        frame.interpreter.stack.attach(stack, stack_top);
+        self.active += 1;
+        self.pools.stats.peak_frames = self.pools.stats.peak_frames.max(self.active);
+        self.pools.demand.frames = self.pools.demand.frames.max(self.active);
+        Ok(ItemOrResult::Item(frame))
+    }
+
+    #[inline]
+    fn frame_run(&mut self) -> Result<FrameInitOrResult<Self::Frame>, ContextDbError<CTX>> {
+        let frame = &mut self.frames[self.active - 1];
+        let lent = self.pools.spare_call();
+        let had_spare = lent.is_some();
+        frame.interpreter.extend.spare_call_inputs = lent;
+        let lent = self.pools.spare_create();
+        let had_spare_create = lent.is_some();
+        frame.interpreter.extend.spare_create_inputs = lent;
+
+        let action = frame.interpreter.run_plain(
+            self.instructions.instruction_table(),
+            self.instructions.gas_table(),
+            &mut self.ctx,
+        );
+
+        // A spare box still there was not used; a missing one went into a new frame's
+        // inputs (a hit). A new frame request without a spare allocated its box (a miss).
+        match frame.interpreter.extend.spare_call_inputs.take() {
+            Some(unused) => self.pools.recycle_call(unused),
+            None if had_spare => self.pools.stats.inputs_hits += 1,
+            None => {}
+        }
+        match frame.interpreter.extend.spare_create_inputs.take() {
+            Some(unused) => self.pools.recycle_create(unused),
+            None if had_spare_create => self.pools.stats.inputs_hits += 1,
+            None => {}
+        }
+        if let InterpreterAction::NewFrame(input) = &action {
+            match input {
+                FrameInput::Call(_) if !had_spare => self.pools.stats.inputs_misses += 1,
+                FrameInput::Create(_) if !had_spare_create => self.pools.stats.inputs_misses += 1,
+                _ => {}
+            }
+        }
+
+        frame
+            .process_next_action(&mut self.ctx, action)
+            .inspect(|next| {
+                if next.is_result() {
+                    frame.is_finished = true;
+                }
+            })
+    }
+
+    #[inline]
+    fn frame_return_result(
+        &mut self,
+        result: FrameResult,
+    ) -> Result<Option<FrameResult>, ContextDbError<CTX>> {
+        if self.frames[self.active - 1].is_finished {
+            self.active -= 1;
+            let frame = &mut self.frames[self.active];
+            // Demand for the retention policy: stack words and memory bytes in use when
+            // the frame ends (its own plus all its ancestors').
+            let demand = &mut self.pools.demand;
+            demand.stack_words = demand.stack_words.max(frame.interpreter.stack.buffer_len());
+            let memory = &frame.interpreter.memory;
+            let memory_len = memory.local_memory_offset() + memory.len();
+            demand.memory_bytes = demand.memory_bytes.max(memory_len);
+            let buffer = frame.finish(&mut self.pools);
+            if self.active == 0 {
+                self.pools.stack = buffer;
+                return Ok(Some(result));
+            }
+            self.frames[self.active - 1]
+                .interpreter
+                .stack
+                .restore(buffer);
+        }
+        self.frames[self.active - 1]
+            .return_result::<_, ContextDbError<CTX>>(&mut self.ctx, result)?;
+        Ok(None)
+    }
+}
+
+impl<CTX, P> ExecuteEvm for PooledEvm<CTX, P>
+where
+    CTX: ContextTr<Journal: JournalTr<State = EvmState>> + ContextSetters + Host,
+    P: PrecompileProvider<CTX, Output = InterpreterResult>,
+{
+    type ExecutionResult = ExecutionResult<HaltReason>;
+    type State = EvmState;
+    type Error = EVMError<<CTX::Db as Database>::Error, InvalidTransaction>;
+    type Tx = <CTX as ContextTr>::Tx;
+    type Block = <CTX as ContextTr>::Block;
+
+    #[inline]
+    fn transact_one(&mut self, tx: Self::Tx) -> Result<Self::ExecutionResult, Self::Error> {
+        self.ctx.set_tx(tx);
+        let result = MainnetHandler::default().run(self);
+        self.end_transaction();
+        result
+    }
+
+    #[inline]
+    fn finalize(&mut self) -> Self::State {
+        self.ctx.journal_mut().finalize()
+    }
+
+    #[inline]
+    fn set_block(&mut self, block: Self::Block) {
+        self.ctx.set_block(block);
+    }
+
+    #[inline]
+    fn replay(&mut self) -> Result<ResultAndState<HaltReason>, Self::Error> {
+        let result = MainnetHandler::default().run(self);
+        self.end_transaction();
+        match result {
+            Ok(result) => Ok(ResultAndState::new(result, self.finalize())),
+            Err(error) => {
+                let _ = self.finalize();
+                Err(error)
+            }
+        }
+    }
+}
