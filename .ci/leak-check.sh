@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Runs every example (release build) under valgrind's memcheck and fails on any leaked
 # block ("definitely lost") or memory error. Examples listed in SKIP are left out with
-# the reason printed. Prints one line per example: its heap summary.
+# the reason printed. Then runs the revm workloads (stock and pooled EVM, each once,
+# and a few generated programs) the same way, through tests/revm_equivalence.rs.
+# Prints one line per run: its heap summary.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -10,8 +12,10 @@ if ! command -v valgrind >/dev/null 2>&1; then
     exit 0
 fi
 
-# name -> why it is not run under valgrind (none today).
-declare -A SKIP=()
+# name -> why it is not run under valgrind.
+declare -A SKIP=(
+    [evm_workload]="it repeats every revm workload hundreds of times (snailtracer included), hours under valgrind; the same workloads run once each under valgrind below"
+)
 # name -> the argument lists to run it with, separated by `;` (default: one run, no
 # arguments). alloc_overhead needs a workload and an allocator variant: run both
 # workloads on the EvmAllocator with statistics on (its most stateful variant).
@@ -51,3 +55,24 @@ for name in "${examples[@]}"; do
         echo "-- $name${run:+ $run} ($((SECONDS - start)) s): $summary"
     done
 done
+
+# The revm workloads: call loop, call chain to depth 1024, transfers, analysis,
+# snailtracer, and generated call-heavy programs, each on stock revm and on the pooled
+# EVM, in one release test binary.
+revm_test=$(cargo test --release --quiet --test revm_equivalence --no-run --message-format=json 2>/dev/null \
+    | grep -o '"executable":"[^"]*revm_equivalence[^"]*"' | head -n 1 | cut -d'"' -f4)
+if [[ -z "$revm_test" ]]; then
+    echo "-- revm workloads: could not build tests/revm_equivalence.rs"
+    exit 1
+fi
+start=$SECONDS
+if ! EVM_POOL_DIFF_PROGRAMS="${LEAK_CHECK_PROGRAMS:-20}" valgrind --leak-check=full \
+    --errors-for-leak-kinds=definite --error-exitcode=1 "$revm_test" --test-threads=1 \
+    >/dev/null 2>"$log"; then
+    echo "-- revm workloads: valgrind found a leak or a memory error (or a test failed)"
+    tail -n 80 "$log"
+    exit 1
+fi
+summary=$(grep -E 'total heap usage|definitely lost|All heap blocks were freed' "$log" \
+    | sed -E 's/^==[0-9]+== +//' | tr '\n' ' ')
+echo "-- revm workloads, ${LEAK_CHECK_PROGRAMS:-20} generated programs ($((SECONDS - start)) s): $summary"
