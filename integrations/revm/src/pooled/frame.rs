@@ -116,7 +116,10 @@ pub trait InputsRecycler {
 
 impl PooledFrame {
     /// Initializes a (reused) frame from `setup`, in place. The stack is attached
-    /// separately ([`PooledStack::attach`]) once the frame is known to run.
+    /// separately (the parent's [`StackWindow::enter_child`]) once the frame is known to
+    /// run.
+    ///
+    /// [`StackWindow::enter_child`]: evm_pool::StackWindow::enter_child
     #[inline(always)]
     pub fn init(&mut self, setup: FrameSetup) {
         let FrameSetup {
@@ -146,10 +149,12 @@ impl PooledFrame {
         it.runtime_flag = RuntimeFlags { spec_id, is_static };
     }
 
-    /// Ends the frame: returns the shared stack buffer and hands its inputs box to
-    /// `recycler`.
+    /// Ends the frame: hands its inputs box to `recycler` and releases its memory view.
+    /// (The stack buffer goes back to the parent through [`StackWindow::resume`].)
+    ///
+    /// [`StackWindow::resume`]: evm_pool::StackWindow::resume
     #[inline]
-    pub fn finish(&mut self, recycler: &mut impl InputsRecycler) -> Vec<U256> {
+    pub fn finish(&mut self, recycler: &mut impl InputsRecycler) {
         match core::mem::replace(&mut self.input, FrameInput::Empty) {
             FrameInput::Call(inputs) => recycler.recycle_call(inputs),
             FrameInput::Create(inputs) => recycler.recycle_create(inputs),
@@ -157,7 +162,6 @@ impl PooledFrame {
         }
         self.interpreter.return_data.clear();
         self.interpreter.memory = SharedMemory::invalid();
-        self.interpreter.stack.detach()
     }
 
     /// Turns the interpreter's action into a child frame request or this frame's result

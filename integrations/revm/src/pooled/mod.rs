@@ -158,10 +158,19 @@ where
     fn reclaim_frames(&mut self) {
         while self.active > 0 {
             self.active -= 1;
-            let buffer = self.frames[self.active].finish(&mut self.pools);
-            // Exactly one frame holds the shared buffer; the others hold empty vectors.
-            if !buffer.is_empty() {
-                self.pools.stack = buffer;
+            self.frames[self.active].finish(&mut self.pools);
+            // The innermost alive frame holds the shared buffer: hand it back up, LIFO.
+            let (parents, rest) = self.frames.split_at_mut(self.active);
+            let stack = rest[0].interpreter.stack.window_mut();
+            match parents.last_mut() {
+                Some(parent) => {
+                    let _ = parent.interpreter.stack.window_mut().resume(stack);
+                }
+                None => {
+                    if let Ok(buffer) = stack.detach() {
+                        self.pools.stack = buffer;
+                    }
+                }
             }
         }
     }
@@ -206,6 +215,12 @@ where
         }
         self.pools.demand = Default::default();
     }
+}
+
+/// A stack hand-off out of LIFO order: a bug in the EVM's frame bookkeeping, reported
+/// as revm's custom context error rather than a panic.
+fn link_error<E>(error: evm_pool::LinkError) -> revm::context_interface::context::ContextError<E> {
+    revm::context_interface::context::ContextError::Custom(format!("stack hand-off: {error}"))
 }
 
 /// Memory capacity never worth shrinking below (revm starts every buffer at 4 KiB).
@@ -318,12 +333,19 @@ where
         }
         // The running frame's stack buffer moves to the new frame.
         let (parents, rest) = self.frames.split_at_mut(self.active);
-        let (stack, stack_top) = match parents.last_mut() {
-            Some(parent) => parent.interpreter.stack.lend(),
-            None => (core::mem::take(&mut self.pools.stack), 0),
-        };
         let frame = &mut rest[0];
-        frame.interpreter.stack.attach(stack, stack_top);
+        let stack = frame.interpreter.stack.window_mut();
+        match parents.last_mut() {
+            Some(parent) => {
+                *stack = parent
+                    .interpreter
+                    .stack
+                    .window_mut()
+                    .enter_child()
+                    .map_err(link_error)?;
+            }
+            None => stack.attach(core::mem::take(&mut self.pools.stack)),
+        }
         self.active += 1;
         self.pools.stats.peak_frames = self.pools.stats.peak_frames.max(self.active);
         self.pools.demand.frames = self.pools.demand.frames.max(self.active);
@@ -390,15 +412,21 @@ where
             let memory = &frame.interpreter.memory;
             let memory_len = memory.local_memory_offset() + memory.len();
             demand.memory_bytes = demand.memory_bytes.max(memory_len);
-            let buffer = frame.finish(&mut self.pools);
-            if self.active == 0 {
-                self.pools.stack = buffer;
-                return Ok(Some(result));
+            frame.finish(&mut self.pools);
+            let (parents, rest) = self.frames.split_at_mut(self.active);
+            let stack = rest[0].interpreter.stack.window_mut();
+            match parents.last_mut() {
+                Some(parent) => parent
+                    .interpreter
+                    .stack
+                    .window_mut()
+                    .resume(stack)
+                    .map_err(link_error)?,
+                None => {
+                    self.pools.stack = stack.detach().map_err(link_error)?;
+                    return Ok(Some(result));
+                }
             }
-            self.frames[self.active - 1]
-                .interpreter
-                .stack
-                .restore(buffer);
         }
         self.frames[self.active - 1]
             .return_result::<_, ContextDbError<CTX>>(&mut self.ctx, result)?;
