@@ -43,12 +43,17 @@ impl InterpreterTypes for PooledInterpreter {
     type Output = InterpreterAction;
 }
 
-/// Per-interpreter slot through which the EVM lends a recycled inputs box to the
-/// running frame's `CALL` instructions.
+/// Per-frame slots holding a recycled inputs box for the frame's next `CALL`/`CREATE`.
+///
+/// A frame keeps its slot filled across calls and transactions: the box its `CALL`
+/// hands to a child comes back into the same slot when the child ends (or when the call
+/// ends without a frame: precompile, empty code, depth limit), so a steady call pattern
+/// moves no box through any pool.
 #[derive(Debug, Default)]
 pub struct FrameExtras {
     /// A recycled box the next `CALL`/`CALLCODE`/`DELEGATECALL`/`STATICCALL` fills
     /// instead of allocating; `None` makes that instruction allocate (a pool miss).
+    /// Refilled by the EVM (from the frame's child, or the pool) before the frame runs.
     pub spare_call_inputs: Option<Box<CallInputs>>,
     /// The same for `CREATE`/`CREATE2`.
     pub spare_create_inputs: Option<Box<CreateInputs>>,
@@ -279,5 +284,37 @@ fn charge(recorded: bool) -> Result<(), InstructionResult> {
         Ok(())
     } else {
         Err(InstructionResult::OutOfGas)
+    }
+}
+
+/// Where a finished call's inputs box goes: back into the calling frame's empty slot
+/// (the slot its `CALL` emptied), or, when there is no caller or the slot is taken, the
+/// pool.
+pub(crate) struct ReturnToCaller<'a, R> {
+    pub(crate) caller: Option<&'a mut FrameExtras>,
+    pub(crate) pool: &'a mut R,
+}
+
+impl<R: super::frame::InputsRecycler> super::frame::InputsRecycler for ReturnToCaller<'_, R> {
+    #[inline]
+    fn recycle_call(&mut self, inputs: Box<CallInputs>) {
+        match self.caller.as_deref_mut() {
+            Some(FrameExtras {
+                spare_call_inputs: slot @ None,
+                ..
+            }) => *slot = Some(inputs),
+            _ => self.pool.recycle_call(inputs),
+        }
+    }
+
+    #[inline]
+    fn recycle_create(&mut self, inputs: Box<CreateInputs>) {
+        match self.caller.as_deref_mut() {
+            Some(FrameExtras {
+                spare_create_inputs: slot @ None,
+                ..
+            }) => *slot = Some(inputs),
+            _ => self.pool.recycle_create(inputs),
+        }
     }
 }

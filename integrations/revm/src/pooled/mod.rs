@@ -41,7 +41,9 @@ use revm::handler::{
 use revm::interpreter::instructions::{gas_table_spec, instruction_table};
 use revm::interpreter::interpreter_action::FrameInit;
 use revm::interpreter::interpreter_types::MemoryTr;
-use revm::interpreter::{FrameInput, Instruction, InterpreterAction, InterpreterResult};
+use revm::interpreter::{
+    CallInputs, CreateInputs, FrameInput, Instruction, InterpreterAction, InterpreterResult,
+};
 use revm::primitives::hardfork::SpecId;
 use revm::state::EvmState;
 
@@ -150,7 +152,17 @@ where
     /// Heap bytes kept between transactions by the pools and the pooled frames (the
     /// frames' own size; code and return data they reference belong to revm's caches).
     pub fn retained_bytes(&self) -> usize {
-        self.pools.retained_bytes() + self.frames.capacity() * size_of::<PooledFrame>()
+        let in_slots: usize = self
+            .frames
+            .iter()
+            .map(|f| {
+                let extras = &f.interpreter.extend;
+                usize::from(extras.spare_call_inputs.is_some()) * size_of::<CallInputs>()
+                    + usize::from(extras.spare_create_inputs.is_some())
+                        * size_of::<CreateInputs>()
+            })
+            .sum();
+        self.pools.retained_bytes() + self.frames.capacity() * size_of::<PooledFrame>() + in_slots
     }
 
     /// Returns every alive frame's resources to the pools (after an error unwound the
@@ -289,7 +301,13 @@ where
         if created {
             self.frames.push(PooledFrame::default());
         }
-        let frame = &mut self.frames[self.active];
+        let (parents, rest) = self.frames.split_at_mut(self.active);
+        let frame = &mut rest[0];
+        // A call that ends without a frame gives its box straight back to the caller.
+        let mut recycler = interpreter::ReturnToCaller {
+            caller: parents.last_mut().map(|p| &mut p.interpreter.extend),
+            pool: &mut self.pools,
+        };
         let prepared = match frame_input {
             FrameInput::Call(inputs) => frame::make_call_frame::<_, _, ContextDbError<CTX>>(
                 &mut self.ctx,
@@ -297,7 +315,7 @@ where
                 depth,
                 memory,
                 inputs,
-                &mut self.pools,
+                &mut recycler,
                 frame,
             )?,
             FrameInput::Create(inputs) => frame::make_create_frame::<_, ContextDbError<CTX>>(
@@ -305,7 +323,7 @@ where
                 depth,
                 memory,
                 inputs,
-                &mut self.pools,
+                &mut recycler,
                 frame,
             )?,
             // revm never asks for a frame without inputs (its own frame does
@@ -355,12 +373,17 @@ where
     #[inline]
     fn frame_run(&mut self) -> Result<FrameInitOrResult<Self::Frame>, ContextDbError<CTX>> {
         let frame = &mut self.frames[self.active - 1];
-        let lent = self.pools.spare_call();
-        let had_spare = lent.is_some();
-        frame.interpreter.extend.spare_call_inputs = lent;
-        let lent = self.pools.spare_create();
-        let had_spare_create = lent.is_some();
-        frame.interpreter.extend.spare_create_inputs = lent;
+        // The frame's spare boxes normally came back from its last child; an empty slot
+        // (first run at this depth) is refilled from the pool if it has one.
+        let extras = &mut frame.interpreter.extend;
+        if extras.spare_call_inputs.is_none() {
+            extras.spare_call_inputs = self.pools.spare_call();
+        }
+        if extras.spare_create_inputs.is_none() {
+            extras.spare_create_inputs = self.pools.spare_create();
+        }
+        let had_spare = extras.spare_call_inputs.is_some();
+        let had_spare_create = extras.spare_create_inputs.is_some();
 
         let action = frame.interpreter.run_plain(
             self.instructions.instruction_table(),
@@ -368,23 +391,17 @@ where
             &mut self.ctx,
         );
 
-        // A spare box still there was not used; a missing one went into a new frame's
-        // inputs (a hit). A new frame request without a spare allocated its box (a miss).
-        match frame.interpreter.extend.spare_call_inputs.take() {
-            Some(unused) => self.pools.recycle_call(unused),
-            None if had_spare => self.pools.stats.inputs_hits += 1,
-            None => {}
-        }
-        match frame.interpreter.extend.spare_create_inputs.take() {
-            Some(unused) => self.pools.recycle_create(unused),
-            None if had_spare_create => self.pools.stats.inputs_hits += 1,
-            None => {}
-        }
+        // A new frame's inputs box is the spare (a hit) or was allocated (a miss).
         if let InterpreterAction::NewFrame(input) = &action {
-            match input {
-                FrameInput::Call(_) if !had_spare => self.pools.stats.inputs_misses += 1,
-                FrameInput::Create(_) if !had_spare_create => self.pools.stats.inputs_misses += 1,
-                _ => {}
+            let (stats, spare) = (&mut self.pools.stats, match input {
+                FrameInput::Call(_) => had_spare,
+                FrameInput::Create(_) => had_spare_create,
+                FrameInput::Empty => true,
+            });
+            if spare {
+                stats.inputs_hits += 1;
+            } else {
+                stats.inputs_misses += 1;
             }
         }
 
@@ -404,7 +421,7 @@ where
     ) -> Result<Option<FrameResult>, ContextDbError<CTX>> {
         if self.frames[self.active - 1].is_finished {
             self.active -= 1;
-            let frame = &mut self.frames[self.active];
+            let frame = &self.frames[self.active];
             // Demand for the retention policy: stack words and memory bytes in use when
             // the frame ends (its own plus all its ancestors').
             let demand = &mut self.pools.demand;
@@ -412,9 +429,14 @@ where
             let memory = &frame.interpreter.memory;
             let memory_len = memory.local_memory_offset() + memory.len();
             demand.memory_bytes = demand.memory_bytes.max(memory_len);
-            frame.finish(&mut self.pools);
             let (parents, rest) = self.frames.split_at_mut(self.active);
-            let stack = rest[0].interpreter.stack.window_mut();
+            let child = &mut rest[0];
+            // The child's inputs box goes back into the slot its caller's CALL emptied.
+            child.finish(&mut interpreter::ReturnToCaller {
+                caller: parents.last_mut().map(|p| &mut p.interpreter.extend),
+                pool: &mut self.pools,
+            });
+            let stack = child.interpreter.stack.window_mut();
             match parents.last_mut() {
                 Some(parent) => parent
                     .interpreter
