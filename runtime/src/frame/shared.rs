@@ -967,16 +967,14 @@ impl fmt::Debug for SharedMemory {
 ///
 /// # Invariant (what makes the unchecked operations sound)
 ///
-/// - **Running**: `len <= STACK_LIMIT`, `base_ptr` points at word `base` of the buffer,
-///   and **the buffer extends at least 1024 words past the window's base**
-///   (`buffer.len() >= base + STACK_LIMIT`, all of them initialized words). So a push
-///   that passed the `len < STACK_LIMIT` check writes inside the buffer, and a pop that
-///   passed `len >= N` reads a word this frame pushed.
-/// - **Suspended or detached**: `len` holds a marker far above [`STACK_LIMIT`] (but far
-///   below `usize::MAX`, so `len + n` cannot wrap), and `base_ptr` is dangling. Every
-///   check below is written so that this marker fails it: pushes see a full window,
-///   pops an empty one. So a view that is not running touches no memory, with no extra
-///   state check on the hot path.
+/// - **Running**: `limit == STACK_LIMIT`, `len <= limit`, `base_ptr` points at word
+///   `base` of the buffer, and **the buffer extends at least 1024 words past the
+///   window's base** (`buffer.len() >= base + STACK_LIMIT`, all of them initialized
+///   words). So a push that passed the `len < limit` check writes inside the buffer, and
+///   a pop that passed `len >= N` reads a word this frame pushed.
+/// - **Suspended or detached**: `limit == len == 0` and `base_ptr` is dangling. Every
+///   operation's ordinary check fails (no room, no words), so a view that is not running
+///   touches no memory, with no extra state check on the hot path.
 ///
 /// Every place that makes a view running (`from_buffer`, `enter_child`, `resume`)
 /// establishes the buffer length right there, growing it with `W::default()` words if
@@ -1009,17 +1007,15 @@ impl fmt::Debug for SharedMemory {
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub struct StackWindow<W = Word> {
-    /// `buf[link.base]` while running; dangling (never used) otherwise.
+    /// `buf[link.base]` while running; dangling (never dereferenced) otherwise.
     base_ptr: NonNull<W>,
-    /// This frame's words while running; [`NOT_RUNNING`] otherwise.
+    /// This frame's words (0 unless running).
     len: usize,
+    /// [`STACK_LIMIT`] while running, 0 otherwise: no room, no words.
+    limit: usize,
     buf: Vec<W>,
     link: Link,
 }
-
-/// `len` of a view that is not running: above every limit check, and far enough below
-/// `usize::MAX` that adding a word count cannot wrap.
-const NOT_RUNNING: usize = usize::MAX / 4;
 
 // SAFETY: `base_ptr` only ever points into `buf`, which the view owns exclusively (it is
 // derived from the view's own `Vec` and never shared); `&self` methods only read. So the
@@ -1062,7 +1058,8 @@ impl<W: Copy + Default> StackWindow<W> {
     pub const fn detached() -> Self {
         StackWindow {
             base_ptr: NonNull::dangling(),
-            len: NOT_RUNNING,
+            len: 0,
+            limit: 0,
             buf: Vec::new(),
             link: Link::detached(),
         }
@@ -1076,10 +1073,12 @@ impl<W: Copy + Default> StackWindow<W> {
         debug_assert!(link.running() && len <= STACK_LIMIT);
         grow_to(&mut buffer, link.base + STACK_LIMIT);
         self.buf = buffer;
-        // In bounds: `base + STACK_LIMIT <= buf.len()` (just established); no reference
-        // is created, so the pointer stays valid while `buf` is not reallocated.
-        self.base_ptr = NonNull::from(&mut self.buf[link.base..]).cast();
+        // SAFETY: `base + STACK_LIMIT <= buf.len()` (just established), so the offset is
+        // inside the allocation; `as_mut_ptr` creates no reference, so the pointer stays
+        // valid until `buf` is reallocated, which no running view does.
+        self.base_ptr = unsafe { NonNull::new_unchecked(self.buf.as_mut_ptr().add(link.base)) };
         self.len = len;
+        self.limit = STACK_LIMIT;
         self.link = link;
     }
 
@@ -1105,7 +1104,8 @@ impl<W: Copy + Default> StackWindow<W> {
     pub fn enter_child(&mut self) -> Result<Self, LinkError> {
         let link = self.link.suspend_for_child(self.link.base + self.len)?;
         let buffer = std::mem::take(&mut self.buf);
-        self.len = NOT_RUNNING;
+        self.len = 0;
+        self.limit = 0;
         self.base_ptr = NonNull::dangling();
         let mut child = Self::detached();
         child.run_on(buffer, link, 0);
@@ -1119,24 +1119,22 @@ impl<W: Copy + Default> StackWindow<W> {
     pub fn resume(&mut self, child: &mut Self) -> Result<(), LinkError> {
         self.link.check_resume(&child.link)?;
         let buffer = std::mem::take(&mut child.buf);
-        *child = Self::detached();
+        // Detached: no room, no words (the rest of its link is never read again).
+        child.len = 0;
+        child.limit = 0;
+        child.base_ptr = NonNull::dangling();
+        child.link.state = State::Detached;
         let mut link = self.link;
         link.state = State::Running;
         self.run_on(buffer, link, link.top - link.base);
         Ok(())
     }
 
-    /// Words on this frame's stack (its own, not its ancestors'). A suspended view
-    /// reports the length it had when it suspended; a detached one 0.
+    /// Words on this frame's stack (its own, not its ancestors') while it runs; 0 while
+    /// it is suspended or detached (see [`global_len`](Self::global_len)).
     #[inline]
     pub fn len(&self) -> usize {
-        if self.len <= STACK_LIMIT {
-            self.len
-        } else if self.link.state == State::Suspended {
-            self.link.top - self.link.base
-        } else {
-            0
-        }
+        self.len
     }
 
     /// `true` when [`len`](Self::len) is 0.
@@ -1149,10 +1147,10 @@ impl<W: Copy + Default> StackWindow<W> {
     #[inline]
     pub fn push(&mut self, word: W) -> Result<(), StackError> {
         let len = self.len;
-        if len >= STACK_LIMIT {
+        if len >= self.limit {
             return Err(StackError::Overflow);
         }
-        // SAFETY: running (`len` is below the marker) and `len < STACK_LIMIT`: the slot
+        // SAFETY: `len < limit`, so the view runs and `len < STACK_LIMIT`: the slot
         // `base + len` lies inside the buffer (invariant).
         unsafe { self.base_ptr.add(len).write(word) };
         self.len = len + 1;
@@ -1176,14 +1174,14 @@ impl<W: Copy + Default> StackWindow<W> {
     #[inline]
     pub fn push_slots(&mut self, n: usize) -> Result<&mut [W], StackError> {
         let len = self.len;
-        // `n <= STACK_LIMIT` first, so `len + n` cannot wrap (`len <= NOT_RUNNING`).
-        if n > STACK_LIMIT || len + n > STACK_LIMIT {
+        if n > self.limit - len {
             return Err(StackError::Overflow);
         }
         self.len = len + n;
-        // SAFETY: running (the marker fails the check) and `len + n <= STACK_LIMIT`: the
-        // words `base + len .. base + len + n` are initialized words of the buffer
-        // (invariant), borrowed mutably through `&mut self`.
+        // SAFETY: `len + n <= limit`: for `n > 0` the view runs and the words
+        // `base + len .. base + len + n` are initialized words of the buffer (invariant),
+        // borrowed mutably through `&mut self`; for `n == 0` the slice is empty (a
+        // dangling, aligned pointer is valid for it).
         Ok(unsafe { std::slice::from_raw_parts_mut(self.base_ptr.add(len).as_ptr(), n) })
     }
 
@@ -1196,14 +1194,13 @@ impl<W: Copy + Default> StackWindow<W> {
     /// Pops `N` words, the top one first.
     #[inline]
     pub fn popn<const N: usize>(&mut self) -> Result<[W; N], StackError> {
-        // One comparison: `N <= len <= STACK_LIMIT` (the marker and `len < N` both make
-        // `new_len` exceed the bound).
-        let new_len = self.len.wrapping_sub(N);
-        if new_len > STACK_LIMIT.saturating_sub(N) {
+        let len = self.len;
+        if len < N {
             return Err(StackError::Underflow);
         }
+        let new_len = len - N;
         let ptr = self.base_ptr;
-        // SAFETY: running and `N <= len`: the words `base + len - 1 - i` for `i < N` are
+        // SAFETY: `N <= len` (for `N > 0` the view runs, see the invariant): the words `base + len - 1 - i` for `i < N` are
         // words this frame pushed, inside the buffer (invariant).
         let words = std::array::from_fn(|i| unsafe { ptr.add(new_len + N - 1 - i).read() });
         self.len = new_len;
@@ -1214,13 +1211,13 @@ impl<W: Copy + Default> StackWindow<W> {
     /// that is then on top, where a binary operation writes its result.
     #[inline]
     pub fn popn_top<const N: usize>(&mut self) -> Result<([W; N], &mut W), StackError> {
-        // `N + 1 <= len <= STACK_LIMIT`, in one comparison as in `popn`.
-        let below = self.len.wrapping_sub(N + 1);
-        if below > STACK_LIMIT.saturating_sub(N + 1) {
+        let len = self.len;
+        if len <= N {
             return Err(StackError::Underflow);
         }
+        let below = len - N - 1;
         let ptr = self.base_ptr;
-        // SAFETY: running and `N + 1 <= len`: the popped words `base + len - 1 - i` and
+        // SAFETY: `N + 1 <= len`, so the view runs (invariant): the popped words `base + len - 1 - i` and
         // the new top word `base + below` are words this frame pushed, inside the buffer
         // (invariant). The words are copied out before the reference is made, and the
         // reference borrows `self` mutably, so nothing else can touch the buffer.
@@ -1235,10 +1232,10 @@ impl<W: Copy + Default> StackWindow<W> {
     #[inline]
     pub fn peek(&self, n: usize) -> Result<W, StackError> {
         let len = self.len;
-        if len > STACK_LIMIT || n >= len {
+        if n >= len {
             return Err(StackError::Underflow);
         }
-        // SAFETY: running and `n < len`: word `base + len - 1 - n` was pushed by this
+        // SAFETY: `n < len`, so the view runs (invariant): word `base + len - 1 - n` was pushed by this
         // frame, inside the buffer (invariant).
         Ok(unsafe { self.base_ptr.add(len - 1 - n).read() })
     }
@@ -1247,7 +1244,7 @@ impl<W: Copy + Default> StackWindow<W> {
     #[inline]
     pub fn peek_mut(&mut self, n: usize) -> Result<&mut W, StackError> {
         let len = self.len;
-        if len > STACK_LIMIT || n >= len {
+        if n >= len {
             return Err(StackError::Underflow);
         }
         // SAFETY: as in `peek`; the reference borrows `self` mutably.
@@ -1259,16 +1256,15 @@ impl<W: Copy + Default> StackWindow<W> {
     #[inline]
     pub fn dup(&mut self, n: usize) -> Result<(), StackError> {
         let len = self.len;
-        // One comparison for a constant `n`: `n <= len < STACK_LIMIT` (the marker fails).
-        if n == 0 || len.wrapping_sub(n) >= STACK_LIMIT.saturating_sub(n) {
-            return Err(if n == 0 || n > self.len() {
-                StackError::Underflow
-            } else {
-                StackError::Overflow
-            });
+        if n == 0 || n > len {
+            return Err(StackError::Underflow);
+        }
+        if len >= self.limit {
+            return Err(StackError::Overflow);
         }
         let ptr = self.base_ptr;
-        // SAFETY: running, `1 <= n <= len < STACK_LIMIT`: the source `base + len - n` was
+        // SAFETY: `1 <= n <= len < limit`, so the view runs (invariant) and
+        // `len < STACK_LIMIT`: the source `base + len - n` was
         // pushed by this frame and the destination `base + len` is inside the buffer
         // (invariant).
         unsafe { ptr.add(len).write(ptr.add(len - n).read()) };
@@ -1290,20 +1286,16 @@ impl<W: Copy + Default> StackWindow<W> {
     /// `m == 0` swaps a word with itself (nothing changes, but the word must exist).
     #[inline]
     pub fn exchange(&mut self, n: usize, m: usize) -> Result<(), StackError> {
-        // `n + m + 1 <= len <= STACK_LIMIT`, in one comparison for constant `n`, `m`.
-        let need = match n.checked_add(m).and_then(|deepest| deepest.checked_add(1)) {
-            Some(need) if need <= STACK_LIMIT => need,
-            _ => return Err(StackError::Underflow),
-        };
         let len = self.len;
-        if len.wrapping_sub(need) > STACK_LIMIT - need {
+        let deepest = n.checked_add(m).ok_or(StackError::Underflow)?;
+        if deepest >= len {
             return Err(StackError::Underflow);
         }
         if m == 0 {
             return Ok(());
         }
         let top = self.base_ptr.as_ptr().wrapping_add(len - 1);
-        // SAFETY: running and `n + m < len`: `base + len - 1 - n` and
+        // SAFETY: `n + m < len`, so the view runs (invariant): `base + len - 1 - n` and
         // `base + len - 1 - n - m` are two distinct (`m > 0`) words this frame pushed,
         // inside the buffer, so the non-overlapping swap is sound.
         unsafe { std::ptr::swap_nonoverlapping(top.sub(n), top.sub(n + m), 1) };
@@ -1313,28 +1305,21 @@ impl<W: Copy + Default> StackWindow<W> {
     /// Drops this frame's words (not its ancestors').
     #[inline]
     pub fn clear(&mut self) {
-        if self.len <= STACK_LIMIT {
-            self.len = 0;
-        }
+        self.len = 0;
     }
 
     /// This frame's words, bottom first; empty unless the view is running.
     #[inline]
     pub fn as_slice(&self) -> &[W] {
-        if self.len > STACK_LIMIT {
-            return &[];
-        }
-        // SAFETY: running: the `len` words from the base were pushed by this frame,
-        // inside the buffer (invariant).
+        // SAFETY: the `len` words from the base were pushed by this frame, inside the
+        // buffer (invariant); a view that is not running has `len == 0` and a dangling,
+        // aligned pointer, valid for an empty slice.
         unsafe { std::slice::from_raw_parts(self.base_ptr.as_ptr(), self.len) }
     }
 
     /// This frame's words, bottom first, mutably; empty unless the view is running.
     #[inline]
     pub fn as_mut_slice(&mut self) -> &mut [W] {
-        if self.len > STACK_LIMIT {
-            return &mut [];
-        }
         // SAFETY: as in `as_slice`; borrowed mutably through `&mut self`.
         unsafe { std::slice::from_raw_parts_mut(self.base_ptr.as_ptr(), self.len) }
     }
@@ -1349,7 +1334,10 @@ impl<W: Copy + Default> StackWindow<W> {
     /// its own); for a suspended view, up to its top when it suspended.
     #[inline]
     pub fn global_len(&self) -> usize {
-        self.link.base + self.len()
+        match self.link.state {
+            State::Suspended => self.link.top,
+            _ => self.link.base + self.len,
+        }
     }
 
     /// Nesting depth within the tree's views (the root is 0).
@@ -1504,7 +1492,8 @@ mod window_tests {
         root.push(2).unwrap();
         let mut child = root.enter_child().unwrap();
         assert!(root.is_suspended());
-        assert_eq!(root.len(), 2); // as it suspended
+        assert_eq!(root.len(), 0); // no words while suspended
+        assert_eq!(root.global_len(), 2); // its top when it suspended
         assert_eq!(root.push(3), Err(StackError::Overflow));
         assert_eq!(root.popn::<1>(), Err(StackError::Underflow));
         assert_eq!(
@@ -1762,8 +1751,10 @@ mod window_tests {
         assert_eq!(view.as_slice(), frame.as_slice());
         assert_eq!(view.len(), frame.len());
         assert_eq!(view.depth(), model.len() - 1);
+        let mut words = 0;
         for (view, frame) in views.iter().zip(model.iter()) {
-            assert_eq!(view.len(), frame.len());
+            words += frame.len();
+            assert_eq!(view.global_len(), words);
         }
     }
 

@@ -158,8 +158,7 @@ where
             .map(|f| {
                 let extras = &f.interpreter.extend;
                 usize::from(extras.spare_call_inputs.is_some()) * size_of::<CallInputs>()
-                    + usize::from(extras.spare_create_inputs.is_some())
-                        * size_of::<CreateInputs>()
+                    + usize::from(extras.spare_create_inputs.is_some()) * size_of::<CreateInputs>()
             })
             .sum();
         self.pools.retained_bytes() + self.frames.capacity() * size_of::<PooledFrame>() + in_slots
@@ -393,11 +392,14 @@ where
 
         // A new frame's inputs box is the spare (a hit) or was allocated (a miss).
         if let InterpreterAction::NewFrame(input) = &action {
-            let (stats, spare) = (&mut self.pools.stats, match input {
-                FrameInput::Call(_) => had_spare,
-                FrameInput::Create(_) => had_spare_create,
-                FrameInput::Empty => true,
-            });
+            let (stats, spare) = (
+                &mut self.pools.stats,
+                match input {
+                    FrameInput::Call(_) => had_spare,
+                    FrameInput::Create(_) => had_spare_create,
+                    FrameInput::Empty => true,
+                },
+            );
             if spare {
                 stats.inputs_hits += 1;
             } else {
