@@ -974,7 +974,10 @@ impl fmt::Debug for SharedMemory {
 ///   a pop that passed `len >= N` reads a word this frame pushed.
 /// - **Suspended or detached**: `limit == len == 0` and `base_ptr` is dangling. Every
 ///   operation's ordinary check fails (no room, no words), so a view that is not running
-///   touches no memory, with no extra state check on the hot path.
+///   touches no memory, with no extra state check on the hot path. Only the operations
+///   that can succeed on an empty stack (`push`, `push_slots`) compare against `limit`;
+///   the others need `len >= 1`, which only a running view has, and compare against the
+///   constant [`STACK_LIMIT`] exactly as revm's `Stack` does.
 ///
 /// Every place that makes a view running (`from_buffer`, `enter_child`, `resume`)
 /// establishes the buffer length right there, growing it with `W::default()` words if
@@ -1174,7 +1177,8 @@ impl<W: Copy + Default> StackWindow<W> {
     #[inline]
     pub fn push_slots(&mut self, n: usize) -> Result<&mut [W], StackError> {
         let len = self.len;
-        if n > self.limit - len {
+        // `n <= STACK_LIMIT` first, so `len + n` cannot wrap (`len <= STACK_LIMIT`).
+        if n > STACK_LIMIT || len + n > self.limit {
             return Err(StackError::Overflow);
         }
         self.len = len + n;
@@ -1256,15 +1260,17 @@ impl<W: Copy + Default> StackWindow<W> {
     #[inline]
     pub fn dup(&mut self, n: usize) -> Result<(), StackError> {
         let len = self.len;
-        if n == 0 || n > len {
-            return Err(StackError::Underflow);
-        }
-        if len >= self.limit {
-            return Err(StackError::Overflow);
+        // Against the constant limit, as revm does (one comparison for a constant `n`):
+        // a view that is not running has `len == 0 < n` and fails the underflow half.
+        if n == 0 || (len < n) | (len >= STACK_LIMIT) {
+            return Err(if n == 0 || len < n {
+                StackError::Underflow
+            } else {
+                StackError::Overflow
+            });
         }
         let ptr = self.base_ptr;
-        // SAFETY: `1 <= n <= len < limit`, so the view runs (invariant) and
-        // `len < STACK_LIMIT`: the source `base + len - n` was
+        // SAFETY: `1 <= n <= len`, so the view runs (invariant), and `len < STACK_LIMIT`: the source `base + len - n` was
         // pushed by this frame and the destination `base + len` is inside the buffer
         // (invariant).
         unsafe { ptr.add(len).write(ptr.add(len - n).read()) };

@@ -125,26 +125,54 @@ pub fn pooled_call<const KIND: u8, H: Host + ?Sized>(
         _ => CallScheme::StaticCall,
     };
     let is_static = interpreter.runtime_flag.is_static() || KIND == STATICCALL;
-    let inputs = CallInputs {
-        input: CallInput::SharedBuffer(input),
-        gas_limit,
-        target_address,
-        caller,
-        bytecode_address: to,
-        known_bytecode: (bytecode_hash, bytecode),
-        value,
-        scheme,
-        is_static,
-        return_memory_offset,
-        reservoir: interpreter.gas.reservoir(),
-        charged_new_account_state_gas,
-    };
+    let reservoir = interpreter.gas.reservoir();
     let boxed = match interpreter.extend.spare_call_inputs.take() {
         Some(mut spare) => {
-            *spare = inputs;
+            // Field by field, in place: no temporary to build and copy. The pattern
+            // names every field (no `..`), so a field added by a new revm version is a
+            // compile error here, never a stale value.
+            let CallInputs {
+                input: spare_input,
+                return_memory_offset: spare_return_memory_offset,
+                gas_limit: spare_gas_limit,
+                reservoir: spare_reservoir,
+                bytecode_address: spare_bytecode_address,
+                known_bytecode: spare_known_bytecode,
+                target_address: spare_target_address,
+                caller: spare_caller,
+                value: spare_value,
+                scheme: spare_scheme,
+                is_static: spare_is_static,
+                charged_new_account_state_gas: spare_charged,
+            } = &mut *spare;
+            *spare_input = CallInput::SharedBuffer(input);
+            *spare_return_memory_offset = return_memory_offset;
+            *spare_gas_limit = gas_limit;
+            *spare_reservoir = reservoir;
+            *spare_bytecode_address = to;
+            *spare_known_bytecode = (bytecode_hash, bytecode);
+            *spare_target_address = target_address;
+            *spare_caller = caller;
+            *spare_value = value;
+            *spare_scheme = scheme;
+            *spare_is_static = is_static;
+            *spare_charged = charged_new_account_state_gas;
             spare
         }
-        None => Box::new(inputs),
+        None => Box::new(CallInputs {
+            input: CallInput::SharedBuffer(input),
+            gas_limit,
+            target_address,
+            caller,
+            bytecode_address: to,
+            known_bytecode: (bytecode_hash, bytecode),
+            value,
+            scheme,
+            is_static,
+            return_memory_offset,
+            reservoir,
+            charged_new_account_state_gas,
+        }),
     };
     interpreter
         .bytecode
