@@ -334,11 +334,10 @@ where
             }
         };
         if let ItemOrResult::Result(result) = prepared {
-            // No frame ran (depth limit, precompile, empty code): a slot created for it
-            // is not kept, so the frame count stays what the transaction needed.
-            if created {
-                self.frames.pop();
-            }
+            // No frame ran (depth limit, precompile, empty code). A slot created for it
+            // stays for the next call at this depth (creating and dropping a 616-byte
+            // frame per plain transfer cost more than the transfer's own frame logic);
+            // the retention policy trims it like any other pooled frame.
             return Ok(ItemOrResult::Result(result));
         }
 
