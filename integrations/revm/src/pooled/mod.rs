@@ -337,7 +337,13 @@ where
             // No frame ran (depth limit, precompile, empty code). A slot created for it
             // stays for the next call at this depth (creating and dropping a 616-byte
             // frame per plain transfer cost more than the transfer's own frame logic);
-            // the retention policy trims it like any other pooled frame.
+            // the retention policy trims it like any other pooled frame. Except beyond
+            // the policy's cap (the depth-limit attempt at depth 1025): not kept, so the
+            // end-of-transaction trim never has to shrink the frame list.
+            let policy = self.pools.policy;
+            if created && self.frames.len() > policy.max_frames.max(policy.min_frames) {
+                self.frames.pop();
+            }
             return Ok(ItemOrResult::Result(result));
         }
 
