@@ -66,8 +66,8 @@ pub struct FramePoolManager<W: Copy = Word> {
 
 struct State<W> {
     pools: Vec<ClassPool<W>>,
-    /// Pool index for each [`FrameClass`].
-    pool_of: [usize; 8],
+    /// Pool index for each [`FrameKind`] (by [`FrameKind::index`]).
+    pool_of: [usize; 9],
     spare_stacks: Vec<Vec<W>>,
     spare_memories: Vec<Vec<u8>>,
     buffers: BufferStats,
@@ -247,8 +247,8 @@ impl<W: Copy> FramePoolManager<W> {
             })
             .collect();
         let pool_of = match config.classes {
-            ClassLayout::PerKind(_) => std::array::from_fn(|i| i),
-            ClassLayout::Shared(_) => [0; 8],
+            ClassLayout::PerKind(_) => FrameKind::ALL.map(|kind| kind.class().index()),
+            ClassLayout::Shared(_) => [0; 9],
         };
         let now = clock.now();
         let tracker = if config.track_timeline {
@@ -385,10 +385,10 @@ impl<W: Copy> FramePoolManager<W> {
     ) -> Result<Box<PooledFrame<W>>, FrameError> {
         let kind = request.kind;
         let shared = self.config.shared_buffers;
-        if (parent.kind == FrameKind::Precompile)
-            | (parent.depth >= CALL_DEPTH_LIMIT)
-            | parent.is_static
-            | (shared & !(parent.stack.is_running() & parent.memory.is_running()))
+        if parent.kind == FrameKind::Precompile
+            || parent.depth >= CALL_DEPTH_LIMIT
+            || parent.is_static
+            || (shared && !(parent.stack.is_running() && parent.memory.is_running()))
         {
             // Static parents are legal for most kinds; `child_rule_error` decides.
             if let Err(error) = self.check_rules(request, parent) {
@@ -538,7 +538,7 @@ impl<W: Copy> FramePoolManager<W> {
         size: usize,
         depth: usize,
     ) -> Result<Box<PooledFrame<W>>, FrameError> {
-        let index = state.pool_of[kind.class().index()];
+        let index = state.pool_of[kind.index()];
         let pool = &mut state.pools[index];
         let popped = if size <= self.smallest_bound {
             pool.buckets[0].pop()
@@ -651,7 +651,7 @@ impl<W: Copy> FramePoolManager<W> {
         if state.tracker.has_timeline() {
             state.record_timeline(kind, frame.depth, FrameEventKind::Release);
         }
-        let index = state.pool_of[kind.class().index()];
+        let index = state.pool_of[kind.index()];
         let now = state.now;
         let pool = &mut state.pools[index];
         pool.counters.in_use -= 1;
@@ -974,7 +974,7 @@ impl<W: Copy> FramePoolManager<W> {
     /// Frames owned by the pool serving `class` (idle plus in use).
     pub fn owned(&self, class: FrameClass) -> usize {
         let state = self.state.borrow();
-        state.pools[state.pool_of[class.index()]].owned
+        state.pools[state.pool_of[kind_of_class(class).index()]].owned
     }
 }
 

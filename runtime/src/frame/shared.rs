@@ -408,7 +408,12 @@ impl<W: Copy> SharedStack<W> {
     pub(crate) fn lend_to(&mut self, child: &mut Self) {
         debug_assert!(self.link.running());
         child.link = self.link.child_at(self.buf.len());
-        std::mem::swap(&mut self.buf, &mut child.buf);
+        // Plain moves (`mem::swap` of a `Vec` runs a chunked loop); `child`'s buffer is
+        // the empty one a detached view holds: nothing is freed.
+        drop(std::mem::replace(
+            &mut child.buf,
+            std::mem::take(&mut self.buf),
+        ));
     }
 
     /// The frame manager's [`resume`](Self::resume): `false` (nothing moved) unless
@@ -418,7 +423,11 @@ impl<W: Copy> SharedStack<W> {
         if !self.link.is_parent_of(&child.link) {
             return false;
         }
-        std::mem::swap(&mut self.buf, &mut child.buf);
+        // The parent's buffer is the empty one `lend_to` left it: nothing is freed.
+        drop(std::mem::replace(
+            &mut self.buf,
+            std::mem::take(&mut child.buf),
+        ));
         self.buf.truncate(child.link.base);
         child.link.state = State::Detached;
         self.link.state = State::Running;
@@ -761,7 +770,10 @@ impl SharedMemory {
         debug_assert!(self.link.running());
         child.link = self.link.child_at(self.buf.len());
         child.limit = self.limit;
-        std::mem::swap(&mut self.buf, &mut child.buf);
+        drop(std::mem::replace(
+            &mut child.buf,
+            std::mem::take(&mut self.buf),
+        ));
     }
 
     /// The frame manager's [`resume`](Self::resume): `false` (nothing moved) unless
@@ -771,7 +783,11 @@ impl SharedMemory {
         if !self.link.is_parent_of(&child.link) {
             return false;
         }
-        std::mem::swap(&mut self.buf, &mut child.buf);
+        // The parent's buffer is the empty one `lend_to` left it: nothing is freed.
+        drop(std::mem::replace(
+            &mut self.buf,
+            std::mem::take(&mut child.buf),
+        ));
         self.buf.truncate(child.link.base);
         child.link.state = State::Detached;
         self.link.state = State::Running;
