@@ -548,10 +548,17 @@ impl<W: Copy> FramePoolManager<W> {
         let (frame, hit) = match popped {
             Some(frame) => {
                 pool.counters.hits += 1;
+                // Counted here with a constant `hit`: two plain increments.
+                state
+                    .tracker
+                    .count(kind, FrameEventKind::Acquire { hit: true });
                 (frame, true)
             }
             None => match self.take_frame_slow(state, index, kind, size) {
-                Ok(taken) => taken,
+                Ok((frame, hit)) => {
+                    state.tracker.count(kind, FrameEventKind::Acquire { hit });
+                    (frame, hit)
+                }
                 Err(error) => return Err(self.reject_locked(state, kind, depth, error)),
             },
         };
@@ -559,7 +566,6 @@ impl<W: Copy> FramePoolManager<W> {
         pool.counters.in_use += 1;
         // The all-time peak is folded in lazily (`fold_window`, `statistics`).
         pool.window_peak = pool.window_peak.max(pool.counters.in_use);
-        state.tracker.count(kind, FrameEventKind::Acquire { hit });
         if state.tracker.has_timeline() {
             state.record_timeline(kind, depth, FrameEventKind::Acquire { hit });
         }

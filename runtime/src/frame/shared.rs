@@ -409,11 +409,8 @@ impl<W: Copy> SharedStack<W> {
         debug_assert!(self.link.running());
         child.link = self.link.child_at(self.buf.len());
         // Plain moves (`mem::swap` of a `Vec` runs a chunked loop); `child`'s buffer is
-        // the empty one a detached view holds: nothing is freed.
-        drop(std::mem::replace(
-            &mut child.buf,
-            std::mem::take(&mut self.buf),
-        ));
+        // the empty one a detached view holds, so the assignment frees nothing.
+        child.buf = std::mem::take(&mut self.buf);
     }
 
     /// The frame manager's [`resume`](Self::resume): `false` (nothing moved) unless
@@ -424,10 +421,7 @@ impl<W: Copy> SharedStack<W> {
             return false;
         }
         // The parent's buffer is the empty one `lend_to` left it: nothing is freed.
-        drop(std::mem::replace(
-            &mut self.buf,
-            std::mem::take(&mut child.buf),
-        ));
+        self.buf = std::mem::take(&mut child.buf);
         self.buf.truncate(child.link.base);
         child.link.state = State::Detached;
         self.link.state = State::Running;
@@ -770,10 +764,7 @@ impl SharedMemory {
         debug_assert!(self.link.running());
         child.link = self.link.child_at(self.buf.len());
         child.limit = self.limit;
-        drop(std::mem::replace(
-            &mut child.buf,
-            std::mem::take(&mut self.buf),
-        ));
+        child.buf = std::mem::take(&mut self.buf);
     }
 
     /// The frame manager's [`resume`](Self::resume): `false` (nothing moved) unless
@@ -784,10 +775,7 @@ impl SharedMemory {
             return false;
         }
         // The parent's buffer is the empty one `lend_to` left it: nothing is freed.
-        drop(std::mem::replace(
-            &mut self.buf,
-            std::mem::take(&mut child.buf),
-        ));
+        self.buf = std::mem::take(&mut child.buf);
         self.buf.truncate(child.link.base);
         child.link.state = State::Detached;
         self.link.state = State::Running;
