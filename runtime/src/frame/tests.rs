@@ -1484,4 +1484,5 @@ fn pooled_frame_layout_has_no_avoidable_padding() {
     // and no size to gain by reordering.
     assert!(report.padding_bytes() < report.align(), "{report}");
     assert_eq!(report.size(), report.optimal_size(), "{report}");
+    println!("{report}");
 }
