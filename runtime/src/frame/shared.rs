@@ -256,6 +256,31 @@ impl Link {
         Ok(())
     }
 
+    /// Suspends this (running) view at `top` and returns the child's link; the
+    /// infallible core of [`suspend_for_child`](Self::suspend_for_child).
+    #[inline]
+    fn child_at(&mut self, top: usize) -> Link {
+        self.state = State::Suspended;
+        self.top = top;
+        Link {
+            tree: self.tree,
+            depth: self.depth + 1,
+            base: top,
+            top: 0,
+            state: State::Running,
+        }
+    }
+
+    /// [`check_resume`](Self::check_resume) as one boolean, for the manager's hot path.
+    #[inline]
+    fn is_parent_of(&self, child: &Link) -> bool {
+        (self.state == State::Suspended)
+            & (child.state == State::Running)
+            & (child.tree == self.tree)
+            & (child.depth == self.depth + 1)
+            & (child.base == self.top)
+    }
+
     fn check_root(&self) -> Result<(), LinkError> {
         if !self.running() {
             return Err(LinkError::NotRunning);
@@ -375,6 +400,33 @@ impl<W: Copy> SharedStack<W> {
         self.buf = buffer;
         self.link.state = State::Running;
         Ok(())
+    }
+
+    /// The frame manager's [`enter_child`](Self::enter_child): makes `child` (a view
+    /// the manager keeps detached between uses) this view's running child in place, so
+    /// no view is built and moved. The caller has checked that this view is running.
+    #[inline]
+    pub(crate) fn lend_to(&mut self, child: &mut Self) {
+        debug_assert!(self.link.running());
+        child.link = self.link.child_at(self.buf.len());
+        // Plain moves (`mem::swap` of a `Vec` runs a chunked loop); `child`'s buffer is
+        // the empty one a detached view holds, so the assignment frees nothing.
+        child.buf = std::mem::take(&mut self.buf);
+    }
+
+    /// The frame manager's [`resume`](Self::resume): `false` (nothing moved) unless
+    /// `child` is this view's running direct child. `child` is left detached.
+    #[inline]
+    pub(crate) fn take_back(&mut self, child: &mut Self) -> bool {
+        if !self.link.is_parent_of(&child.link) {
+            return false;
+        }
+        // The parent's buffer is the empty one `lend_to` left it: nothing is freed.
+        self.buf = std::mem::take(&mut child.buf);
+        self.buf.truncate(child.link.base);
+        child.link.state = State::Detached;
+        self.link.state = State::Running;
+        true
     }
 
     #[inline]
@@ -704,6 +756,31 @@ impl SharedMemory {
         self.buf = buffer;
         self.link.state = State::Running;
         Ok(())
+    }
+
+    /// The frame manager's [`enter_child`](Self::enter_child), in place (see
+    /// [`SharedStack`]'s). The caller has checked that this view is running.
+    #[inline]
+    pub(crate) fn lend_to(&mut self, child: &mut Self) {
+        debug_assert!(self.link.running());
+        child.link = self.link.child_at(self.buf.len());
+        child.limit = self.limit;
+        child.buf = std::mem::take(&mut self.buf);
+    }
+
+    /// The frame manager's [`resume`](Self::resume): `false` (nothing moved) unless
+    /// `child` is this view's running direct child. `child` is left detached.
+    #[inline]
+    pub(crate) fn take_back(&mut self, child: &mut Self) -> bool {
+        if !self.link.is_parent_of(&child.link) {
+            return false;
+        }
+        // The parent's buffer is the empty one `lend_to` left it: nothing is freed.
+        self.buf = std::mem::take(&mut child.buf);
+        self.buf.truncate(child.link.base);
+        child.link.state = State::Detached;
+        self.link.state = State::Running;
+        true
     }
 
     #[inline]
