@@ -649,7 +649,7 @@ impl<W: Copy> FramePoolManager<W> {
                 parent.gas.refunded = parent.gas.refunded.saturating_add(frame.gas.refunded);
                 if self.config.shared_buffers
                     && !(parent.stack.take_back(&mut frame.stack)
-                        & parent.memory.take_back(&mut frame.memory))
+                        && parent.memory.take_back(&mut frame.memory))
                 {
                     self.link_error(&mut frame, parent);
                 }
