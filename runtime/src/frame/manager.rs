@@ -390,10 +390,11 @@ impl<W: Copy> FramePoolManager<W> {
     ) -> Result<Box<PooledFrame<W>>, FrameError> {
         let kind = request.kind;
         let shared = self.config.shared_buffers;
-        if parent.kind == FrameKind::Precompile
-            || parent.depth >= CALL_DEPTH_LIMIT
-            || parent.is_static
-            || (shared && !(parent.stack.is_running() && parent.memory.is_running()))
+        // Non-short-circuit `|`/`&`: one flag, one branch.
+        if (parent.kind == FrameKind::Precompile)
+            | (parent.depth >= CALL_DEPTH_LIMIT)
+            | parent.is_static
+            | (shared & !(parent.stack.is_running() & parent.memory.is_running()))
         {
             // Static parents are legal for most kinds; `child_rule_error` decides.
             if let Err(error) = self.check_rules(request, parent) {
