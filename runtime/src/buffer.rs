@@ -745,7 +745,7 @@ impl BufferPoolStats {
     ///
     /// ```
     /// let pool = evm_pool_runtime::BufferPool::new();
-    /// // 32 prewarmed buffers per class; a buffer's bytes are allocated on its first loan.
+    /// // Each class prewarms 32 zeroed buffers of its size; the 4 KiB one returned is kept too.
     /// drop(pool.acquire(4096));
     /// assert!(pool.stats().bytes_held() >= 4096);
     /// ```
