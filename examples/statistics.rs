@@ -37,7 +37,7 @@ fn call_chain(
     if depth == 0 {
         return Ok(());
     }
-    let kind = if depth % 2 == 0 {
+    let kind = if depth.is_multiple_of(2) {
         FrameKind::Call
     } else {
         FrameKind::StaticCall
