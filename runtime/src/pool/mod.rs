@@ -670,6 +670,6 @@ pub(crate) fn proptest_config() -> proptest::test_runner::Config {
 }
 
 #[cfg(test)]
-mod test_model;
+pub(crate) mod test_model;
 #[cfg(test)]
 mod tests;

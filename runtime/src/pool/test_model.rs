@@ -1,6 +1,6 @@
-//! The test model shared by `Pool`'s and `SyncPool`'s unit tests: a pooled object with an
-//! identity, the random operations the property tests apply, and the configuration
-//! helper both suites build their pools with.
+//! The test model shared by the pools' unit tests (`Pool`, `SyncPool`, `BufferPool`): a
+//! pooled object with an identity, the random operations the property tests apply, and
+//! the configuration helper the suites build their pools with.
 
 use super::{OverflowPolicy, PoolConfig};
 use crate::EvmPooled;
