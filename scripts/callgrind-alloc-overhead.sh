@@ -15,8 +15,12 @@ if ! command -v valgrind >/dev/null 2>&1; then
     exit 0
 fi
 
-cargo build --release --quiet --example alloc_overhead
-bin=target/release/examples/alloc_overhead
+# ALLOC_OVERHEAD_BIN measures an already built binary (e.g. a copy from before a change).
+bin=${ALLOC_OVERHEAD_BIN:-}
+if [[ -z $bin ]]; then
+    cargo build --release --quiet --example alloc_overhead
+    bin=target/release/examples/alloc_overhead
+fi
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 

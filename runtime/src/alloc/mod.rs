@@ -193,7 +193,7 @@ impl<A: GlobalAlloc> EvmAllocator<A, true> {
     /// ```
     pub fn stats(&self) -> AllocationStatistics {
         let now = Instant::now();
-        let (counts, peak, chunk_bytes, caches) = self.raw.snapshot(&self.backing);
+        let (counts, peak, chunk_bytes, caches) = self.raw.snapshot(&self.backing, &self.config);
         let mut stats = AllocationStatistics::from_counts(&counts, now);
         stats.peak_bytes = peak;
         stats.pool_bytes_held = chunk_bytes;

@@ -56,12 +56,17 @@
 //!   Deallocation and reallocation recompute the tier from the layout the caller passes
 //!   (the `GlobalAlloc`/`Allocator` contract makes it the allocation's layout), so no
 //!   per-block header is needed.
+//! - **I6 (slot values)** The thread-local `SLOT` only ever holds a slot index below
+//!   [`MAX_THREADS`] or one of the sentinels `UNREGISTERED` and `NO_SLOT`, all below
+//!   `SLOT_STATES`, the length of every `caches` array; the sentinels' entries stay
+//!   null. So the fast path indexes `caches` with `SLOT` unchecked.
 
 use super::config::AllocatorConfig;
 use super::size_class::{
-    CACHE_LINE, MAX_POOLED_SIZE, NUM_CLASSES, SIZE_CLASSES, class_for, place_block, stats_class,
+    CACHE_LINE, CLASS_ALIGN_U8, CLASS_OF_SIZE, MAX_POOLED_SIZE, NUM_CLASSES, SIZE_CLASSES,
+    class_for, place_block, stats_class,
 };
-use super::stats::{Counters, Counts};
+use super::stats::{CELL_OF_SIZE, Counters, Counts, cell as stat_cell};
 use std::alloc::{GlobalAlloc, Layout};
 use std::cell::{Cell, UnsafeCell};
 use std::ptr::{self, NonNull};
@@ -84,8 +89,14 @@ const CHUNK_HEADER: usize = CACHE_LINE;
 
 static SLOT_TAKEN: [AtomicBool; MAX_THREADS] = [const { AtomicBool::new(false) }; MAX_THREADS];
 
-const UNREGISTERED: usize = usize::MAX;
-const NO_SLOT: usize = usize::MAX - 1;
+/// `SLOT` of a thread that has not allocated yet.
+const UNREGISTERED: usize = MAX_THREADS;
+/// `SLOT` of a thread without a slot (table full, or exit hook already run).
+const NO_SLOT: usize = MAX_THREADS + 1;
+/// Values `SLOT` can hold: a slot index or one of the two sentinels. Every instance's
+/// `caches` has this many entries, the sentinels' always null, so the fast path indexes
+/// it with `SLOT` directly (I6).
+const SLOT_STATES: usize = MAX_THREADS + 2;
 
 thread_local! {
     /// This thread's slot, `UNREGISTERED` before its first allocation, `NO_SLOT` when it
@@ -159,19 +170,18 @@ struct Owner {
     bump_base: *mut u8,
     bump_offset: usize,
     bump_len: usize,
-    /// Bytes this cache's users allocated minus bytes they freed (negative when they
-    /// free others' memory).
-    net: i64,
-    /// Highest `net` since the innermost open region began.
+    /// Highest `net` (the live-byte tally kept in the counters) since the innermost
+    /// open region began.
     mark: i64,
     /// The part of `net` already added to the instance's published total.
     published: i64,
     /// Highest `net - published` since the last publication.
     window_max: i64,
-    /// `net` above `high` or at most `low` sends the next operation through
+    /// `net` above `high` or at most `low` sends the operation through
     /// [`RawState::track_slow`]: `high` is the lowest level at which `mark` or
     /// `window_max` would change, `low` the level at which a drop must be published.
-    /// Between them, counting costs one addition and two comparisons.
+    /// An allocation only raises `net`, so it compares with `high` alone; a free only
+    /// lowers it and compares with `low` alone.
     high: i64,
     low: i64,
 }
@@ -195,13 +205,12 @@ impl Cache {
                 bump_base: ptr::null_mut(),
                 bump_offset: 0,
                 bump_len: 0,
-                net: 0,
                 mark: 0,
                 published: 0,
                 window_max: 0,
-                // The first operation takes the slow path, which arms both.
+                // The first allocation or free takes the slow path, which arms both.
                 high: i64::MIN,
-                low: i64::MIN,
+                low: 0,
             }),
         }
     }
@@ -241,7 +250,7 @@ struct ChunkHeader {
 
 /// An allocator instance's raw state.
 pub(crate) struct RawState {
-    caches: [AtomicPtr<Cache>; MAX_THREADS],
+    caches: [AtomicPtr<Cache>; SLOT_STATES],
     shared_lock: AtomicBool,
     /// The cache of threads without a slot, and the exchange for spilled blocks.
     shared: Cache,
@@ -297,6 +306,17 @@ const LIST_LIMIT: [usize; NUM_CLASSES] = {
     out
 };
 
+/// [`LIST_LIMIT`] indexed by a `u8` class, for the fast path (no bounds check).
+const LIST_LIMIT_U8: [usize; 256] = {
+    let mut out = [0; 256];
+    let mut c = 0;
+    while c < NUM_CLASSES {
+        out[c] = LIST_LIMIT[c];
+        c += 1;
+    }
+    out
+};
+
 /// Blocks taken from the shared cache at once.
 #[inline(always)]
 fn refill_batch(class: usize) -> usize {
@@ -306,7 +326,7 @@ fn refill_batch(class: usize) -> usize {
 impl RawState {
     pub(crate) const fn new() -> Self {
         RawState {
-            caches: [const { AtomicPtr::new(ptr::null_mut()) }; MAX_THREADS],
+            caches: [const { AtomicPtr::new(ptr::null_mut()) }; SLOT_STATES],
             shared_lock: AtomicBool::new(false),
             shared: Cache::new(),
             shared_available: [const { AtomicUsize::new(0) }; NUM_CLASSES],
@@ -413,6 +433,26 @@ impl RawState {
 
     // -----------------------------------------------------------------------------------
     // Allocation
+    //
+    // The fast paths below are inlined into the `GlobalAlloc` methods: a pooling flag
+    // test, one size-table load, an alignment compare, one thread-local load, one array
+    // load, and the list pop or push. Everything else (no cache yet, empty list, list
+    // over its limit, an unusual alignment, a statistics threshold) is a call to a cold
+    // function.
+
+    /// The calling thread's cache if it has one: one thread-local load and one array
+    /// load (`caches` has null entries at the two sentinel slot values, so no range
+    /// check either).
+    #[inline(always)]
+    fn fast_cache(&self) -> Option<&Cache> {
+        let slot = SLOT.get();
+        debug_assert!(slot < SLOT_STATES);
+        // SAFETY: I6: `SLOT` only ever holds values below `SLOT_STATES`, the length of
+        // `caches`.
+        let p = unsafe { self.caches.get_unchecked(slot) }.load(Acquire);
+        // SAFETY: I2: a non-null cache lives as long as `self`.
+        unsafe { p.as_ref() }
+    }
 
     /// # Safety
     /// `GlobalAlloc::alloc`'s contract: `layout` has non-zero size.
@@ -424,16 +464,54 @@ impl RawState {
         layout: Layout,
         zeroed: bool,
     ) -> *mut u8 {
-        if config.size_class_pooling
-            && let Some(class) = class_for(layout)
-        {
-            let p = self.alloc_pooled::<A, S>(backing, config, layout, class);
-            if zeroed && !p.is_null() {
-                // SAFETY: a pooled block of at least `layout.size()` bytes (I3).
-                unsafe { p.write_bytes(0, layout.size()) };
+        let size = layout.size();
+        if config.size_class_pooling && size <= MAX_POOLED_SIZE {
+            let class = CLASS_OF_SIZE[size];
+            if layout.align() <= CLASS_ALIGN_U8[usize::from(class)]
+                && let Some(cache) = self.fast_cache()
+            {
+                // SAFETY: I2: this thread holds the cache's slot, and nothing below
+                // re-enters the allocator while the reference lives.
+                let owner = unsafe { &mut *cache.owner.get() };
+                // SAFETY: `CLASS_OF_SIZE` holds class indices below `NUM_CLASSES`.
+                let list = unsafe { owner.free.get_unchecked_mut(usize::from(class)) };
+                let block = list.head;
+                if !block.is_null() {
+                    // SAFETY: I3: a listed block holds the next pointer.
+                    list.head = unsafe { block.cast::<*mut u8>().read_unaligned() };
+                    list.len -= 1;
+                    if zeroed {
+                        // SAFETY: a block of the class, at least `size` bytes (I3).
+                        unsafe { block.write_bytes(0, size) };
+                    }
+                    if S && config.statistics {
+                        let net = cache.counters.record_pooled_alloc(size, CELL_OF_SIZE[size]);
+                        if net > owner.high {
+                            return self.track_slow_returning(config, cache, owner, block);
+                        }
+                    }
+                    return block;
+                }
             }
-            return p;
+            // SAFETY: forwarded caller contract.
+            return unsafe { self.alloc_pooled_slow::<A, S>(backing, config, layout, zeroed) };
         }
+        // SAFETY: forwarded caller contract.
+        unsafe { self.alloc_backing::<A, S>(backing, config, layout, zeroed) }
+    }
+
+    /// The backing tier, counted when statistics are on.
+    ///
+    /// # Safety
+    /// As [`alloc`](Self::alloc).
+    #[inline(always)]
+    unsafe fn alloc_backing<A: GlobalAlloc, const S: bool>(
+        &self,
+        backing: &A,
+        config: &AllocatorConfig,
+        layout: Layout,
+        zeroed: bool,
+    ) -> *mut u8 {
         if S && config.statistics {
             // SAFETY: forwarded caller contract.
             return unsafe { self.alloc_backing_counted(backing, config, layout, zeroed) };
@@ -481,61 +559,26 @@ impl RawState {
         p
     }
 
-    /// The calling thread's cache if it has one already: the fast-path lookup (one
-    /// thread-local load, one array load).
-    #[inline(always)]
-    fn existing_local_cache(&self) -> Option<NonNull<Cache>> {
-        let slot = SLOT.get();
-        if slot < MAX_THREADS {
-            NonNull::new(self.caches[slot].load(Acquire))
-        } else {
-            None
-        }
-    }
-
-    /// The pooled allocation path, out of line so the pass-through path stays a few
-    /// instructions. Its fast path pops the thread's free list; everything else is a
-    /// tail call to [`alloc_pooled_slow`](Self::alloc_pooled_slow).
-    #[inline(never)]
-    fn alloc_pooled<A: GlobalAlloc, const S: bool>(
-        &self,
-        backing: &A,
-        config: &AllocatorConfig,
-        layout: Layout,
-        class: usize,
-    ) -> *mut u8 {
-        if let Some(cache) = self.existing_local_cache() {
-            // SAFETY: the calling thread's cache (I2); nothing below re-enters.
-            let Ctx { cache, owner, .. } = unsafe { Self::local_ctx(cache) };
-            let list = &mut owner.free[class];
-            let block = list.head;
-            if !block.is_null() {
-                // SAFETY: I3: a listed block holds the next pointer.
-                list.head = unsafe { block.cast::<*mut u8>().read_unaligned() };
-                list.len -= 1;
-                if S && config.statistics {
-                    cache.counters.record_pool_hit();
-                    cache.counters.record_alloc(layout.size(), class);
-                    if Self::track_fast(owner, layout.size() as i64) {
-                        return self.track_slow_returning(config, owner, block);
-                    }
-                }
-                return block;
-            }
-        }
-        self.alloc_pooled_slow::<A, S>(backing, config, layout, class)
-    }
-
+    /// Everything of a pooled-size request that the fast path does not handle: an
+    /// alignment that moves it up a class (or to the backing tier), a thread without a
+    /// cache yet or without a slot, an empty list.
+    ///
+    /// # Safety
+    /// As [`alloc`](Self::alloc), and `layout.size() <= MAX_POOLED_SIZE`.
     #[cold]
     #[inline(never)]
-    fn alloc_pooled_slow<A: GlobalAlloc, const S: bool>(
+    unsafe fn alloc_pooled_slow<A: GlobalAlloc, const S: bool>(
         &self,
         backing: &A,
         config: &AllocatorConfig,
         layout: Layout,
-        class: usize,
+        zeroed: bool,
     ) -> *mut u8 {
-        match self.local_cache(backing) {
+        let Some(class) = class_for(layout) else {
+            // SAFETY: forwarded caller contract.
+            return unsafe { self.alloc_backing::<A, S>(backing, config, layout, zeroed) };
+        };
+        let p = match self.local_cache(backing) {
             // SAFETY: from `local_cache` on this thread; `alloc_in` does not re-enter.
             Some(cache) => self.alloc_in::<A, S>(
                 backing,
@@ -544,20 +587,15 @@ impl RawState {
                 layout,
                 class,
             ),
-            None => self.alloc_pooled_shared::<A, S>(backing, config, layout, class),
+            None => {
+                self.with_shared(|ctx| self.alloc_in::<A, S>(backing, config, ctx, layout, class))
+            }
+        };
+        if zeroed && !p.is_null() {
+            // SAFETY: a pooled block of at least `layout.size()` bytes (I3).
+            unsafe { p.write_bytes(0, layout.size()) };
         }
-    }
-
-    #[cold]
-    #[inline(never)]
-    fn alloc_pooled_shared<A: GlobalAlloc, const S: bool>(
-        &self,
-        backing: &A,
-        config: &AllocatorConfig,
-        layout: Layout,
-        class: usize,
-    ) -> *mut u8 {
-        self.with_shared(|ctx| self.alloc_in::<A, S>(backing, config, ctx, layout, class))
+        p
     }
 
     #[inline(always)]
@@ -572,8 +610,12 @@ impl RawState {
         let counting = S && config.statistics;
         let p = self.pop_block(backing, config, &mut ctx, class, counting);
         if !p.is_null() && counting {
-            ctx.cache.counters.record_alloc(layout.size(), class);
-            self.track(config, ctx.owner, layout.size() as i64);
+            let size = layout.size();
+            let net = ctx
+                .cache
+                .counters
+                .record_pooled_alloc(size, stat_cell(class, size));
+            self.track(config, ctx.cache, ctx.owner, net);
         }
         p
     }
@@ -588,12 +630,51 @@ impl RawState {
         p: *mut u8,
         layout: Layout,
     ) {
-        if config.size_class_pooling
-            && let Some(class) = class_for(layout)
-        {
-            // SAFETY: I5: a pooled block of `class`, given back by its owner.
-            return unsafe { self.dealloc_pooled::<A, S>(backing, config, p, layout, class) };
+        let size = layout.size();
+        if config.size_class_pooling && size <= MAX_POOLED_SIZE {
+            let class = CLASS_OF_SIZE[size];
+            if layout.align() <= CLASS_ALIGN_U8[usize::from(class)]
+                && let Some(cache) = self.fast_cache()
+            {
+                // SAFETY: I2: this thread holds the cache's slot, and nothing below
+                // re-enters the allocator while the reference lives.
+                let owner = unsafe { &mut *cache.owner.get() };
+                // SAFETY: `CLASS_OF_SIZE` holds class indices below `NUM_CLASSES`.
+                let list = unsafe { owner.free.get_unchecked_mut(usize::from(class)) };
+                // SAFETY: I5: a pooled block of `class` the caller gives up; it has at
+                // least 8 bytes (I3).
+                unsafe { p.cast::<*mut u8>().write_unaligned(list.head) };
+                list.head = p;
+                list.len += 1;
+                let over_limit = list.len > LIST_LIMIT_U8[usize::from(class)];
+                let mut needs_track = false;
+                if S && config.statistics {
+                    let net = cache.counters.record_pooled_free(size, class);
+                    needs_track = net <= owner.low;
+                }
+                if over_limit | needs_track {
+                    // A tail call, so the common case saves no registers.
+                    self.dealloc_finish(config, cache, owner, class, over_limit, needs_track);
+                }
+                return;
+            }
+            // SAFETY: forwarded caller contract.
+            return unsafe { self.dealloc_pooled_slow::<A, S>(backing, config, p, layout) };
         }
+        // SAFETY: forwarded caller contract.
+        unsafe { self.dealloc_backing::<A, S>(backing, config, p, layout) }
+    }
+
+    /// # Safety
+    /// As [`dealloc`](Self::dealloc), for a block of the backing tier (I5).
+    #[inline(always)]
+    unsafe fn dealloc_backing<A: GlobalAlloc, const S: bool>(
+        &self,
+        backing: &A,
+        config: &AllocatorConfig,
+        p: *mut u8,
+        layout: Layout,
+    ) {
         if S && config.statistics {
             // SAFETY: forwarded caller contract.
             return unsafe { self.dealloc_backing_counted(backing, config, p, layout) };
@@ -605,7 +686,7 @@ impl RawState {
     /// The backing tier's free with counting, out of line.
     ///
     /// # Safety
-    /// As [`dealloc`](Self::dealloc).
+    /// As [`dealloc_backing`](Self::dealloc_backing).
     #[inline(never)]
     unsafe fn dealloc_backing_counted<A: GlobalAlloc>(
         &self,
@@ -626,65 +707,30 @@ impl RawState {
         );
     }
 
-    /// The pooled free path: pushes onto the thread's free list; everything else is a
-    /// tail call to a cold function.
-    ///
-    /// # Safety
-    /// `p` is a pooled block of `class` of this instance, given back by its owner.
-    #[inline(never)]
-    unsafe fn dealloc_pooled<A: GlobalAlloc, const S: bool>(
-        &self,
-        backing: &A,
-        config: &AllocatorConfig,
-        p: *mut u8,
-        layout: Layout,
-        class: usize,
-    ) {
-        if let Some(cache) = self.existing_local_cache() {
-            // SAFETY: the calling thread's cache (I2); nothing below re-enters.
-            let Ctx { cache, owner, .. } = unsafe { Self::local_ctx(cache) };
-            let list = &mut owner.free[class];
-            // SAFETY: the caller gives `p` up; it has at least 8 bytes (I3).
-            unsafe { p.cast::<*mut u8>().write_unaligned(list.head) };
-            list.head = p;
-            list.len += 1;
-            let over_limit = list.len > LIST_LIMIT[class];
-            let mut needs_track = false;
-            if S && config.statistics {
-                cache.counters.record_free(layout.size(), class);
-                needs_track = Self::track_fast(owner, -(layout.size() as i64));
-            }
-            if over_limit || needs_track {
-                // A tail call, so the common case saves no registers.
-                self.dealloc_finish(config, owner, class, over_limit, needs_track);
-            }
-            return;
-        }
-        // SAFETY: forwarded contract.
-        unsafe { self.dealloc_pooled_slow::<A, S>(backing, config, p, layout, class) }
-    }
-
-    /// The rare tail of [`dealloc_pooled`](Self::dealloc_pooled).
+    /// The rare tail of the pooled free fast path.
     #[cold]
     #[inline(never)]
     fn dealloc_finish(
         &self,
         config: &AllocatorConfig,
+        cache: &Cache,
         owner: &mut Owner,
-        class: usize,
+        class: u8,
         over_limit: bool,
         needs_track: bool,
     ) {
         if needs_track {
-            self.track_slow(config, owner);
+            self.track_slow(config, cache, owner);
         }
         if over_limit {
-            self.spill(owner, class);
+            self.spill(owner, usize::from(class));
         }
     }
 
+    /// Everything of a pooled-size free that the fast path does not handle.
+    ///
     /// # Safety
-    /// As [`dealloc_pooled`](Self::dealloc_pooled).
+    /// As [`dealloc`](Self::dealloc), and `layout.size() <= MAX_POOLED_SIZE`.
     #[cold]
     #[inline(never)]
     unsafe fn dealloc_pooled_slow<A: GlobalAlloc, const S: bool>(
@@ -693,36 +739,25 @@ impl RawState {
         config: &AllocatorConfig,
         p: *mut u8,
         layout: Layout,
-        class: usize,
     ) {
+        let Some(class) = class_for(layout) else {
+            // SAFETY: I5: no class, so the backing tier served it.
+            return unsafe { self.dealloc_backing::<A, S>(backing, config, p, layout) };
+        };
         match self.local_cache(backing) {
             // SAFETY: from `local_cache` on this thread; `dealloc_in` does not re-enter;
-            // `p` per our contract.
+            // `p` is a pooled block of `class` (I5) the caller gives up.
             Some(cache) => unsafe {
                 self.dealloc_in::<S>(config, Self::local_ctx(cache), p, layout, class)
             },
-            // SAFETY: forwarded contract.
-            None => unsafe { self.dealloc_pooled_shared::<S>(config, p, layout, class) },
+            // SAFETY: as above, on the shared cache under its lock.
+            None => self
+                .with_shared(|ctx| unsafe { self.dealloc_in::<S>(config, ctx, p, layout, class) }),
         }
     }
 
     /// # Safety
-    /// As [`dealloc_pooled`](Self::dealloc_pooled).
-    #[cold]
-    #[inline(never)]
-    unsafe fn dealloc_pooled_shared<const S: bool>(
-        &self,
-        config: &AllocatorConfig,
-        p: *mut u8,
-        layout: Layout,
-        class: usize,
-    ) {
-        // SAFETY: forwarded contract.
-        self.with_shared(|ctx| unsafe { self.dealloc_in::<S>(config, ctx, p, layout, class) })
-    }
-
-    /// # Safety
-    /// As [`dealloc_pooled`](Self::dealloc_pooled).
+    /// `p` is a pooled block of `class` of this instance that the caller gives up.
     #[inline(always)]
     unsafe fn dealloc_in<const S: bool>(
         &self,
@@ -735,8 +770,11 @@ impl RawState {
         // SAFETY: forwarded contract.
         unsafe { self.push_block(&mut ctx, class, p) };
         if S && config.statistics {
-            ctx.cache.counters.record_free(layout.size(), class);
-            self.track(config, ctx.owner, -(layout.size() as i64));
+            let net = ctx
+                .cache
+                .counters
+                .record_pooled_free(layout.size(), class as u8);
+            self.track(config, ctx.cache, ctx.owner, net);
         }
     }
 
@@ -744,28 +782,18 @@ impl RawState {
     #[inline(never)]
     fn count<A: GlobalAlloc>(&self, backing: &A, config: &AllocatorConfig, event: Event) {
         self.with_cache(backing, |ctx| {
-            let delta = match event {
-                Event::Alloc { size, class } => {
-                    ctx.cache.counters.record_alloc(size, class);
-                    size as i64
-                }
-                Event::Free { size, class } => {
-                    ctx.cache.counters.record_free(size, class);
-                    -(size as i64)
-                }
+            let counters = &ctx.cache.counters;
+            let net = match event {
+                Event::Alloc { size, class } => counters.record_alloc(size, class),
+                Event::Free { size, class } => counters.record_free(size, class),
                 Event::Realloc {
                     old,
                     new,
                     old_class,
                     new_class,
-                } => {
-                    ctx.cache
-                        .counters
-                        .record_realloc(old, new, old_class, new_class);
-                    new as i64 - old as i64
-                }
+                } => counters.record_realloc(old, new, old_class, new_class),
             };
-            self.track(config, ctx.owner, delta);
+            self.track(config, ctx.cache, ctx.owner, net);
         });
     }
 
@@ -842,9 +870,6 @@ impl RawState {
             // SAFETY: I3: a listed block holds the next pointer.
             list.head = unsafe { block.cast::<*mut u8>().read_unaligned() };
             list.len -= 1;
-            if counting {
-                ctx.cache.counters.record_pool_hit();
-            }
             return block;
         }
         self.pop_block_slow(backing, config, ctx, class, counting)
@@ -950,7 +975,7 @@ impl RawState {
     #[inline(never)]
     fn reclaim_orphans(&self) -> bool {
         let mut moved = 0;
-        for (slot, cache) in self.caches.iter().enumerate() {
+        for (slot, cache) in self.caches[..MAX_THREADS].iter().enumerate() {
             let p = cache.load(Acquire);
             if p.is_null()
                 || SLOT_TAKEN[slot].load(Relaxed)
@@ -1008,70 +1033,70 @@ impl RawState {
         Some(chunk)
     }
 
-    /// Adds `delta` to the cache's live bytes, maintaining the region mark and
-    /// publishing to the global peak when the unpublished part reaches the granularity.
+    /// After the live-byte tally became `net`: runs [`track_slow`](Self::track_slow)
+    /// when it crossed a threshold (for paths that may move it either way).
     #[inline(always)]
-    fn track(&self, config: &AllocatorConfig, owner: &mut Owner, delta: i64) {
-        if Self::track_fast(owner, delta) {
-            self.track_slow(config, owner);
+    fn track(&self, config: &AllocatorConfig, cache: &Cache, owner: &mut Owner, net: i64) {
+        if net > owner.high || net <= owner.low {
+            self.track_slow(config, cache, owner);
         }
     }
 
-    /// Adds `delta` to the live bytes; `true` when [`track_slow`](Self::track_slow)
-    /// must run (a new high for the region mark or the publication window, or a drop
-    /// to publish).
-    #[inline(always)]
-    fn track_fast(owner: &mut Owner, delta: i64) -> bool {
-        owner.net += delta;
-        owner.net > owner.high || owner.net <= owner.low
-    }
-
+    /// Maintains the region mark and the publication window after the live-byte tally
+    /// crossed `high` or `low`, publishing to the global peak when the unpublished part
+    /// reaches the granularity, and re-arms both thresholds.
     #[inline(never)]
-    fn track_slow(&self, config: &AllocatorConfig, owner: &mut Owner) {
-        owner.mark = owner.mark.max(owner.net);
-        let pending = owner.net - owner.published;
+    fn track_slow(&self, config: &AllocatorConfig, cache: &Cache, owner: &mut Owner) {
+        let net = cache.counters.net();
+        owner.mark = owner.mark.max(net);
+        let pending = net.wrapping_sub(owner.published);
         owner.window_max = owner.window_max.max(pending);
         if pending.unsigned_abs() >= config.peak_granularity {
-            self.publish(owner);
+            self.publish(config, net, owner);
         }
         // Re-arm: `window_max < granularity` here, so a rise to the publication
         // threshold also crosses `high`.
-        owner.high = owner.mark.min(owner.published + owner.window_max);
-        let granularity = i64::try_from(config.peak_granularity).unwrap_or(i64::MAX);
-        owner.low = owner.published.saturating_sub(granularity);
+        owner.high = owner
+            .mark
+            .min(owner.published.saturating_add(owner.window_max));
     }
 
     /// [`track_slow`](Self::track_slow), then returns `block` (keeps the caller a tail
     /// call).
+    #[cold]
     #[inline(never)]
     fn track_slow_returning(
         &self,
         config: &AllocatorConfig,
+        cache: &Cache,
         owner: &mut Owner,
         block: *mut u8,
     ) -> *mut u8 {
-        self.track_slow(config, owner);
+        self.track_slow(config, cache, owner);
         block
     }
 
-    /// Adds the cache's unpublished bytes to the published total and the global peak.
-    /// Leaves `high`/`low` to the caller: they must be re-armed or reset.
-    fn publish(&self, owner: &mut Owner) {
-        let pending = owner.net - owner.published;
+    /// Adds the cache's unpublished bytes (`net` is its live-byte tally) to the
+    /// published total and the global peak, and sets `low` for the new published level.
+    /// Leaves `high` to the caller: it must be re-armed or disarmed.
+    fn publish(&self, config: &AllocatorConfig, net: i64, owner: &mut Owner) {
+        let pending = net.wrapping_sub(owner.published);
         let before = self.published_total.fetch_add(pending, Relaxed);
         let candidate = before.saturating_add(owner.window_max);
         if candidate > 0 {
             self.peak.fetch_max(candidate as u64, Relaxed);
         }
-        owner.published = owner.net;
+        owner.published = net;
         owner.window_max = 0;
+        let granularity = i64::try_from(config.peak_granularity).unwrap_or(i64::MAX);
+        owner.low = net.saturating_sub(granularity);
     }
 
-    /// Sends the cache's next operation through the slow path (after `mark` or the
-    /// publication state changed outside it).
+    /// Sends the cache's next allocation through the slow path (after `mark` or the
+    /// publication state changed outside it). `low` stays valid: only
+    /// [`publish`](Self::publish) moves the level it is relative to.
     fn disarm(owner: &mut Owner) {
         owner.high = i64::MIN;
-        owner.low = i64::MIN;
     }
 
     // -----------------------------------------------------------------------------------
@@ -1079,14 +1104,18 @@ impl RawState {
 
     /// Sums every cache's counters; publishes the caller's pending bytes first so a
     /// single thread's peak is exact. Returns (counts, peak, chunk bytes, caches).
-    pub(crate) fn snapshot<A: GlobalAlloc>(&self, backing: &A) -> (Counts, u64, u64, usize) {
+    pub(crate) fn snapshot<A: GlobalAlloc>(
+        &self,
+        backing: &A,
+        config: &AllocatorConfig,
+    ) -> (Counts, u64, u64, usize) {
         self.with_cache(backing, |ctx| {
-            self.publish(ctx.owner);
+            self.publish(config, ctx.cache.counters.net(), ctx.owner);
             Self::disarm(ctx.owner);
         });
         let mut total = Counts::default();
         let mut caches = 0;
-        for p in self.caches.iter().map(|c| c.load(Acquire)) {
+        for p in self.caches[..MAX_THREADS].iter().map(|c| c.load(Acquire)) {
             if !p.is_null() {
                 // SAFETY: I2: the cache lives as long as `self`; only its atomic
                 // counters are read.
@@ -1107,7 +1136,11 @@ impl RawState {
     /// The calling thread's counters, live bytes and region mark.
     pub(crate) fn thread_view<A: GlobalAlloc>(&self, backing: &A) -> (Counts, i64, i64) {
         self.with_cache(backing, |ctx| {
-            (ctx.cache.counters.load(), ctx.owner.net, ctx.owner.mark)
+            (
+                ctx.cache.counters.load(),
+                ctx.cache.counters.net(),
+                ctx.owner.mark,
+            )
         })
     }
 
@@ -1116,7 +1149,7 @@ impl RawState {
     pub(crate) fn begin_region<A: GlobalAlloc>(&self, backing: &A) -> i64 {
         self.with_cache(backing, |ctx| {
             let saved = ctx.owner.mark;
-            ctx.owner.mark = ctx.owner.net;
+            ctx.owner.mark = ctx.cache.counters.net();
             Self::disarm(ctx.owner);
             saved
         })
