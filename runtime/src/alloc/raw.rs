@@ -1,6 +1,7 @@
 //! The raw core of [`EvmAllocator`](super::EvmAllocator): thread slots, thread caches
 //! with size-class free lists, chunks carved into blocks, and the shared cache. All of
-//! the allocator's unsafe code lives in this module.
+//! the allocator's unsafe code lives in this module and in [`handoff`](super::handoff),
+//! the small cross-thread types it is built from (which are model-checked with loom).
 //!
 //! # Model
 //!
@@ -18,11 +19,16 @@
 //! exit hook has already run and that still frees memory from later thread-local
 //! destructors) use the instance's *shared cache* under a spin lock.
 //!
-//! **Cross-thread frees.** A block carries no owner: a thread that frees a block puts
-//! it on its own free list, whichever thread allocated it. When a list grows past its
-//! limit, half of it moves to the shared cache; a thread whose list is empty takes a
-//! batch from there before carving fresh blocks. So producer/consumer patterns neither
-//! leak nor grow one thread's lists without bound.
+//! **Cross-thread frees: the freeing thread adopts the block.** A block carries no
+//! owner: a thread that frees a block puts it on its own free list, whichever thread
+//! allocated it (chunks are never returned while the instance lives, so any thread may
+//! reuse any block). When a list grows past its limit (about 32 KiB of blocks, at least
+//! 32), half of it moves to the shared cache under its spin lock; a thread whose list is
+//! empty takes a batch from there before carving fresh blocks. So producer/consumer
+//! patterns neither leak nor grow one thread's lists without bound: memory held idle
+//! is at most one list limit per class per thread, plus what the shared cache holds,
+//! which is reused before any new chunk is taken. The owner's fast path has no atomic
+//! read-modify-write and no lock; only spilling and refilling take the lock.
 //!
 //! **No recursion.** Caches and chunks come from the backing allocator, never from the
 //! allocator itself. The only call that may allocate through the global allocator is
@@ -40,8 +46,8 @@
 //! - **I2 (caches)** `caches[i]`, once non-null, points to a `Cache` allocated from the
 //!   backing allocator that lives until the instance is dropped. Its `owner` cell is
 //!   accessed only by the thread holding slot `i` (I1), and never re-entrantly. The
-//!   shared cache's `owner` cell is accessed only while `shared_lock` is held. Counters
-//!   are atomics that anyone may read.
+//!   shared cache's owner state is accessed only inside its [`SpinLock`]. Counters are
+//!   atomics that anyone may read.
 //! - **I3 (blocks)** A block on a free list of class `c`, or carved for class `c`, lies
 //!   inside a chunk of this instance, is aligned to `CLASS_ALIGN[c]`, spans
 //!   `SIZE_CLASSES[c]` bytes that overlap no other block, and is owned by the list or by
@@ -62,6 +68,7 @@
 //!   null. So the fast path indexes `caches` with `SLOT` unchecked.
 
 use super::config::AllocatorConfig;
+use super::handoff::{FreeList, PeakPublisher, SlotTable, SpinLock, move_blocks};
 use super::size_class::{
     CACHE_LINE, CLASS_ALIGN_U8, CLASS_OF_SIZE, MAX_POOLED_SIZE, NUM_CLASSES, SIZE_CLASSES,
     class_for, place_block, stats_class,
@@ -72,7 +79,7 @@ use std::cell::{Cell, UnsafeCell};
 use std::ptr::{self, NonNull};
 use std::sync::OnceLock;
 use std::sync::atomic::{
-    AtomicBool, AtomicI64, AtomicPtr, AtomicU64, AtomicUsize,
+    AtomicPtr, AtomicU64, AtomicUsize,
     Ordering::{Acquire, Relaxed, Release},
 };
 use std::time::Instant;
@@ -87,7 +94,8 @@ const CHUNK_HEADER: usize = CACHE_LINE;
 // ---------------------------------------------------------------------------------------
 // Thread slots (process-wide)
 
-static SLOT_TAKEN: [AtomicBool; MAX_THREADS] = [const { AtomicBool::new(false) }; MAX_THREADS];
+/// Which slots live threads hold (I1); shared by every allocator instance.
+static SLOTS: SlotTable<MAX_THREADS> = SlotTable::new();
 
 /// `SLOT` of a thread that has not allocated yet.
 const UNREGISTERED: usize = MAX_THREADS;
@@ -115,7 +123,7 @@ impl Drop for SlotGuard {
         SLOT.set(NO_SLOT);
         if slot < MAX_THREADS {
             // I1: publishes this thread's cache writes to the slot's next holder.
-            SLOT_TAKEN[slot].store(false, Release);
+            SLOTS.release(slot);
         }
     }
 }
@@ -137,11 +145,7 @@ fn current_slot() -> Option<usize> {
 #[inline(never)]
 fn register_thread() -> Option<usize> {
     SLOT.set(NO_SLOT);
-    let slot = (0..MAX_THREADS).find(|&i| {
-        SLOT_TAKEN[i]
-            .compare_exchange(false, true, Acquire, Relaxed)
-            .is_ok()
-    })?;
+    let slot = SLOTS.take_any()?;
     SLOT.set(slot);
     // Registering the exit hook may allocate through the global allocator; such a
     // nested call sees the slot set above and uses the cache normally, since this call
@@ -149,7 +153,7 @@ fn register_thread() -> Option<usize> {
     // tearing down), give the slot back at once rather than leaking it.
     if SLOT_GUARD.try_with(|_| ()).is_err() {
         SLOT.set(NO_SLOT);
-        SLOT_TAKEN[slot].store(false, Release);
+        SLOTS.release(slot);
         return None;
     }
     Some(slot)
@@ -157,12 +161,6 @@ fn register_thread() -> Option<usize> {
 
 // ---------------------------------------------------------------------------------------
 // Caches
-
-#[derive(Clone, Copy)]
-struct FreeList {
-    head: *mut u8,
-    len: usize,
-}
 
 /// State only the cache's owner touches (I2).
 struct Owner {
@@ -193,32 +191,40 @@ pub(crate) struct Cache {
     owner: UnsafeCell<Owner>,
 }
 
+impl Owner {
+    const fn new() -> Self {
+        Owner {
+            free: [FreeList::EMPTY; NUM_CLASSES],
+            bump_base: ptr::null_mut(),
+            bump_offset: 0,
+            bump_len: 0,
+            mark: 0,
+            published: 0,
+            window_max: 0,
+            // The first allocation or free takes the slow path, which arms both.
+            high: i64::MIN,
+            low: 0,
+        }
+    }
+}
+
+// SAFETY: the owner state is plain data and pointers to blocks and chunks the instance
+// owns (I3, I4); whoever holds it (the slot holder, or the shared lock) may use it from
+// any thread.
+unsafe impl Send for Owner {}
+
 impl Cache {
     const fn new() -> Self {
         Cache {
             counters: Counters::new(),
-            owner: UnsafeCell::new(Owner {
-                free: [FreeList {
-                    head: ptr::null_mut(),
-                    len: 0,
-                }; NUM_CLASSES],
-                bump_base: ptr::null_mut(),
-                bump_offset: 0,
-                bump_len: 0,
-                mark: 0,
-                published: 0,
-                window_max: 0,
-                // The first allocation or free takes the slow path, which arms both.
-                high: i64::MIN,
-                low: 0,
-            }),
+            owner: UnsafeCell::new(Owner::new()),
         }
     }
 }
 
 /// A cache being used by the current thread: exclusive access to its owner state.
 struct Ctx<'a> {
-    cache: &'a Cache,
+    counters: &'a Counters,
     owner: &'a mut Owner,
     is_shared: bool,
 }
@@ -251,17 +257,18 @@ struct ChunkHeader {
 /// An allocator instance's raw state.
 pub(crate) struct RawState {
     caches: [AtomicPtr<Cache>; SLOT_STATES],
-    shared_lock: AtomicBool,
-    /// The cache of threads without a slot, and the exchange for spilled blocks.
-    shared: Cache,
+    /// The cache of threads without a slot, and the exchange for spilled blocks: its
+    /// owner state under a spin lock, its counters beside it.
+    shared: SpinLock<Owner>,
+    shared_counters: Counters,
     /// Blocks on the shared cache's lists, per class; written under the lock, read
     /// without it to skip locking when there is nothing to take.
     shared_available: [AtomicUsize; NUM_CLASSES],
     chunks: AtomicPtr<ChunkHeader>,
     chunk_bytes: AtomicU64,
-    /// Sum of the caches' published live bytes; only touched when a cache publishes.
-    published_total: AtomicI64,
-    peak: AtomicU64,
+    /// Sum of the caches' published live bytes and its peak; only touched when a cache
+    /// publishes.
+    peak: PeakPublisher,
     started: OnceLock<Instant>,
 }
 
@@ -271,27 +278,6 @@ pub(crate) struct RawState {
 unsafe impl Send for RawState {}
 // SAFETY: as for `Send`.
 unsafe impl Sync for RawState {}
-
-/// Takes up to `n` blocks from the front of `from` and pushes them onto `to`.
-///
-/// # Safety
-/// Both lists must satisfy I3 for the same class and be exclusively accessed by the
-/// caller.
-unsafe fn move_blocks(from: &mut FreeList, to: &mut FreeList, n: usize) -> usize {
-    let mut moved = 0;
-    while moved < n && !from.head.is_null() {
-        let block = from.head;
-        // SAFETY: `block` is a listed block (I3): readable next pointer at its start.
-        from.head = unsafe { block.cast::<*mut u8>().read_unaligned() };
-        // SAFETY: we own `block` now; it has at least 8 writable bytes (I3).
-        unsafe { block.cast::<*mut u8>().write_unaligned(to.head) };
-        to.head = block;
-        moved += 1;
-    }
-    from.len -= moved;
-    to.len += moved;
-    moved
-}
 
 /// Blocks a thread's list of each class may hold before half of it moves to the shared
 /// cache: about 32 KiB worth, at least 32 blocks.
@@ -307,7 +293,7 @@ const LIST_LIMIT: [usize; NUM_CLASSES] = {
 };
 
 /// [`LIST_LIMIT`] indexed by a `u8` class, for the fast path (no bounds check).
-const LIST_LIMIT_U8: [usize; 256] = {
+const LIST_LIMIT_U8: &[usize; 256] = &{
     let mut out = [0; 256];
     let mut c = 0;
     while c < NUM_CLASSES {
@@ -327,13 +313,12 @@ impl RawState {
     pub(crate) const fn new() -> Self {
         RawState {
             caches: [const { AtomicPtr::new(ptr::null_mut()) }; SLOT_STATES],
-            shared_lock: AtomicBool::new(false),
-            shared: Cache::new(),
+            shared: SpinLock::new(Owner::new()),
+            shared_counters: Counters::new(),
             shared_available: [const { AtomicUsize::new(0) }; NUM_CLASSES],
             chunks: AtomicPtr::new(ptr::null_mut()),
             chunk_bytes: AtomicU64::new(0),
-            published_total: AtomicI64::new(0),
-            peak: AtomicU64::new(0),
+            peak: PeakPublisher::new(),
             started: OnceLock::new(),
         }
     }
@@ -382,7 +367,7 @@ impl RawState {
         // slot, so nobody else touches its owner state; exclusivity per the contract.
         unsafe {
             Ctx {
-                cache: &*cache.as_ptr(),
+                counters: &(*cache.as_ptr()).counters,
                 owner: &mut *(*cache.as_ptr()).owner.get(),
                 is_shared: false,
             }
@@ -403,32 +388,16 @@ impl RawState {
     #[cold]
     #[inline(never)]
     fn with_shared<R>(&self, f: impl FnOnce(Ctx<'_>) -> R) -> R {
-        let mut spins = 0u32;
-        while self
-            .shared_lock
-            .compare_exchange_weak(false, true, Acquire, Relaxed)
-            .is_err()
-        {
-            spins += 1;
-            if spins < 64 {
-                std::hint::spin_loop();
-            } else {
-                std::thread::yield_now();
-            }
-        }
         self.started.get_or_init(Instant::now);
-        // SAFETY: I2: we hold the shared lock, so nobody else touches its owner state;
-        // `f` neither re-enters this allocator nor takes the lock again.
-        let ctx = unsafe {
-            Ctx {
-                cache: &self.shared,
-                owner: &mut *self.shared.owner.get(),
+        // The lock is not re-entrant: `f` neither re-enters this allocator nor takes it
+        // again (I2).
+        self.shared.with(|owner| {
+            f(Ctx {
+                counters: &self.shared_counters,
+                owner,
                 is_shared: true,
-            }
-        };
-        let result = f(ctx);
-        self.shared_lock.store(false, Release);
-        result
+            })
+        })
     }
 
     // -----------------------------------------------------------------------------------
@@ -487,7 +456,12 @@ impl RawState {
                     if S && config.statistics {
                         let net = cache.counters.record_pooled_alloc(size, CELL_OF_SIZE[size]);
                         if net > owner.high {
-                            return self.track_slow_returning(config, cache, owner, block);
+                            return self.track_slow_returning(
+                                config,
+                                &cache.counters,
+                                owner,
+                                block,
+                            );
                         }
                     }
                     return block;
@@ -612,10 +586,9 @@ impl RawState {
         if !p.is_null() && counting {
             let size = layout.size();
             let net = ctx
-                .cache
                 .counters
                 .record_pooled_alloc(size, stat_cell(class, size));
-            self.track(config, ctx.cache, ctx.owner, net);
+            self.track(config, ctx.counters, ctx.owner, net);
         }
         p
     }
@@ -654,7 +627,14 @@ impl RawState {
                 }
                 if over_limit | needs_track {
                     // A tail call, so the common case saves no registers.
-                    self.dealloc_finish(config, cache, owner, class, over_limit, needs_track);
+                    self.dealloc_finish(
+                        config,
+                        &cache.counters,
+                        owner,
+                        class,
+                        over_limit,
+                        needs_track,
+                    );
                 }
                 return;
             }
@@ -713,14 +693,14 @@ impl RawState {
     fn dealloc_finish(
         &self,
         config: &AllocatorConfig,
-        cache: &Cache,
+        counters: &Counters,
         owner: &mut Owner,
         class: u8,
         over_limit: bool,
         needs_track: bool,
     ) {
         if needs_track {
-            self.track_slow(config, cache, owner);
+            self.track_slow(config, counters, owner);
         }
         if over_limit {
             self.spill(owner, usize::from(class));
@@ -770,11 +750,8 @@ impl RawState {
         // SAFETY: forwarded contract.
         unsafe { self.push_block(&mut ctx, class, p) };
         if S && config.statistics {
-            let net = ctx
-                .cache
-                .counters
-                .record_pooled_free(layout.size(), class as u8);
-            self.track(config, ctx.cache, ctx.owner, net);
+            let net = ctx.counters.record_pooled_free(layout.size(), class as u8);
+            self.track(config, ctx.counters, ctx.owner, net);
         }
     }
 
@@ -782,7 +759,7 @@ impl RawState {
     #[inline(never)]
     fn count<A: GlobalAlloc>(&self, backing: &A, config: &AllocatorConfig, event: Event) {
         self.with_cache(backing, |ctx| {
-            let counters = &ctx.cache.counters;
+            let counters = &ctx.counters;
             let net = match event {
                 Event::Alloc { size, class } => counters.record_alloc(size, class),
                 Event::Free { size, class } => counters.record_free(size, class),
@@ -793,7 +770,7 @@ impl RawState {
                     new_class,
                 } => counters.record_realloc(old, new, old_class, new_class),
             };
-            self.track(config, ctx.cache, ctx.owner, net);
+            self.track(config, ctx.counters, ctx.owner, net);
         });
     }
 
@@ -903,7 +880,7 @@ impl RawState {
             }
         }
         if counting {
-            ctx.cache.counters.record_pool_miss();
+            ctx.counters.record_pool_miss();
         }
         let size = SIZE_CLASSES[class];
         let line_aware = config.alignment_optimization;
@@ -977,12 +954,7 @@ impl RawState {
         let mut moved = 0;
         for (slot, cache) in self.caches[..MAX_THREADS].iter().enumerate() {
             let p = cache.load(Acquire);
-            if p.is_null()
-                || SLOT_TAKEN[slot].load(Relaxed)
-                || SLOT_TAKEN[slot]
-                    .compare_exchange(false, true, Acquire, Relaxed)
-                    .is_err()
-            {
+            if p.is_null() || SLOTS.is_taken(slot) || !SLOTS.try_take(slot) {
                 continue;
             }
             // SAFETY: I1/I2: we hold the slot, so nobody else touches this cache's owner
@@ -1004,7 +976,7 @@ impl RawState {
                     }
                 });
             }
-            SLOT_TAKEN[slot].store(false, Release);
+            SLOTS.release(slot);
         }
         moved > 0
     }
@@ -1036,9 +1008,9 @@ impl RawState {
     /// After the live-byte tally became `net`: runs [`track_slow`](Self::track_slow)
     /// when it crossed a threshold (for paths that may move it either way).
     #[inline(always)]
-    fn track(&self, config: &AllocatorConfig, cache: &Cache, owner: &mut Owner, net: i64) {
+    fn track(&self, config: &AllocatorConfig, counters: &Counters, owner: &mut Owner, net: i64) {
         if net > owner.high || net <= owner.low {
-            self.track_slow(config, cache, owner);
+            self.track_slow(config, counters, owner);
         }
     }
 
@@ -1046,8 +1018,8 @@ impl RawState {
     /// crossed `high` or `low`, publishing to the global peak when the unpublished part
     /// reaches the granularity, and re-arms both thresholds.
     #[inline(never)]
-    fn track_slow(&self, config: &AllocatorConfig, cache: &Cache, owner: &mut Owner) {
-        let net = cache.counters.net();
+    fn track_slow(&self, config: &AllocatorConfig, counters: &Counters, owner: &mut Owner) {
+        let net = counters.net();
         owner.mark = owner.mark.max(net);
         let pending = net.wrapping_sub(owner.published);
         owner.window_max = owner.window_max.max(pending);
@@ -1068,11 +1040,11 @@ impl RawState {
     fn track_slow_returning(
         &self,
         config: &AllocatorConfig,
-        cache: &Cache,
+        counters: &Counters,
         owner: &mut Owner,
         block: *mut u8,
     ) -> *mut u8 {
-        self.track_slow(config, cache, owner);
+        self.track_slow(config, counters, owner);
         block
     }
 
@@ -1081,11 +1053,7 @@ impl RawState {
     /// Leaves `high` to the caller: it must be re-armed or disarmed.
     fn publish(&self, config: &AllocatorConfig, net: i64, owner: &mut Owner) {
         let pending = net.wrapping_sub(owner.published);
-        let before = self.published_total.fetch_add(pending, Relaxed);
-        let candidate = before.saturating_add(owner.window_max);
-        if candidate > 0 {
-            self.peak.fetch_max(candidate as u64, Relaxed);
-        }
+        self.peak.publish(pending, owner.window_max);
         owner.published = net;
         owner.window_max = 0;
         let granularity = i64::try_from(config.peak_granularity).unwrap_or(i64::MAX);
@@ -1110,7 +1078,7 @@ impl RawState {
         config: &AllocatorConfig,
     ) -> (Counts, u64, u64, usize) {
         self.with_cache(backing, |ctx| {
-            self.publish(config, ctx.cache.counters.net(), ctx.owner);
+            self.publish(config, ctx.counters.net(), ctx.owner);
             Self::disarm(ctx.owner);
         });
         let mut total = Counts::default();
@@ -1123,9 +1091,9 @@ impl RawState {
                 caches += 1;
             }
         }
-        total = total.plus(&self.shared.counters.load());
+        total = total.plus(&self.shared_counters.load());
         let current = total.bytes_allocated.wrapping_sub(total.bytes_freed);
-        let peak = self.peak.load(Relaxed).max(current);
+        let peak = self.peak.peak().max(current);
         (total, peak, self.chunk_bytes.load(Relaxed), caches)
     }
 
@@ -1136,11 +1104,7 @@ impl RawState {
     /// The calling thread's counters, live bytes and region mark.
     pub(crate) fn thread_view<A: GlobalAlloc>(&self, backing: &A) -> (Counts, i64, i64) {
         self.with_cache(backing, |ctx| {
-            (
-                ctx.cache.counters.load(),
-                ctx.cache.counters.net(),
-                ctx.owner.mark,
-            )
+            (ctx.counters.load(), ctx.counters.net(), ctx.owner.mark)
         })
     }
 
@@ -1149,7 +1113,7 @@ impl RawState {
     pub(crate) fn begin_region<A: GlobalAlloc>(&self, backing: &A) -> i64 {
         self.with_cache(backing, |ctx| {
             let saved = ctx.owner.mark;
-            ctx.owner.mark = ctx.cache.counters.net();
+            ctx.owner.mark = ctx.counters.net();
             Self::disarm(ctx.owner);
             saved
         })

@@ -40,7 +40,12 @@ pub const CLASS_ALIGN: [usize; NUM_CLASSES] = {
 
 /// `CLASS_OF_SIZE[size]` is the first class with room for `size` bytes (0..=4096),
 /// alignment not considered: the allocator's fast path is one load from here.
-pub(crate) const CLASS_OF_SIZE: [u8; MAX_POOLED_SIZE + 1] = {
+///
+/// The tables are references to constants: indexing them copies nothing (indexing a
+/// `const` array copies the array in unoptimized builds), and each crate that
+/// instantiates the allocator gets them as local data, without the GOT load an external
+/// `static` costs in position-independent code.
+pub(crate) const CLASS_OF_SIZE: &[u8; MAX_POOLED_SIZE + 1] = &{
     let mut out = [0u8; MAX_POOLED_SIZE + 1];
     let mut size = 0;
     while size <= MAX_POOLED_SIZE {
@@ -52,7 +57,8 @@ pub(crate) const CLASS_OF_SIZE: [u8; MAX_POOLED_SIZE + 1] = {
 
 /// `CLASS_ALIGN` indexed by a `u8` class (entries past the classes are 0), so the fast
 /// path's alignment check needs no bounds check.
-pub(crate) const CLASS_ALIGN_U8: [usize; 256] = {
+#[cfg_attr(loom, allow(dead_code))]
+pub(crate) const CLASS_ALIGN_U8: &[usize; 256] = &{
     let mut out = [0; 256];
     let mut i = 0;
     while i < NUM_CLASSES {

@@ -6,12 +6,13 @@
 //! Counters of exited threads stay in their cache, which the next thread inherits, so
 //! nothing is lost.
 
+#[cfg(not(loom))]
+use super::handoff::OwnedCounter;
 use super::size_class::{
     LARGE_CLASS, MAX_POOLED_SIZE, NUM_CLASSES, SIZE_CLASSES, first_class_fitting,
 };
 use crate::pool::ByteSize;
 use std::fmt;
-use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::time::{Duration, Instant};
 
 /// Buckets of the statistics by class: every pooled class plus one for larger requests.
@@ -36,7 +37,7 @@ const _: () = assert!(CELLS <= 256, "cells are indexed by a u8");
 
 /// `CELL_OF_SIZE[size]` is `cell(CLASS_OF_SIZE[size], size)`: the cell a pooled
 /// hand-out of `size` bytes from its natural class counts in, one load on the fast path.
-pub(crate) const CELL_OF_SIZE: [u8; MAX_POOLED_SIZE + 1] = {
+pub(crate) const CELL_OF_SIZE: &[u8; MAX_POOLED_SIZE + 1] = &{
     let mut out = [0u8; MAX_POOLED_SIZE + 1];
     let mut size = 0;
     while size <= MAX_POOLED_SIZE {
@@ -64,33 +65,35 @@ pub(crate) const CELL_OF_SIZE: [u8; MAX_POOLED_SIZE + 1] = {
 ///
 /// The fast-path arrays have 256 entries so a `u8` index (from the size tables) needs
 /// no bounds check; entries past the real cells and classes stay zero.
+#[cfg(not(loom))]
 pub(crate) struct Counters {
-    cells: [AtomicU64; 256],
-    returned: [AtomicU64; 256],
-    bytes_allocated: AtomicU64,
+    cells: [OwnedCounter; 256],
+    returned: [OwnedCounter; 256],
+    bytes_allocated: OwnedCounter,
     /// Bytes allocated minus bytes freed by this cache's users (wrapping; negative when
     /// they free others' memory). Also the allocator's live-byte tally for peaks.
-    net: AtomicU64,
+    net: OwnedCounter,
     slow: SlowCounters,
 }
 
 /// Counters of the paths off the pooled fast path, kept in the merged form.
+#[cfg(not(loom))]
 struct SlowCounters {
-    allocations: AtomicU64,
-    deallocations: AtomicU64,
-    reallocations: AtomicU64,
-    pool_misses: AtomicU64,
-    class_out: [AtomicU64; CLASS_BUCKETS],
-    class_in: [AtomicU64; CLASS_BUCKETS],
-    distribution: [AtomicU64; 3],
-    log2: [AtomicU64; LOG2_BUCKETS],
+    allocations: OwnedCounter,
+    deallocations: OwnedCounter,
+    reallocations: OwnedCounter,
+    pool_misses: OwnedCounter,
+    class_out: [OwnedCounter; CLASS_BUCKETS],
+    class_in: [OwnedCounter; CLASS_BUCKETS],
+    distribution: [OwnedCounter; 3],
+    log2: [OwnedCounter; LOG2_BUCKETS],
 }
 
-/// Adds `n` to a counter only this thread writes: a relaxed load and store, which
-/// compile to plain moves.
+/// Adds `n` to a counter only this thread writes (see [`OwnedCounter`]).
+#[cfg(not(loom))]
 #[inline(always)]
-fn add(counter: &AtomicU64, n: u64) {
-    counter.store(counter.load(Relaxed).wrapping_add(n), Relaxed);
+fn add(counter: &OwnedCounter, n: u64) {
+    counter.add(n);
 }
 
 #[inline(always)]
@@ -104,22 +107,23 @@ const fn log2_bucket(size: usize) -> usize {
     (usize::BITS - 1 - (size | 1).leading_zeros()) as usize
 }
 
+#[cfg(not(loom))]
 impl Counters {
     pub(crate) const fn new() -> Self {
         Counters {
-            cells: [const { AtomicU64::new(0) }; 256],
-            returned: [const { AtomicU64::new(0) }; 256],
-            bytes_allocated: AtomicU64::new(0),
-            net: AtomicU64::new(0),
+            cells: [const { OwnedCounter::new() }; 256],
+            returned: [const { OwnedCounter::new() }; 256],
+            bytes_allocated: OwnedCounter::new(),
+            net: OwnedCounter::new(),
             slow: SlowCounters {
-                allocations: AtomicU64::new(0),
-                deallocations: AtomicU64::new(0),
-                reallocations: AtomicU64::new(0),
-                pool_misses: AtomicU64::new(0),
-                class_out: [const { AtomicU64::new(0) }; CLASS_BUCKETS],
-                class_in: [const { AtomicU64::new(0) }; CLASS_BUCKETS],
-                distribution: [const { AtomicU64::new(0) }; 3],
-                log2: [const { AtomicU64::new(0) }; LOG2_BUCKETS],
+                allocations: OwnedCounter::new(),
+                deallocations: OwnedCounter::new(),
+                reallocations: OwnedCounter::new(),
+                pool_misses: OwnedCounter::new(),
+                class_out: [const { OwnedCounter::new() }; CLASS_BUCKETS],
+                class_in: [const { OwnedCounter::new() }; CLASS_BUCKETS],
+                distribution: [const { OwnedCounter::new() }; 3],
+                log2: [const { OwnedCounter::new() }; LOG2_BUCKETS],
             },
         }
     }
@@ -127,15 +131,13 @@ impl Counters {
     /// The live-byte tally: bytes allocated minus bytes freed through this cache.
     #[inline(always)]
     pub(crate) fn net(&self) -> i64 {
-        self.net.load(Relaxed) as i64
+        self.net.get() as i64
     }
 
     /// Adds `delta` to the live-byte tally and returns the new value.
     #[inline(always)]
     pub(crate) fn add_net(&self, delta: i64) -> i64 {
-        let net = (self.net.load(Relaxed) as i64).wrapping_add(delta);
-        self.net.store(net as u64, Relaxed);
-        net
+        self.net.add_publishing(delta as u64) as i64
     }
 
     /// A pooled block of `size` bytes was handed out from `class`, counted in `cell`
@@ -206,22 +208,25 @@ impl Counters {
 
     /// The counters in merged form, with everything derivable derived.
     pub(crate) fn load(&self) -> Counts {
+        // The tally first: its acquiring load sees every counter update made before it,
+        // so `bytes_freed` below is never less than the bytes freed at that point.
+        let net = self.net.get_acquire();
         let slow = &self.slow;
         let mut counts = Counts {
-            allocations: slow.allocations.load(Relaxed),
-            deallocations: slow.deallocations.load(Relaxed),
-            reallocations: slow.reallocations.load(Relaxed),
-            bytes_allocated: self.bytes_allocated.load(Relaxed),
-            pool_misses: slow.pool_misses.load(Relaxed),
+            allocations: slow.allocations.get(),
+            deallocations: slow.deallocations.get(),
+            reallocations: slow.reallocations.get(),
+            bytes_allocated: self.bytes_allocated.get(),
+            pool_misses: slow.pool_misses.get(),
             ..Counts::default()
         };
-        // Exact whenever the owner is not between its two updates (as every figure read
-        // while threads allocate is a snapshot of a moving target).
-        counts.bytes_freed = counts.bytes_allocated.wrapping_sub(self.net.load(Relaxed));
+        // Exact at a quiescent point; while the owner allocates, too high at most by the
+        // allocation in flight, never wrapped below zero (model-checked with loom).
+        counts.bytes_freed = counts.bytes_allocated.wrapping_sub(net);
         // No `Vec` here: reading must not allocate through the allocator being read.
-        let copy = |dst: &mut [u64], src: &[AtomicU64]| {
+        let copy = |dst: &mut [u64], src: &[OwnedCounter]| {
             for (d, s) in dst.iter_mut().zip(src) {
-                *d = s.load(Relaxed);
+                *d = s.get();
             }
         };
         copy(&mut counts.class_out, &slow.class_out);
@@ -231,7 +236,7 @@ impl Counters {
         let mut pooled = 0u64;
         for (class, row) in self.cells[..CELLS].chunks_exact(POOLED_LOG2).enumerate() {
             for (bucket, cell) in row.iter().enumerate() {
-                let n = cell.load(Relaxed);
+                let n = cell.get();
                 pooled = pooled.wrapping_add(n);
                 counts.class_out[class] = counts.class_out[class].wrapping_add(n);
                 counts.log2[bucket] = counts.log2[bucket].wrapping_add(n);
@@ -242,7 +247,7 @@ impl Counters {
         let mut returned = 0u64;
         for (class, n) in self.returned[..NUM_CLASSES]
             .iter()
-            .map(|n| n.load(Relaxed))
+            .map(|n| n.get())
             .enumerate()
         {
             returned = returned.wrapping_add(n);
@@ -781,7 +786,7 @@ impl fmt::Display for RegionStats {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(loom)))]
 mod tests {
     use super::*;
 
