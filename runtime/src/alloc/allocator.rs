@@ -83,7 +83,7 @@ impl<A: GlobalAlloc, const STATS: bool> EvmAllocator<A, STATS> {
         EvmAllocator {
             backing,
             config,
-            raw: RawState::new(),
+            raw: RawState::new(config.peak_granularity),
         }
     }
 
@@ -134,7 +134,7 @@ impl<A: GlobalAlloc> EvmAllocator<A, true> {
     /// ```
     pub fn stats(&self) -> AllocationStatistics {
         let now = Instant::now();
-        let (counts, peak, chunk_bytes, caches) = self.raw.snapshot(&self.backing, &self.config);
+        let (counts, peak, chunk_bytes, caches) = self.raw.snapshot(&self.backing);
         let mut stats = AllocationStatistics::from_counts(&counts, now);
         stats.peak_bytes = peak;
         stats.pool_bytes_held = chunk_bytes;
@@ -258,6 +258,65 @@ impl<A: GlobalAlloc, const STATS: bool> Drop for EvmAllocator<A, STATS> {
 /// As `#[global_allocator]`, or called directly. Memory obtained from an allocator value
 /// that is later dropped must not be used or freed after the drop: its chunks go back to
 /// the backing allocator.
+impl<A: GlobalAlloc, const STATS: bool> EvmAllocator<A, STATS> {
+    /// Allocates through the raw core. Its pooled slow path is a cold call taking only
+    /// `self`, so the fast path computes no field addresses for it.
+    ///
+    /// # Safety
+    /// `GlobalAlloc::alloc`'s contract.
+    #[inline(always)]
+    unsafe fn raw_alloc(&self, layout: Layout, zeroed: bool) -> *mut u8 {
+        // SAFETY: forwarded caller contract.
+        unsafe {
+            self.raw
+                .alloc::<A, STATS>(&self.backing, &self.config, layout, zeroed, || {
+                    self.alloc_slow(layout, zeroed)
+                })
+        }
+    }
+
+    /// # Safety
+    /// As [`raw_alloc`](Self::raw_alloc), for a layout no larger than the largest class.
+    #[cold]
+    #[inline(never)]
+    unsafe fn alloc_slow(&self, layout: Layout, zeroed: bool) -> *mut u8 {
+        // SAFETY: forwarded caller contract.
+        unsafe {
+            self.raw
+                .alloc_pooled_slow::<A, STATS>(&self.backing, &self.config, layout, zeroed)
+        }
+    }
+
+    /// Frees through the raw core, with the pooled slow path out of line as in
+    /// [`raw_alloc`](Self::raw_alloc).
+    ///
+    /// # Safety
+    /// `GlobalAlloc::dealloc`'s contract.
+    #[inline(always)]
+    unsafe fn raw_dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: forwarded caller contract.
+        unsafe {
+            self.raw
+                .dealloc::<A, STATS>(&self.backing, &self.config, ptr, layout, || {
+                    self.dealloc_slow(ptr, layout)
+                })
+        }
+    }
+
+    /// # Safety
+    /// As [`raw_dealloc`](Self::raw_dealloc), for a layout no larger than the largest
+    /// class.
+    #[cold]
+    #[inline(never)]
+    unsafe fn dealloc_slow(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: forwarded caller contract.
+        unsafe {
+            self.raw
+                .dealloc_pooled_slow::<A, STATS>(&self.backing, &self.config, ptr, layout)
+        }
+    }
+}
+
 // SAFETY: `RawState` upholds the `GlobalAlloc` contract given the caller's (its
 // invariants I1-I5): blocks are aligned and sized for their layout and owned by one
 // holder at a time; other layouts are forwarded to `A` unchanged.
@@ -265,28 +324,19 @@ unsafe impl<A: GlobalAlloc, const STATS: bool> GlobalAlloc for EvmAllocator<A, S
     #[inline]
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         // SAFETY: forwarded caller contract.
-        unsafe {
-            self.raw
-                .alloc::<A, STATS>(&self.backing, &self.config, layout, false)
-        }
+        unsafe { self.raw_alloc(layout, false) }
     }
 
     #[inline]
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
         // SAFETY: forwarded caller contract.
-        unsafe {
-            self.raw
-                .alloc::<A, STATS>(&self.backing, &self.config, layout, true)
-        }
+        unsafe { self.raw_alloc(layout, true) }
     }
 
     #[inline]
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
         // SAFETY: forwarded caller contract.
-        unsafe {
-            self.raw
-                .dealloc::<A, STATS>(&self.backing, &self.config, ptr, layout)
-        }
+        unsafe { self.raw_dealloc(ptr, layout) }
     }
 
     #[inline]
@@ -311,10 +361,7 @@ impl<A: GlobalAlloc, const STATS: bool> EvmAllocator<A, STATS> {
             return Ok(NonNull::slice_from_raw_parts(dangling(layout), 0));
         }
         // SAFETY: `layout` has non-zero size.
-        let p = unsafe {
-            self.raw
-                .alloc::<A, STATS>(&self.backing, &self.config, layout, zeroed)
-        };
+        let p = unsafe { self.raw_alloc(layout, zeroed) };
         NonNull::new(p)
             .map(|p| NonNull::slice_from_raw_parts(p, layout.size()))
             .ok_or(AllocError)
@@ -376,10 +423,7 @@ unsafe impl<A: GlobalAlloc, const STATS: bool> Allocator for EvmAllocator<A, STA
     unsafe fn deallocate(&self, ptr: NonNull<u8>, layout: Layout) {
         if layout.size() != 0 {
             // SAFETY: forwarded caller contract; non-zero sizes came from `alloc`.
-            unsafe {
-                self.raw
-                    .dealloc::<A, STATS>(&self.backing, &self.config, ptr.as_ptr(), layout)
-            }
+            unsafe { self.raw_dealloc(ptr.as_ptr(), layout) }
         }
     }
 

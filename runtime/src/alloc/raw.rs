@@ -269,6 +269,8 @@ pub(crate) struct RawState {
     /// Sum of the caches' published live bytes and its peak; only touched when a cache
     /// publishes.
     peak: PeakPublisher,
+    /// `AllocatorConfig::peak_granularity`, here so the tracking paths need no config.
+    granularity: u64,
     started: OnceLock<Instant>,
 }
 
@@ -310,8 +312,11 @@ fn refill_batch(class: usize) -> usize {
 }
 
 impl RawState {
-    pub(crate) const fn new() -> Self {
+    /// A fresh state publishing live bytes to the global peak in steps of
+    /// `granularity` bytes (`AllocatorConfig::peak_granularity`).
+    pub(crate) const fn new(granularity: u64) -> Self {
         RawState {
+            granularity,
             caches: [const { AtomicPtr::new(ptr::null_mut()) }; SLOT_STATES],
             shared: SpinLock::new(Owner::new()),
             shared_counters: Counters::new(),
@@ -424,7 +429,9 @@ impl RawState {
     }
 
     /// # Safety
-    /// `GlobalAlloc::alloc`'s contract: `layout` has non-zero size.
+    /// `GlobalAlloc::alloc`'s contract: `layout` has non-zero size. `slow` calls
+    /// [`alloc_pooled_slow`](Self::alloc_pooled_slow) with the same arguments (a cold
+    /// function of the caller's, so the fast path passes it nothing).
     #[inline(always)]
     pub(crate) unsafe fn alloc<A: GlobalAlloc, const S: bool>(
         &self,
@@ -432,6 +439,7 @@ impl RawState {
         config: &AllocatorConfig,
         layout: Layout,
         zeroed: bool,
+        slow: impl FnOnce() -> *mut u8,
     ) -> *mut u8 {
         let size = layout.size();
         if config.size_class_pooling && size <= MAX_POOLED_SIZE {
@@ -456,19 +464,14 @@ impl RawState {
                     if S && config.statistics {
                         let net = cache.counters.record_pooled_alloc(size, CELL_OF_SIZE[size]);
                         if net > owner.high {
-                            return self.track_slow_returning(
-                                config,
-                                &cache.counters,
-                                owner,
-                                block,
-                            );
+                            return self.track_slow_returning(&cache.counters, owner, block);
                         }
                     }
                     return block;
                 }
             }
-            // SAFETY: forwarded caller contract.
-            return unsafe { self.alloc_pooled_slow::<A, S>(backing, config, layout, zeroed) };
+            // `slow` is `alloc_pooled_slow` on the same arguments (caller contract).
+            return slow();
         }
         // SAFETY: forwarded caller contract.
         unsafe { self.alloc_backing::<A, S>(backing, config, layout, zeroed) }
@@ -488,7 +491,7 @@ impl RawState {
     ) -> *mut u8 {
         if S && config.statistics {
             // SAFETY: forwarded caller contract.
-            return unsafe { self.alloc_backing_counted(backing, config, layout, zeroed) };
+            return unsafe { self.alloc_backing_counted(backing, layout, zeroed) };
         }
         // SAFETY: forwarded caller contract.
         unsafe {
@@ -508,7 +511,6 @@ impl RawState {
     unsafe fn alloc_backing_counted<A: GlobalAlloc>(
         &self,
         backing: &A,
-        config: &AllocatorConfig,
         layout: Layout,
         zeroed: bool,
     ) -> *mut u8 {
@@ -523,7 +525,6 @@ impl RawState {
         if !p.is_null() {
             self.count(
                 backing,
-                config,
                 Event::Alloc {
                     size: layout.size(),
                     class: stats_class(layout),
@@ -539,9 +540,8 @@ impl RawState {
     ///
     /// # Safety
     /// As [`alloc`](Self::alloc), and `layout.size() <= MAX_POOLED_SIZE`.
-    #[cold]
-    #[inline(never)]
-    unsafe fn alloc_pooled_slow<A: GlobalAlloc, const S: bool>(
+    #[inline]
+    pub(crate) unsafe fn alloc_pooled_slow<A: GlobalAlloc, const S: bool>(
         &self,
         backing: &A,
         config: &AllocatorConfig,
@@ -588,13 +588,15 @@ impl RawState {
             let net = ctx
                 .counters
                 .record_pooled_alloc(size, stat_cell(class, size));
-            self.track(config, ctx.counters, ctx.owner, net);
+            self.track(ctx.counters, ctx.owner, net);
         }
         p
     }
 
     /// # Safety
-    /// `GlobalAlloc::dealloc`'s contract: `p` was allocated by this instance with `layout`.
+    /// `GlobalAlloc::dealloc`'s contract: `p` was allocated by this instance with
+    /// `layout`. `slow` calls [`dealloc_pooled_slow`](Self::dealloc_pooled_slow) with the
+    /// same arguments.
     #[inline(always)]
     pub(crate) unsafe fn dealloc<A: GlobalAlloc, const S: bool>(
         &self,
@@ -602,6 +604,7 @@ impl RawState {
         config: &AllocatorConfig,
         p: *mut u8,
         layout: Layout,
+        slow: impl FnOnce(),
     ) {
         let size = layout.size();
         if config.size_class_pooling && size <= MAX_POOLED_SIZE {
@@ -620,26 +623,26 @@ impl RawState {
                 list.head = p;
                 list.len += 1;
                 let over_limit = list.len > LIST_LIMIT_U8[usize::from(class)];
-                let mut needs_track = false;
                 if S && config.statistics {
                     let net = cache.counters.record_pooled_free(size, class);
-                    needs_track = net <= owner.low;
+                    if net <= owner.low {
+                        // Tail calls, so the common case saves no registers.
+                        return self.dealloc_finish(
+                            &cache.counters,
+                            owner,
+                            class,
+                            over_limit,
+                            true,
+                        );
+                    }
                 }
-                if over_limit | needs_track {
-                    // A tail call, so the common case saves no registers.
-                    self.dealloc_finish(
-                        config,
-                        &cache.counters,
-                        owner,
-                        class,
-                        over_limit,
-                        needs_track,
-                    );
+                if over_limit {
+                    return self.dealloc_finish(&cache.counters, owner, class, true, false);
                 }
                 return;
             }
-            // SAFETY: forwarded caller contract.
-            return unsafe { self.dealloc_pooled_slow::<A, S>(backing, config, p, layout) };
+            // `slow` is `dealloc_pooled_slow` on the same arguments (caller contract).
+            return slow();
         }
         // SAFETY: forwarded caller contract.
         unsafe { self.dealloc_backing::<A, S>(backing, config, p, layout) }
@@ -657,7 +660,7 @@ impl RawState {
     ) {
         if S && config.statistics {
             // SAFETY: forwarded caller contract.
-            return unsafe { self.dealloc_backing_counted(backing, config, p, layout) };
+            return unsafe { self.dealloc_backing_counted(backing, p, layout) };
         }
         // SAFETY: I5: served by the backing allocator with this layout.
         unsafe { backing.dealloc(p, layout) }
@@ -671,7 +674,6 @@ impl RawState {
     unsafe fn dealloc_backing_counted<A: GlobalAlloc>(
         &self,
         backing: &A,
-        config: &AllocatorConfig,
         p: *mut u8,
         layout: Layout,
     ) {
@@ -679,7 +681,6 @@ impl RawState {
         unsafe { backing.dealloc(p, layout) };
         self.count(
             backing,
-            config,
             Event::Free {
                 size: layout.size(),
                 class: stats_class(layout),
@@ -692,7 +693,6 @@ impl RawState {
     #[inline(never)]
     fn dealloc_finish(
         &self,
-        config: &AllocatorConfig,
         counters: &Counters,
         owner: &mut Owner,
         class: u8,
@@ -700,7 +700,7 @@ impl RawState {
         needs_track: bool,
     ) {
         if needs_track {
-            self.track_slow(config, counters, owner);
+            self.track_slow(counters, owner);
         }
         if over_limit {
             self.spill(owner, usize::from(class));
@@ -711,9 +711,8 @@ impl RawState {
     ///
     /// # Safety
     /// As [`dealloc`](Self::dealloc), and `layout.size() <= MAX_POOLED_SIZE`.
-    #[cold]
-    #[inline(never)]
-    unsafe fn dealloc_pooled_slow<A: GlobalAlloc, const S: bool>(
+    #[inline]
+    pub(crate) unsafe fn dealloc_pooled_slow<A: GlobalAlloc, const S: bool>(
         &self,
         backing: &A,
         config: &AllocatorConfig,
@@ -751,13 +750,13 @@ impl RawState {
         unsafe { self.push_block(&mut ctx, class, p) };
         if S && config.statistics {
             let net = ctx.counters.record_pooled_free(layout.size(), class as u8);
-            self.track(config, ctx.counters, ctx.owner, net);
+            self.track(ctx.counters, ctx.owner, net);
         }
     }
 
     /// Counts one event in the calling thread's cache (off the pooled fast path).
     #[inline(never)]
-    fn count<A: GlobalAlloc>(&self, backing: &A, config: &AllocatorConfig, event: Event) {
+    fn count<A: GlobalAlloc>(&self, backing: &A, event: Event) {
         self.with_cache(backing, |ctx| {
             let counters = &ctx.counters;
             let net = match event {
@@ -770,7 +769,7 @@ impl RawState {
                     new_class,
                 } => counters.record_realloc(old, new, old_class, new_class),
             };
-            self.track(config, ctx.counters, ctx.owner, net);
+            self.track(ctx.counters, ctx.owner, net);
         });
     }
 
@@ -805,12 +804,20 @@ impl RawState {
             _ => {
                 // Crossing tiers or classes: move, without counting the parts.
                 // SAFETY: `new_layout` has non-zero size.
-                let q = unsafe { self.alloc::<A, false>(backing, config, new_layout, false) };
+                let q = unsafe {
+                    self.alloc::<A, false>(backing, config, new_layout, false, || {
+                        self.alloc_pooled_slow::<A, false>(backing, config, new_layout, false)
+                    })
+                };
                 if !q.is_null() {
                     // SAFETY: both blocks hold at least the copied bytes and are distinct.
                     unsafe { ptr::copy_nonoverlapping(p, q, layout.size().min(new_size)) };
                     // SAFETY: `p` was allocated with `layout` (caller contract).
-                    unsafe { self.dealloc::<A, false>(backing, config, p, layout) };
+                    unsafe {
+                        self.dealloc::<A, false>(backing, config, p, layout, || {
+                            self.dealloc_pooled_slow::<A, false>(backing, config, p, layout)
+                        })
+                    };
                 }
                 q
             }
@@ -818,7 +825,6 @@ impl RawState {
         if counting && !result.is_null() {
             self.count(
                 backing,
-                config,
                 Event::Realloc {
                     old: layout.size(),
                     new: new_size,
@@ -1008,9 +1014,9 @@ impl RawState {
     /// After the live-byte tally became `net`: runs [`track_slow`](Self::track_slow)
     /// when it crossed a threshold (for paths that may move it either way).
     #[inline(always)]
-    fn track(&self, config: &AllocatorConfig, counters: &Counters, owner: &mut Owner, net: i64) {
+    fn track(&self, counters: &Counters, owner: &mut Owner, net: i64) {
         if net > owner.high || net <= owner.low {
-            self.track_slow(config, counters, owner);
+            self.track_slow(counters, owner);
         }
     }
 
@@ -1018,13 +1024,13 @@ impl RawState {
     /// crossed `high` or `low`, publishing to the global peak when the unpublished part
     /// reaches the granularity, and re-arms both thresholds.
     #[inline(never)]
-    fn track_slow(&self, config: &AllocatorConfig, counters: &Counters, owner: &mut Owner) {
+    fn track_slow(&self, counters: &Counters, owner: &mut Owner) {
         let net = counters.net();
         owner.mark = owner.mark.max(net);
         let pending = net.wrapping_sub(owner.published);
         owner.window_max = owner.window_max.max(pending);
-        if pending.unsigned_abs() >= config.peak_granularity {
-            self.publish(config, net, owner);
+        if pending.unsigned_abs() >= self.granularity {
+            self.publish(net, owner);
         }
         // Re-arm: `window_max < granularity` here, so a rise to the publication
         // threshold also crosses `high`.
@@ -1039,24 +1045,23 @@ impl RawState {
     #[inline(never)]
     fn track_slow_returning(
         &self,
-        config: &AllocatorConfig,
         counters: &Counters,
         owner: &mut Owner,
         block: *mut u8,
     ) -> *mut u8 {
-        self.track_slow(config, counters, owner);
+        self.track_slow(counters, owner);
         block
     }
 
     /// Adds the cache's unpublished bytes (`net` is its live-byte tally) to the
     /// published total and the global peak, and sets `low` for the new published level.
     /// Leaves `high` to the caller: it must be re-armed or disarmed.
-    fn publish(&self, config: &AllocatorConfig, net: i64, owner: &mut Owner) {
+    fn publish(&self, net: i64, owner: &mut Owner) {
         let pending = net.wrapping_sub(owner.published);
         self.peak.publish(pending, owner.window_max);
         owner.published = net;
         owner.window_max = 0;
-        let granularity = i64::try_from(config.peak_granularity).unwrap_or(i64::MAX);
+        let granularity = i64::try_from(self.granularity).unwrap_or(i64::MAX);
         owner.low = net.saturating_sub(granularity);
     }
 
@@ -1072,13 +1077,9 @@ impl RawState {
 
     /// Sums every cache's counters; publishes the caller's pending bytes first so a
     /// single thread's peak is exact. Returns (counts, peak, chunk bytes, caches).
-    pub(crate) fn snapshot<A: GlobalAlloc>(
-        &self,
-        backing: &A,
-        config: &AllocatorConfig,
-    ) -> (Counts, u64, u64, usize) {
+    pub(crate) fn snapshot<A: GlobalAlloc>(&self, backing: &A) -> (Counts, u64, u64, usize) {
         self.with_cache(backing, |ctx| {
-            self.publish(config, ctx.counters.net(), ctx.owner);
+            self.publish(ctx.counters.net(), ctx.owner);
             Self::disarm(ctx.owner);
         });
         let mut total = Counts::default();
