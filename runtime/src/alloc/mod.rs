@@ -35,7 +35,12 @@
 //!
 //! # Statistics
 //!
-//! Every thread counts into its own cache with plain loads and stores; reading
+//! Every thread counts into its own cache with plain loads and stores, as few as
+//! exactness allows: a pooled allocation bumps one counter for its (class, log2 size)
+//! pair, adds its size to the bytes allocated and to the thread's live-byte tally, and
+//! compares the tally with one threshold (for peaks); a pooled free bumps its class's
+//! counter, subtracts from the tally and compares. Counts, the histogram, the size
+//! distribution, pool hits and bytes freed are derived when read, exactly. Reading
 //! ([`EvmAllocator::stats`]) sums all threads. [`EvmAllocator::region`] measures what the
 //! calling thread does between two points — counts, bytes, the peak inside, by size
 //! class — which is what per-transaction figures need. The `STATS` parameter compiles

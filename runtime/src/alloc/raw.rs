@@ -192,7 +192,8 @@ pub(crate) struct Cache {
 }
 
 impl Owner {
-    const fn new() -> Self {
+    /// Fresh owner state for an instance publishing in steps of `granularity` bytes.
+    const fn new(granularity: u64) -> Self {
         Owner {
             free: [FreeList::EMPTY; NUM_CLASSES],
             bump_base: ptr::null_mut(),
@@ -201,9 +202,14 @@ impl Owner {
             mark: 0,
             published: 0,
             window_max: 0,
-            // The first allocation or free takes the slow path, which arms both.
+            // The first allocation takes the slow path, which arms `high`. `low` is
+            // where a drop from the published level (0) must be published.
             high: i64::MIN,
-            low: 0,
+            low: if granularity > i64::MAX as u64 {
+                i64::MIN
+            } else {
+                -(granularity as i64)
+            },
         }
     }
 }
@@ -214,10 +220,10 @@ impl Owner {
 unsafe impl Send for Owner {}
 
 impl Cache {
-    const fn new() -> Self {
+    const fn new(granularity: u64) -> Self {
         Cache {
             counters: Counters::new(),
-            owner: UnsafeCell::new(Owner::new()),
+            owner: UnsafeCell::new(Owner::new(granularity)),
         }
     }
 }
@@ -318,7 +324,7 @@ impl RawState {
         RawState {
             granularity,
             caches: [const { AtomicPtr::new(ptr::null_mut()) }; SLOT_STATES],
-            shared: SpinLock::new(Owner::new()),
+            shared: SpinLock::new(Owner::new(granularity)),
             shared_counters: Counters::new(),
             shared_available: [const { AtomicUsize::new(0) }; NUM_CLASSES],
             chunks: AtomicPtr::new(ptr::null_mut()),
@@ -336,7 +342,7 @@ impl RawState {
         let p = unsafe { backing.alloc(Layout::new::<Cache>()) }.cast::<Cache>();
         if !p.is_null() {
             // SAFETY: freshly allocated with `Cache`'s layout.
-            unsafe { p.write(Cache::new()) };
+            unsafe { p.write(Cache::new(self.granularity)) };
         }
         p
     }
