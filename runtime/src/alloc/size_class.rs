@@ -55,6 +55,15 @@ pub(crate) const CLASS_OF_SIZE: &[u8; MAX_POOLED_SIZE + 1] = &{
     out
 };
 
+// The allocator indexes its per-class arrays with `CLASS_OF_SIZE` values unchecked.
+const _: () = {
+    let mut size = 0;
+    while size <= MAX_POOLED_SIZE {
+        assert!((CLASS_OF_SIZE[size] as usize) < NUM_CLASSES);
+        size += 1;
+    }
+};
+
 /// `CLASS_ALIGN` indexed by a `u8` class (entries past the classes are 0), so the fast
 /// path's alignment check needs no bounds check.
 #[cfg_attr(loom, allow(dead_code))]
