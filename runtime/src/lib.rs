@@ -69,7 +69,9 @@ pub use pool::{OwnedSyncPoolGuard, SyncPool, SyncPoolGuard};
 pub use reset::{EvmPooled, Reset};
 
 pub use alloc::{
-    AllocationStatistics, AllocatorConfig, ClassCounts, EvmAllocator, Log2Histogram, Region,
-    RegionStats, SizeDistribution,
+    AllocationStatistics, AllocatorConfig, ClassCounts, Log2Histogram, RegionStats,
+    SizeDistribution,
 };
+#[cfg(not(loom))]
+pub use alloc::{EvmAllocator, Region};
 pub use arena::{ArenaError, ArenaStats, Checkpoint, TxArena};
