@@ -108,7 +108,7 @@ pub use frame::{
     CleanupReport, Clock, FrameClass, FrameError, FrameEvent, FrameEventKind, FrameGuard,
     FrameKind, FramePoolConfig, FramePoolManager, FrameRequest, Gas, KindCounters, LinkError,
     ManualClock, MemoryError, PatternReport, PoolStatistics, PooledFrame, PressureLevel,
-    PressureReport, STACK_LIMIT, SharedMemory, SharedStack, StackError, SystemClock,
+    PressureReport, STACK_LIMIT, SharedMemory, SharedStack, StackError, StackWindow, SystemClock,
     TIMELINE_CAPACITY, TuneReport, Word,
 };
 pub use layout::{Layout, LayoutReport};
@@ -120,7 +120,9 @@ pub use pool::{OwnedSyncPoolGuard, SyncPool, SyncPoolGuard};
 pub use reset::{EvmPooled, Reset};
 
 pub use alloc::{
-    AllocationStatistics, AllocatorConfig, ClassCounts, EvmAllocator, Log2Histogram, Region,
-    RegionStats, SizeDistribution,
+    AllocationStatistics, AllocatorConfig, ClassCounts, Log2Histogram, RegionStats,
+    SizeDistribution,
 };
+#[cfg(not(loom))]
+pub use alloc::{EvmAllocator, Region};
 pub use arena::{ArenaError, ArenaStats, Checkpoint, TxArena};
