@@ -1625,6 +1625,12 @@ unsafe impl<W: Sync> Sync for StackWindow<W> {}
 
 impl<W: Copy + Default> StackWindow<W> {
     /// The root view of a new call tree over a new buffer of [`STACK_LIMIT`] words.
+    ///
+    /// ```
+    /// # use evm_pool_runtime::StackWindow;
+    /// let stack = StackWindow::<[u8; 32]>::new();
+    /// assert!(stack.is_running() && stack.is_empty() && stack.capacity() >= 1024);
+    /// ```
     pub fn new() -> Self {
         Self::from_buffer(Vec::new())
     }
@@ -1654,6 +1660,14 @@ impl<W: Copy + Default> StackWindow<W> {
     /// A view that owns nothing and does nothing until [`attach`](Self::attach)ed (or
     /// assigned a child from [`enter_child`](Self::enter_child)): what a pooled frame
     /// holds between uses. Never allocates.
+    ///
+    /// ```
+    /// # use evm_pool_runtime::StackWindow;
+    /// let mut stack = StackWindow::<u64>::detached();
+    /// assert!(stack.is_detached() && stack.push(1).is_err());
+    /// stack.attach(Vec::new());
+    /// assert!(stack.is_running());
+    /// ```
     pub const fn detached() -> Self {
         StackWindow {
             base_ptr: NonNull::dangling(),
@@ -1683,12 +1697,28 @@ impl<W: Copy + Default> StackWindow<W> {
 
     /// Makes this view the root of a new call tree over `buffer` (see
     /// [`from_buffer`](Self::from_buffer)). Whatever the view held before is dropped.
+    ///
+    /// ```
+    /// # use evm_pool_runtime::StackWindow;
+    /// let mut stack = StackWindow::<u64>::detached();
+    /// stack.attach(vec![9, 9]);
+    /// assert!(stack.is_running() && stack.is_empty());
+    /// ```
     pub fn attach(&mut self, buffer: Vec<W>) {
         self.run_on(buffer, Link::root(), 0);
     }
 
     /// Takes the buffer (length and capacity kept, words stale) out of a running root
     /// view, leaving the view detached, so the buffer can serve the next call tree.
+    ///
+    /// ```
+    /// # use evm_pool_runtime::StackWindow;
+    /// let mut stack = StackWindow::<u64>::new();
+    /// stack.push(1)?;
+    /// let buffer = stack.detach()?;
+    /// assert!(buffer.len() >= 1024 && stack.is_detached());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn detach(&mut self) -> Result<Vec<W>, LinkError> {
         self.link.check_root()?;
         let buffer = std::mem::take(&mut self.buf);
@@ -1699,6 +1729,16 @@ impl<W: Copy + Default> StackWindow<W> {
     /// Opens a child frame's window: the buffer moves to the child, whose base is this
     /// view's top (grown, if needed, so that 1024 words fit above it), and this view is
     /// suspended until [`resume`](Self::resume).
+    ///
+    /// ```
+    /// # use evm_pool_runtime::StackWindow;
+    /// let mut stack = StackWindow::<u64>::new();
+    /// stack.push(1)?;
+    /// let mut child = stack.enter_child()?;
+    /// assert_eq!((child.base(), child.depth(), child.len()), (1, 1, 0));
+    /// stack.resume(&mut child)?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[inline]
     pub fn enter_child(&mut self) -> Result<Self, LinkError> {
         let link = self.link.suspend_for_child(self.link.base + self.len)?;
@@ -1714,6 +1754,18 @@ impl<W: Copy + Default> StackWindow<W> {
     /// Takes the buffer back from `child` (the running direct child this view suspended
     /// for; [`LinkError::NotChild`] otherwise) and resumes with exactly the words it had.
     /// `child` is left detached.
+    ///
+    /// ```
+    /// # use evm_pool_runtime::StackWindow;
+    /// let mut stack = StackWindow::<u64>::new();
+    /// stack.push(1)?;
+    /// let mut child = stack.enter_child()?;
+    /// child.push(7)?;
+    /// stack.resume(&mut child)?; // the child's words are dropped
+    /// assert_eq!(stack.as_slice(), [1]);
+    /// assert!(child.is_detached());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[inline]
     pub fn resume(&mut self, child: &mut Self) -> Result<(), LinkError> {
         self.link.check_resume(&child.link)?;
@@ -1731,18 +1783,44 @@ impl<W: Copy + Default> StackWindow<W> {
 
     /// Words on this frame's stack (its own, not its ancestors') while it runs; 0 while
     /// it is suspended or detached (see [`global_len`](Self::global_len)).
+    ///
+    /// ```
+    /// # use evm_pool_runtime::StackWindow;
+    /// let mut stack = StackWindow::<u64>::new();
+    /// stack.push(1)?;
+    /// stack.push(2)?;
+    /// assert_eq!(stack.len(), 2);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[inline]
     pub fn len(&self) -> usize {
         self.len
     }
 
     /// `true` when [`len`](Self::len) is 0.
+    ///
+    /// ```
+    /// # use evm_pool_runtime::StackWindow;
+    /// let mut stack = StackWindow::<u64>::new();
+    /// assert!(stack.is_empty());
+    /// stack.push(1)?;
+    /// assert!(!stack.is_empty());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[inline]
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
 
     /// Pushes a word.
+    ///
+    /// ```
+    /// # use evm_pool_runtime::StackWindow;
+    /// let mut stack = StackWindow::<u64>::new();
+    /// stack.push(42)?;
+    /// assert_eq!(stack.peek(0)?, 42);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[inline]
     pub fn push(&mut self, word: W) -> Result<(), StackError> {
         let len = self.len;
@@ -1786,12 +1864,32 @@ impl<W: Copy + Default> StackWindow<W> {
     }
 
     /// Pops the top word.
+    ///
+    /// ```
+    /// # use evm_pool_runtime::StackWindow;
+    /// let mut stack = StackWindow::<u64>::new();
+    /// stack.push(42)?;
+    /// assert_eq!(stack.pop()?, 42);
+    /// assert!(stack.pop().is_err());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[inline]
     pub fn pop(&mut self) -> Result<W, StackError> {
         self.popn::<1>().map(|[word]| word)
     }
 
     /// Pops `N` words, the top one first.
+    ///
+    /// ```
+    /// # use evm_pool_runtime::StackWindow;
+    /// let mut stack = StackWindow::<u64>::new();
+    /// for w in [1, 2, 3] {
+    ///     stack.push(w)?;
+    /// }
+    /// assert_eq!(stack.popn::<2>()?, [3, 2]);
+    /// assert_eq!(stack.len(), 1);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[inline]
     pub fn popn<const N: usize>(&mut self) -> Result<[W; N], StackError> {
         let len = self.len;
@@ -1809,6 +1907,18 @@ impl<W: Copy + Default> StackWindow<W> {
 
     /// Pops `N` words (top first) and returns them with a mutable reference to the word
     /// that is then on top, where a binary operation writes its result.
+    ///
+    /// ```
+    /// # use evm_pool_runtime::StackWindow;
+    /// let mut stack = StackWindow::<u64>::new();
+    /// // ADD: pop `a`, replace `b` by `a + b` in place.
+    /// stack.push(2)?;
+    /// stack.push(40)?;
+    /// let ([a], b) = stack.popn_top::<1>()?;
+    /// *b += a;
+    /// assert_eq!(stack.as_slice(), [42]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[inline]
     pub fn popn_top<const N: usize>(&mut self) -> Result<([W; N], &mut W), StackError> {
         let len = self.len;
@@ -1829,6 +1939,16 @@ impl<W: Copy + Default> StackWindow<W> {
     }
 
     /// The word `n` places below the top (`peek(0)` is the top).
+    ///
+    /// ```
+    /// # use evm_pool_runtime::StackWindow;
+    /// let mut stack = StackWindow::<u64>::new();
+    /// stack.push(1)?;
+    /// stack.push(2)?;
+    /// assert_eq!((stack.peek(0)?, stack.peek(1)?), (2, 1));
+    /// assert!(stack.peek(2).is_err());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[inline]
     pub fn peek(&self, n: usize) -> Result<W, StackError> {
         let len = self.len;
@@ -1841,6 +1961,16 @@ impl<W: Copy + Default> StackWindow<W> {
     }
 
     /// A mutable reference to the word `n` places below the top.
+    ///
+    /// ```
+    /// # use evm_pool_runtime::StackWindow;
+    /// let mut stack = StackWindow::<u64>::new();
+    /// stack.push(1)?;
+    /// stack.push(2)?;
+    /// *stack.peek_mut(1)? = 10;
+    /// assert_eq!(stack.as_slice(), [10, 2]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[inline]
     pub fn peek_mut(&mut self, n: usize) -> Result<&mut W, StackError> {
         let len = self.len;
@@ -1853,6 +1983,16 @@ impl<W: Copy + Default> StackWindow<W> {
 
     /// `DUPn`: pushes a copy of the `n`-th word from the top (`dup(1)` copies the top).
     /// `n == 0` is an underflow (there is no 0th word).
+    ///
+    /// ```
+    /// # use evm_pool_runtime::StackWindow;
+    /// let mut stack = StackWindow::<u64>::new();
+    /// stack.push(1)?;
+    /// stack.push(2)?;
+    /// stack.dup(2)?; // DUP2
+    /// assert_eq!(stack.as_slice(), [1, 2, 1]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[inline]
     pub fn dup(&mut self, n: usize) -> Result<(), StackError> {
         let len = self.len;
@@ -1876,6 +2016,17 @@ impl<W: Copy + Default> StackWindow<W> {
 
     /// `SWAPn`: swaps the top with the word `n` places below it (`swap(1)` swaps the top
     /// two). `n == 0` is an underflow.
+    ///
+    /// ```
+    /// # use evm_pool_runtime::StackWindow;
+    /// let mut stack = StackWindow::<u64>::new();
+    /// for w in [1, 2, 3] {
+    ///     stack.push(w)?;
+    /// }
+    /// stack.swap(2)?; // SWAP2
+    /// assert_eq!(stack.as_slice(), [3, 2, 1]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[inline]
     pub fn swap(&mut self, n: usize) -> Result<(), StackError> {
         if n == 0 {
@@ -1886,6 +2037,17 @@ impl<W: Copy + Default> StackWindow<W> {
 
     /// Swaps the words `n` and `n + m` places below the top (EIP-663 `EXCHANGE`);
     /// `m == 0` swaps a word with itself (nothing changes, but the word must exist).
+    ///
+    /// ```
+    /// # use evm_pool_runtime::StackWindow;
+    /// let mut stack = StackWindow::<u64>::new();
+    /// for w in [1, 2, 3, 4] {
+    ///     stack.push(w)?;
+    /// }
+    /// stack.exchange(1, 2)?; // swaps the words 1 and 3 places below the top
+    /// assert_eq!(stack.as_slice(), [3, 2, 1, 4]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[inline]
     pub fn exchange(&mut self, n: usize, m: usize) -> Result<(), StackError> {
         let len = self.len;
@@ -1905,12 +2067,30 @@ impl<W: Copy + Default> StackWindow<W> {
     }
 
     /// Drops this frame's words (not its ancestors').
+    ///
+    /// ```
+    /// # use evm_pool_runtime::StackWindow;
+    /// let mut stack = StackWindow::<u64>::new();
+    /// stack.push(1)?;
+    /// stack.clear();
+    /// assert!(stack.is_empty());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[inline]
     pub fn clear(&mut self) {
         self.len = 0;
     }
 
     /// This frame's words, bottom first; empty unless the view is running.
+    ///
+    /// ```
+    /// # use evm_pool_runtime::StackWindow;
+    /// let mut stack = StackWindow::<u64>::new();
+    /// stack.push(1)?;
+    /// stack.push(2)?;
+    /// assert_eq!(stack.as_slice(), [1, 2]); // bottom first
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[inline]
     pub fn as_slice(&self) -> &[W] {
         // SAFETY: the `len` words from the base were pushed by this frame, inside the
@@ -1920,6 +2100,15 @@ impl<W: Copy + Default> StackWindow<W> {
     }
 
     /// This frame's words, bottom first, mutably; empty unless the view is running.
+    ///
+    /// ```
+    /// # use evm_pool_runtime::StackWindow;
+    /// let mut stack = StackWindow::<u64>::new();
+    /// stack.push(1)?;
+    /// stack.as_mut_slice()[0] = 5;
+    /// assert_eq!(stack.pop()?, 5);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[inline]
     pub fn as_mut_slice(&mut self) -> &mut [W] {
         // SAFETY: as in `as_slice`; borrowed mutably through `&mut self`.
@@ -1927,6 +2116,16 @@ impl<W: Copy + Default> StackWindow<W> {
     }
 
     /// Index of this frame's first word in the tree's buffer.
+    ///
+    /// ```
+    /// # use evm_pool_runtime::StackWindow;
+    /// let mut stack = StackWindow::<u64>::new();
+    /// stack.push(1)?;
+    /// let mut child = stack.enter_child()?;
+    /// assert_eq!((stack.base(), child.base()), (0, 1));
+    /// stack.resume(&mut child)?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[inline]
     pub fn base(&self) -> usize {
         self.link.base
@@ -1934,6 +2133,17 @@ impl<W: Copy + Default> StackWindow<W> {
 
     /// Words of the tree's buffer in use up to this frame's top (its ancestors' words and
     /// its own); for a suspended view, up to its top when it suspended.
+    ///
+    /// ```
+    /// # use evm_pool_runtime::StackWindow;
+    /// let mut stack = StackWindow::<u64>::new();
+    /// stack.push(1)?;
+    /// let mut child = stack.enter_child()?;
+    /// child.push(2)?;
+    /// assert_eq!((child.len(), child.global_len(), stack.global_len()), (1, 2, 1));
+    /// stack.resume(&mut child)?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[inline]
     pub fn global_len(&self) -> usize {
         match self.link.state {
@@ -1943,24 +2153,59 @@ impl<W: Copy + Default> StackWindow<W> {
     }
 
     /// Nesting depth within the tree's views (the root is 0).
+    ///
+    /// ```
+    /// # use evm_pool_runtime::StackWindow;
+    /// let mut stack = StackWindow::<u64>::new();
+    /// let mut child = stack.enter_child()?;
+    /// assert_eq!((stack.depth(), child.depth()), (0, 1));
+    /// stack.resume(&mut child)?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[inline]
     pub fn depth(&self) -> usize {
         self.link.depth
     }
 
     /// Words the tree's buffer can hold without reallocating; 0 unless running.
+    ///
+    /// ```
+    /// # use evm_pool_runtime::StackWindow;
+    /// let stack = StackWindow::<u64>::new();
+    /// assert!(stack.capacity() >= 1024);
+    /// ```
     #[inline]
     pub fn capacity(&self) -> usize {
         self.buf.capacity()
     }
 
     /// `true` while this view owns the buffer and may be used.
+    ///
+    /// ```
+    /// # use evm_pool_runtime::StackWindow;
+    /// let mut stack = StackWindow::<u64>::new();
+    /// let mut child = stack.enter_child()?;
+    /// assert!(!stack.is_running() && child.is_running());
+    /// stack.resume(&mut child)?;
+    /// assert!(stack.is_running());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[inline]
     pub fn is_running(&self) -> bool {
         self.link.running()
     }
 
     /// `true` while a child view holds the buffer.
+    ///
+    /// ```
+    /// # use evm_pool_runtime::StackWindow;
+    /// let mut stack = StackWindow::<u64>::new();
+    /// let mut child = stack.enter_child()?;
+    /// assert!(stack.is_suspended());
+    /// stack.resume(&mut child)?;
+    /// assert!(!stack.is_suspended());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[inline]
     pub fn is_suspended(&self) -> bool {
         self.link.state == State::Suspended
@@ -1968,6 +2213,15 @@ impl<W: Copy + Default> StackWindow<W> {
 
     /// `true` when the view owns nothing: never attached, returned to its parent, or
     /// detached from its tree.
+    ///
+    /// ```
+    /// # use evm_pool_runtime::StackWindow;
+    /// let mut stack = StackWindow::<u64>::new();
+    /// let mut child = stack.enter_child()?;
+    /// stack.resume(&mut child)?;
+    /// assert!(child.is_detached() && !stack.is_detached());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[inline]
     pub fn is_detached(&self) -> bool {
         self.link.state == State::Detached
