@@ -65,9 +65,12 @@ pub struct FramePoolManager<W: Copy = Word> {
 }
 
 struct State<W> {
-    pools: Vec<ClassPool<W>>,
-    /// Pool index for each [`FrameKind`] (by [`FrameKind::index`]).
-    pool_of: [usize; 9],
+    /// One pool per class; only the first `live` are used (1 with a shared class).
+    /// A fixed array indexed by [`FrameClass`], so the hot path has no bounds check.
+    pools: [ClassPool<W>; 8],
+    live: usize,
+    /// Pool for each [`FrameKind`] (by [`FrameKind::index`]).
+    pool_of: [FrameClass; 9],
     spare_stacks: Vec<Vec<W>>,
     spare_memories: Vec<Vec<u8>>,
     buffers: BufferStats,
@@ -231,11 +234,12 @@ impl<W: Copy> FramePoolManager<W> {
         } else {
             config.size_classes.len() + 1
         };
-        let pools = config
-            .classes
-            .configs()
-            .iter()
-            .map(|c| ClassPool {
+        let configs = config.classes.configs();
+        let live = configs.len();
+        // Unused slots (a shared class) copy the first config; they are never touched.
+        let pools = std::array::from_fn(|index| {
+            let c = &configs[index.min(live - 1)];
+            ClassPool {
                 config: c.clone(),
                 buckets: (0..buckets).map(|_| Vec::new()).collect(),
                 owned: 0,
@@ -244,11 +248,11 @@ impl<W: Copy> FramePoolManager<W> {
                 window_start_hits: 0,
                 window_start_misses: 0,
                 window_peak: 0,
-            })
-            .collect();
+            }
+        });
         let pool_of = match config.classes {
-            ClassLayout::PerKind(_) => FrameKind::ALL.map(|kind| kind.class().index()),
-            ClassLayout::Shared(_) => [0; 9],
+            ClassLayout::PerKind(_) => FrameKind::ALL.map(FrameKind::class),
+            ClassLayout::Shared(_) => [FrameClass::Regular; 9],
         };
         let now = clock.now();
         let tracker = if config.track_timeline {
@@ -259,6 +263,7 @@ impl<W: Copy> FramePoolManager<W> {
         let manager = FramePoolManager {
             state: RefCell::new(State {
                 pools,
+                live,
                 pool_of,
                 spare_stacks: Vec::new(),
                 spare_memories: Vec::new(),
@@ -281,7 +286,7 @@ impl<W: Copy> FramePoolManager<W> {
         };
         {
             let mut state = manager.state.borrow_mut();
-            for index in 0..state.pools.len() {
+            for index in 0..state.live {
                 let initial = state.pools[index].config.initial;
                 manager.prewarm_pool(&mut state, index, initial);
             }
@@ -385,10 +390,11 @@ impl<W: Copy> FramePoolManager<W> {
     ) -> Result<Box<PooledFrame<W>>, FrameError> {
         let kind = request.kind;
         let shared = self.config.shared_buffers;
-        if parent.kind == FrameKind::Precompile
-            || parent.depth >= CALL_DEPTH_LIMIT
-            || parent.is_static
-            || (shared && !(parent.stack.is_running() && parent.memory.is_running()))
+        // Non-short-circuit `|`/`&`: one flag, one branch.
+        if (parent.kind == FrameKind::Precompile)
+            | (parent.depth >= CALL_DEPTH_LIMIT)
+            | parent.is_static
+            | (shared & !(parent.stack.is_running() & parent.memory.is_running()))
         {
             // Static parents are legal for most kinds; `child_rule_error` decides.
             if let Err(error) = self.check_rules(request, parent) {
@@ -538,7 +544,7 @@ impl<W: Copy> FramePoolManager<W> {
         size: usize,
         depth: usize,
     ) -> Result<Box<PooledFrame<W>>, FrameError> {
-        let index = state.pool_of[kind.index()];
+        let index = state.pool_of[kind.index()].index();
         let pool = &mut state.pools[index];
         let popped = if size <= self.smallest_bound {
             pool.buckets[0].pop()
@@ -644,7 +650,7 @@ impl<W: Copy> FramePoolManager<W> {
                 parent.gas.refunded = parent.gas.refunded.saturating_add(frame.gas.refunded);
                 if self.config.shared_buffers
                     && !(parent.stack.take_back(&mut frame.stack)
-                        & parent.memory.take_back(&mut frame.memory))
+                        && parent.memory.take_back(&mut frame.memory))
                 {
                     self.link_error(&mut frame, parent);
                 }
@@ -657,7 +663,7 @@ impl<W: Copy> FramePoolManager<W> {
         if state.tracker.has_timeline() {
             state.record_timeline(kind, frame.depth, FrameEventKind::Release);
         }
-        let index = state.pool_of[kind.index()];
+        let index = state.pool_of[kind.index()].index();
         let now = state.now;
         let pool = &mut state.pools[index];
         pool.counters.in_use -= 1;
@@ -779,7 +785,7 @@ impl<W: Copy> FramePoolManager<W> {
         if !self.config.auto_tune {
             return report;
         }
-        for index in 0..state.pools.len() {
+        for index in 0..state.live {
             let pool = &mut state.pools[index];
             let (window_hits, window_misses, window_peak) = pool.fold_window();
             let acquires = window_hits + window_misses;
@@ -840,7 +846,8 @@ impl<W: Copy> FramePoolManager<W> {
     fn cleanup_locked(&self, state: &mut State<W>) -> CleanupReport {
         let now = state.now;
         let mut report = CleanupReport::default();
-        for pool in &mut state.pools {
+        let live = state.live;
+        for pool in &mut state.pools[..live] {
             let mut dropped = 0;
             for bucket in &mut pool.buckets {
                 bucket.retain(|frame| {
@@ -902,7 +909,8 @@ impl<W: Copy> FramePoolManager<W> {
         };
         let mut frames_dropped = 0;
         if level != PressureLevel::Normal {
-            for pool in &mut state.pools {
+            let live = state.live;
+            for pool in &mut state.pools[..live] {
                 let initial_idle = pool
                     .config
                     .initial
@@ -944,8 +952,7 @@ impl<W: Copy> FramePoolManager<W> {
     pub fn statistics(&self) -> PoolStatistics {
         let state = self.state.borrow();
         let mut total = PoolStats::default();
-        let classes = state
-            .pools
+        let classes = state.pools[..state.live]
             .iter()
             .enumerate()
             .map(|(index, pool)| {
@@ -980,7 +987,7 @@ impl<W: Copy> FramePoolManager<W> {
     /// Frames owned by the pool serving `class` (idle plus in use).
     pub fn owned(&self, class: FrameClass) -> usize {
         let state = self.state.borrow();
-        state.pools[state.pool_of[kind_of_class(class).index()]].owned
+        state.pools[state.pool_of[kind_of_class(class).index()].index()].owned
     }
 }
 
@@ -1028,7 +1035,11 @@ impl<W> State<W> {
     }
 
     fn bytes_held(&self) -> u64 {
-        self.pools.iter().map(ClassPool::idle_bytes).sum::<u64>() + self.spare_bytes()
+        self.pools[..self.live]
+            .iter()
+            .map(ClassPool::idle_bytes)
+            .sum::<u64>()
+            + self.spare_bytes()
     }
 }
 
@@ -1093,7 +1104,7 @@ impl<W: Copy> Drop for FrameGuard<'_, '_, W> {
     #[inline]
     fn drop(&mut self) {
         if let Some(frame) = self.frame.take() {
-            self.manager.release(frame, self.parent.take());
+            self.manager.release(frame, self.parent.as_deref_mut());
         }
     }
 }
