@@ -453,3 +453,33 @@ pub fn run_all(
     }
     counts
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_units_from_mode_output() {
+        assert_eq!(
+            number_after("frames per replay: 1025\n", "frames per replay:"),
+            Some(1025.0)
+        );
+        assert_eq!(
+            number_after("churn system: 200 units, checksum 5", ":"),
+            Some(200.0)
+        );
+        assert_eq!(number_after("nothing here", "frames per replay:"), None);
+    }
+
+    #[test]
+    fn reads_callgrind_totals() {
+        let dir = std::env::temp_dir().join(format!("bench-report-test-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("callgrind.out");
+        std::fs::write(&file, "events: Ir\nfl=x\n1 2\ntotals: 12345\n").unwrap();
+        assert_eq!(total_instructions(&file), Ok(12345));
+        std::fs::write(&file, "events: Ir\n").unwrap();
+        assert!(total_instructions(&file).is_err());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

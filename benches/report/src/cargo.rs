@@ -236,3 +236,19 @@ pub fn run_exact(binaries: &Binaries, logs: &Path, failures: &mut Vec<String>) -
     }
     lines
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_executables_of_a_kind_in_cargo_messages() {
+        let json = r#"{"reason":"compiler-artifact","target":{"name":"pool","kind":["bench"]},"executable":"/t/pool-1"}
+{"reason":"compiler-artifact","target":{"name":"evm_pool","kind":["lib"]},"executable":null}
+{"reason":"build-finished","success":true}"#;
+        let found = executables(json, "bench");
+        assert_eq!(found.len(), 1);
+        assert_eq!(found["pool"], PathBuf::from("/t/pool-1"));
+        assert!(executables(json, "example").is_empty());
+    }
+}

@@ -119,3 +119,33 @@ fn read_one(new: &Path) -> Result<((String, String, String), Estimate), String> 
         },
     ))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn loads_estimates_per_element() {
+        let dir =
+            std::env::temp_dir().join(format!("bench-report-criterion-{}", std::process::id()));
+        let new = dir.join("scaling_objects held/Box/64/new");
+        std::fs::create_dir_all(&new).unwrap();
+        std::fs::write(
+            new.join("benchmark.json"),
+            r#"{"group_id":"scaling/objects held","function_id":"Box","value_str":"64","throughput":{"Elements":64}}"#,
+        )
+        .unwrap();
+        std::fs::write(
+            new.join("estimates.json"),
+            r#"{"mean":{"point_estimate":7000.0,"confidence_interval":{"lower_bound":6000.0,"upper_bound":8000.0}},"slope":{"point_estimate":6400.0,"confidence_interval":{"lower_bound":6000.0,"upper_bound":7000.0}}}"#,
+        )
+        .unwrap();
+        let mut failures = Vec::new();
+        let timings = Timings::load(&dir, &mut failures);
+        assert!(failures.is_empty(), "{failures:?}");
+        let e = timings.get("scaling/objects held", "Box", "64").unwrap();
+        assert_eq!(e.per_op(), 100.0); // the slope, over 64 elements
+        assert!(timings.get("scaling/objects held", "Box", "1").is_none());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

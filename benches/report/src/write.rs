@@ -1189,3 +1189,40 @@ pub fn write_report(options: &Options, r: &Results) -> Result<Vec<String>, Strin
         .map_err(|e| format!("{}: {e}", options.output.display()))?;
     Ok(v.plot_errors)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_scaling_parameters() {
+        assert_eq!(parse_x("1024"), Some(1024.0));
+        assert_eq!(parse_x("64 B"), Some(64.0));
+        assert_eq!(parse_x("4 KiB"), Some(4096.0));
+        assert_eq!(parse_x("evm-pool Pool"), None);
+    }
+
+    #[test]
+    fn finds_the_step_where_a_curve_bends() {
+        let flat = [(1.0, 10.0), (4.0, 11.0), (16.0, 12.0)];
+        assert!(bend(&flat, plain_x).starts_with("flat: within 1.20x from 1 to 16"));
+        let knee = [(1.0, 10.0), (4.0, 11.0), (16.0, 40.0), (64.0, 44.0)];
+        let text = bend(&knee, plain_x);
+        assert!(text.starts_with("rises most between 4 and 16"), "{text}");
+        assert!(text.contains("3.64x"), "{text}");
+        let amortized = [(1.0, 100.0), (4.0, 20.0), (16.0, 18.0)];
+        assert!(bend(&amortized, plain_x).starts_with("falls most between 1 and 4"));
+    }
+
+    #[test]
+    fn formats_numbers_for_tables() {
+        assert_eq!(ns(45.13), "45.1 ns");
+        assert_eq!(ns(1234.0), "1.23 µs");
+        assert_eq!(count(2_784_366.0), "2,784,366");
+        assert_eq!(count(87.04), "87.0");
+        assert_eq!(bytes(1536.0), "1.5 KiB");
+        assert_eq!(ratio(Some(1.0), Some(4.0)), "0.25x");
+        assert_eq!(ratio(None, Some(4.0)), "—");
+        assert_eq!(short(1500.0), "1.50k");
+    }
+}
