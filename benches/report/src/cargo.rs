@@ -190,7 +190,10 @@ pub fn run_benches(options: &Options, binaries: &Binaries, logs: &Path, results:
             let mut lines = text.lines().skip_while(|l| !l.contains(start));
             let block: Vec<&str> = match end {
                 None => lines.next().into_iter().collect(),
-                Some(end) => lines.take_while(|l| !l.starts_with(end)).collect(),
+                // Criterion's progress lines (stderr, in the same log) also end a block.
+                Some(end) => lines
+                    .take_while(|l| !l.starts_with(end) && !l.starts_with("Benchmarking "))
+                    .collect(),
             };
             if block.is_empty() {
                 results.failures.push(format!(
