@@ -57,7 +57,7 @@ pub use frame::{
     CleanupReport, Clock, FrameClass, FrameError, FrameEvent, FrameEventKind, FrameGuard,
     FrameKind, FramePoolConfig, FramePoolManager, FrameRequest, Gas, KindCounters, LinkError,
     ManualClock, MemoryError, PatternReport, PoolStatistics, PooledFrame, PressureLevel,
-    PressureReport, STACK_LIMIT, SharedMemory, SharedStack, StackError, SystemClock,
+    PressureReport, STACK_LIMIT, SharedMemory, SharedStack, StackError, StackWindow, SystemClock,
     TIMELINE_CAPACITY, TuneReport, Word,
 };
 pub use layout::{Layout, LayoutReport};

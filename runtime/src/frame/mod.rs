@@ -97,7 +97,7 @@ pub use manager::{
 };
 pub use pooled::{Address, CALL_DEPTH_LIMIT, FrameRequest, Gas, PooledFrame};
 pub use shared::{
-    LinkError, MemoryError, STACK_LIMIT, SharedMemory, SharedStack, StackError, Word,
+    LinkError, MemoryError, STACK_LIMIT, SharedMemory, SharedStack, StackError, StackWindow, Word,
 };
 pub use stats::{BufferStats, ClassStats, PoolStatistics};
 pub use tracker::{

@@ -68,6 +68,7 @@
 
 use std::fmt;
 use std::ops::Range;
+use std::ptr::NonNull;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 /// The EVM operand stack limit: at most 1024 words per frame.
@@ -255,6 +256,31 @@ impl Link {
         Ok(())
     }
 
+    /// Suspends this (running) view at `top` and returns the child's link; the
+    /// infallible core of [`suspend_for_child`](Self::suspend_for_child).
+    #[inline]
+    fn child_at(&mut self, top: usize) -> Link {
+        self.state = State::Suspended;
+        self.top = top;
+        Link {
+            tree: self.tree,
+            depth: self.depth + 1,
+            base: top,
+            top: 0,
+            state: State::Running,
+        }
+    }
+
+    /// [`check_resume`](Self::check_resume) as one boolean, for the manager's hot path.
+    #[inline]
+    fn is_parent_of(&self, child: &Link) -> bool {
+        (self.state == State::Suspended)
+            & (child.state == State::Running)
+            & (child.tree == self.tree)
+            & (child.depth == self.depth + 1)
+            & (child.base == self.top)
+    }
+
     fn check_root(&self) -> Result<(), LinkError> {
         if !self.running() {
             return Err(LinkError::NotRunning);
@@ -374,6 +400,33 @@ impl<W: Copy> SharedStack<W> {
         self.buf = buffer;
         self.link.state = State::Running;
         Ok(())
+    }
+
+    /// The frame manager's [`enter_child`](Self::enter_child): makes `child` (a view
+    /// the manager keeps detached between uses) this view's running child in place, so
+    /// no view is built and moved. The caller has checked that this view is running.
+    #[inline]
+    pub(crate) fn lend_to(&mut self, child: &mut Self) {
+        debug_assert!(self.link.running());
+        child.link = self.link.child_at(self.buf.len());
+        // Plain moves (`mem::swap` of a `Vec` runs a chunked loop); `child`'s buffer is
+        // the empty one a detached view holds, so the assignment frees nothing.
+        child.buf = std::mem::take(&mut self.buf);
+    }
+
+    /// The frame manager's [`resume`](Self::resume): `false` (nothing moved) unless
+    /// `child` is this view's running direct child. `child` is left detached.
+    #[inline]
+    pub(crate) fn take_back(&mut self, child: &mut Self) -> bool {
+        if !self.link.is_parent_of(&child.link) {
+            return false;
+        }
+        // The parent's buffer is the empty one `lend_to` left it: nothing is freed.
+        self.buf = std::mem::take(&mut child.buf);
+        self.buf.truncate(child.link.base);
+        child.link.state = State::Detached;
+        self.link.state = State::Running;
+        true
     }
 
     #[inline]
@@ -705,6 +758,31 @@ impl SharedMemory {
         Ok(())
     }
 
+    /// The frame manager's [`enter_child`](Self::enter_child), in place (see
+    /// [`SharedStack`]'s). The caller has checked that this view is running.
+    #[inline]
+    pub(crate) fn lend_to(&mut self, child: &mut Self) {
+        debug_assert!(self.link.running());
+        child.link = self.link.child_at(self.buf.len());
+        child.limit = self.limit;
+        child.buf = std::mem::take(&mut self.buf);
+    }
+
+    /// The frame manager's [`resume`](Self::resume): `false` (nothing moved) unless
+    /// `child` is this view's running direct child. `child` is left detached.
+    #[inline]
+    pub(crate) fn take_back(&mut self, child: &mut Self) -> bool {
+        if !self.link.is_parent_of(&child.link) {
+            return false;
+        }
+        // The parent's buffer is the empty one `lend_to` left it: nothing is freed.
+        self.buf = std::mem::take(&mut child.buf);
+        self.buf.truncate(child.link.base);
+        child.link.state = State::Detached;
+        self.link.state = State::Running;
+        true
+    }
+
     #[inline]
     fn running(&self) -> Result<(), MemoryError> {
         if self.link.running() {
@@ -955,5 +1033,831 @@ impl fmt::Debug for SharedMemory {
             .field("local_offset", &self.link.base)
             .field("len", &self.len())
             .finish()
+    }
+}
+
+/// One frame's operand stack as an **unchecked window** of its call tree's buffer: the
+/// same hand-off as [`SharedStack`] (the running view owns the buffer, `enter_child` /
+/// `resume` move it down and back up in LIFO order), but every stack operation is a
+/// single limit or underflow comparison followed by a raw read or write, exactly as in
+/// revm's own `Stack`. This is the type an interpreter's hot loop uses.
+///
+/// # Invariant (what makes the unchecked operations sound)
+///
+/// - **Running**: `limit == STACK_LIMIT`, `len <= limit`, `base_ptr` points at word
+///   `base` of the buffer, and **the buffer extends at least 1024 words past the
+///   window's base** (`buffer.len() >= base + STACK_LIMIT`, all of them initialized
+///   words). So a push that passed the `len < limit` check writes inside the buffer, and
+///   a pop that passed `len >= N` reads a word this frame pushed.
+/// - **Suspended or detached**: `limit == len == 0` and `base_ptr` is dangling. Every
+///   operation's ordinary check fails (no room, no words), so a view that is not running
+///   touches no memory, with no extra state check on the hot path. Only the operations
+///   that can succeed on an empty stack (`push`, `push_slots`) compare against `limit`;
+///   the others need `len >= 1`, which only a running view has, and compare against the
+///   constant [`STACK_LIMIT`] exactly as revm's `Stack` does.
+///
+/// Every place that makes a view running (`from_buffer`, `enter_child`, `resume`)
+/// establishes the buffer length right there, growing it with `W::default()` words if
+/// needed, and derives `base_ptr` from the buffer it now owns; the buffer is never
+/// reallocated while a view runs on it. Soundness therefore depends only on this
+/// struct's own fields, never on the caller. The buffer's length is kept when it moves
+/// between views and across transactions: the words above a view's top are stale but
+/// initialized, and no operation reads them.
+///
+/// Errors: a full window gives [`StackError::Overflow`], too few words
+/// [`StackError::Underflow`]; a view that is not running behaves as a full, empty window
+/// (pushes overflow, pops underflow), which an interpreter never asks of it anyway.
+///
+/// ```
+/// use evm_pool_runtime::{StackError, StackWindow};
+///
+/// let mut parent = StackWindow::<u64>::new();
+/// parent.push(1)?;
+/// parent.push(2)?;
+/// let mut child = parent.enter_child()?;  // the buffer moves to the child
+/// assert_eq!(parent.push(9), Err(StackError::Overflow)); // suspended: no room
+/// child.push(3)?;
+/// child.dup(1)?;
+/// assert_eq!(child.popn::<2>()?, [3, 3]);
+/// assert_eq!(child.pop(), Err(StackError::Underflow)); // the parent's words are not visible
+/// parent.resume(&mut child)?;
+/// let ([a], top) = parent.popn_top::<1>()?;
+/// *top += a;
+/// assert_eq!(parent.as_slice(), &[3]);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub struct StackWindow<W = Word> {
+    /// `buf[link.base]` while running; dangling (never dereferenced) otherwise.
+    base_ptr: NonNull<W>,
+    /// This frame's words (0 unless running).
+    len: usize,
+    /// [`STACK_LIMIT`] while running, 0 otherwise: no room, no words.
+    limit: usize,
+    buf: Vec<W>,
+    link: Link,
+}
+
+// SAFETY: `base_ptr` only ever points into `buf`, which the view owns exclusively (it is
+// derived from the view's own `Vec` and never shared); `&self` methods only read. So the
+// view is exactly as thread-safe as the `Vec<W>` it owns.
+unsafe impl<W: Send> Send for StackWindow<W> {}
+// SAFETY: as above: shared references give read-only access to owned words.
+unsafe impl<W: Sync> Sync for StackWindow<W> {}
+
+impl<W: Copy + Default> StackWindow<W> {
+    /// The root view of a new call tree over a new buffer of [`STACK_LIMIT`] words.
+    pub fn new() -> Self {
+        Self::from_buffer(Vec::new())
+    }
+
+    /// The root view of a new call tree over `buffer`. The buffer is grown to at least
+    /// [`STACK_LIMIT`] words; its existing words are kept as stale contents (never read),
+    /// so a recycled buffer is not rewritten.
+    ///
+    /// ```
+    /// use evm_pool_runtime::StackWindow;
+    ///
+    /// let mut root = StackWindow::<u64>::from_buffer(vec![7; 3]);
+    /// assert!(root.is_empty()); // stale words are not the stack
+    /// root.push(1)?;
+    /// let buffer = root.detach()?;
+    /// assert!(buffer.len() >= 1024);
+    /// let again = StackWindow::from_buffer(buffer); // no reallocation, no rewrite
+    /// assert!(again.is_empty());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn from_buffer(buffer: Vec<W>) -> Self {
+        let mut view = Self::detached();
+        view.run_on(buffer, Link::root(), 0);
+        view
+    }
+
+    /// A view that owns nothing and does nothing until [`attach`](Self::attach)ed (or
+    /// assigned a child from [`enter_child`](Self::enter_child)): what a pooled frame
+    /// holds between uses. Never allocates.
+    pub const fn detached() -> Self {
+        StackWindow {
+            base_ptr: NonNull::dangling(),
+            len: 0,
+            limit: 0,
+            buf: Vec::new(),
+            link: Link::detached(),
+        }
+    }
+
+    /// Makes this view run on `buffer` at `link` with `len` words: grows the buffer so
+    /// that 1024 words fit above the base and points `base_ptr` at the base. The only
+    /// place a view starts running.
+    #[inline]
+    fn run_on(&mut self, mut buffer: Vec<W>, link: Link, len: usize) {
+        debug_assert!(link.running() && len <= STACK_LIMIT);
+        grow_to(&mut buffer, link.base + STACK_LIMIT);
+        self.buf = buffer;
+        // SAFETY: `base + STACK_LIMIT <= buf.len()` (just established), so the offset is
+        // inside the allocation; `as_mut_ptr` creates no reference, so the pointer stays
+        // valid until `buf` is reallocated, which no running view does.
+        self.base_ptr = unsafe { NonNull::new_unchecked(self.buf.as_mut_ptr().add(link.base)) };
+        self.len = len;
+        self.limit = STACK_LIMIT;
+        self.link = link;
+    }
+
+    /// Makes this view the root of a new call tree over `buffer` (see
+    /// [`from_buffer`](Self::from_buffer)). Whatever the view held before is dropped.
+    pub fn attach(&mut self, buffer: Vec<W>) {
+        self.run_on(buffer, Link::root(), 0);
+    }
+
+    /// Takes the buffer (length and capacity kept, words stale) out of a running root
+    /// view, leaving the view detached, so the buffer can serve the next call tree.
+    pub fn detach(&mut self) -> Result<Vec<W>, LinkError> {
+        self.link.check_root()?;
+        let buffer = std::mem::take(&mut self.buf);
+        *self = Self::detached();
+        Ok(buffer)
+    }
+
+    /// Opens a child frame's window: the buffer moves to the child, whose base is this
+    /// view's top (grown, if needed, so that 1024 words fit above it), and this view is
+    /// suspended until [`resume`](Self::resume).
+    #[inline]
+    pub fn enter_child(&mut self) -> Result<Self, LinkError> {
+        let link = self.link.suspend_for_child(self.link.base + self.len)?;
+        let buffer = std::mem::take(&mut self.buf);
+        self.len = 0;
+        self.limit = 0;
+        self.base_ptr = NonNull::dangling();
+        let mut child = Self::detached();
+        child.run_on(buffer, link, 0);
+        Ok(child)
+    }
+
+    /// Takes the buffer back from `child` (the running direct child this view suspended
+    /// for; [`LinkError::NotChild`] otherwise) and resumes with exactly the words it had.
+    /// `child` is left detached.
+    #[inline]
+    pub fn resume(&mut self, child: &mut Self) -> Result<(), LinkError> {
+        self.link.check_resume(&child.link)?;
+        let buffer = std::mem::take(&mut child.buf);
+        // Detached: no room, no words (the rest of its link is never read again).
+        child.len = 0;
+        child.limit = 0;
+        child.base_ptr = NonNull::dangling();
+        child.link.state = State::Detached;
+        let mut link = self.link;
+        link.state = State::Running;
+        self.run_on(buffer, link, link.top - link.base);
+        Ok(())
+    }
+
+    /// Words on this frame's stack (its own, not its ancestors') while it runs; 0 while
+    /// it is suspended or detached (see [`global_len`](Self::global_len)).
+    #[inline]
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// `true` when [`len`](Self::len) is 0.
+    #[inline]
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Pushes a word.
+    #[inline]
+    pub fn push(&mut self, word: W) -> Result<(), StackError> {
+        let len = self.len;
+        if len >= self.limit {
+            return Err(StackError::Overflow);
+        }
+        // SAFETY: `len < limit`, so the view runs and `len < STACK_LIMIT`: the slot
+        // `base + len` lies inside the buffer (invariant).
+        unsafe { self.base_ptr.add(len).write(word) };
+        self.len = len + 1;
+        Ok(())
+    }
+
+    /// Reserves the next `n` words and returns them (stale contents) for the caller to
+    /// fill, bottom first: how an interpreter pushes words it builds in place (revm's
+    /// `push_slice`).
+    ///
+    /// ```
+    /// use evm_pool_runtime::StackWindow;
+    ///
+    /// let mut stack = StackWindow::<u64>::new();
+    /// stack.push_slots(2)?.copy_from_slice(&[4, 5]);
+    /// assert_eq!(stack.as_slice(), &[4, 5]);
+    /// assert!(stack.push_slots(1023).is_err()); // 1025 words: overflow, nothing pushed
+    /// assert_eq!(stack.len(), 2);
+    /// # Ok::<(), evm_pool_runtime::StackError>(())
+    /// ```
+    #[inline]
+    pub fn push_slots(&mut self, n: usize) -> Result<&mut [W], StackError> {
+        let len = self.len;
+        // `n <= STACK_LIMIT` first, so `len + n` cannot wrap (`len <= STACK_LIMIT`).
+        if n > STACK_LIMIT || len + n > self.limit {
+            return Err(StackError::Overflow);
+        }
+        self.len = len + n;
+        // SAFETY: `len + n <= limit`: for `n > 0` the view runs and the words
+        // `base + len .. base + len + n` are initialized words of the buffer (invariant),
+        // borrowed mutably through `&mut self`; for `n == 0` the slice is empty (a
+        // dangling, aligned pointer is valid for it).
+        Ok(unsafe { std::slice::from_raw_parts_mut(self.base_ptr.add(len).as_ptr(), n) })
+    }
+
+    /// Pops the top word.
+    #[inline]
+    pub fn pop(&mut self) -> Result<W, StackError> {
+        self.popn::<1>().map(|[word]| word)
+    }
+
+    /// Pops `N` words, the top one first.
+    #[inline]
+    pub fn popn<const N: usize>(&mut self) -> Result<[W; N], StackError> {
+        let len = self.len;
+        if len < N {
+            return Err(StackError::Underflow);
+        }
+        let new_len = len - N;
+        let ptr = self.base_ptr;
+        // SAFETY: `N <= len` (for `N > 0` the view runs, see the invariant): the words `base + len - 1 - i` for `i < N` are
+        // words this frame pushed, inside the buffer (invariant).
+        let words = std::array::from_fn(|i| unsafe { ptr.add(new_len + N - 1 - i).read() });
+        self.len = new_len;
+        Ok(words)
+    }
+
+    /// Pops `N` words (top first) and returns them with a mutable reference to the word
+    /// that is then on top, where a binary operation writes its result.
+    #[inline]
+    pub fn popn_top<const N: usize>(&mut self) -> Result<([W; N], &mut W), StackError> {
+        let len = self.len;
+        if len <= N {
+            return Err(StackError::Underflow);
+        }
+        let below = len - N - 1;
+        let ptr = self.base_ptr;
+        // SAFETY: `N + 1 <= len`, so the view runs (invariant): the popped words `base + len - 1 - i` and
+        // the new top word `base + below` are words this frame pushed, inside the buffer
+        // (invariant). The words are copied out before the reference is made, and the
+        // reference borrows `self` mutably, so nothing else can touch the buffer.
+        unsafe {
+            let words = std::array::from_fn(|i| ptr.add(below + N - i).read());
+            self.len = below + 1;
+            Ok((words, &mut *ptr.add(below).as_ptr()))
+        }
+    }
+
+    /// The word `n` places below the top (`peek(0)` is the top).
+    #[inline]
+    pub fn peek(&self, n: usize) -> Result<W, StackError> {
+        let len = self.len;
+        if n >= len {
+            return Err(StackError::Underflow);
+        }
+        // SAFETY: `n < len`, so the view runs (invariant): word `base + len - 1 - n` was pushed by this
+        // frame, inside the buffer (invariant).
+        Ok(unsafe { self.base_ptr.add(len - 1 - n).read() })
+    }
+
+    /// A mutable reference to the word `n` places below the top.
+    #[inline]
+    pub fn peek_mut(&mut self, n: usize) -> Result<&mut W, StackError> {
+        let len = self.len;
+        if n >= len {
+            return Err(StackError::Underflow);
+        }
+        // SAFETY: as in `peek`; the reference borrows `self` mutably.
+        Ok(unsafe { &mut *self.base_ptr.add(len - 1 - n).as_ptr() })
+    }
+
+    /// `DUPn`: pushes a copy of the `n`-th word from the top (`dup(1)` copies the top).
+    /// `n == 0` is an underflow (there is no 0th word).
+    #[inline]
+    pub fn dup(&mut self, n: usize) -> Result<(), StackError> {
+        let len = self.len;
+        // Against the constant limit, as revm does (one comparison for a constant `n`):
+        // a view that is not running has `len == 0 < n` and fails the underflow half.
+        if n == 0 || (len < n) | (len >= STACK_LIMIT) {
+            return Err(if n == 0 || len < n {
+                StackError::Underflow
+            } else {
+                StackError::Overflow
+            });
+        }
+        let ptr = self.base_ptr;
+        // SAFETY: `1 <= n <= len`, so the view runs (invariant), and `len < STACK_LIMIT`: the source `base + len - n` was
+        // pushed by this frame and the destination `base + len` is inside the buffer
+        // (invariant).
+        unsafe { ptr.add(len).write(ptr.add(len - n).read()) };
+        self.len = len + 1;
+        Ok(())
+    }
+
+    /// `SWAPn`: swaps the top with the word `n` places below it (`swap(1)` swaps the top
+    /// two). `n == 0` is an underflow.
+    #[inline]
+    pub fn swap(&mut self, n: usize) -> Result<(), StackError> {
+        if n == 0 {
+            return Err(StackError::Underflow);
+        }
+        self.exchange(0, n)
+    }
+
+    /// Swaps the words `n` and `n + m` places below the top (EIP-663 `EXCHANGE`);
+    /// `m == 0` swaps a word with itself (nothing changes, but the word must exist).
+    #[inline]
+    pub fn exchange(&mut self, n: usize, m: usize) -> Result<(), StackError> {
+        let len = self.len;
+        let deepest = n.checked_add(m).ok_or(StackError::Underflow)?;
+        if deepest >= len {
+            return Err(StackError::Underflow);
+        }
+        if m == 0 {
+            return Ok(());
+        }
+        let top = self.base_ptr.as_ptr().wrapping_add(len - 1);
+        // SAFETY: `n + m < len`, so the view runs (invariant): `base + len - 1 - n` and
+        // `base + len - 1 - n - m` are two distinct (`m > 0`) words this frame pushed,
+        // inside the buffer, so the non-overlapping swap is sound.
+        unsafe { std::ptr::swap_nonoverlapping(top.sub(n), top.sub(n + m), 1) };
+        Ok(())
+    }
+
+    /// Drops this frame's words (not its ancestors').
+    #[inline]
+    pub fn clear(&mut self) {
+        self.len = 0;
+    }
+
+    /// This frame's words, bottom first; empty unless the view is running.
+    #[inline]
+    pub fn as_slice(&self) -> &[W] {
+        // SAFETY: the `len` words from the base were pushed by this frame, inside the
+        // buffer (invariant); a view that is not running has `len == 0` and a dangling,
+        // aligned pointer, valid for an empty slice.
+        unsafe { std::slice::from_raw_parts(self.base_ptr.as_ptr(), self.len) }
+    }
+
+    /// This frame's words, bottom first, mutably; empty unless the view is running.
+    #[inline]
+    pub fn as_mut_slice(&mut self) -> &mut [W] {
+        // SAFETY: as in `as_slice`; borrowed mutably through `&mut self`.
+        unsafe { std::slice::from_raw_parts_mut(self.base_ptr.as_ptr(), self.len) }
+    }
+
+    /// Index of this frame's first word in the tree's buffer.
+    #[inline]
+    pub fn base(&self) -> usize {
+        self.link.base
+    }
+
+    /// Words of the tree's buffer in use up to this frame's top (its ancestors' words and
+    /// its own); for a suspended view, up to its top when it suspended.
+    #[inline]
+    pub fn global_len(&self) -> usize {
+        match self.link.state {
+            State::Suspended => self.link.top,
+            _ => self.link.base + self.len,
+        }
+    }
+
+    /// Nesting depth within the tree's views (the root is 0).
+    #[inline]
+    pub fn depth(&self) -> usize {
+        self.link.depth
+    }
+
+    /// Words the tree's buffer can hold without reallocating; 0 unless running.
+    #[inline]
+    pub fn capacity(&self) -> usize {
+        self.buf.capacity()
+    }
+
+    /// `true` while this view owns the buffer and may be used.
+    #[inline]
+    pub fn is_running(&self) -> bool {
+        self.link.running()
+    }
+
+    /// `true` while a child view holds the buffer.
+    #[inline]
+    pub fn is_suspended(&self) -> bool {
+        self.link.state == State::Suspended
+    }
+
+    /// `true` when the view owns nothing: never attached, returned to its parent, or
+    /// detached from its tree.
+    #[inline]
+    pub fn is_detached(&self) -> bool {
+        self.link.state == State::Detached
+    }
+}
+/// Grows `buffer` to at least `len` initialized words (new words are `W::default()`).
+#[inline]
+fn grow_to<W: Copy + Default>(buffer: &mut Vec<W>, len: usize) {
+    if buffer.len() < len {
+        grow_slow(buffer, len);
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn grow_slow<W: Copy + Default>(buffer: &mut Vec<W>, len: usize) {
+    buffer.resize(len, W::default());
+}
+
+impl<W: Copy + Default> Default for StackWindow<W> {
+    /// [`StackWindow::detached`]: a frame slot's stack before first use (no allocation).
+    fn default() -> Self {
+        Self::detached()
+    }
+}
+
+impl<W> fmt::Debug for StackWindow<W> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("StackWindow")
+            .field("state", &self.link.state)
+            .field("depth", &self.link.depth)
+            .field("base", &self.link.base)
+            .field("len", &self.len)
+            .field("buffer_len", &self.buf.len())
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod window_tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn operations_match_the_opcodes() {
+        let mut s = StackWindow::<u64>::new();
+        for v in [1, 2, 3] {
+            s.push(v).unwrap();
+        }
+        s.dup(3).unwrap(); // 1 2 3 1
+        assert_eq!(s.as_slice(), &[1, 2, 3, 1]);
+        s.swap(2).unwrap(); // 1 1 3 2
+        assert_eq!(s.as_slice(), &[1, 1, 3, 2]);
+        s.exchange(1, 2).unwrap(); // 3 1 1 2 (words 1 and 3 below the top)
+        assert_eq!(s.as_slice(), &[3, 1, 1, 2]);
+        assert_eq!(s.peek(0), Ok(2));
+        assert_eq!(s.peek(3), Ok(3));
+        assert_eq!(s.peek(4), Err(StackError::Underflow));
+        *s.peek_mut(1).unwrap() = 9;
+        let ([a, b], top) = s.popn_top::<2>().unwrap();
+        assert_eq!((a, b), (2, 9));
+        *top = 7;
+        assert_eq!(s.as_slice(), &[3, 7]);
+        s.as_mut_slice()[0] = 4;
+        assert_eq!(s.popn::<2>(), Ok([7, 4]));
+        assert_eq!(s.pop(), Err(StackError::Underflow));
+        assert_eq!(s.popn::<0>(), Ok([]));
+    }
+
+    #[test]
+    fn zero_arguments_are_errors_not_panics() {
+        let mut s = StackWindow::<u64>::new();
+        s.push(1).unwrap();
+        assert_eq!(s.dup(0), Err(StackError::Underflow));
+        assert_eq!(s.swap(0), Err(StackError::Underflow));
+        assert_eq!(s.exchange(0, 0), Ok(())); // a word with itself
+        assert_eq!(s.exchange(1, 0), Err(StackError::Underflow));
+        assert_eq!(s.exchange(usize::MAX, 1), Err(StackError::Underflow));
+        assert_eq!(
+            s.popn_top::<1>().map(|(w, _)| w),
+            Err(StackError::Underflow)
+        );
+        assert_eq!(s.as_slice(), &[1]);
+    }
+
+    #[test]
+    fn limit_is_1024_words_above_the_base_at_every_depth() {
+        let mut root = StackWindow::<u64>::new();
+        root.push_slots(1000).unwrap().fill(5);
+        let mut child = root.enter_child().unwrap();
+        assert_eq!(child.base(), 1000);
+        for i in 0..STACK_LIMIT as u64 {
+            child.push(i).unwrap();
+        }
+        assert_eq!(child.push(0), Err(StackError::Overflow));
+        assert_eq!(child.dup(1), Err(StackError::Overflow));
+        assert_eq!(
+            child.push_slots(1).map(|s| s.len()),
+            Err(StackError::Overflow)
+        );
+        assert_eq!(child.len(), STACK_LIMIT);
+        assert_eq!(child.global_len(), 1000 + STACK_LIMIT);
+        assert_eq!(child.push_slots(0).map(|s| s.len()), Ok(0));
+        root.resume(&mut child).unwrap();
+        assert_eq!(root.len(), 1000);
+        assert!(root.as_slice().iter().all(|&w| w == 5));
+    }
+
+    #[test]
+    fn views_that_are_not_running_touch_nothing() {
+        let mut detached = StackWindow::<u64>::detached();
+        assert_eq!(detached.push(1), Err(StackError::Overflow));
+        assert_eq!(detached.pop(), Err(StackError::Underflow));
+        assert_eq!(detached.dup(1), Err(StackError::Underflow));
+        assert_eq!(detached.swap(1), Err(StackError::Underflow));
+        assert_eq!(detached.peek(0), Err(StackError::Underflow));
+        assert!(detached.as_slice().is_empty());
+        assert_eq!(detached.enter_child().unwrap_err(), LinkError::NotRunning);
+        assert_eq!(detached.detach().unwrap_err(), LinkError::NotRunning);
+        assert_eq!(detached.capacity(), 0);
+
+        let mut root = StackWindow::<u64>::new();
+        root.push(1).unwrap();
+        root.push(2).unwrap();
+        let mut child = root.enter_child().unwrap();
+        assert!(root.is_suspended());
+        assert_eq!(root.len(), 0); // no words while suspended
+        assert_eq!(root.global_len(), 2); // its top when it suspended
+        assert_eq!(root.push(3), Err(StackError::Overflow));
+        assert_eq!(root.popn::<1>(), Err(StackError::Underflow));
+        assert_eq!(
+            root.push_slots(1).map(|s| s.len()),
+            Err(StackError::Overflow)
+        );
+        assert!(root.as_slice().is_empty());
+        assert_eq!(root.enter_child().unwrap_err(), LinkError::NotRunning);
+        assert_eq!(child.detach().unwrap_err(), LinkError::NotRoot);
+        child.push(3).unwrap();
+        root.resume(&mut child).unwrap();
+        assert!(child.is_detached());
+        assert_eq!(child.pop(), Err(StackError::Underflow));
+        assert_eq!(root.as_slice(), &[1, 2]);
+        assert_eq!(
+            root.resume(&mut child).unwrap_err(),
+            LinkError::NotSuspended
+        );
+    }
+
+    #[test]
+    fn resume_accepts_only_the_direct_child() {
+        let mut a = StackWindow::<u64>::new();
+        let mut b = StackWindow::<u64>::new();
+        let mut a1 = a.enter_child().unwrap();
+        let mut b1 = b.enter_child().unwrap();
+        let mut a2 = a1.enter_child().unwrap();
+        assert_eq!(a.resume(&mut b1).unwrap_err(), LinkError::NotChild); // other tree
+        assert_eq!(a.resume(&mut a2).unwrap_err(), LinkError::NotChild); // grandchild
+        assert_eq!(a.resume(&mut a1).unwrap_err(), LinkError::NotChild); // a1 is suspended
+        a1.resume(&mut a2).unwrap();
+        a.resume(&mut a1).unwrap();
+        b.resume(&mut b1).unwrap();
+        assert!(a.is_running() && b.is_running());
+    }
+
+    #[test]
+    fn buffer_is_recycled_without_reallocation() {
+        let mut root = StackWindow::<u64>::new();
+        let mut child = root.enter_child().unwrap();
+        child.push(1).unwrap();
+        root.resume(&mut child).unwrap();
+        let buffer = root.detach().unwrap();
+        assert!(root.is_detached());
+        assert!(buffer.len() >= STACK_LIMIT);
+        let (ptr, capacity) = (buffer.as_ptr(), buffer.capacity());
+        root.attach(buffer);
+        assert!(root.is_empty() && root.is_running());
+        let mut child = root.enter_child().unwrap(); // base 0: fits, no growth
+        assert_eq!(child.base(), 0);
+        assert_eq!(child.capacity(), capacity);
+        root.resume(&mut child).unwrap();
+        let buffer = root.detach().unwrap();
+        assert_eq!((buffer.as_ptr(), buffer.capacity()), (ptr, capacity));
+        assert!(format!("{root:?}").contains("Detached"));
+    }
+
+    #[test]
+    fn deep_chain_grows_one_buffer() {
+        // Miri: 1025 frames would write 8 MiB word by word; 40 cover the same paths.
+        let depth = if cfg!(miri) { 40 } else { 1025 };
+        let mut views = vec![StackWindow::<u64>::new()];
+        for d in 0..depth {
+            let view = views.last_mut().unwrap();
+            view.push(d as u64).unwrap();
+            view.push(d as u64 + 1).unwrap();
+            let child = view.enter_child().unwrap();
+            assert_eq!(child.base(), 2 * (d + 1));
+            views.push(child);
+        }
+        // 2 words per frame plus one frame's limit, not 1024 words per frame.
+        assert!(views.last().unwrap().capacity() < 2 * (2 * depth + STACK_LIMIT) + 1);
+        while views.len() > 1 {
+            let mut child = views.pop().unwrap();
+            let parent = views.last_mut().unwrap();
+            parent.resume(&mut child).unwrap();
+            let d = (views.len() - 1) as u64;
+            assert_eq!(views.last().unwrap().as_slice(), &[d, d + 1]);
+        }
+    }
+
+    /// One step of the model-based test.
+    #[derive(Clone, Debug)]
+    enum Op {
+        Push(u64),
+        PushMany(u16, u64),
+        PushSlots(Vec<u64>),
+        Pop,
+        Pop3,
+        PopTop2(u64),
+        Peek(usize),
+        SetTop(usize, u64),
+        Dup(usize),
+        Swap(usize),
+        Exchange(usize, usize),
+        Clear,
+        Enter,
+        Resume,
+        Recycle,
+    }
+
+    fn op() -> impl Strategy<Value = Op> {
+        prop_oneof![
+            8 => any::<u64>().prop_map(Op::Push),
+            1 => (0u16..1100, any::<u64>()).prop_map(|(n, v)| Op::PushMany(n, v)),
+            2 => proptest::collection::vec(any::<u64>(), 0..5).prop_map(Op::PushSlots),
+            4 => Just(Op::Pop),
+            2 => Just(Op::Pop3),
+            2 => any::<u64>().prop_map(Op::PopTop2),
+            2 => (0usize..20).prop_map(Op::Peek),
+            1 => (0usize..20, any::<u64>()).prop_map(|(n, v)| Op::SetTop(n, v)),
+            4 => (0usize..18).prop_map(Op::Dup),
+            4 => (0usize..18).prop_map(Op::Swap),
+            2 => (0usize..10, 0usize..10).prop_map(|(n, m)| Op::Exchange(n, m)),
+            1 => Just(Op::Clear),
+            3 => Just(Op::Enter),
+            3 => Just(Op::Resume),
+            1 => Just(Op::Recycle),
+        ]
+    }
+
+    /// The model: one `Vec` per frame, innermost last.
+    fn model_push(frame: &mut Vec<u64>, words: &[u64]) -> Result<(), StackError> {
+        if frame.len() + words.len() > STACK_LIMIT {
+            return Err(StackError::Overflow);
+        }
+        frame.extend_from_slice(words);
+        Ok(())
+    }
+
+    fn model_pop(frame: &mut Vec<u64>, n: usize) -> Result<Vec<u64>, StackError> {
+        if frame.len() < n {
+            return Err(StackError::Underflow);
+        }
+        let mut words = frame.split_off(frame.len() - n);
+        words.reverse();
+        Ok(words)
+    }
+
+    fn step(views: &mut Vec<StackWindow<u64>>, model: &mut Vec<Vec<u64>>, op: &Op) {
+        let view = views.last_mut().unwrap();
+        let frame = model.last_mut().unwrap();
+        match op {
+            Op::Push(v) => assert_eq!(view.push(*v), model_push(frame, &[*v])),
+            Op::PushMany(n, v) => {
+                let words = vec![*v; *n as usize];
+                let expected = model_push(frame, &words);
+                let got = view
+                    .push_slots(words.len())
+                    .map(|s| s.copy_from_slice(&words));
+                assert_eq!(got, expected);
+            }
+            Op::PushSlots(words) => {
+                let expected = model_push(frame, words);
+                let got = view
+                    .push_slots(words.len())
+                    .map(|s| s.copy_from_slice(words));
+                assert_eq!(got, expected);
+            }
+            Op::Pop => assert_eq!(view.pop().map(|w| vec![w]), model_pop(frame, 1)),
+            Op::Pop3 => assert_eq!(view.popn::<3>().map(Vec::from), model_pop(frame, 3)),
+            Op::PopTop2(v) => {
+                let expected = if frame.len() > 2 {
+                    let words = model_pop(frame, 2);
+                    *frame.last_mut().unwrap() = *v;
+                    words
+                } else {
+                    Err(StackError::Underflow)
+                };
+                let got = view.popn_top::<2>().map(|(words, top)| {
+                    *top = *v;
+                    Vec::from(words)
+                });
+                assert_eq!(got, expected);
+            }
+            Op::Peek(n) => {
+                let expected = frame
+                    .len()
+                    .checked_sub(n + 1)
+                    .map(|i| frame[i])
+                    .ok_or(StackError::Underflow);
+                assert_eq!(view.peek(*n), expected);
+            }
+            Op::SetTop(n, v) => {
+                let expected = match frame.len().checked_sub(n + 1) {
+                    Some(i) => {
+                        frame[i] = *v;
+                        Ok(())
+                    }
+                    None => Err(StackError::Underflow),
+                };
+                assert_eq!(view.peek_mut(*n).map(|w| *w = *v), expected);
+            }
+            Op::Dup(n) => {
+                let expected = if *n == 0 || *n > frame.len() {
+                    Err(StackError::Underflow)
+                } else {
+                    let w = frame[frame.len() - n];
+                    model_push(frame, &[w])
+                };
+                assert_eq!(view.dup(*n), expected);
+            }
+            Op::Swap(n) => {
+                let expected = if *n == 0 || *n >= frame.len() {
+                    Err(StackError::Underflow)
+                } else {
+                    let len = frame.len();
+                    frame.swap(len - 1, len - 1 - n);
+                    Ok(())
+                };
+                assert_eq!(view.swap(*n), expected);
+            }
+            Op::Exchange(n, m) => {
+                let expected = if n + m >= frame.len() {
+                    Err(StackError::Underflow)
+                } else {
+                    let len = frame.len();
+                    frame.swap(len - 1 - n, len - 1 - n - m);
+                    Ok(())
+                };
+                assert_eq!(view.exchange(*n, *m), expected);
+            }
+            Op::Clear => {
+                view.clear();
+                frame.clear();
+            }
+            Op::Enter => {
+                let child = view.enter_child().unwrap();
+                assert_eq!(child.base(), model.iter().map(Vec::len).sum::<usize>());
+                views.push(child);
+                model.push(Vec::new());
+            }
+            Op::Resume => {
+                if views.len() > 1 {
+                    let mut child = views.pop().unwrap();
+                    views.last_mut().unwrap().resume(&mut child).unwrap();
+                    assert!(child.is_detached());
+                    model.pop();
+                }
+            }
+            Op::Recycle => {
+                // Unwind the whole tree, then start a new one on the same buffer.
+                while views.len() > 1 {
+                    let mut child = views.pop().unwrap();
+                    views.last_mut().unwrap().resume(&mut child).unwrap();
+                }
+                let buffer = views[0].detach().unwrap();
+                views[0].attach(buffer);
+                model.truncate(1);
+                model[0].clear();
+            }
+        }
+        let view = views.last().unwrap();
+        let frame = model.last().unwrap();
+        assert_eq!(view.as_slice(), frame.as_slice());
+        assert_eq!(view.len(), frame.len());
+        assert_eq!(view.depth(), model.len() - 1);
+        let mut words = 0;
+        for (view, frame) in views.iter().zip(model.iter()) {
+            words += frame.len();
+            assert_eq!(view.global_len(), words);
+        }
+    }
+
+    proptest! {
+        #[test]
+        // Miri runs a few short sequences (PushMany still reaches the limit).
+        fn matches_a_vec_per_frame(ops in proptest::collection::vec(op(), 0..if cfg!(miri) { 24 } else { 120 })) {
+            let mut views = vec![StackWindow::<u64>::new()];
+            let mut model = vec![Vec::new()];
+            for op in &ops {
+                step(&mut views, &mut model, op);
+            }
+            // Unwind: every ancestor gets exactly its words back.
+            while views.len() > 1 {
+                let mut child = views.pop().unwrap();
+                model.pop();
+                let parent = views.last_mut().unwrap();
+                parent.resume(&mut child).unwrap();
+                prop_assert_eq!(parent.as_slice(), model.last().unwrap().as_slice());
+            }
+        }
     }
 }

@@ -22,7 +22,7 @@ use revm::handler::{
 };
 use revm::interpreter::interpreter::{ExtBytecode, ReturnDataImpl, RuntimeFlags};
 use revm::interpreter::interpreter_action::FrameInit;
-use revm::interpreter::interpreter_types::{ReturnData, StackTr};
+use revm::interpreter::interpreter_types::{Jumps, LoopControl, ReturnData, StackTr};
 use revm::interpreter::{
     CallInput, CallInputs, CallOutcome, CallValue, CreateInputs, CreateOutcome, CreateScheme,
     FrameInput, Gas, InputsImpl, InstructionResult, Interpreter, InterpreterAction,
@@ -97,7 +97,8 @@ pub struct FrameSetup {
     input: FrameInput,
     depth: usize,
     memory: SharedMemory,
-    bytecode: ExtBytecode,
+    /// `None`: the frame already holds this code; rewind it.
+    bytecode: Option<ExtBytecode>,
     inputs: InputsImpl,
     is_static: bool,
     spec_id: SpecId,
@@ -116,7 +117,10 @@ pub trait InputsRecycler {
 
 impl PooledFrame {
     /// Initializes a (reused) frame from `setup`, in place. The stack is attached
-    /// separately ([`PooledStack::attach`]) once the frame is known to run.
+    /// separately (the parent's [`StackWindow::enter_child`]) once the frame is known to
+    /// run.
+    ///
+    /// [`StackWindow::enter_child`]: evm_pool::StackWindow::enter_child
     #[inline(always)]
     pub fn init(&mut self, setup: FrameSetup) {
         let FrameSetup {
@@ -138,7 +142,16 @@ impl PooledFrame {
         self.is_finished = false;
         self.checkpoint = checkpoint;
         let it = &mut self.interpreter;
-        it.bytecode = bytecode;
+        match bytecode {
+            Some(bytecode) => it.bytecode = bytecode,
+            None => {
+                // Exactly what `ExtBytecode::new_with_hash` would give: first
+                // instruction, no pending action, execution continues.
+                it.bytecode.absolute_jump(0);
+                *it.bytecode.action() = None;
+                it.bytecode.reset_action();
+            }
+        }
         it.gas = Gas::new_with_regular_gas_and_reservoir(gas_limit, reservoir);
         it.return_data.clear();
         it.memory = memory;
@@ -146,10 +159,12 @@ impl PooledFrame {
         it.runtime_flag = RuntimeFlags { spec_id, is_static };
     }
 
-    /// Ends the frame: returns the shared stack buffer and hands its inputs box to
-    /// `recycler`.
+    /// Ends the frame: hands its inputs box to `recycler` and releases its memory view.
+    /// (The stack buffer goes back to the parent through [`StackWindow::resume`].)
+    ///
+    /// [`StackWindow::resume`]: evm_pool::StackWindow::resume
     #[inline]
-    pub fn finish(&mut self, recycler: &mut impl InputsRecycler) -> Vec<U256> {
+    pub fn finish(&mut self, recycler: &mut impl InputsRecycler) {
         match core::mem::replace(&mut self.input, FrameInput::Empty) {
             FrameInput::Call(inputs) => recycler.recycle_call(inputs),
             FrameInput::Create(inputs) => recycler.recycle_create(inputs),
@@ -157,7 +172,6 @@ impl PooledFrame {
         }
         self.interpreter.return_data.clear();
         self.interpreter.memory = SharedMemory::invalid();
-        self.interpreter.stack.detach()
     }
 
     /// Turns the interpreter's action into a child frame request or this frame's result
@@ -382,11 +396,21 @@ where
         return finish(FrameResult::Call(outcome), inputs);
     }
 
-    let (bytecode_hash, bytecode) = inputs.known_bytecode.clone();
-    if bytecode.is_empty() {
+    let (bytecode_hash, code) = &inputs.known_bytecode;
+    if code.is_empty() {
         ctx.journal_mut().checkpoint_commit();
         return finish(call_result(InstructionResult::Stop, &inputs), inputs);
     }
+    // A reused frame that last ran this very code (same hash, same shared bytes) keeps
+    // its analysed bytecode and only rewinds it; otherwise install it as revm does.
+    let current = &frame.interpreter.bytecode;
+    let bytecode = if current.hash() == Some(*bytecode_hash)
+        && current.bytecode_ptr() == code.bytecode_ptr()
+    {
+        None
+    } else {
+        Some(ExtBytecode::new_with_hash(code.clone(), *bytecode_hash))
+    };
 
     frame.init(FrameSetup {
         data: FrameData::Call(CallFrame {
@@ -395,7 +419,7 @@ where
         input: FrameInput::Call(inputs),
         depth,
         memory,
-        bytecode: ExtBytecode::new_with_hash(bytecode, bytecode_hash),
+        bytecode,
         inputs: interpreter_input,
         is_static,
         spec_id: ctx.cfg().spec().into(),
@@ -470,10 +494,10 @@ where
         Err(e) => return return_error(e.into(), inputs),
     };
 
-    let bytecode = ExtBytecode::new_with_optional_hash(
+    let bytecode = Some(ExtBytecode::new_with_optional_hash(
         Bytecode::new_legacy(inputs.init_code().clone()),
         init_code_hash,
-    );
+    ));
     let interpreter_input = InputsImpl {
         target_address: created_address,
         caller_address: inputs.caller(),

@@ -43,12 +43,17 @@ impl InterpreterTypes for PooledInterpreter {
     type Output = InterpreterAction;
 }
 
-/// Per-interpreter slot through which the EVM lends a recycled inputs box to the
-/// running frame's `CALL` instructions.
+/// Per-frame slots holding a recycled inputs box for the frame's next `CALL`/`CREATE`.
+///
+/// A frame keeps its slot filled across calls and transactions: the box its `CALL`
+/// hands to a child comes back into the same slot when the child ends (or when the call
+/// ends without a frame: precompile, empty code, depth limit), so a steady call pattern
+/// moves no box through any pool.
 #[derive(Debug, Default)]
 pub struct FrameExtras {
     /// A recycled box the next `CALL`/`CALLCODE`/`DELEGATECALL`/`STATICCALL` fills
     /// instead of allocating; `None` makes that instruction allocate (a pool miss).
+    /// Refilled by the EVM (from the frame's child, or the pool) before the frame runs.
     pub spare_call_inputs: Option<Box<CallInputs>>,
     /// The same for `CREATE`/`CREATE2`.
     pub spare_create_inputs: Option<Box<CreateInputs>>,
@@ -120,26 +125,54 @@ pub fn pooled_call<const KIND: u8, H: Host + ?Sized>(
         _ => CallScheme::StaticCall,
     };
     let is_static = interpreter.runtime_flag.is_static() || KIND == STATICCALL;
-    let inputs = CallInputs {
-        input: CallInput::SharedBuffer(input),
-        gas_limit,
-        target_address,
-        caller,
-        bytecode_address: to,
-        known_bytecode: (bytecode_hash, bytecode),
-        value,
-        scheme,
-        is_static,
-        return_memory_offset,
-        reservoir: interpreter.gas.reservoir(),
-        charged_new_account_state_gas,
-    };
+    let reservoir = interpreter.gas.reservoir();
     let boxed = match interpreter.extend.spare_call_inputs.take() {
         Some(mut spare) => {
-            *spare = inputs;
+            // Field by field, in place: no temporary to build and copy. The pattern
+            // names every field (no `..`), so a field added by a new revm version is a
+            // compile error here, never a stale value.
+            let CallInputs {
+                input: spare_input,
+                return_memory_offset: spare_return_memory_offset,
+                gas_limit: spare_gas_limit,
+                reservoir: spare_reservoir,
+                bytecode_address: spare_bytecode_address,
+                known_bytecode: spare_known_bytecode,
+                target_address: spare_target_address,
+                caller: spare_caller,
+                value: spare_value,
+                scheme: spare_scheme,
+                is_static: spare_is_static,
+                charged_new_account_state_gas: spare_charged,
+            } = &mut *spare;
+            *spare_input = CallInput::SharedBuffer(input);
+            *spare_return_memory_offset = return_memory_offset;
+            *spare_gas_limit = gas_limit;
+            *spare_reservoir = reservoir;
+            *spare_bytecode_address = to;
+            *spare_known_bytecode = (bytecode_hash, bytecode);
+            *spare_target_address = target_address;
+            *spare_caller = caller;
+            *spare_value = value;
+            *spare_scheme = scheme;
+            *spare_is_static = is_static;
+            *spare_charged = charged_new_account_state_gas;
             spare
         }
-        None => Box::new(inputs),
+        None => Box::new(CallInputs {
+            input: CallInput::SharedBuffer(input),
+            gas_limit,
+            target_address,
+            caller,
+            bytecode_address: to,
+            known_bytecode: (bytecode_hash, bytecode),
+            value,
+            scheme,
+            is_static,
+            return_memory_offset,
+            reservoir,
+            charged_new_account_state_gas,
+        }),
     };
     interpreter
         .bytecode
@@ -279,5 +312,37 @@ fn charge(recorded: bool) -> Result<(), InstructionResult> {
         Ok(())
     } else {
         Err(InstructionResult::OutOfGas)
+    }
+}
+
+/// Where a finished call's inputs box goes: back into the calling frame's empty slot
+/// (the slot its `CALL` emptied), or, when there is no caller or the slot is taken, the
+/// pool.
+pub(crate) struct ReturnToCaller<'a, R> {
+    pub(crate) caller: Option<&'a mut FrameExtras>,
+    pub(crate) pool: &'a mut R,
+}
+
+impl<R: super::frame::InputsRecycler> super::frame::InputsRecycler for ReturnToCaller<'_, R> {
+    #[inline]
+    fn recycle_call(&mut self, inputs: Box<CallInputs>) {
+        match self.caller.as_deref_mut() {
+            Some(FrameExtras {
+                spare_call_inputs: slot @ None,
+                ..
+            }) => *slot = Some(inputs),
+            _ => self.pool.recycle_call(inputs),
+        }
+    }
+
+    #[inline]
+    fn recycle_create(&mut self, inputs: Box<CreateInputs>) {
+        match self.caller.as_deref_mut() {
+            Some(FrameExtras {
+                spare_create_inputs: slot @ None,
+                ..
+            }) => *slot = Some(inputs),
+            _ => self.pool.recycle_create(inputs),
+        }
     }
 }

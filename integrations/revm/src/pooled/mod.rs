@@ -41,7 +41,9 @@ use revm::handler::{
 use revm::interpreter::instructions::{gas_table_spec, instruction_table};
 use revm::interpreter::interpreter_action::FrameInit;
 use revm::interpreter::interpreter_types::MemoryTr;
-use revm::interpreter::{FrameInput, Instruction, InterpreterAction, InterpreterResult};
+use revm::interpreter::{
+    CallInputs, CreateInputs, FrameInput, Instruction, InterpreterAction, InterpreterResult,
+};
 use revm::primitives::hardfork::SpecId;
 use revm::state::EvmState;
 
@@ -150,7 +152,16 @@ where
     /// Heap bytes kept between transactions by the pools and the pooled frames (the
     /// frames' own size; code and return data they reference belong to revm's caches).
     pub fn retained_bytes(&self) -> usize {
-        self.pools.retained_bytes() + self.frames.capacity() * size_of::<PooledFrame>()
+        let in_slots: usize = self
+            .frames
+            .iter()
+            .map(|f| {
+                let extras = &f.interpreter.extend;
+                usize::from(extras.spare_call_inputs.is_some()) * size_of::<CallInputs>()
+                    + usize::from(extras.spare_create_inputs.is_some()) * size_of::<CreateInputs>()
+            })
+            .sum();
+        self.pools.retained_bytes() + self.frames.capacity() * size_of::<PooledFrame>() + in_slots
     }
 
     /// Returns every alive frame's resources to the pools (after an error unwound the
@@ -158,10 +169,19 @@ where
     fn reclaim_frames(&mut self) {
         while self.active > 0 {
             self.active -= 1;
-            let buffer = self.frames[self.active].finish(&mut self.pools);
-            // Exactly one frame holds the shared buffer; the others hold empty vectors.
-            if !buffer.is_empty() {
-                self.pools.stack = buffer;
+            self.frames[self.active].finish(&mut self.pools);
+            // The innermost alive frame holds the shared buffer: hand it back up, LIFO.
+            let (parents, rest) = self.frames.split_at_mut(self.active);
+            let stack = rest[0].interpreter.stack.window_mut();
+            match parents.last_mut() {
+                Some(parent) => {
+                    let _ = parent.interpreter.stack.window_mut().resume(stack);
+                }
+                None => {
+                    if let Ok(buffer) = stack.detach() {
+                        self.pools.stack = buffer;
+                    }
+                }
             }
         }
     }
@@ -206,6 +226,12 @@ where
         }
         self.pools.demand = Default::default();
     }
+}
+
+/// A stack hand-off out of LIFO order: a bug in the EVM's frame bookkeeping, reported
+/// as revm's custom context error rather than a panic.
+fn link_error<E>(error: evm_pool::LinkError) -> revm::context_interface::context::ContextError<E> {
+    revm::context_interface::context::ContextError::Custom(format!("stack hand-off: {error}"))
 }
 
 /// Memory capacity never worth shrinking below (revm starts every buffer at 4 KiB).
@@ -274,7 +300,13 @@ where
         if created {
             self.frames.push(PooledFrame::default());
         }
-        let frame = &mut self.frames[self.active];
+        let (parents, rest) = self.frames.split_at_mut(self.active);
+        let frame = &mut rest[0];
+        // A call that ends without a frame gives its box straight back to the caller.
+        let mut recycler = interpreter::ReturnToCaller {
+            caller: parents.last_mut().map(|p| &mut p.interpreter.extend),
+            pool: &mut self.pools,
+        };
         let prepared = match frame_input {
             FrameInput::Call(inputs) => frame::make_call_frame::<_, _, ContextDbError<CTX>>(
                 &mut self.ctx,
@@ -282,7 +314,7 @@ where
                 depth,
                 memory,
                 inputs,
-                &mut self.pools,
+                &mut recycler,
                 frame,
             )?,
             FrameInput::Create(inputs) => frame::make_create_frame::<_, ContextDbError<CTX>>(
@@ -290,7 +322,7 @@ where
                 depth,
                 memory,
                 inputs,
-                &mut self.pools,
+                &mut recycler,
                 frame,
             )?,
             // revm never asks for a frame without inputs (its own frame does
@@ -302,9 +334,14 @@ where
             }
         };
         if let ItemOrResult::Result(result) = prepared {
-            // No frame ran (depth limit, precompile, empty code): a slot created for it
-            // is not kept, so the frame count stays what the transaction needed.
-            if created {
+            // No frame ran (depth limit, precompile, empty code). A slot created for it
+            // stays for the next call at this depth (creating and dropping a 616-byte
+            // frame per plain transfer cost more than the transfer's own frame logic);
+            // the retention policy trims it like any other pooled frame. Except beyond
+            // the policy's cap (the depth-limit attempt at depth 1025): not kept, so the
+            // end-of-transaction trim never has to shrink the frame list.
+            let policy = self.pools.policy;
+            if created && self.frames.len() > policy.max_frames.max(policy.min_frames) {
                 self.frames.pop();
             }
             return Ok(ItemOrResult::Result(result));
@@ -318,12 +355,19 @@ where
         }
         // The running frame's stack buffer moves to the new frame.
         let (parents, rest) = self.frames.split_at_mut(self.active);
-        let (stack, stack_top) = match parents.last_mut() {
-            Some(parent) => parent.interpreter.stack.lend(),
-            None => (core::mem::take(&mut self.pools.stack), 0),
-        };
         let frame = &mut rest[0];
-        frame.interpreter.stack.attach(stack, stack_top);
+        let stack = frame.interpreter.stack.window_mut();
+        match parents.last_mut() {
+            Some(parent) => {
+                *stack = parent
+                    .interpreter
+                    .stack
+                    .window_mut()
+                    .enter_child()
+                    .map_err(link_error)?;
+            }
+            None => stack.attach(core::mem::take(&mut self.pools.stack)),
+        }
         self.active += 1;
         self.pools.stats.peak_frames = self.pools.stats.peak_frames.max(self.active);
         self.pools.demand.frames = self.pools.demand.frames.max(self.active);
@@ -333,12 +377,17 @@ where
     #[inline]
     fn frame_run(&mut self) -> Result<FrameInitOrResult<Self::Frame>, ContextDbError<CTX>> {
         let frame = &mut self.frames[self.active - 1];
-        let lent = self.pools.spare_call();
-        let had_spare = lent.is_some();
-        frame.interpreter.extend.spare_call_inputs = lent;
-        let lent = self.pools.spare_create();
-        let had_spare_create = lent.is_some();
-        frame.interpreter.extend.spare_create_inputs = lent;
+        // The frame's spare boxes normally came back from its last child; an empty slot
+        // (first run at this depth) is refilled from the pool if it has one.
+        let extras = &mut frame.interpreter.extend;
+        if extras.spare_call_inputs.is_none() {
+            extras.spare_call_inputs = self.pools.spare_call();
+        }
+        if extras.spare_create_inputs.is_none() {
+            extras.spare_create_inputs = self.pools.spare_create();
+        }
+        let had_spare = extras.spare_call_inputs.is_some();
+        let had_spare_create = extras.spare_create_inputs.is_some();
 
         let action = frame.interpreter.run_plain(
             self.instructions.instruction_table(),
@@ -346,23 +395,20 @@ where
             &mut self.ctx,
         );
 
-        // A spare box still there was not used; a missing one went into a new frame's
-        // inputs (a hit). A new frame request without a spare allocated its box (a miss).
-        match frame.interpreter.extend.spare_call_inputs.take() {
-            Some(unused) => self.pools.recycle_call(unused),
-            None if had_spare => self.pools.stats.inputs_hits += 1,
-            None => {}
-        }
-        match frame.interpreter.extend.spare_create_inputs.take() {
-            Some(unused) => self.pools.recycle_create(unused),
-            None if had_spare_create => self.pools.stats.inputs_hits += 1,
-            None => {}
-        }
+        // A new frame's inputs box is the spare (a hit) or was allocated (a miss).
         if let InterpreterAction::NewFrame(input) = &action {
-            match input {
-                FrameInput::Call(_) if !had_spare => self.pools.stats.inputs_misses += 1,
-                FrameInput::Create(_) if !had_spare_create => self.pools.stats.inputs_misses += 1,
-                _ => {}
+            let (stats, spare) = (
+                &mut self.pools.stats,
+                match input {
+                    FrameInput::Call(_) => had_spare,
+                    FrameInput::Create(_) => had_spare_create,
+                    FrameInput::Empty => true,
+                },
+            );
+            if spare {
+                stats.inputs_hits += 1;
+            } else {
+                stats.inputs_misses += 1;
             }
         }
 
@@ -382,7 +428,7 @@ where
     ) -> Result<Option<FrameResult>, ContextDbError<CTX>> {
         if self.frames[self.active - 1].is_finished {
             self.active -= 1;
-            let frame = &mut self.frames[self.active];
+            let frame = &self.frames[self.active];
             // Demand for the retention policy: stack words and memory bytes in use when
             // the frame ends (its own plus all its ancestors').
             let demand = &mut self.pools.demand;
@@ -390,15 +436,26 @@ where
             let memory = &frame.interpreter.memory;
             let memory_len = memory.local_memory_offset() + memory.len();
             demand.memory_bytes = demand.memory_bytes.max(memory_len);
-            let buffer = frame.finish(&mut self.pools);
-            if self.active == 0 {
-                self.pools.stack = buffer;
-                return Ok(Some(result));
+            let (parents, rest) = self.frames.split_at_mut(self.active);
+            let child = &mut rest[0];
+            // The child's inputs box goes back into the slot its caller's CALL emptied.
+            child.finish(&mut interpreter::ReturnToCaller {
+                caller: parents.last_mut().map(|p| &mut p.interpreter.extend),
+                pool: &mut self.pools,
+            });
+            let stack = child.interpreter.stack.window_mut();
+            match parents.last_mut() {
+                Some(parent) => parent
+                    .interpreter
+                    .stack
+                    .window_mut()
+                    .resume(stack)
+                    .map_err(link_error)?,
+                None => {
+                    self.pools.stack = stack.detach().map_err(link_error)?;
+                    return Ok(Some(result));
+                }
             }
-            self.frames[self.active - 1]
-                .interpreter
-                .stack
-                .restore(buffer);
         }
         self.frames[self.active - 1]
             .return_result::<_, ContextDbError<CTX>>(&mut self.ctx, result)?;

@@ -28,7 +28,8 @@ pub struct RetentionPolicy {
     pub max_stack_words: usize,
     /// Capacity of the shared memory buffer never kept beyond this, in bytes.
     pub max_memory_bytes: usize,
-    /// Spare call/create input boxes never kept beyond this (each kind).
+    /// Spare call/create input boxes never kept in the pool beyond this (each kind; boxes
+    /// that pooled frames keep in their own slots are bounded by the frame count).
     pub max_spare_inputs: usize,
     /// Transactions after which an unrepeated high-water mark is forgotten.
     pub idle_transactions: u32,
@@ -109,6 +110,9 @@ pub(crate) struct TxDemand {
     pub(crate) frames: usize,
     pub(crate) stack_words: usize,
     pub(crate) memory_bytes: usize,
+    /// Boxes taken from the pool (frames' own spare slots are not counted).
+    pub(crate) call_inputs: usize,
+    pub(crate) create_inputs: usize,
 }
 
 /// High-water marks of recent transactions.
@@ -192,13 +196,17 @@ impl FramePools {
     /// A recycled call-inputs box, if one is spare.
     #[inline]
     pub(crate) fn spare_call(&mut self) -> Option<Box<CallInputs>> {
-        self.call_inputs.pop()
+        let spare = self.call_inputs.pop();
+        self.demand.call_inputs += usize::from(spare.is_some());
+        spare
     }
 
     /// A recycled create-inputs box, if one is spare.
     #[inline]
     pub(crate) fn spare_create(&mut self) -> Option<Box<CreateInputs>> {
-        self.create_inputs.pop()
+        let spare = self.create_inputs.pop();
+        self.demand.create_inputs += usize::from(spare.is_some());
+        spare
     }
 
     /// Total heap bytes the pools hold now (stack buffer capacity and spare boxes; frames
@@ -233,7 +241,7 @@ impl FramePools {
         let keep = self
             .recent
             .call_inputs
-            .record(self.call_inputs.len(), p.idle_transactions)
+            .record(self.demand.call_inputs, p.idle_transactions)
             .min(p.max_spare_inputs);
         if self.call_inputs.len() > keep {
             self.call_inputs.truncate(keep);
@@ -242,7 +250,7 @@ impl FramePools {
         let keep = self
             .recent
             .create_inputs
-            .record(self.create_inputs.len(), p.idle_transactions)
+            .record(self.demand.create_inputs, p.idle_transactions)
             .min(p.max_spare_inputs);
         if self.create_inputs.len() > keep {
             self.create_inputs.truncate(keep);

@@ -1,22 +1,24 @@
-//! The operand stack of a pooled frame: a window of one shared, growable word buffer.
+//! The operand stack of a pooled frame: a window of one shared, growable word buffer,
+//! the runtime's [`StackWindow`].
 //!
 //! revm gives every frame its own `Vec<U256>` with room for 1024 words (32 KiB), so a
 //! call tree 1024 deep holds 32 MiB of stacks, allocated once and kept. But an EVM call
 //! tree is LIFO: only the innermost frame runs, and a parent resumes only after its
 //! child is gone. So all frames of a transaction share one buffer: a frame's stack is
 //! the window `[base, top)` of the buffer, where `base` is its parent's top when it
-//! started. Whoever runs holds the buffer; a parent hands it to its child on a call and
-//! takes it back on return (a move of three words; the child's words are simply left
-//! above the parent's top, to be overwritten). The buffer always extends at least 1024
-//! words past the running frame's base, so stack operations only compare indices, as
-//! revm's do, and never reallocate. It grows to what the deepest path used plus one
-//! frame's limit, not to 1024 words per frame.
+//! started. Whoever runs holds the buffer; a parent hands it to its child on a call
+//! ([`StackWindow::enter_child`]) and takes it back on return ([`StackWindow::resume`],
+//! which checks LIFO order). The buffer always extends at least 1024 words past the
+//! running frame's base, so stack operations only compare indices, as revm's do, and
+//! never reallocate; the unchecked accesses this needs live in the runtime (Miri-tested),
+//! this crate stays `forbid(unsafe_code)`. The buffer grows to what the deepest path used
+//! plus one frame's limit, not to 1024 words per frame.
 
-use revm::interpreter::STACK_LIMIT;
+use evm_pool::StackWindow;
 use revm::interpreter::interpreter_types::StackTr;
 use revm::primitives::U256;
 
-/// A frame's operand stack: the words `[base, top)` of the shared buffer.
+/// A frame's operand stack: revm's [`StackTr`] over the runtime's [`StackWindow`].
 ///
 /// ```
 /// use evm_pool_revm::pooled::PooledStack;
@@ -24,112 +26,77 @@ use revm::primitives::U256;
 /// use revm::primitives::U256;
 ///
 /// let mut parent = PooledStack::default();
-/// parent.attach(Vec::new(), 0);
+/// parent.window_mut().attach(Vec::new()); // the transaction's first frame
 /// assert!(parent.push(U256::from(7)));
 ///
 /// // A call: the child takes the buffer; its stack starts empty above the parent's words.
 /// let mut child = PooledStack::default();
-/// let (buffer, top) = parent.lend();
-/// child.attach(buffer, top);
+/// *child.window_mut() = parent.window_mut().enter_child()?;
 /// assert_eq!(child.len(), 0);
 /// assert!(child.push(U256::from(8)));
 ///
 /// // The child returns: the parent gets the buffer back and sees its own words only.
-/// parent.restore(child.detach());
+/// parent.window_mut().resume(child.window_mut())?;
 /// assert_eq!(parent.data(), &[U256::from(7)]);
+/// # Ok::<(), evm_pool::LinkError>(())
 /// ```
-#[derive(Debug, Default, Clone, PartialEq, Eq)]
+#[derive(Debug, Default)]
 pub struct PooledStack {
-    /// Invariant while the frame holds it: `buffer.len() >= base + STACK_LIMIT`.
-    buffer: Vec<U256>,
-    base: usize,
-    top: usize,
+    window: StackWindow<U256>,
 }
 
 impl PooledStack {
-    /// Starts this frame's stack at `top` of `buffer` (the parent's top, or 0), growing
-    /// the buffer so that a full stack fits above it.
+    /// The runtime view this stack runs on.
     #[inline]
-    pub fn attach(&mut self, mut buffer: Vec<U256>, top: usize) {
-        let needed = top + STACK_LIMIT;
-        if buffer.len() < needed {
-            buffer.resize(needed, U256::ZERO);
-        }
-        self.buffer = buffer;
-        self.base = top;
-        self.top = top;
+    pub fn window(&self) -> &StackWindow<U256> {
+        &self.window
     }
 
-    /// Hands the buffer and this frame's top to a child frame; this frame gets the
-    /// buffer back with [`restore`](Self::restore).
+    /// The runtime view, mutably: for the parent/child hand-off.
     #[inline]
-    pub fn lend(&mut self) -> (Vec<U256>, usize) {
-        (core::mem::take(&mut self.buffer), self.top)
-    }
-
-    /// Takes back the buffer a child returned.
-    #[inline]
-    pub fn restore(&mut self, buffer: Vec<U256>) {
-        debug_assert!(buffer.len() >= self.base + STACK_LIMIT);
-        self.buffer = buffer;
-    }
-
-    /// Ends this frame: returns the buffer (to the parent or the pool); its words are
-    /// dropped by leaving them above the parent's top.
-    #[inline]
-    pub fn detach(&mut self) -> Vec<U256> {
-        self.top = self.base;
-        core::mem::take(&mut self.buffer)
-    }
-
-    /// Whether this stack currently holds the shared buffer.
-    pub fn holds_buffer(&self) -> bool {
-        !self.buffer.is_empty()
+    pub fn window_mut(&mut self) -> &mut StackWindow<U256> {
+        &mut self.window
     }
 
     /// Words in use in the shared buffer (all frames' words up to this one's top).
     #[inline]
     pub fn buffer_len(&self) -> usize {
-        self.top
+        self.window.global_len()
     }
+}
 
-    /// Offset of this frame's first word in the shared buffer.
-    pub fn base(&self) -> usize {
-        self.base
+/// A big-endian number of at most 32 bytes (a `PUSHn` immediate) as a word, built limb
+/// by limb as revm's `push_slice` does (no 32-byte temporary).
+#[inline(always)]
+fn word_from_be(bytes: &[u8]) -> U256 {
+    let mut limbs = [0u64; 4];
+    for (limb, chunk) in limbs.iter_mut().zip(bytes.rchunks(8)) {
+        let mut be = [0u8; 8];
+        be[8 - chunk.len()..].copy_from_slice(chunk);
+        *limb = u64::from_be_bytes(be);
     }
+    U256::from_limbs(limbs)
 }
 
 impl StackTr for PooledStack {
     #[inline]
     fn len(&self) -> usize {
-        self.top - self.base
+        self.window.len()
     }
 
     #[inline]
     fn data(&self) -> &[U256] {
-        &self.buffer[self.base..self.top]
+        self.window.as_slice()
     }
 
     #[inline]
     fn clear(&mut self) {
-        self.top = self.base;
+        self.window.clear();
     }
 
     #[inline]
     fn push(&mut self, value: U256) -> bool {
-        let top = self.top;
-        if top - self.base == STACK_LIMIT {
-            return false;
-        }
-        // In bounds by the invariant; `get_mut` keeps it safe if it were ever broken.
-        match self.buffer.get_mut(top) {
-            Some(slot) => {
-                *slot = value;
-                self.top = top + 1;
-                true
-            }
-            None => false,
-        }
+        self.window.push(value).is_ok()
     }
 
     #[inline]
@@ -137,81 +104,35 @@ impl StackTr for PooledStack {
         if slice.is_empty() {
             return true;
         }
-        let words = slice.len().div_ceil(32);
-        if self.len() + words > STACK_LIMIT {
-            return false;
-        }
         // Same as revm: consecutive 32-byte big-endian words, the last one possibly short
         // (read as a number, i.e. left-padded).
-        for chunk in slice.chunks(32) {
-            let mut word = [0u8; 32];
-            word[32 - chunk.len()..].copy_from_slice(chunk);
-            let Some(slot) = self.buffer.get_mut(self.top) else {
-                return false;
-            };
-            *slot = U256::from_be_bytes(word);
-            self.top += 1;
+        let Ok(slots) = self.window.push_slots(slice.len().div_ceil(32)) else {
+            return false;
+        };
+        for (slot, chunk) in slots.iter_mut().zip(slice.chunks(32)) {
+            *slot = word_from_be(chunk);
         }
         true
     }
 
     #[inline]
     fn popn<const N: usize>(&mut self) -> Option<[U256; N]> {
-        let top = self.top;
-        if top - self.base < N {
-            return None;
-        }
-        let new_top = top - N;
-        // One length check for the whole window.
-        let window: &[U256; N] = self.buffer.get(new_top..)?.first_chunk::<N>()?;
-        let popped = core::array::from_fn(|i| window[N - 1 - i]);
-        self.top = new_top;
-        Some(popped)
+        self.window.popn::<N>().ok()
     }
 
     #[inline]
     fn popn_top<const POPN: usize>(&mut self) -> Option<([U256; POPN], &mut U256)> {
-        let top = self.top;
-        if top - self.base < POPN + 1 {
-            return None;
-        }
-        let new_top = top - POPN;
-        let (below, popped) = self.buffer.split_at_mut(new_top);
-        let popped: &[U256; POPN] = popped.first_chunk::<POPN>()?;
-        let values = core::array::from_fn(|i| popped[POPN - 1 - i]);
-        let top_word = below.last_mut()?;
-        self.top = new_top;
-        Some((values, top_word))
+        self.window.popn_top::<POPN>().ok()
     }
 
     #[inline]
     fn exchange(&mut self, n: usize, m: usize) -> bool {
-        if n + m >= self.len() {
-            return false;
-        }
-        let top = self.top - 1;
-        self.buffer.swap(top - n, top - n - m);
-        true
+        self.window.exchange(n, m).is_ok()
     }
 
     #[inline]
     fn dup(&mut self, n: usize) -> bool {
-        let top = self.top;
-        let len = top - self.base;
-        if len < n || len == STACK_LIMIT || n == 0 {
-            return false;
-        }
-        let Some(&value) = self.buffer.get(top - n) else {
-            return false;
-        };
-        match self.buffer.get_mut(top) {
-            Some(slot) => {
-                *slot = value;
-                self.top = top + 1;
-                true
-            }
-            None => false,
-        }
+        self.window.dup(n).is_ok()
     }
 }
 
@@ -247,15 +168,19 @@ mod tests {
     /// Runs the same operations on revm's stack and ours and compares every step.
     fn same(ops: &[Op]) {
         let mut stock = Stack::new();
-        let mut ours = PooledStack::default();
+        let mut parent = PooledStack::default();
+        parent.window_mut().attach(Vec::new());
         // A parent's word below the base must never be visible or touched.
-        ours.attach(vec![U256::from(0xdead)], 1);
+        assert!(parent.push(U256::from(0xdead)));
+        let mut ours = PooledStack::default();
+        *ours.window_mut() = parent.window_mut().enter_child().unwrap();
         for &op in ops {
             assert_eq!(apply(&mut stock, op), apply(&mut ours, op), "{op:?}");
             assert_eq!(StackTr::data(&stock), ours.data(), "{op:?}");
             assert_eq!(StackTr::len(&stock), StackTr::len(&ours));
         }
-        assert_eq!(ours.detach()[0], U256::from(0xdead));
+        parent.window_mut().resume(ours.window_mut()).unwrap();
+        assert_eq!(parent.data(), &[U256::from(0xdead)]);
     }
 
     #[test]
@@ -282,6 +207,12 @@ mod tests {
             Pop2,
             Pop2,
         ]);
+    }
+
+    #[test]
+    fn push_slice_of_every_length_matches_revm() {
+        let ops: Vec<Op> = (0..=100).map(Op::PushSlice).chain([Op::Pop2; 3]).collect();
+        same(&ops);
     }
 
     #[test]
