@@ -179,9 +179,21 @@ fn hammer(
                                     Ok(mut g) => {
                                         tally.took();
                                         claim(&mut g, mark);
-                                        neighbour
-                                            .send((g, mark))
-                                            .expect("inboxes outlive the workers");
+                                        // Never block on a full inbox: a neighbour past
+                                        // the deadline no longer drains it, and a
+                                        // blocking send would then wait forever (seen on
+                                        // a loaded machine). Release it here instead.
+                                        match neighbour.try_send((g, mark)) {
+                                            Ok(()) => {}
+                                            Err(mpsc::TrySendError::Full((g, m))) => {
+                                                check(&g, m);
+                                                tally.gave_back();
+                                                drop(g);
+                                            }
+                                            Err(mpsc::TrySendError::Disconnected(_)) => {
+                                                unreachable!("inboxes outlive the workers")
+                                            }
+                                        }
                                     }
                                     Err(_) => {
                                         tally.refused.fetch_add(1, Ordering::Relaxed);
