@@ -6,8 +6,13 @@
 //! ```text
 //! cargo bench --bench arena -- --warm-up-time 1 --measurement-time 2
 //! ```
+//!
+//! For instruction counts, `EVM_POOL_CALLGRIND=<tx_arena|bumpalo|typed_arena>:<transactions>`
+//! runs one arena for that many transactions and exits; under `valgrind --tool=callgrind`
+//! the difference of two transaction counts divided by their difference is the count per
+//! transaction.
 
-use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use criterion::{Criterion, Throughput, criterion_group};
 use evm_pool::{EvmAllocator, TxArena};
 use std::alloc::System;
 use std::hint::black_box;
@@ -143,4 +148,47 @@ fn bench(c: &mut Criterion) {
 }
 
 criterion_group!(benches, bench);
-criterion_main!(benches);
+
+fn main() {
+    if let Ok(spec) = std::env::var("EVM_POOL_CALLGRIND") {
+        let (which, txs) = spec
+            .split_once(':')
+            .unwrap_or_else(|| usage("EVM_POOL_CALLGRIND=<arena>:<transactions>"));
+        let txs: usize = txs
+            .parse()
+            .unwrap_or_else(|_| usage("transactions is a number"));
+        let bytes = vec![0xA5u8; 2048];
+        let mut sum = 0;
+        match which {
+            "tx_arena" => {
+                let mut arena = TxArena::with_chunk_size(4096);
+                for tx in 0..txs {
+                    sum += tx_arena(&mut arena, tx, &bytes);
+                }
+            }
+            "bumpalo" => {
+                let mut bump = bumpalo::Bump::with_capacity(4096);
+                for tx in 0..txs {
+                    sum += bumpalo(&mut bump, tx, &bytes);
+                }
+            }
+            "typed_arena" => {
+                for tx in 0..txs {
+                    sum += typed_arena(tx, &bytes);
+                }
+            }
+            _ => usage("arena: tx_arena, bumpalo or typed_arena"),
+        }
+        black_box(sum);
+        return;
+    }
+    benches();
+    criterion::Criterion::default()
+        .configure_from_args()
+        .final_summary();
+}
+
+fn usage(message: &str) -> ! {
+    eprintln!("{message}");
+    std::process::exit(2);
+}

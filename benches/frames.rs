@@ -9,6 +9,12 @@
 //! warm-up, heap allocations per frame in steady state, and peak heap for the 1024-deep
 //! chain, all counted exactly by the counting allocator below.
 //!
+//! `scaling/call depth` replays chains 1 to 1024 frames deep (cost per frame as depth grows).
+//!
+//! `FRAMES_EXACT=1` prints, as tab-separated `exact` lines for the benchmark report
+//! (`scripts/bench-report.sh`), the peak heap of a chain by call depth per preset, and the
+//! hit rate and bytes held over a long shifting workload with auto-tuning on a fake clock.
+//!
 //! `FRAMES_CALLGRIND="<preset> <workload> [iterations]"` runs one workload (100 times by
 //! default) and exits, for instruction counts under `valgrind --tool=callgrind`; the
 //! difference between two iteration counts divided by the frames replayed is the exact
@@ -20,7 +26,12 @@ use std::hint::black_box;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group};
-use evm_pool::{FrameKind, FramePoolConfig, FramePoolManager, FrameRequest, PooledFrame};
+use evm_pool::{
+    FrameKind, FramePoolConfig, FramePoolManager, FrameRequest, ManualClock, PooledFrame,
+};
+
+#[path = "../tests/common/shifting_workload.rs"]
+mod shifting_workload;
 
 /// Counts allocations and live bytes while `COUNTING` is on; otherwise just forwards.
 struct Counting;
@@ -359,6 +370,85 @@ fn bench(c: &mut Criterion) {
     }
 }
 
+/// The call depths the depth scaling and the peak-memory curve run over.
+const DEPTHS: [usize; 6] = [1, 4, 16, 64, 256, 1024];
+
+/// Scaling with call depth: a chain `depth` frames deep, per frame, pooled and disabled.
+fn call_depth(c: &mut Criterion) {
+    let mut group = c.benchmark_group("scaling/call depth");
+    for (name, config) in presets() {
+        if name != "high_performance" && name != "disabled" {
+            continue;
+        }
+        let manager = FramePoolManager::new(config).unwrap();
+        for depth in DEPTHS {
+            let tree = chain(depth);
+            replay(&manager, std::slice::from_ref(&tree));
+            group.throughput(Throughput::Elements(depth as u64));
+            group.bench_function(BenchmarkId::new(name, depth), |b| {
+                b.iter(|| run(&manager, black_box(&tree), None))
+            });
+        }
+    }
+    group.finish();
+}
+
+/// The exact figures behind the report's memory plots, as `exact\t...` lines:
+///
+/// - `exact peak_by_depth <preset> <depth> <cold bytes> <warm bytes>`: peak heap of one
+///   chain `depth` deep, with the manager created inside the measurement (cold) and on a
+///   manager that already ran one (warm: what the chain adds on top of what it holds);
+/// - `exact long_run <preset> <transaction> <phase> <hit rate> <bytes held>`: every 10
+///   transactions of the shifting workload, the hit rate over those 10 and the bytes the
+///   manager holds (idle frames + spare buffers), with maintenance (auto-tuning, cleanup,
+///   pressure) on a fake clock advanced one second per transaction.
+fn exact() {
+    for depth in DEPTHS {
+        let tree = chain(depth);
+        for (name, config) in presets() {
+            let (manager, _, cold) = counted(|| {
+                let manager = FramePoolManager::new(config.clone()).unwrap();
+                run(&manager, &tree, None);
+                manager
+            });
+            let ((), _, warm) = counted(|| run(&manager, &tree, None));
+            println!("exact\tpeak_by_depth\t{name}\t{depth}\t{cold}\t{warm}");
+        }
+    }
+    for (name, config) in [
+        ("high_performance", FramePoolConfig::high_performance()),
+        ("balanced", FramePoolConfig::balanced()),
+    ] {
+        let clock = ManualClock::new();
+        let manager = FramePoolManager::with_clock(config, clock.clone()).unwrap();
+        let mut tx = 0u64;
+        // Four cycles through the phases, 100 transactions each.
+        for round in 0..4 * shifting_workload::PHASES.len() {
+            let phase = shifting_workload::PHASES[round % shifting_workload::PHASES.len()];
+            let input = vec![0x5a; phase.input];
+            for _ in 0..10 {
+                let before = manager.statistics().total;
+                for _ in 0..10 {
+                    clock.advance(std::time::Duration::from_secs(1));
+                    let mut root = manager
+                        .acquire_with(FrameRequest::new(FrameKind::Call).gas(30_000_000), None)
+                        .unwrap();
+                    shifting_workload::call_tree(&manager, &mut root, phase, 0, &input);
+                    tx += 1;
+                }
+                let after = manager.statistics().total;
+                let acquires = after.acquires() - before.acquires();
+                let hit_rate = (after.hits - before.hits) as f64 / acquires.max(1) as f64;
+                println!(
+                    "exact\tlong_run\t{name}\t{tx}\t{}\t{hit_rate:.4}\t{}",
+                    phase.name,
+                    manager.bytes_held()
+                );
+            }
+        }
+    }
+}
+
 fn callgrind(spec: &str) {
     let mut parts = spec.split_whitespace();
     let (preset, workload) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
@@ -390,13 +480,22 @@ fn callgrind(spec: &str) {
     for _ in 0..iterations {
         replay(&manager, &trees);
     }
+    // For the benchmark report: the unit the instruction count is divided by.
+    println!(
+        "frames per replay: {}",
+        trees.iter().map(Node::frames).sum::<u64>()
+    );
 }
 
-criterion_group!(benches, bench);
+criterion_group!(benches, bench, call_depth);
 
 fn main() {
     if let Ok(spec) = std::env::var("FRAMES_CALLGRIND") {
         callgrind(&spec);
+        return;
+    }
+    if std::env::var_os("FRAMES_EXACT").is_some() {
+        exact();
         return;
     }
     benches();

@@ -16,4 +16,8 @@
 //! ```
 //! (divide the total by the number of transactions: runs × transactions per run).
 
+/// Appended to each criterion group name: nothing here (groups are the workload names);
+/// `revm_evm_allocator` appends ` + EvmAllocator` so the two do not overwrite each other.
+const GROUP_SUFFIX: &str = "";
+
 include!("common/revm_body.rs");

@@ -13,4 +13,8 @@
 static ALLOCATOR: evm_pool::EvmAllocator<std::alloc::System, false> =
     evm_pool::EvmAllocator::new(std::alloc::System);
 
+/// Appended to each criterion group name (`<workload> + EvmAllocator`), so this bench's
+/// results and `revm`'s do not overwrite each other in `target/criterion`.
+const GROUP_SUFFIX: &str = " + EvmAllocator";
+
 include!("common/revm_body.rs");

@@ -15,12 +15,14 @@
 //! Variants: `system`, `mimalloc`, `evm-minimal-compiled-out`, `evm-minimal-stats`,
 //! `evm-optimized-compiled-out`, `evm-optimized-runtime-off`, `evm-optimized-stats`.
 
-use allocator_api2::alloc::{AllocError, Allocator};
 use evm_pool::{AllocatorConfig, EvmAllocator};
 use mimalloc::MiMalloc;
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::hint::black_box;
-use std::ptr::NonNull;
+
+#[path = "../benches/common/via_global.rs"]
+mod via_global;
+use via_global::ViaGlobal;
 
 const fn config(pooling: bool, statistics: bool) -> AllocatorConfig {
     let mut c = if pooling {
@@ -80,87 +82,16 @@ fn calls(alloc: &dyn GlobalAlloc) -> usize {
     sum
 }
 
-/// Calls a `GlobalAlloc` through the `Allocator` trait. A `dyn` reference, so the
-/// workload's code is one and the same for every contender and only the allocator's
-/// own code differs. A `dyn` reference, so the
-/// workload's code is one and the same for every variant (generic code would be
-/// optimized differently per allocator) and only the allocator's own code differs.
-struct ViaGlobal(&'static dyn GlobalAlloc);
-
-// SAFETY: forwards to a `GlobalAlloc`; the churn workload never asks for zero bytes or
-// changes alignment when growing.
-unsafe impl Allocator for ViaGlobal {
-    #[inline]
-    fn allocate(&self, layout: Layout) -> Result<NonNull<[u8]>, AllocError> {
-        if layout.size() == 0 {
-            return Err(AllocError);
-        }
-        // SAFETY: non-zero size.
-        let p = unsafe { self.0.alloc(layout) };
-        NonNull::new(p)
-            .map(|p| NonNull::slice_from_raw_parts(p, layout.size()))
-            .ok_or(AllocError)
-    }
-
-    #[inline]
-    unsafe fn deallocate(&self, ptr: NonNull<u8>, layout: Layout) {
-        // SAFETY: caller contract.
-        unsafe { self.0.dealloc(ptr.as_ptr(), layout) }
-    }
-
-    #[inline]
-    unsafe fn grow(
-        &self,
-        ptr: NonNull<u8>,
-        old: Layout,
-        new: Layout,
-    ) -> Result<NonNull<[u8]>, AllocError> {
-        // SAFETY: caller contract; the workload keeps alignment when growing.
-        let p = unsafe { self.0.realloc(ptr.as_ptr(), old, new.size()) };
-        NonNull::new(p)
-            .map(|p| NonNull::slice_from_raw_parts(p, new.size()))
-            .ok_or(AllocError)
-    }
-}
-
 /// Transactions run by the `churn` workload.
 pub const CHURN_TRANSACTIONS: usize = 200;
 
 /// The churn of `benches/alloc.rs`, for [`CHURN_TRANSACTIONS`] transactions.
 #[inline(never)]
 fn churn(alloc: &'static dyn GlobalAlloc) -> usize {
-    use allocator_api2::{boxed::Box, vec::Vec};
     let alloc = ViaGlobal(alloc);
-    let alloc = &alloc;
-    let mut checksum = 0usize;
-    for tx in 0..CHURN_TRANSACTIONS {
-        let mut addresses: std::vec::Vec<Box<[u8; 20], _>> = std::vec::Vec::with_capacity(16);
-        let mut words: std::vec::Vec<Box<[u8; 32], _>> = std::vec::Vec::with_capacity(16);
-        for i in 0..256usize {
-            let address = Box::new_in([i as u8; 20], alloc);
-            let word = Box::new_in([i as u8; 32], alloc);
-            let small = Box::new_in([i as u8; 64], alloc);
-            checksum += address[0] as usize + word[31] as usize + small[63] as usize;
-            if addresses.len() == 16 {
-                addresses.swap_remove(i % 16);
-                words.swap_remove((i * 7) % 16);
-            }
-            addresses.push(address);
-            words.push(word);
-            if i % 8 == 0 {
-                checksum += Box::new_in([i as u8; 256], alloc)[255] as usize;
-            }
-        }
-        for frame in 0..4usize {
-            let target = 1024 << ((tx + frame) % 3);
-            let mut memory: Vec<u8, _> = Vec::new_in(alloc);
-            while memory.len() < target {
-                memory.extend_from_slice(&[frame as u8; 32]);
-            }
-            checksum += memory.len();
-        }
-    }
-    checksum
+    (0..CHURN_TRANSACTIONS)
+        .map(|tx| via_global::churn(&alloc, tx))
+        .sum()
 }
 
 fn run(workload: u32, variant: u32) -> usize {

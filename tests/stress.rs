@@ -16,8 +16,12 @@ use std::time::{Duration, Instant};
 
 use evm_pool::{
     EvmPooled, FrameKind, FramePoolConfig, FramePoolManager, FrameRequest, ManualClock,
-    OverflowPolicy, PoolConfig, PoolError, PooledFrame, SyncPool,
+    OverflowPolicy, PoolConfig, PoolError, SyncPool,
 };
+
+#[path = "common/shifting_workload.rs"]
+mod shifting_workload;
+use shifting_workload::{PHASES, call_tree};
 
 fn budget() -> Duration {
     let millis = std::env::var("STRESS_MILLIS")
@@ -175,9 +179,21 @@ fn hammer(
                                     Ok(mut g) => {
                                         tally.took();
                                         claim(&mut g, mark);
-                                        neighbour
-                                            .send((g, mark))
-                                            .expect("inboxes outlive the workers");
+                                        // Never block on a full inbox: a neighbour past
+                                        // the deadline no longer drains it, and a
+                                        // blocking send would then wait forever (seen on
+                                        // a loaded machine). Release it here instead.
+                                        match neighbour.try_send((g, mark)) {
+                                            Ok(()) => {}
+                                            Err(mpsc::TrySendError::Full((g, m))) => {
+                                                check(&g, m);
+                                                tally.gave_back();
+                                                drop(g);
+                                            }
+                                            Err(mpsc::TrySendError::Disconnected(_)) => {
+                                                unreachable!("inboxes outlive the workers")
+                                            }
+                                        }
                                     }
                                     Err(_) => {
                                         tally.refused.fetch_add(1, Ordering::Relaxed);
@@ -301,93 +317,6 @@ fn sync_pool_many_threads_allocate_policy_balances() {
 )]
 fn sync_pool_many_threads_fail_policy_balances() {
     stress_sync_pool(OverflowPolicy::Fail, 24);
-}
-
-/// One phase of the shifting workload: how deep, how wide, how much memory and input.
-#[derive(Clone, Copy, Debug)]
-struct Phase {
-    name: &'static str,
-    depth: usize,
-    children: usize,
-    memory_words: usize,
-    input: usize,
-    kind: FrameKind,
-}
-
-const PHASES: [Phase; 5] = [
-    Phase {
-        name: "transfers",
-        depth: 1,
-        children: 1,
-        memory_words: 3,
-        input: 68,
-        kind: FrameKind::Call,
-    },
-    Phase {
-        name: "defi-fanout",
-        depth: 3,
-        children: 6,
-        memory_words: 32,
-        input: 260,
-        kind: FrameKind::Call,
-    },
-    Phase {
-        name: "deep-proxy",
-        depth: 200,
-        children: 1,
-        memory_words: 8,
-        input: 36,
-        kind: FrameKind::DelegateCall,
-    },
-    Phase {
-        name: "big-calldata",
-        depth: 2,
-        children: 4,
-        memory_words: 512,
-        input: 48 * 1024,
-        kind: FrameKind::StaticCall,
-    },
-    Phase {
-        name: "idle",
-        depth: 0,
-        children: 0,
-        memory_words: 0,
-        input: 0,
-        kind: FrameKind::Call,
-    },
-];
-
-/// Runs one call tree of `phase` below `parent`; returns frames opened.
-fn call_tree(
-    manager: &FramePoolManager,
-    parent: &mut PooledFrame,
-    phase: Phase,
-    level: usize,
-    input: &[u8],
-) -> u64 {
-    if level >= phase.depth {
-        return 0;
-    }
-    let mut opened = 0;
-    let children = if level == 0 {
-        phase.children
-    } else {
-        1.max(phase.children / 2)
-    };
-    for _ in 0..children {
-        let request = FrameRequest::new(phase.kind).input(input).gas(1_000_000);
-        let mut child = manager
-            .acquire_with(request, Some(parent))
-            .expect("within the rules");
-        opened += 1;
-        child.memory_mut().resize(phase.memory_words * 32).unwrap();
-        child.stack_mut().push([level as u8; 32]).unwrap();
-        opened += call_tree(manager, &mut child, phase, level + 1, input);
-        if phase.depth > 10 {
-            break; // chains, not trees, when deep
-        }
-    }
-    opened
 }
 
 /// The auto-tuner, cleanup and pressure handling over a long workload whose shape keeps

@@ -9,7 +9,7 @@ use std::hint::black_box;
 
 fn bench(c: &mut Criterion) {
     for w in Workload::all() {
-        let mut group = c.benchmark_group(w.name);
+        let mut group = c.benchmark_group(format!("{}{GROUP_SUFFIX}", w.name));
         if w.name == "snailtracer" {
             group.sample_size(10);
         }
@@ -74,6 +74,8 @@ fn main() {
             black_box(evm.transact_discard(tx.clone()));
         }
         measured_loop(&mut evm, &w, runs);
+        // For the benchmark report: the unit the instruction count is divided by.
+        println!("transactions per run: {}", w.txs.len());
         return;
     }
     benches();
