@@ -73,7 +73,7 @@ use super::size_class::{
     CACHE_LINE, CLASS_ALIGN_U8, CLASS_OF_SIZE, MAX_POOLED_SIZE, NUM_CLASSES, SIZE_CLASSES,
     class_for, place_block, stats_class,
 };
-use super::stats::{CELL_OF_SIZE, Counters, Counts, cell as stat_cell};
+use super::stats::{Counters, Counts};
 use std::alloc::{GlobalAlloc, Layout};
 use std::cell::{Cell, UnsafeCell};
 use std::ptr::{self, NonNull};
@@ -468,7 +468,7 @@ impl RawState {
                         unsafe { block.write_bytes(0, size) };
                     }
                     if S && config.statistics {
-                        let net = cache.counters.record_pooled_alloc(size, CELL_OF_SIZE[size]);
+                        let net = cache.counters.record_pooled_alloc(size);
                         if net > owner.high {
                             return self.track_slow_returning(&cache.counters, owner, block);
                         }
@@ -591,9 +591,7 @@ impl RawState {
         let p = self.pop_block(backing, config, &mut ctx, class, counting);
         if !p.is_null() && counting {
             let size = layout.size();
-            let net = ctx
-                .counters
-                .record_pooled_alloc(size, stat_cell(class, size));
+            let net = ctx.counters.record_pooled_alloc_in(size, class);
             self.track(ctx.counters, ctx.owner, net);
         }
         p

@@ -8,9 +8,7 @@
 
 #[cfg(not(loom))]
 use super::handoff::OwnedCounter;
-use super::size_class::{
-    LARGE_CLASS, MAX_POOLED_SIZE, NUM_CLASSES, SIZE_CLASSES, first_class_fitting,
-};
+use super::size_class::{CLASS_OF_SIZE, LARGE_CLASS, MAX_POOLED_SIZE, NUM_CLASSES, SIZE_CLASSES};
 use crate::pool::ByteSize;
 use std::fmt;
 use std::time::{Duration, Instant};
@@ -21,54 +19,32 @@ pub const CLASS_BUCKETS: usize = NUM_CLASSES + 1;
 /// Buckets of the log2 histogram: bucket `k` counts sizes in `[2^k, 2^(k+1))`.
 pub const LOG2_BUCKETS: usize = 64;
 
-/// Log2 buckets a pooled request can fall in: sizes 1..=4096 are buckets 0..=12.
-pub(crate) const POOLED_LOG2: usize = 13;
-
-/// Cells of the pooled hand-out counter in use: one per (class, log2 bucket) pair.
-pub(crate) const CELLS: usize = NUM_CLASSES * POOLED_LOG2;
-
-/// The cell counting a pooled hand-out of `size` bytes (at most 4096) from `class`.
-#[inline(always)]
-pub(crate) const fn cell(class: usize, size: usize) -> u8 {
-    (class * POOLED_LOG2 + log2_bucket(size)) as u8
-}
-
-const _: () = assert!(CELLS <= 256, "cells are indexed by a u8");
-
-/// `CELL_OF_SIZE[size]` is `cell(CLASS_OF_SIZE[size], size)`: the cell a pooled
-/// hand-out of `size` bytes from its natural class counts in, one load on the fast path.
-pub(crate) const CELL_OF_SIZE: &[u8; MAX_POOLED_SIZE + 1] = &{
-    let mut out = [0u8; MAX_POOLED_SIZE + 1];
-    let mut size = 0;
-    while size <= MAX_POOLED_SIZE {
-        out[size] = cell(first_class_fitting(size), size);
-        size += 1;
-    }
-    out
-};
-
 /// One thread's counters. Written only by the owning thread (a relaxed load and store,
 /// never an atomic read-modify-write), read by anyone.
 ///
 /// The pooled fast path keeps as few counters as exactness allows, and everything else
 /// is derived when read ([`Counters::load`]):
 ///
-/// - a hand-out increments one *cell* (its class and log2 bucket), adds its size to
-///   `bytes_allocated` and to `net`: the allocation count, per-class hand-outs, the log2
-///   histogram, the size distribution (pooled sizes are at most 4096 bytes, so a cell's
-///   bucket decides `< 256` versus `256..=4096` exactly) and pool hits all come from
-///   the cells;
+/// - a hand-out from its size's natural class increments the counter of its exact
+///   size (`sizes[size]`, one `inc` with the size as the index: no table load) and adds
+///   its size to `net`: the allocation count, `bytes_allocated` (the sum of
+///   `size * sizes[size]`), per-class hand-outs (via the size table), the log2
+///   histogram, the size distribution and pool hits all come from the size counters;
+///   a hand-out bumped to a larger class by its alignment (slow path) counts in the
+///   merged form instead;
 /// - a return increments its class's `returned` and subtracts its size from `net`;
 ///   `bytes_freed = bytes_allocated - net` and the deallocation count come from those;
 /// - the backing tier, reallocations and pool misses (all off the fast path) count
 ///   into [`SlowCounters`], in the merged form.
 ///
-/// The fast-path arrays have 256 entries so a `u8` index (from the size tables) needs
-/// no bounds check; entries past the real cells and classes stay zero.
+/// `returned` has 256 entries so a `u8` class index needs no bounds check; entries past
+/// the real classes stay zero. `sizes` takes 32 KiB per thread cache.
 #[cfg(not(loom))]
 pub(crate) struct Counters {
-    cells: [OwnedCounter; 256],
+    sizes: [OwnedCounter; MAX_POOLED_SIZE + 1],
     returned: [OwnedCounter; 256],
+    /// Bytes allocated off the size counters (backing tier, bumped hand-outs, growth by
+    /// reallocation).
     bytes_allocated: OwnedCounter,
     /// Bytes allocated minus bytes freed by this cache's users (wrapping; negative when
     /// they free others' memory). Also the allocator's live-byte tally for peaks.
@@ -83,6 +59,8 @@ struct SlowCounters {
     deallocations: OwnedCounter,
     reallocations: OwnedCounter,
     pool_misses: OwnedCounter,
+    /// Pooled hand-outs counted here rather than in `sizes` (bumped by alignment).
+    pooled: OwnedCounter,
     class_out: [OwnedCounter; CLASS_BUCKETS],
     class_in: [OwnedCounter; CLASS_BUCKETS],
     distribution: [OwnedCounter; 3],
@@ -111,7 +89,7 @@ const fn log2_bucket(size: usize) -> usize {
 impl Counters {
     pub(crate) const fn new() -> Self {
         Counters {
-            cells: [const { OwnedCounter::new() }; 256],
+            sizes: [const { OwnedCounter::new() }; MAX_POOLED_SIZE + 1],
             returned: [const { OwnedCounter::new() }; 256],
             bytes_allocated: OwnedCounter::new(),
             net: OwnedCounter::new(),
@@ -120,6 +98,7 @@ impl Counters {
                 deallocations: OwnedCounter::new(),
                 reallocations: OwnedCounter::new(),
                 pool_misses: OwnedCounter::new(),
+                pooled: OwnedCounter::new(),
                 class_out: [const { OwnedCounter::new() }; CLASS_BUCKETS],
                 class_in: [const { OwnedCounter::new() }; CLASS_BUCKETS],
                 distribution: [const { OwnedCounter::new() }; 3],
@@ -140,12 +119,26 @@ impl Counters {
         self.net.add_publishing(delta as u64) as i64
     }
 
-    /// A pooled block of `size` bytes was handed out from `class`, counted in `cell`
-    /// (`cell(class, size)`). Returns the new live-byte tally.
+    /// A pooled block of `size` bytes (at most [`MAX_POOLED_SIZE`]) was handed out from
+    /// its natural class (`CLASS_OF_SIZE[size]`). Returns the new live-byte tally.
     #[inline(always)]
-    pub(crate) fn record_pooled_alloc(&self, size: usize, cell: u8) -> i64 {
-        add(&self.cells[cell as usize], 1);
+    pub(crate) fn record_pooled_alloc(&self, size: usize) -> i64 {
+        add(&self.sizes[size], 1);
+        self.add_net(size as i64)
+    }
+
+    /// A pooled block of `size` bytes was handed out from `class`, which need not be
+    /// its natural class (an alignment bumped it). Off the fast path. Returns the new
+    /// live-byte tally.
+    pub(crate) fn record_pooled_alloc_in(&self, size: usize, class: usize) -> i64 {
+        if class == usize::from(CLASS_OF_SIZE[size]) {
+            return self.record_pooled_alloc(size);
+        }
+        add(&self.slow.allocations, 1);
+        add(&self.slow.pooled, 1);
         add(&self.bytes_allocated, size as u64);
+        add(&self.slow.class_out[class], 1);
+        self.record_request(size);
         self.add_net(size as i64)
     }
 
@@ -220,9 +213,6 @@ impl Counters {
             pool_misses: slow.pool_misses.get(),
             ..Counts::default()
         };
-        // Exact at a quiescent point; while the owner allocates, too high at most by the
-        // allocation in flight, never wrapped below zero (model-checked with loom).
-        counts.bytes_freed = counts.bytes_allocated.wrapping_sub(net);
         // No `Vec` here: reading must not allocate through the allocator being read.
         let copy = |dst: &mut [u64], src: &[OwnedCounter]| {
             for (d, s) in dst.iter_mut().zip(src) {
@@ -233,16 +223,21 @@ impl Counters {
         copy(&mut counts.class_in, &slow.class_in);
         copy(&mut counts.distribution, &slow.distribution);
         copy(&mut counts.log2, &slow.log2);
-        let mut pooled = 0u64;
-        for (class, row) in self.cells[..CELLS].chunks_exact(POOLED_LOG2).enumerate() {
-            for (bucket, cell) in row.iter().enumerate() {
-                let n = cell.get();
-                pooled = pooled.wrapping_add(n);
-                counts.class_out[class] = counts.class_out[class].wrapping_add(n);
-                counts.log2[bucket] = counts.log2[bucket].wrapping_add(n);
-                let range = (bucket >= 8) as usize; // bucket 8 starts at 256 bytes
-                counts.distribution[range] = counts.distribution[range].wrapping_add(n);
+        let mut pooled = slow.pooled.get();
+        for (size, n) in self.sizes.iter().map(OwnedCounter::get).enumerate() {
+            if n == 0 {
+                continue;
             }
+            pooled = pooled.wrapping_add(n);
+            counts.bytes_allocated = counts
+                .bytes_allocated
+                .wrapping_add(n.wrapping_mul(size as u64));
+            let class = usize::from(CLASS_OF_SIZE[size]);
+            counts.class_out[class] = counts.class_out[class].wrapping_add(n);
+            let bucket = log2_bucket(size);
+            counts.log2[bucket] = counts.log2[bucket].wrapping_add(n);
+            let range = distribution_bucket(size);
+            counts.distribution[range] = counts.distribution[range].wrapping_add(n);
         }
         let mut returned = 0u64;
         for (class, n) in self.returned[..NUM_CLASSES]
@@ -253,7 +248,12 @@ impl Counters {
             returned = returned.wrapping_add(n);
             counts.class_in[class] = counts.class_in[class].wrapping_add(n);
         }
-        counts.allocations = counts.allocations.wrapping_add(pooled);
+        // Exact at a quiescent point; while the owner allocates, too high at most by the
+        // allocation in flight, never wrapped below zero (model-checked with loom).
+        counts.bytes_freed = counts.bytes_allocated.wrapping_sub(net);
+        counts.allocations = counts
+            .allocations
+            .wrapping_add(pooled.wrapping_sub(slow.pooled.get()));
         counts.deallocations = counts.deallocations.wrapping_add(returned);
         counts.pool_hits = pooled.wrapping_sub(counts.pool_misses);
         counts
@@ -789,12 +789,13 @@ impl fmt::Display for RegionStats {
 #[cfg(all(test, not(loom)))]
 mod tests {
     use super::*;
+    use crate::alloc::size_class::first_class_fitting;
 
     #[test]
     fn counters_record_and_merge_exactly() {
         let a = Counters::new();
-        assert_eq!(a.record_pooled_alloc(20, cell(2, 20)), 20);
-        assert_eq!(a.record_pooled_alloc(20, CELL_OF_SIZE[20]), 40);
+        assert_eq!(a.record_pooled_alloc(20), 20);
+        assert_eq!(a.record_pooled_alloc_in(20, 2), 40);
         a.record_pool_miss();
         assert_eq!(a.record_alloc(5000, LARGE_CLASS), 5040);
         assert_eq!(a.record_pooled_free(20, 2), 5020);
@@ -831,17 +832,17 @@ mod tests {
         assert!(text.contains(">4KiB 1/1"), "{text}");
     }
 
-    /// The cells' derived figures agree with direct counting for every pooled size:
-    /// class, log2 bucket and the `< 256` / `256..=4096` split.
+    /// The size counters' derived figures agree with direct counting for every pooled
+    /// size: class, log2 bucket and the `< 256` / `256..=4096` split.
     #[test]
-    fn cells_derive_class_histogram_and_distribution_exactly() {
+    fn sizes_derive_class_histogram_and_distribution_exactly() {
         let step = if cfg!(miri) { 97 } else { 1 };
         for size in (1..=MAX_POOLED_SIZE)
             .step_by(step)
             .chain([255, 256, 4095, 4096])
         {
             let a = Counters::new();
-            a.record_pooled_alloc(size, CELL_OF_SIZE[size]);
+            a.record_pooled_alloc(size);
             let c = a.load();
             let class = first_class_fitting(size);
             assert_eq!(c.class_out[class], 1, "size {size}");
