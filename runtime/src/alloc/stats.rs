@@ -26,29 +26,31 @@ pub const LOG2_BUCKETS: usize = 64;
 /// is derived when read ([`Counters::load`]):
 ///
 /// - a hand-out from its size's natural class increments the counter of its exact
-///   size (`sizes[size]`, one `inc` with the size as the index: no table load) and adds
-///   its size to `net`: the allocation count, `bytes_allocated` (the sum of
-///   `size * sizes[size]`), per-class hand-outs (via the size table), the log2
-///   histogram, the size distribution and pool hits all come from the size counters;
-///   a hand-out bumped to a larger class by its alignment (slow path) counts in the
-///   merged form instead;
-/// - a return increments its class's `returned` and subtracts its size from `net`;
-///   `bytes_freed = bytes_allocated - net` and the deallocation count come from those;
-/// - the backing tier, reallocations and pool misses (all off the fast path) count
-///   into [`SlowCounters`], in the merged form.
+///   size (`sizes[size]`, one `inc` with the size as the index: no table load): the
+///   allocation count, `bytes_allocated` (the sum of `size * sizes[size]`), per-class
+///   hand-outs (via the size table), the log2 histogram, the size distribution and
+///   pool hits all come from the size counters;
+/// - a return to its size's natural class increments `freed[size]` (one `inc`, a
+///   releasing store): the deallocation count, `bytes_freed` and per-class returns
+///   come from those;
+/// - hand-outs and returns bumped to another class by their alignment, the backing
+///   tier, reallocations and pool misses (all off the fast path) count into
+///   [`SlowCounters`] and the two byte counters, in the merged form.
 ///
-/// `returned` has 256 entries so a `u8` class index needs no bounds check; entries past
-/// the real classes stay zero. `sizes` takes 32 KiB per thread cache.
+/// No live-byte tally here: the peak tracking keeps its own in the owner state (see
+/// `raw::Owner`), and readers compute live bytes as allocated minus freed. The two
+/// size arrays take 64 KiB per thread cache.
 #[cfg(not(loom))]
 pub(crate) struct Counters {
     sizes: [OwnedCounter; MAX_POOLED_SIZE + 1],
-    returned: [OwnedCounter; 256],
+    /// Pooled returns to the natural class, per exact size.
+    freed: [OwnedCounter; MAX_POOLED_SIZE + 1],
     /// Bytes allocated off the size counters (backing tier, bumped hand-outs, growth by
     /// reallocation).
     bytes_allocated: OwnedCounter,
-    /// Bytes allocated minus bytes freed by this cache's users (wrapping; negative when
-    /// they free others' memory). Also the allocator's live-byte tally for peaks.
-    net: OwnedCounter,
+    /// Bytes freed off the size counters (backing tier, bumped returns, shrinkage by
+    /// reallocation); stored with release like `freed`.
+    bytes_freed: OwnedCounter,
     slow: SlowCounters,
 }
 
@@ -90,9 +92,9 @@ impl Counters {
     pub(crate) const fn new() -> Self {
         Counters {
             sizes: [const { OwnedCounter::new() }; MAX_POOLED_SIZE + 1],
-            returned: [const { OwnedCounter::new() }; 256],
+            freed: [const { OwnedCounter::new() }; MAX_POOLED_SIZE + 1],
             bytes_allocated: OwnedCounter::new(),
-            net: OwnedCounter::new(),
+            bytes_freed: OwnedCounter::new(),
             slow: SlowCounters {
                 allocations: OwnedCounter::new(),
                 deallocations: OwnedCounter::new(),
@@ -107,30 +109,16 @@ impl Counters {
         }
     }
 
-    /// The live-byte tally: bytes allocated minus bytes freed through this cache.
-    #[inline(always)]
-    pub(crate) fn net(&self) -> i64 {
-        self.net.get() as i64
-    }
-
-    /// Adds `delta` to the live-byte tally and returns the new value.
-    #[inline(always)]
-    pub(crate) fn add_net(&self, delta: i64) -> i64 {
-        self.net.add_publishing(delta as u64) as i64
-    }
-
     /// A pooled block of `size` bytes (at most [`MAX_POOLED_SIZE`]) was handed out from
-    /// its natural class (`CLASS_OF_SIZE[size]`). Returns the new live-byte tally.
+    /// its natural class (`CLASS_OF_SIZE[size]`): one increment indexed by the size.
     #[inline(always)]
-    pub(crate) fn record_pooled_alloc(&self, size: usize) -> i64 {
+    pub(crate) fn record_pooled_alloc(&self, size: usize) {
         add(&self.sizes[size], 1);
-        self.add_net(size as i64)
     }
 
     /// A pooled block of `size` bytes was handed out from `class`, which need not be
-    /// its natural class (an alignment bumped it). Off the fast path. Returns the new
-    /// live-byte tally.
-    pub(crate) fn record_pooled_alloc_in(&self, size: usize, class: usize) -> i64 {
+    /// its natural class (an alignment bumped it). Off the fast path.
+    pub(crate) fn record_pooled_alloc_in(&self, size: usize, class: usize) {
         if class == usize::from(CLASS_OF_SIZE[size]) {
             return self.record_pooled_alloc(size);
         }
@@ -139,33 +127,40 @@ impl Counters {
         add(&self.bytes_allocated, size as u64);
         add(&self.slow.class_out[class], 1);
         self.record_request(size);
-        self.add_net(size as i64)
     }
 
-    /// A pooled block of `size` bytes came back to `class`. Returns the new live-byte
-    /// tally.
+    /// A pooled block of `size` bytes (at most [`MAX_POOLED_SIZE`]) came back to its
+    /// natural class: one increment indexed by the size, stored with release so a
+    /// reader that sees it also sees the allocation counted before it.
     #[inline(always)]
-    pub(crate) fn record_pooled_free(&self, size: usize, class: u8) -> i64 {
-        add(&self.returned[class as usize], 1);
-        self.add_net(-(size as i64))
+    pub(crate) fn record_pooled_free(&self, size: usize) {
+        self.freed[size].add_publishing(1);
+    }
+
+    /// A pooled block of `size` bytes came back to `class`, which need not be its
+    /// natural class. Off the fast path.
+    pub(crate) fn record_pooled_free_in(&self, size: usize, class: usize) {
+        if class == usize::from(CLASS_OF_SIZE[size]) {
+            return self.record_pooled_free(size);
+        }
+        self.record_free(size, class);
     }
 
     /// A block of `size` bytes (statistics bucket `class`) was handed out by the
-    /// backing tier. Returns the new live-byte tally.
-    pub(crate) fn record_alloc(&self, size: usize, class: usize) -> i64 {
+    /// backing tier.
+    pub(crate) fn record_alloc(&self, size: usize, class: usize) {
         add(&self.slow.allocations, 1);
         add(&self.bytes_allocated, size as u64);
         add(&self.slow.class_out[class], 1);
         self.record_request(size);
-        self.add_net(size as i64)
     }
 
-    /// A block of `size` bytes (statistics bucket `class`) came back to the backing
-    /// tier. Returns the new live-byte tally.
-    pub(crate) fn record_free(&self, size: usize, class: usize) -> i64 {
+    /// A block of `size` bytes (statistics bucket `class`) came back off the size
+    /// counters (backing tier, or a pooled block of a class its size does not pick).
+    pub(crate) fn record_free(&self, size: usize, class: usize) {
         add(&self.slow.deallocations, 1);
         add(&self.slow.class_in[class], 1);
-        self.add_net(-(size as i64))
+        self.bytes_freed.add_publishing(size as u64);
     }
 
     fn record_request(&self, size: usize) {
@@ -174,14 +169,13 @@ impl Counters {
     }
 
     /// A block changed size from `old` to `new` bytes (and bucket, if it changed class).
-    /// Returns the new live-byte tally.
     pub(crate) fn record_realloc(
         &self,
         old: usize,
         new: usize,
         old_class: usize,
         new_class: usize,
-    ) -> i64 {
+    ) {
         add(&self.slow.reallocations, 1);
         if new >= old {
             add(&self.bytes_allocated, (new - old) as u64);
@@ -191,7 +185,9 @@ impl Counters {
             add(&self.slow.class_out[new_class], 1);
         }
         self.record_request(new);
-        self.add_net(new as i64 - old as i64)
+        if new < old {
+            self.bytes_freed.add_publishing((old - new) as u64);
+        }
     }
 
     #[inline(always)]
@@ -201,13 +197,24 @@ impl Counters {
 
     /// The counters in merged form, with everything derivable derived.
     pub(crate) fn load(&self) -> Counts {
-        // The tally first: its acquiring load sees every counter update made before it,
-        // so `bytes_freed` below is never less than the bytes freed at that point.
-        let net = self.net.get_acquire();
+        // Frees first, with acquire: every allocation counted before a free seen here is
+        // seen below, so a thread's own memory never reads as freed but not allocated.
         let slow = &self.slow;
+        let mut deallocations = slow.deallocations.get_acquire();
+        let mut bytes_freed = self.bytes_freed.get_acquire();
+        let mut class_in = [0u64; CLASS_BUCKETS];
+        for (size, n) in self.freed.iter().map(OwnedCounter::get_acquire).enumerate() {
+            if n != 0 {
+                deallocations = deallocations.wrapping_add(n);
+                bytes_freed = bytes_freed.wrapping_add(n.wrapping_mul(size as u64));
+                let class = usize::from(CLASS_OF_SIZE[size]);
+                class_in[class] = class_in[class].wrapping_add(n);
+            }
+        }
         let mut counts = Counts {
             allocations: slow.allocations.get(),
-            deallocations: slow.deallocations.get(),
+            deallocations,
+            bytes_freed,
             reallocations: slow.reallocations.get(),
             bytes_allocated: self.bytes_allocated.get(),
             pool_misses: slow.pool_misses.get(),
@@ -239,22 +246,12 @@ impl Counters {
             let range = distribution_bucket(size);
             counts.distribution[range] = counts.distribution[range].wrapping_add(n);
         }
-        let mut returned = 0u64;
-        for (class, n) in self.returned[..NUM_CLASSES]
-            .iter()
-            .map(|n| n.get())
-            .enumerate()
-        {
-            returned = returned.wrapping_add(n);
-            counts.class_in[class] = counts.class_in[class].wrapping_add(n);
+        for (d, n) in counts.class_in.iter_mut().zip(class_in) {
+            *d = d.wrapping_add(n);
         }
-        // Exact at a quiescent point; while the owner allocates, too high at most by the
-        // allocation in flight, never wrapped below zero (model-checked with loom).
-        counts.bytes_freed = counts.bytes_allocated.wrapping_sub(net);
         counts.allocations = counts
             .allocations
             .wrapping_add(pooled.wrapping_sub(slow.pooled.get()));
-        counts.deallocations = counts.deallocations.wrapping_add(returned);
         counts.pool_hits = pooled.wrapping_sub(counts.pool_misses);
         counts
     }
@@ -794,14 +791,14 @@ mod tests {
     #[test]
     fn counters_record_and_merge_exactly() {
         let a = Counters::new();
-        assert_eq!(a.record_pooled_alloc(20), 20);
-        assert_eq!(a.record_pooled_alloc_in(20, 2), 40);
+        a.record_pooled_alloc(20);
+        a.record_pooled_alloc_in(20, 2); // 20's natural class: the size counter
         a.record_pool_miss();
-        assert_eq!(a.record_alloc(5000, LARGE_CLASS), 5040);
-        assert_eq!(a.record_pooled_free(20, 2), 5020);
-        assert_eq!(a.record_realloc(5000, 100, LARGE_CLASS, 6), 120);
-        assert_eq!(a.net(), 120);
+        a.record_alloc(5000, LARGE_CLASS);
+        a.record_pooled_free(20);
+        a.record_realloc(5000, 100, LARGE_CLASS, 6);
         let c = a.load();
+        assert_eq!(c.bytes_allocated - c.bytes_freed, 120);
         assert_eq!((c.allocations, c.deallocations, c.reallocations), (3, 1, 1));
         assert_eq!(c.bytes_allocated, 5040);
         assert_eq!(c.bytes_freed, 20 + 4900);
@@ -832,6 +829,22 @@ mod tests {
         assert!(text.contains(">4KiB 1/1"), "{text}");
     }
 
+    /// Hand-outs and returns bumped to another class by alignment count in the merged
+    /// form, under the class that served them.
+    #[test]
+    fn bumped_hand_outs_count_under_their_class() {
+        let a = Counters::new();
+        assert_eq!(CLASS_OF_SIZE[20], 2);
+        a.record_pooled_alloc_in(20, 3);
+        a.record_pooled_free_in(20, 3);
+        let c = a.load();
+        assert_eq!((c.allocations, c.deallocations), (1, 1));
+        assert_eq!((c.bytes_allocated, c.bytes_freed), (20, 20));
+        assert_eq!((c.class_out[3], c.class_in[3]), (1, 1));
+        assert_eq!((c.class_out[2], c.class_in[2]), (0, 0));
+        assert_eq!((c.log2[4], c.distribution[0], c.pool_hits), (1, 1, 1));
+    }
+
     /// The size counters' derived figures agree with direct counting for every pooled
     /// size: class, log2 bucket and the `< 256` / `256..=4096` split.
     #[test]
@@ -843,7 +856,10 @@ mod tests {
         {
             let a = Counters::new();
             a.record_pooled_alloc(size);
+            a.record_pooled_free(size);
             let c = a.load();
+            assert_eq!(c.class_in[first_class_fitting(size)], 1, "size {size}");
+            assert_eq!((c.deallocations, c.bytes_freed), (1, size as u64));
             let class = first_class_fitting(size);
             assert_eq!(c.class_out[class], 1, "size {size}");
             assert_eq!(c.log2[log2_bucket(size)], 1, "size {size}");
