@@ -315,6 +315,9 @@ pub(crate) struct RawState {
     peak: PeakPublisher,
     /// `AllocatorConfig::peak_granularity`, here so the tracking paths need no config.
     granularity: u64,
+    /// [`MODE_POOL`] if pooling is on, plus [`MODE_STATS`] if statistics are: the fast
+    /// paths test this one byte.
+    mode: u8,
     started: OnceLock<Instant>,
 }
 
@@ -349,6 +352,13 @@ const LIST_LIMIT_U8: &[usize; 256] = &{
     out
 };
 
+/// [`RawState::mode`] bit: size-class pooling is on.
+const MODE_POOL: u8 = 1;
+/// [`RawState::mode`] bit: statistics are on (at run time).
+const MODE_STATS: u8 = 2;
+/// Pooling and statistics both on: the counting fast path.
+const MODE_POOL_STATS: u8 = MODE_POOL | MODE_STATS;
+
 /// Blocks taken from the shared cache at once.
 #[inline(always)]
 fn refill_batch(class: usize) -> usize {
@@ -358,9 +368,10 @@ fn refill_batch(class: usize) -> usize {
 impl RawState {
     /// A fresh state publishing live bytes to the global peak in steps of
     /// `granularity` bytes (`AllocatorConfig::peak_granularity`).
-    pub(crate) const fn new(granularity: u64) -> Self {
+    pub(crate) const fn new(granularity: u64, pooling: bool, statistics: bool) -> Self {
         RawState {
             granularity,
+            mode: if pooling { MODE_POOL } else { 0 } | if statistics { MODE_STATS } else { 0 },
             caches: [const { AtomicPtr::new(ptr::null_mut()) }; SLOT_STATES],
             shared: SpinLock::new(Owner::new(granularity)),
             shared_counters: Counters::new(),
@@ -485,42 +496,64 @@ impl RawState {
         zeroed: bool,
         slow: impl FnOnce() -> *mut u8,
     ) -> *mut u8 {
-        let size = layout.size();
-        if config.size_class_pooling && size <= MAX_POOLED_SIZE {
-            let class = CLASS_OF_SIZE[size];
-            if layout.align() <= CLASS_ALIGN_U8[usize::from(class)]
-                && let Some(cache) = self.fast_cache()
-            {
-                // SAFETY: I2: this thread holds the cache's slot, and nothing below
-                // re-enters the allocator while the reference lives.
-                let owner = unsafe { &mut *cache.owner.get() };
-                // SAFETY: `CLASS_OF_SIZE` holds class indices below `NUM_CLASSES`.
-                let list = unsafe { owner.free.get_unchecked_mut(usize::from(class)) };
-                let block = list.head;
-                if !block.is_null() {
-                    // SAFETY: I3: a listed block holds the next pointer.
-                    list.head = unsafe { block.cast::<*mut u8>().read_unaligned() };
-                    list.len -= 1;
-                    if zeroed {
-                        // SAFETY: a block of the class, at least `size` bytes (I3).
-                        unsafe { block.write_bytes(0, size) };
-                    }
-                    if S && config.statistics {
-                        cache.counters.record_pooled_alloc(size);
-                        owner.above_low = owner.above_low.wrapping_add(size as i64);
-                        owner.to_high = owner.to_high.wrapping_sub(size as i64);
-                        if owner.to_high < 0 {
-                            return self.track_slow_returning(owner, block);
-                        }
-                    }
-                    return block;
-                }
+        if layout.size() <= MAX_POOLED_SIZE {
+            // One byte compare picks the counting copy of the fast path.
+            if S && self.mode == MODE_POOL_STATS {
+                // SAFETY: forwarded caller contract.
+                return unsafe { self.alloc_pooled::<true>(layout, zeroed, slow) };
             }
-            // `slow` is `alloc_pooled_slow` on the same arguments (caller contract).
-            return slow();
+            if self.mode & MODE_POOL != 0 {
+                // SAFETY: forwarded caller contract.
+                return unsafe { self.alloc_pooled::<false>(layout, zeroed, slow) };
+            }
         }
         // SAFETY: forwarded caller contract.
         unsafe { self.alloc_backing::<A, S>(backing, config, layout, zeroed) }
+    }
+
+    /// The pooled fast path, counting when `C`.
+    ///
+    /// # Safety
+    /// As [`alloc`](Self::alloc), and `layout.size() <= MAX_POOLED_SIZE`.
+    #[inline(always)]
+    unsafe fn alloc_pooled<const C: bool>(
+        &self,
+        layout: Layout,
+        zeroed: bool,
+        slow: impl FnOnce() -> *mut u8,
+    ) -> *mut u8 {
+        let size = layout.size();
+        let class = CLASS_OF_SIZE[size];
+        if layout.align() <= CLASS_ALIGN_U8[usize::from(class)]
+            && let Some(cache) = self.fast_cache()
+        {
+            // SAFETY: I2: this thread holds the cache's slot, and nothing below
+            // re-enters the allocator while the reference lives.
+            let owner = unsafe { &mut *cache.owner.get() };
+            // SAFETY: `CLASS_OF_SIZE` holds class indices below `NUM_CLASSES`.
+            let list = unsafe { owner.free.get_unchecked_mut(usize::from(class)) };
+            let block = list.head;
+            if !block.is_null() {
+                // SAFETY: I3: a listed block holds the next pointer.
+                list.head = unsafe { block.cast::<*mut u8>().read_unaligned() };
+                list.len -= 1;
+                if zeroed {
+                    // SAFETY: a block of the class, at least `size` bytes (I3).
+                    unsafe { block.write_bytes(0, size) };
+                }
+                if C {
+                    cache.counters.record_pooled_alloc(size);
+                    owner.above_low = owner.above_low.wrapping_add(size as i64);
+                    owner.to_high = owner.to_high.wrapping_sub(size as i64);
+                    if owner.to_high < 0 {
+                        return self.track_slow_returning(owner, block);
+                    }
+                }
+                return block;
+            }
+        }
+        // `slow` is `alloc_pooled_slow` on the same arguments (caller contract).
+        slow()
     }
 
     /// The backing tier, counted when statistics are on.
@@ -650,42 +683,63 @@ impl RawState {
         layout: Layout,
         slow: impl FnOnce(),
     ) {
-        let size = layout.size();
-        if config.size_class_pooling && size <= MAX_POOLED_SIZE {
-            let class = CLASS_OF_SIZE[size];
-            if layout.align() <= CLASS_ALIGN_U8[usize::from(class)]
-                && let Some(cache) = self.fast_cache()
-            {
-                // SAFETY: I2: this thread holds the cache's slot, and nothing below
-                // re-enters the allocator while the reference lives.
-                let owner = unsafe { &mut *cache.owner.get() };
-                // SAFETY: `CLASS_OF_SIZE` holds class indices below `NUM_CLASSES`.
-                let list = unsafe { owner.free.get_unchecked_mut(usize::from(class)) };
-                // SAFETY: I5: a pooled block of `class` the caller gives up; it has at
-                // least 8 bytes (I3).
-                unsafe { p.cast::<*mut u8>().write_unaligned(list.head) };
-                list.head = p;
-                list.len += 1;
-                let over_limit = list.len > LIST_LIMIT_U8[usize::from(class)];
-                if S && config.statistics {
-                    cache.counters.record_pooled_free(size);
-                    owner.to_high = owner.to_high.wrapping_add(size as i64);
-                    owner.above_low = owner.above_low.wrapping_sub(size as i64);
-                    if owner.above_low < 0 {
-                        // Tail calls, so the common case saves no registers.
-                        return self.dealloc_finish(owner, class, over_limit, true);
-                    }
-                }
-                if over_limit {
-                    return self.dealloc_finish(owner, class, true, false);
-                }
-                return;
+        if layout.size() <= MAX_POOLED_SIZE {
+            if S && self.mode == MODE_POOL_STATS {
+                // SAFETY: forwarded caller contract.
+                return unsafe { self.dealloc_pooled::<true>(p, layout, slow) };
             }
-            // `slow` is `dealloc_pooled_slow` on the same arguments (caller contract).
-            return slow();
+            if self.mode & MODE_POOL != 0 {
+                // SAFETY: forwarded caller contract.
+                return unsafe { self.dealloc_pooled::<false>(p, layout, slow) };
+            }
         }
         // SAFETY: forwarded caller contract.
         unsafe { self.dealloc_backing::<A, S>(backing, config, p, layout) }
+    }
+
+    /// The pooled free fast path, counting when `C`.
+    ///
+    /// # Safety
+    /// As [`dealloc`](Self::dealloc), and `layout.size() <= MAX_POOLED_SIZE`.
+    #[inline(always)]
+    unsafe fn dealloc_pooled<const C: bool>(
+        &self,
+        p: *mut u8,
+        layout: Layout,
+        slow: impl FnOnce(),
+    ) {
+        let size = layout.size();
+        let class = CLASS_OF_SIZE[size];
+        if layout.align() <= CLASS_ALIGN_U8[usize::from(class)]
+            && let Some(cache) = self.fast_cache()
+        {
+            // SAFETY: I2: this thread holds the cache's slot, and nothing below
+            // re-enters the allocator while the reference lives.
+            let owner = unsafe { &mut *cache.owner.get() };
+            // SAFETY: `CLASS_OF_SIZE` holds class indices below `NUM_CLASSES`.
+            let list = unsafe { owner.free.get_unchecked_mut(usize::from(class)) };
+            // SAFETY: I5: a pooled block of `class` the caller gives up; it has at
+            // least 8 bytes (I3).
+            unsafe { p.cast::<*mut u8>().write_unaligned(list.head) };
+            list.head = p;
+            list.len += 1;
+            let over_limit = list.len > LIST_LIMIT_U8[usize::from(class)];
+            if C {
+                cache.counters.record_pooled_free(size);
+                owner.to_high = owner.to_high.wrapping_add(size as i64);
+                owner.above_low = owner.above_low.wrapping_sub(size as i64);
+                if owner.above_low < 0 {
+                    // Tail calls, so the common case saves no registers.
+                    return self.dealloc_finish(owner, class, over_limit, true);
+                }
+            }
+            if over_limit {
+                return self.dealloc_finish(owner, class, true, false);
+            }
+            return;
+        }
+        // `slow` is `dealloc_pooled_slow` on the same arguments (caller contract).
+        slow()
     }
 
     /// # Safety
