@@ -8,7 +8,9 @@
 
 #[cfg(not(loom))]
 use super::handoff::OwnedCounter;
-use super::size_class::{CLASS_OF_SIZE, LARGE_CLASS, MAX_POOLED_SIZE, NUM_CLASSES, SIZE_CLASSES};
+#[cfg(not(loom))]
+use super::size_class::{CLASS_OF_SIZE, MAX_POOLED_SIZE};
+use super::size_class::{LARGE_CLASS, NUM_CLASSES, SIZE_CLASSES};
 use crate::pool::ByteSize;
 use std::fmt;
 use std::time::{Duration, Instant};
