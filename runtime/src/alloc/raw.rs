@@ -315,9 +315,12 @@ pub(crate) struct RawState {
     peak: PeakPublisher,
     /// `AllocatorConfig::peak_granularity`, here so the tracking paths need no config.
     granularity: u64,
-    /// [`MODE_POOL`] if pooling is on, plus [`MODE_STATS`] if statistics are: the fast
-    /// paths test this one byte.
+    /// [`MODE_POOL`] if pooling is on, plus [`MODE_STATS`] if statistics are: the
+    /// counting fast path tests this one byte.
     mode: u8,
+    /// Pooling is on: what the plain fast path tests (a byte of its own, so the
+    /// counting path's compare stays a compare with memory).
+    pooling: bool,
     started: OnceLock<Instant>,
 }
 
@@ -372,6 +375,7 @@ impl RawState {
         RawState {
             granularity,
             mode: if pooling { MODE_POOL } else { 0 } | if statistics { MODE_STATS } else { 0 },
+            pooling,
             caches: [const { AtomicPtr::new(ptr::null_mut()) }; SLOT_STATES],
             shared: SpinLock::new(Owner::new(granularity)),
             shared_counters: Counters::new(),
@@ -502,7 +506,7 @@ impl RawState {
                 // SAFETY: forwarded caller contract.
                 return unsafe { self.alloc_pooled::<true>(layout, zeroed, slow) };
             }
-            if self.mode & MODE_POOL != 0 {
+            if self.pooling {
                 // SAFETY: forwarded caller contract.
                 return unsafe { self.alloc_pooled::<false>(layout, zeroed, slow) };
             }
@@ -688,7 +692,7 @@ impl RawState {
                 // SAFETY: forwarded caller contract.
                 return unsafe { self.dealloc_pooled::<true>(p, layout, slow) };
             }
-            if self.mode & MODE_POOL != 0 {
+            if self.pooling {
                 // SAFETY: forwarded caller contract.
                 return unsafe { self.dealloc_pooled::<false>(p, layout, slow) };
             }
