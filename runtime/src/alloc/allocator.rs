@@ -108,11 +108,25 @@ impl<A: GlobalAlloc, const STATS: bool> EvmAllocator<A, STATS> {
     }
 
     /// The configuration.
+    ///
+    /// ```
+    /// use evm_pool_runtime::{AllocatorConfig, EvmAllocator};
+    ///
+    /// let alloc: EvmAllocator = EvmAllocator::new(std::alloc::System);
+    /// assert_eq!(alloc.config(), &AllocatorConfig::optimized());
+    /// ```
     pub const fn config(&self) -> &AllocatorConfig {
         &self.config
     }
 
     /// The backing allocator.
+    ///
+    /// ```
+    /// use std::alloc::System;
+    ///
+    /// let alloc: evm_pool_runtime::EvmAllocator = evm_pool_runtime::EvmAllocator::new(System);
+    /// let _system: &System = alloc.backing();
+    /// ```
     pub const fn backing(&self) -> &A {
         &self.backing
     }
@@ -194,6 +208,19 @@ impl<A: GlobalAlloc> EvmAllocator<A, true> {
 /// A measurement of one thread's allocations, from [`EvmAllocator::region`] until it is
 /// dropped or [`finish`](Self::finish)ed. Not `Send`: it measures the thread that made
 /// it.
+///
+/// ```
+/// use evm_pool_runtime::EvmAllocator;
+/// use allocator_api2::vec::Vec;
+///
+/// let alloc = EvmAllocator::new(std::alloc::System);
+/// let region = alloc.region();
+/// let words: Vec<[u8; 32], _> = Vec::with_capacity_in(4, &alloc);
+/// drop(words);
+/// let stats = region.finish();
+/// assert_eq!((stats.allocations, stats.deallocations, stats.net_bytes), (1, 1, 0));
+/// assert_eq!(stats.peak_bytes, 128);
+/// ```
 #[must_use = "a region measures until it is dropped; read it with `stats` or `finish`"]
 pub struct Region<'a, A: GlobalAlloc = System> {
     alloc: &'a EvmAllocator<A, true>,
@@ -206,6 +233,18 @@ pub struct Region<'a, A: GlobalAlloc = System> {
 
 impl<A: GlobalAlloc> Region<'_, A> {
     /// What the thread allocated since the region began.
+    ///
+    /// ```
+    /// use evm_pool_runtime::EvmAllocator;
+    /// use allocator_api2::boxed::Box;
+    ///
+    /// let alloc = EvmAllocator::new(std::alloc::System);
+    /// let region = alloc.region();
+    /// let address = Box::new_in([0u8; 20], &alloc);
+    /// assert_eq!(region.stats().class(20).allocated, 1); // read while the region goes on
+    /// drop(address);
+    /// assert_eq!(region.finish().net_bytes, 0);
+    /// ```
     pub fn stats(&self) -> RegionStats {
         let (now, net, mark) = self.alloc.raw.thread_view(&self.alloc.backing);
         let peak = (mark.max(net) - self.base).max(0) as u64;
@@ -213,6 +252,13 @@ impl<A: GlobalAlloc> Region<'_, A> {
     }
 
     /// Ends the region and returns its statistics.
+    ///
+    /// ```
+    /// let alloc = evm_pool_runtime::EvmAllocator::new(std::alloc::System);
+    /// let region = alloc.region();
+    /// let stats = region.finish();
+    /// assert_eq!(stats.allocations, 0);
+    /// ```
     pub fn finish(self) -> RegionStats {
         self.stats()
     }

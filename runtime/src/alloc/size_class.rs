@@ -116,6 +116,14 @@ pub fn class_for(layout: Layout) -> Option<usize> {
 }
 
 /// The statistics bucket of `layout`: its class, or [`LARGE_CLASS`].
+///
+/// ```
+/// use evm_pool_runtime::alloc::size_class::{LARGE_CLASS, SIZE_CLASSES, stats_class};
+/// use std::alloc::Layout;
+///
+/// assert_eq!(SIZE_CLASSES[stats_class(Layout::new::<[u8; 20]>())], 20);
+/// assert_eq!(stats_class(Layout::new::<[u8; 8192]>()), LARGE_CLASS);
+/// ```
 #[inline(always)]
 pub fn stats_class(layout: Layout) -> usize {
     match class_for(layout) {
@@ -128,6 +136,16 @@ pub fn stats_class(layout: Layout) -> usize {
 /// `offset` (relative to a cache-line-aligned base). Blocks are aligned to
 /// [`CLASS_ALIGN`]; with `line_aware` a block never touches more cache lines than its
 /// size requires (class 20 packs three to a line instead of straddling one).
+///
+/// ```
+/// use evm_pool_runtime::alloc::size_class::{SIZE_CLASSES, place_block};
+///
+/// let class20 = SIZE_CLASSES.iter().position(|&s| s == 20).unwrap();
+/// // Three 20-byte blocks fit in the first 64-byte line; the fourth starts the next line
+/// // instead of straddling two.
+/// assert_eq!(place_block(60, class20, true), 64);
+/// assert!(place_block(60, class20, false) < 64);
+/// ```
 #[inline]
 pub const fn place_block(offset: usize, class: usize, line_aware: bool) -> usize {
     let size = SIZE_CLASSES[class];
