@@ -83,7 +83,11 @@ impl<A: GlobalAlloc, const STATS: bool> EvmAllocator<A, STATS> {
         EvmAllocator {
             backing,
             config,
-            raw: RawState::new(config.peak_granularity),
+            raw: RawState::new(
+                config.peak_granularity,
+                config.size_class_pooling,
+                config.statistics,
+            ),
         }
     }
 

@@ -35,12 +35,14 @@
 //!
 //! # Statistics
 //!
-//! Every thread counts into its own cache with plain loads and stores, as few as
-//! exactness allows: a pooled allocation bumps one counter for its (class, log2 size)
-//! pair, adds its size to the bytes allocated and to the thread's live-byte tally, and
-//! compares the tally with one threshold (for peaks); a pooled free bumps its class's
-//! counter, subtracts from the tally and compares. Counts, the histogram, the size
-//! distribution, pool hits and bytes freed are derived when read, exactly. Reading
+//! Every thread counts into its own cache with plain instructions (no atomic
+//! read-modify-write), as few as exactness allows: a pooled allocation increments the
+//! counter of its exact size and moves the thread's live-byte tally, kept as two
+//! distances to the peak-tracking thresholds, with an `add` and a `sub` to memory whose
+//! sign is the only test; a pooled free does the same with its size's free counter
+//! (four instructions each on x86-64). Counts, bytes allocated and freed, per-class
+//! figures, the log2 histogram, the size distribution and pool hits are derived
+//! exactly when read (the per-size counters take 64 KiB per thread cache). Reading
 //! ([`EvmAllocator::stats`]) sums all threads. [`EvmAllocator::region`] measures what the
 //! calling thread does between two points — counts, bytes, the peak inside, by size
 //! class — which is what per-transaction figures need. The `STATS` parameter compiles

@@ -73,7 +73,7 @@ use super::size_class::{
     CACHE_LINE, CLASS_ALIGN_U8, CLASS_OF_SIZE, MAX_POOLED_SIZE, NUM_CLASSES, SIZE_CLASSES,
     class_for, place_block, stats_class,
 };
-use super::stats::{CELL_OF_SIZE, Counters, Counts, cell as stat_cell};
+use super::stats::{Counters, Counts};
 use std::alloc::{GlobalAlloc, Layout};
 use std::cell::{Cell, UnsafeCell};
 use std::ptr::{self, NonNull};
@@ -162,33 +162,48 @@ fn register_thread() -> Option<usize> {
 // ---------------------------------------------------------------------------------------
 // Caches
 
-/// State only the cache's owner touches (I2).
+/// State only the cache's owner touches (I2). `repr(C)` with the lists first: the
+/// fast path reaches them (and the tally distances) at small offsets from the cache.
+#[repr(C)]
 struct Owner {
     free: [FreeList; NUM_CLASSES],
     bump_base: *mut u8,
     bump_offset: usize,
     bump_len: usize,
-    /// Highest `net` (the live-byte tally kept in the counters) since the innermost
+    /// Highest `net` (the live-byte tally, see `above_low`) since the innermost
     /// open region began.
     mark: i64,
     /// The part of `net` already added to the instance's published total.
     published: i64,
     /// Highest `net - published` since the last publication.
     window_max: i64,
-    /// `net` above `high` or at most `low` sends the operation through
-    /// [`RawState::track_slow`]: `high` is the lowest level at which `mark` or
-    /// `window_max` would change, `low` the level at which a drop must be published.
-    /// An allocation only raises `net`, so it compares with `high` alone; a free only
-    /// lowers it and compares with `low` alone.
-    high: i64,
+    /// The live-byte tally `net` (bytes allocated minus bytes freed through this cache;
+    /// negative when its users free others' memory) is kept as two distances, each
+    /// updated on every counted operation, so the fast path compares with zero and
+    /// loads no threshold (a sign test of the `add`/`sub` to memory): `net = low +
+    /// above_low`, and `net > high` (`to_high < 0`) or `net < low` (`above_low < 0`)
+    /// sends the operation through
+    /// [`RawState::track_slow`]. `high` is the lowest level at which `mark` or
+    /// `window_max` would change, `low` the level below which a drop must be published. An
+    /// allocation only raises `net`, so it tests `to_high` alone; a free only lowers it
+    /// and tests `above_low` alone.
     low: i64,
+    above_low: i64,
+    to_high: i64,
 }
 
+/// `to_high` of a disarmed cache: the next counted allocation takes the slow path (no
+/// run of frees adds 2^62 bytes).
+const DISARMED: i64 = -(1 << 62);
+
+/// The lowest `low`: keeps `above_low = net - low` from overflowing.
+const LOW_FLOOR: i64 = -(1 << 62);
+
 /// One slot's cache: counters anyone may read, and the owner's state.
-#[repr(align(64))]
+#[repr(C, align(64))]
 pub(crate) struct Cache {
-    pub(crate) counters: Counters,
     owner: UnsafeCell<Owner>,
+    pub(crate) counters: Counters,
 }
 
 impl Owner {
@@ -202,15 +217,38 @@ impl Owner {
             mark: 0,
             published: 0,
             window_max: 0,
-            // The first allocation takes the slow path, which arms `high`. `low` is
+            // The first allocation takes the slow path, which arms `to_high`. `low` is
             // where a drop from the published level (0) must be published.
-            high: i64::MIN,
-            low: if granularity > i64::MAX as u64 {
-                i64::MIN
-            } else {
-                -(granularity as i64)
-            },
+            to_high: DISARMED,
+            low: Self::low_for(0, granularity),
+            above_low: 0i64.wrapping_sub(Self::low_for(0, granularity)),
         }
+    }
+
+    /// `low` for a published level `net`: `granularity` below it, at least
+    /// [`LOW_FLOOR`].
+    const fn low_for(net: i64, granularity: u64) -> i64 {
+        let g = if granularity > i64::MAX as u64 {
+            i64::MAX
+        } else {
+            granularity as i64
+        };
+        let low = net.saturating_sub(g);
+        if low < LOW_FLOOR { LOW_FLOOR } else { low }
+    }
+
+    /// The live-byte tally.
+    #[inline(always)]
+    fn net(&self) -> i64 {
+        self.low.wrapping_add(self.above_low)
+    }
+
+    /// Moves the tally by `delta`; true when it crossed `high` or `low`.
+    #[inline(always)]
+    fn shift(&mut self, delta: i64) -> bool {
+        self.above_low = self.above_low.wrapping_add(delta);
+        self.to_high = self.to_high.wrapping_sub(delta);
+        self.to_high < 0 || self.above_low < 0
     }
 }
 
@@ -277,6 +315,12 @@ pub(crate) struct RawState {
     peak: PeakPublisher,
     /// `AllocatorConfig::peak_granularity`, here so the tracking paths need no config.
     granularity: u64,
+    /// [`MODE_POOL`] if pooling is on, plus [`MODE_STATS`] if statistics are: the
+    /// counting fast path tests this one byte.
+    mode: u8,
+    /// Pooling is on: what the plain fast path tests (a byte of its own, so the
+    /// counting path's compare stays a compare with memory).
+    pooling: bool,
     started: OnceLock<Instant>,
 }
 
@@ -311,6 +355,13 @@ const LIST_LIMIT_U8: &[usize; 256] = &{
     out
 };
 
+/// [`RawState::mode`] bit: size-class pooling is on.
+const MODE_POOL: u8 = 1;
+/// [`RawState::mode`] bit: statistics are on (at run time).
+const MODE_STATS: u8 = 2;
+/// Pooling and statistics both on: the counting fast path.
+const MODE_POOL_STATS: u8 = MODE_POOL | MODE_STATS;
+
 /// Blocks taken from the shared cache at once.
 #[inline(always)]
 fn refill_batch(class: usize) -> usize {
@@ -320,9 +371,11 @@ fn refill_batch(class: usize) -> usize {
 impl RawState {
     /// A fresh state publishing live bytes to the global peak in steps of
     /// `granularity` bytes (`AllocatorConfig::peak_granularity`).
-    pub(crate) const fn new(granularity: u64) -> Self {
+    pub(crate) const fn new(granularity: u64, pooling: bool, statistics: bool) -> Self {
         RawState {
             granularity,
+            mode: if pooling { MODE_POOL } else { 0 } | if statistics { MODE_STATS } else { 0 },
+            pooling,
             caches: [const { AtomicPtr::new(ptr::null_mut()) }; SLOT_STATES],
             shared: SpinLock::new(Owner::new(granularity)),
             shared_counters: Counters::new(),
@@ -447,40 +500,64 @@ impl RawState {
         zeroed: bool,
         slow: impl FnOnce() -> *mut u8,
     ) -> *mut u8 {
-        let size = layout.size();
-        if config.size_class_pooling && size <= MAX_POOLED_SIZE {
-            let class = CLASS_OF_SIZE[size];
-            if layout.align() <= CLASS_ALIGN_U8[usize::from(class)]
-                && let Some(cache) = self.fast_cache()
-            {
-                // SAFETY: I2: this thread holds the cache's slot, and nothing below
-                // re-enters the allocator while the reference lives.
-                let owner = unsafe { &mut *cache.owner.get() };
-                // SAFETY: `CLASS_OF_SIZE` holds class indices below `NUM_CLASSES`.
-                let list = unsafe { owner.free.get_unchecked_mut(usize::from(class)) };
-                let block = list.head;
-                if !block.is_null() {
-                    // SAFETY: I3: a listed block holds the next pointer.
-                    list.head = unsafe { block.cast::<*mut u8>().read_unaligned() };
-                    list.len -= 1;
-                    if zeroed {
-                        // SAFETY: a block of the class, at least `size` bytes (I3).
-                        unsafe { block.write_bytes(0, size) };
-                    }
-                    if S && config.statistics {
-                        let net = cache.counters.record_pooled_alloc(size, CELL_OF_SIZE[size]);
-                        if net > owner.high {
-                            return self.track_slow_returning(&cache.counters, owner, block);
-                        }
-                    }
-                    return block;
-                }
+        if layout.size() <= MAX_POOLED_SIZE {
+            // One byte compare picks the counting copy of the fast path.
+            if S && self.mode == MODE_POOL_STATS {
+                // SAFETY: forwarded caller contract.
+                return unsafe { self.alloc_pooled::<true>(layout, zeroed, slow) };
             }
-            // `slow` is `alloc_pooled_slow` on the same arguments (caller contract).
-            return slow();
+            if self.pooling {
+                // SAFETY: forwarded caller contract.
+                return unsafe { self.alloc_pooled::<false>(layout, zeroed, slow) };
+            }
         }
         // SAFETY: forwarded caller contract.
         unsafe { self.alloc_backing::<A, S>(backing, config, layout, zeroed) }
+    }
+
+    /// The pooled fast path, counting when `C`.
+    ///
+    /// # Safety
+    /// As [`alloc`](Self::alloc), and `layout.size() <= MAX_POOLED_SIZE`.
+    #[inline(always)]
+    unsafe fn alloc_pooled<const C: bool>(
+        &self,
+        layout: Layout,
+        zeroed: bool,
+        slow: impl FnOnce() -> *mut u8,
+    ) -> *mut u8 {
+        let size = layout.size();
+        let class = CLASS_OF_SIZE[size];
+        if layout.align() <= CLASS_ALIGN_U8[usize::from(class)]
+            && let Some(cache) = self.fast_cache()
+        {
+            // SAFETY: I2: this thread holds the cache's slot, and nothing below
+            // re-enters the allocator while the reference lives.
+            let owner = unsafe { &mut *cache.owner.get() };
+            // SAFETY: `CLASS_OF_SIZE` holds class indices below `NUM_CLASSES`.
+            let list = unsafe { owner.free.get_unchecked_mut(usize::from(class)) };
+            let block = list.head;
+            if !block.is_null() {
+                // SAFETY: I3: a listed block holds the next pointer.
+                list.head = unsafe { block.cast::<*mut u8>().read_unaligned() };
+                list.len -= 1;
+                if zeroed {
+                    // SAFETY: a block of the class, at least `size` bytes (I3).
+                    unsafe { block.write_bytes(0, size) };
+                }
+                if C {
+                    cache.counters.record_pooled_alloc(size);
+                    owner.above_low = owner.above_low.wrapping_add(size as i64);
+                    owner.to_high = owner.to_high.wrapping_sub(size as i64);
+                    if owner.to_high < 0 {
+                        return self.track_slow_returning(owner, block);
+                    }
+                }
+                return block;
+            }
+        }
+        // `slow` is `alloc_pooled_slow` on the same arguments (caller contract).
+        slow()
     }
 
     /// The backing tier, counted when statistics are on.
@@ -591,10 +668,8 @@ impl RawState {
         let p = self.pop_block(backing, config, &mut ctx, class, counting);
         if !p.is_null() && counting {
             let size = layout.size();
-            let net = ctx
-                .counters
-                .record_pooled_alloc(size, stat_cell(class, size));
-            self.track(ctx.counters, ctx.owner, net);
+            ctx.counters.record_pooled_alloc_in(size, class);
+            self.track(ctx.owner, size as i64);
         }
         p
     }
@@ -612,46 +687,63 @@ impl RawState {
         layout: Layout,
         slow: impl FnOnce(),
     ) {
-        let size = layout.size();
-        if config.size_class_pooling && size <= MAX_POOLED_SIZE {
-            let class = CLASS_OF_SIZE[size];
-            if layout.align() <= CLASS_ALIGN_U8[usize::from(class)]
-                && let Some(cache) = self.fast_cache()
-            {
-                // SAFETY: I2: this thread holds the cache's slot, and nothing below
-                // re-enters the allocator while the reference lives.
-                let owner = unsafe { &mut *cache.owner.get() };
-                // SAFETY: `CLASS_OF_SIZE` holds class indices below `NUM_CLASSES`.
-                let list = unsafe { owner.free.get_unchecked_mut(usize::from(class)) };
-                // SAFETY: I5: a pooled block of `class` the caller gives up; it has at
-                // least 8 bytes (I3).
-                unsafe { p.cast::<*mut u8>().write_unaligned(list.head) };
-                list.head = p;
-                list.len += 1;
-                let over_limit = list.len > LIST_LIMIT_U8[usize::from(class)];
-                if S && config.statistics {
-                    let net = cache.counters.record_pooled_free(size, class);
-                    if net <= owner.low {
-                        // Tail calls, so the common case saves no registers.
-                        return self.dealloc_finish(
-                            &cache.counters,
-                            owner,
-                            class,
-                            over_limit,
-                            true,
-                        );
-                    }
-                }
-                if over_limit {
-                    return self.dealloc_finish(&cache.counters, owner, class, true, false);
-                }
-                return;
+        if layout.size() <= MAX_POOLED_SIZE {
+            if S && self.mode == MODE_POOL_STATS {
+                // SAFETY: forwarded caller contract.
+                return unsafe { self.dealloc_pooled::<true>(p, layout, slow) };
             }
-            // `slow` is `dealloc_pooled_slow` on the same arguments (caller contract).
-            return slow();
+            if self.pooling {
+                // SAFETY: forwarded caller contract.
+                return unsafe { self.dealloc_pooled::<false>(p, layout, slow) };
+            }
         }
         // SAFETY: forwarded caller contract.
         unsafe { self.dealloc_backing::<A, S>(backing, config, p, layout) }
+    }
+
+    /// The pooled free fast path, counting when `C`.
+    ///
+    /// # Safety
+    /// As [`dealloc`](Self::dealloc), and `layout.size() <= MAX_POOLED_SIZE`.
+    #[inline(always)]
+    unsafe fn dealloc_pooled<const C: bool>(
+        &self,
+        p: *mut u8,
+        layout: Layout,
+        slow: impl FnOnce(),
+    ) {
+        let size = layout.size();
+        let class = CLASS_OF_SIZE[size];
+        if layout.align() <= CLASS_ALIGN_U8[usize::from(class)]
+            && let Some(cache) = self.fast_cache()
+        {
+            // SAFETY: I2: this thread holds the cache's slot, and nothing below
+            // re-enters the allocator while the reference lives.
+            let owner = unsafe { &mut *cache.owner.get() };
+            // SAFETY: `CLASS_OF_SIZE` holds class indices below `NUM_CLASSES`.
+            let list = unsafe { owner.free.get_unchecked_mut(usize::from(class)) };
+            // SAFETY: I5: a pooled block of `class` the caller gives up; it has at
+            // least 8 bytes (I3).
+            unsafe { p.cast::<*mut u8>().write_unaligned(list.head) };
+            list.head = p;
+            list.len += 1;
+            let over_limit = list.len > LIST_LIMIT_U8[usize::from(class)];
+            if C {
+                cache.counters.record_pooled_free(size);
+                owner.to_high = owner.to_high.wrapping_add(size as i64);
+                owner.above_low = owner.above_low.wrapping_sub(size as i64);
+                if owner.above_low < 0 {
+                    // Tail calls, so the common case saves no registers.
+                    return self.dealloc_finish(owner, class, over_limit, true);
+                }
+            }
+            if over_limit {
+                return self.dealloc_finish(owner, class, true, false);
+            }
+            return;
+        }
+        // `slow` is `dealloc_pooled_slow` on the same arguments (caller contract).
+        slow()
     }
 
     /// # Safety
@@ -697,16 +789,9 @@ impl RawState {
     /// The rare tail of the pooled free fast path.
     #[cold]
     #[inline(never)]
-    fn dealloc_finish(
-        &self,
-        counters: &Counters,
-        owner: &mut Owner,
-        class: u8,
-        over_limit: bool,
-        needs_track: bool,
-    ) {
+    fn dealloc_finish(&self, owner: &mut Owner, class: u8, over_limit: bool, needs_track: bool) {
         if needs_track {
-            self.track_slow(counters, owner);
+            self.track_slow(owner);
         }
         if over_limit {
             self.spill(owner, usize::from(class));
@@ -755,8 +840,8 @@ impl RawState {
         // SAFETY: forwarded contract.
         unsafe { self.push_block(&mut ctx, class, p) };
         if S && config.statistics {
-            let net = ctx.counters.record_pooled_free(layout.size(), class as u8);
-            self.track(ctx.counters, ctx.owner, net);
+            ctx.counters.record_pooled_free_in(layout.size(), class);
+            self.track(ctx.owner, -(layout.size() as i64));
         }
     }
 
@@ -765,17 +850,26 @@ impl RawState {
     fn count<A: GlobalAlloc>(&self, backing: &A, event: Event) {
         self.with_cache(backing, |ctx| {
             let counters = &ctx.counters;
-            let net = match event {
-                Event::Alloc { size, class } => counters.record_alloc(size, class),
-                Event::Free { size, class } => counters.record_free(size, class),
+            let delta = match event {
+                Event::Alloc { size, class } => {
+                    counters.record_alloc(size, class);
+                    size as i64
+                }
+                Event::Free { size, class } => {
+                    counters.record_free(size, class);
+                    -(size as i64)
+                }
                 Event::Realloc {
                     old,
                     new,
                     old_class,
                     new_class,
-                } => counters.record_realloc(old, new, old_class, new_class),
+                } => {
+                    counters.record_realloc(old, new, old_class, new_class);
+                    (new as i64).wrapping_sub(old as i64)
+                }
             };
-            self.track(ctx.counters, ctx.owner, net);
+            self.track(ctx.owner, delta);
         });
     }
 
@@ -1017,12 +1111,12 @@ impl RawState {
         Some(chunk)
     }
 
-    /// After the live-byte tally became `net`: runs [`track_slow`](Self::track_slow)
+    /// Moves the live-byte tally by `delta` and runs [`track_slow`](Self::track_slow)
     /// when it crossed a threshold (for paths that may move it either way).
     #[inline(always)]
-    fn track(&self, counters: &Counters, owner: &mut Owner, net: i64) {
-        if net > owner.high || net <= owner.low {
-            self.track_slow(counters, owner);
+    fn track(&self, owner: &mut Owner, delta: i64) {
+        if owner.shift(delta) {
+            self.track_slow(owner);
         }
     }
 
@@ -1030,8 +1124,8 @@ impl RawState {
     /// crossed `high` or `low`, publishing to the global peak when the unpublished part
     /// reaches the granularity, and re-arms both thresholds.
     #[inline(never)]
-    fn track_slow(&self, counters: &Counters, owner: &mut Owner) {
-        let net = counters.net();
+    fn track_slow(&self, owner: &mut Owner) {
+        let net = owner.net();
         owner.mark = owner.mark.max(net);
         let pending = net.wrapping_sub(owner.published);
         owner.window_max = owner.window_max.max(pending);
@@ -1040,22 +1134,18 @@ impl RawState {
         }
         // Re-arm: `window_max < granularity` here, so a rise to the publication
         // threshold also crosses `high`.
-        owner.high = owner
+        let high = owner
             .mark
             .min(owner.published.saturating_add(owner.window_max));
+        owner.to_high = high.saturating_sub(net);
     }
 
     /// [`track_slow`](Self::track_slow), then returns `block` (keeps the caller a tail
     /// call).
     #[cold]
     #[inline(never)]
-    fn track_slow_returning(
-        &self,
-        counters: &Counters,
-        owner: &mut Owner,
-        block: *mut u8,
-    ) -> *mut u8 {
-        self.track_slow(counters, owner);
+    fn track_slow_returning(&self, owner: &mut Owner, block: *mut u8) -> *mut u8 {
+        self.track_slow(owner);
         block
     }
 
@@ -1067,15 +1157,15 @@ impl RawState {
         self.peak.publish(pending, owner.window_max);
         owner.published = net;
         owner.window_max = 0;
-        let granularity = i64::try_from(self.granularity).unwrap_or(i64::MAX);
-        owner.low = net.saturating_sub(granularity);
+        owner.low = Owner::low_for(net, self.granularity);
+        owner.above_low = net.wrapping_sub(owner.low);
     }
 
     /// Sends the cache's next allocation through the slow path (after `mark` or the
     /// publication state changed outside it). `low` stays valid: only
     /// [`publish`](Self::publish) moves the level it is relative to.
     fn disarm(owner: &mut Owner) {
-        owner.high = i64::MIN;
+        owner.to_high = DISARMED;
     }
 
     // -----------------------------------------------------------------------------------
@@ -1085,7 +1175,7 @@ impl RawState {
     /// single thread's peak is exact. Returns (counts, peak, chunk bytes, caches).
     pub(crate) fn snapshot<A: GlobalAlloc>(&self, backing: &A) -> (Counts, u64, u64, usize) {
         self.with_cache(backing, |ctx| {
-            self.publish(ctx.counters.net(), ctx.owner);
+            self.publish(ctx.owner.net(), ctx.owner);
             Self::disarm(ctx.owner);
         });
         let mut total = Counts::default();
@@ -1099,7 +1189,9 @@ impl RawState {
             }
         }
         total = total.plus(&self.shared_counters.load());
-        let current = total.bytes_allocated.wrapping_sub(total.bytes_freed);
+        // Saturating: reads racing other threads' frees of memory allocated elsewhere
+        // must not produce a huge "current" (and peak).
+        let current = total.bytes_allocated.saturating_sub(total.bytes_freed);
         let peak = self.peak.peak().max(current);
         (total, peak, self.chunk_bytes.load(Relaxed), caches)
     }
@@ -1111,7 +1203,7 @@ impl RawState {
     /// The calling thread's counters, live bytes and region mark.
     pub(crate) fn thread_view<A: GlobalAlloc>(&self, backing: &A) -> (Counts, i64, i64) {
         self.with_cache(backing, |ctx| {
-            (ctx.counters.load(), ctx.counters.net(), ctx.owner.mark)
+            (ctx.counters.load(), ctx.owner.net(), ctx.owner.mark)
         })
     }
 
@@ -1120,7 +1212,7 @@ impl RawState {
     pub(crate) fn begin_region<A: GlobalAlloc>(&self, backing: &A) -> i64 {
         self.with_cache(backing, |ctx| {
             let saved = ctx.owner.mark;
-            ctx.owner.mark = ctx.counters.net();
+            ctx.owner.mark = ctx.owner.net();
             Self::disarm(ctx.owner);
             saved
         })

@@ -8,9 +8,9 @@
 
 #[cfg(not(loom))]
 use super::handoff::OwnedCounter;
-use super::size_class::{
-    LARGE_CLASS, MAX_POOLED_SIZE, NUM_CLASSES, SIZE_CLASSES, first_class_fitting,
-};
+#[cfg(not(loom))]
+use super::size_class::{CLASS_OF_SIZE, MAX_POOLED_SIZE};
+use super::size_class::{LARGE_CLASS, NUM_CLASSES, SIZE_CLASSES};
 use crate::pool::ByteSize;
 use std::fmt;
 use std::time::{Duration, Instant};
@@ -21,58 +21,38 @@ pub const CLASS_BUCKETS: usize = NUM_CLASSES + 1;
 /// Buckets of the log2 histogram: bucket `k` counts sizes in `[2^k, 2^(k+1))`.
 pub const LOG2_BUCKETS: usize = 64;
 
-/// Log2 buckets a pooled request can fall in: sizes 1..=4096 are buckets 0..=12.
-pub(crate) const POOLED_LOG2: usize = 13;
-
-/// Cells of the pooled hand-out counter in use: one per (class, log2 bucket) pair.
-pub(crate) const CELLS: usize = NUM_CLASSES * POOLED_LOG2;
-
-/// The cell counting a pooled hand-out of `size` bytes (at most 4096) from `class`.
-#[inline(always)]
-pub(crate) const fn cell(class: usize, size: usize) -> u8 {
-    (class * POOLED_LOG2 + log2_bucket(size)) as u8
-}
-
-const _: () = assert!(CELLS <= 256, "cells are indexed by a u8");
-
-/// `CELL_OF_SIZE[size]` is `cell(CLASS_OF_SIZE[size], size)`: the cell a pooled
-/// hand-out of `size` bytes from its natural class counts in, one load on the fast path.
-pub(crate) const CELL_OF_SIZE: &[u8; MAX_POOLED_SIZE + 1] = &{
-    let mut out = [0u8; MAX_POOLED_SIZE + 1];
-    let mut size = 0;
-    while size <= MAX_POOLED_SIZE {
-        out[size] = cell(first_class_fitting(size), size);
-        size += 1;
-    }
-    out
-};
-
 /// One thread's counters. Written only by the owning thread (a relaxed load and store,
 /// never an atomic read-modify-write), read by anyone.
 ///
 /// The pooled fast path keeps as few counters as exactness allows, and everything else
 /// is derived when read ([`Counters::load`]):
 ///
-/// - a hand-out increments one *cell* (its class and log2 bucket), adds its size to
-///   `bytes_allocated` and to `net`: the allocation count, per-class hand-outs, the log2
-///   histogram, the size distribution (pooled sizes are at most 4096 bytes, so a cell's
-///   bucket decides `< 256` versus `256..=4096` exactly) and pool hits all come from
-///   the cells;
-/// - a return increments its class's `returned` and subtracts its size from `net`;
-///   `bytes_freed = bytes_allocated - net` and the deallocation count come from those;
-/// - the backing tier, reallocations and pool misses (all off the fast path) count
-///   into [`SlowCounters`], in the merged form.
+/// - a hand-out from its size's natural class increments the counter of its exact
+///   size (`sizes[size]`, one `inc` with the size as the index: no table load): the
+///   allocation count, `bytes_allocated` (the sum of `size * sizes[size]`), per-class
+///   hand-outs (via the size table), the log2 histogram, the size distribution and
+///   pool hits all come from the size counters;
+/// - a return to its size's natural class increments `freed[size]` (one `inc`, a
+///   releasing store): the deallocation count, `bytes_freed` and per-class returns
+///   come from those;
+/// - hand-outs and returns bumped to another class by their alignment, the backing
+///   tier, reallocations and pool misses (all off the fast path) count into
+///   [`SlowCounters`] and the two byte counters, in the merged form.
 ///
-/// The fast-path arrays have 256 entries so a `u8` index (from the size tables) needs
-/// no bounds check; entries past the real cells and classes stay zero.
+/// No live-byte tally here: the peak tracking keeps its own in the owner state (see
+/// `raw::Owner`), and readers compute live bytes as allocated minus freed. The two
+/// size arrays take 64 KiB per thread cache.
 #[cfg(not(loom))]
 pub(crate) struct Counters {
-    cells: [OwnedCounter; 256],
-    returned: [OwnedCounter; 256],
+    sizes: [OwnedCounter; MAX_POOLED_SIZE + 1],
+    /// Pooled returns to the natural class, per exact size.
+    freed: [OwnedCounter; MAX_POOLED_SIZE + 1],
+    /// Bytes allocated off the size counters (backing tier, bumped hand-outs, growth by
+    /// reallocation).
     bytes_allocated: OwnedCounter,
-    /// Bytes allocated minus bytes freed by this cache's users (wrapping; negative when
-    /// they free others' memory). Also the allocator's live-byte tally for peaks.
-    net: OwnedCounter,
+    /// Bytes freed off the size counters (backing tier, bumped returns, shrinkage by
+    /// reallocation); stored with release like `freed`.
+    bytes_freed: OwnedCounter,
     slow: SlowCounters,
 }
 
@@ -83,6 +63,8 @@ struct SlowCounters {
     deallocations: OwnedCounter,
     reallocations: OwnedCounter,
     pool_misses: OwnedCounter,
+    /// Pooled hand-outs counted here rather than in `sizes` (bumped by alignment).
+    pooled: OwnedCounter,
     class_out: [OwnedCounter; CLASS_BUCKETS],
     class_in: [OwnedCounter; CLASS_BUCKETS],
     distribution: [OwnedCounter; 3],
@@ -111,15 +93,16 @@ const fn log2_bucket(size: usize) -> usize {
 impl Counters {
     pub(crate) const fn new() -> Self {
         Counters {
-            cells: [const { OwnedCounter::new() }; 256],
-            returned: [const { OwnedCounter::new() }; 256],
+            sizes: [const { OwnedCounter::new() }; MAX_POOLED_SIZE + 1],
+            freed: [const { OwnedCounter::new() }; MAX_POOLED_SIZE + 1],
             bytes_allocated: OwnedCounter::new(),
-            net: OwnedCounter::new(),
+            bytes_freed: OwnedCounter::new(),
             slow: SlowCounters {
                 allocations: OwnedCounter::new(),
                 deallocations: OwnedCounter::new(),
                 reallocations: OwnedCounter::new(),
                 pool_misses: OwnedCounter::new(),
+                pooled: OwnedCounter::new(),
                 class_out: [const { OwnedCounter::new() }; CLASS_BUCKETS],
                 class_in: [const { OwnedCounter::new() }; CLASS_BUCKETS],
                 distribution: [const { OwnedCounter::new() }; 3],
@@ -128,51 +111,58 @@ impl Counters {
         }
     }
 
-    /// The live-byte tally: bytes allocated minus bytes freed through this cache.
+    /// A pooled block of `size` bytes (at most [`MAX_POOLED_SIZE`]) was handed out from
+    /// its natural class (`CLASS_OF_SIZE[size]`): one increment indexed by the size.
     #[inline(always)]
-    pub(crate) fn net(&self) -> i64 {
-        self.net.get() as i64
+    pub(crate) fn record_pooled_alloc(&self, size: usize) {
+        add(&self.sizes[size], 1);
     }
 
-    /// Adds `delta` to the live-byte tally and returns the new value.
-    #[inline(always)]
-    pub(crate) fn add_net(&self, delta: i64) -> i64 {
-        self.net.add_publishing(delta as u64) as i64
-    }
-
-    /// A pooled block of `size` bytes was handed out from `class`, counted in `cell`
-    /// (`cell(class, size)`). Returns the new live-byte tally.
-    #[inline(always)]
-    pub(crate) fn record_pooled_alloc(&self, size: usize, cell: u8) -> i64 {
-        add(&self.cells[cell as usize], 1);
+    /// A pooled block of `size` bytes was handed out from `class`, which need not be
+    /// its natural class (an alignment bumped it). Off the fast path.
+    pub(crate) fn record_pooled_alloc_in(&self, size: usize, class: usize) {
+        if class == usize::from(CLASS_OF_SIZE[size]) {
+            return self.record_pooled_alloc(size);
+        }
+        add(&self.slow.allocations, 1);
+        add(&self.slow.pooled, 1);
         add(&self.bytes_allocated, size as u64);
-        self.add_net(size as i64)
+        add(&self.slow.class_out[class], 1);
+        self.record_request(size);
     }
 
-    /// A pooled block of `size` bytes came back to `class`. Returns the new live-byte
-    /// tally.
+    /// A pooled block of `size` bytes (at most [`MAX_POOLED_SIZE`]) came back to its
+    /// natural class: one increment indexed by the size, stored with release so a
+    /// reader that sees it also sees the allocation counted before it.
     #[inline(always)]
-    pub(crate) fn record_pooled_free(&self, size: usize, class: u8) -> i64 {
-        add(&self.returned[class as usize], 1);
-        self.add_net(-(size as i64))
+    pub(crate) fn record_pooled_free(&self, size: usize) {
+        self.freed[size].add_publishing(1);
+    }
+
+    /// A pooled block of `size` bytes came back to `class`, which need not be its
+    /// natural class. Off the fast path.
+    pub(crate) fn record_pooled_free_in(&self, size: usize, class: usize) {
+        if class == usize::from(CLASS_OF_SIZE[size]) {
+            return self.record_pooled_free(size);
+        }
+        self.record_free(size, class);
     }
 
     /// A block of `size` bytes (statistics bucket `class`) was handed out by the
-    /// backing tier. Returns the new live-byte tally.
-    pub(crate) fn record_alloc(&self, size: usize, class: usize) -> i64 {
+    /// backing tier.
+    pub(crate) fn record_alloc(&self, size: usize, class: usize) {
         add(&self.slow.allocations, 1);
         add(&self.bytes_allocated, size as u64);
         add(&self.slow.class_out[class], 1);
         self.record_request(size);
-        self.add_net(size as i64)
     }
 
-    /// A block of `size` bytes (statistics bucket `class`) came back to the backing
-    /// tier. Returns the new live-byte tally.
-    pub(crate) fn record_free(&self, size: usize, class: usize) -> i64 {
+    /// A block of `size` bytes (statistics bucket `class`) came back off the size
+    /// counters (backing tier, or a pooled block of a class its size does not pick).
+    pub(crate) fn record_free(&self, size: usize, class: usize) {
         add(&self.slow.deallocations, 1);
         add(&self.slow.class_in[class], 1);
-        self.add_net(-(size as i64))
+        self.bytes_freed.add_publishing(size as u64);
     }
 
     fn record_request(&self, size: usize) {
@@ -181,14 +171,13 @@ impl Counters {
     }
 
     /// A block changed size from `old` to `new` bytes (and bucket, if it changed class).
-    /// Returns the new live-byte tally.
     pub(crate) fn record_realloc(
         &self,
         old: usize,
         new: usize,
         old_class: usize,
         new_class: usize,
-    ) -> i64 {
+    ) {
         add(&self.slow.reallocations, 1);
         if new >= old {
             add(&self.bytes_allocated, (new - old) as u64);
@@ -198,7 +187,9 @@ impl Counters {
             add(&self.slow.class_out[new_class], 1);
         }
         self.record_request(new);
-        self.add_net(new as i64 - old as i64)
+        if new < old {
+            self.bytes_freed.add_publishing((old - new) as u64);
+        }
     }
 
     #[inline(always)]
@@ -208,21 +199,29 @@ impl Counters {
 
     /// The counters in merged form, with everything derivable derived.
     pub(crate) fn load(&self) -> Counts {
-        // The tally first: its acquiring load sees every counter update made before it,
-        // so `bytes_freed` below is never less than the bytes freed at that point.
-        let net = self.net.get_acquire();
+        // Frees first, with acquire: every allocation counted before a free seen here is
+        // seen below, so a thread's own memory never reads as freed but not allocated.
         let slow = &self.slow;
+        let mut deallocations = slow.deallocations.get_acquire();
+        let mut bytes_freed = self.bytes_freed.get_acquire();
+        let mut class_in = [0u64; CLASS_BUCKETS];
+        for (size, n) in self.freed.iter().map(OwnedCounter::get_acquire).enumerate() {
+            if n != 0 {
+                deallocations = deallocations.wrapping_add(n);
+                bytes_freed = bytes_freed.wrapping_add(n.wrapping_mul(size as u64));
+                let class = usize::from(CLASS_OF_SIZE[size]);
+                class_in[class] = class_in[class].wrapping_add(n);
+            }
+        }
         let mut counts = Counts {
             allocations: slow.allocations.get(),
-            deallocations: slow.deallocations.get(),
+            deallocations,
+            bytes_freed,
             reallocations: slow.reallocations.get(),
             bytes_allocated: self.bytes_allocated.get(),
             pool_misses: slow.pool_misses.get(),
             ..Counts::default()
         };
-        // Exact at a quiescent point; while the owner allocates, too high at most by the
-        // allocation in flight, never wrapped below zero (model-checked with loom).
-        counts.bytes_freed = counts.bytes_allocated.wrapping_sub(net);
         // No `Vec` here: reading must not allocate through the allocator being read.
         let copy = |dst: &mut [u64], src: &[OwnedCounter]| {
             for (d, s) in dst.iter_mut().zip(src) {
@@ -233,28 +232,28 @@ impl Counters {
         copy(&mut counts.class_in, &slow.class_in);
         copy(&mut counts.distribution, &slow.distribution);
         copy(&mut counts.log2, &slow.log2);
-        let mut pooled = 0u64;
-        for (class, row) in self.cells[..CELLS].chunks_exact(POOLED_LOG2).enumerate() {
-            for (bucket, cell) in row.iter().enumerate() {
-                let n = cell.get();
-                pooled = pooled.wrapping_add(n);
-                counts.class_out[class] = counts.class_out[class].wrapping_add(n);
-                counts.log2[bucket] = counts.log2[bucket].wrapping_add(n);
-                let range = (bucket >= 8) as usize; // bucket 8 starts at 256 bytes
-                counts.distribution[range] = counts.distribution[range].wrapping_add(n);
+        let mut pooled = slow.pooled.get();
+        for (size, n) in self.sizes.iter().map(OwnedCounter::get).enumerate() {
+            if n == 0 {
+                continue;
             }
+            pooled = pooled.wrapping_add(n);
+            counts.bytes_allocated = counts
+                .bytes_allocated
+                .wrapping_add(n.wrapping_mul(size as u64));
+            let class = usize::from(CLASS_OF_SIZE[size]);
+            counts.class_out[class] = counts.class_out[class].wrapping_add(n);
+            let bucket = log2_bucket(size);
+            counts.log2[bucket] = counts.log2[bucket].wrapping_add(n);
+            let range = distribution_bucket(size);
+            counts.distribution[range] = counts.distribution[range].wrapping_add(n);
         }
-        let mut returned = 0u64;
-        for (class, n) in self.returned[..NUM_CLASSES]
-            .iter()
-            .map(|n| n.get())
-            .enumerate()
-        {
-            returned = returned.wrapping_add(n);
-            counts.class_in[class] = counts.class_in[class].wrapping_add(n);
+        for (d, n) in counts.class_in.iter_mut().zip(class_in) {
+            *d = d.wrapping_add(n);
         }
-        counts.allocations = counts.allocations.wrapping_add(pooled);
-        counts.deallocations = counts.deallocations.wrapping_add(returned);
+        counts.allocations = counts
+            .allocations
+            .wrapping_add(pooled.wrapping_sub(slow.pooled.get()));
         counts.pool_hits = pooled.wrapping_sub(counts.pool_misses);
         counts
     }
@@ -789,18 +788,19 @@ impl fmt::Display for RegionStats {
 #[cfg(all(test, not(loom)))]
 mod tests {
     use super::*;
+    use crate::alloc::size_class::first_class_fitting;
 
     #[test]
     fn counters_record_and_merge_exactly() {
         let a = Counters::new();
-        assert_eq!(a.record_pooled_alloc(20, cell(2, 20)), 20);
-        assert_eq!(a.record_pooled_alloc(20, CELL_OF_SIZE[20]), 40);
+        a.record_pooled_alloc(20);
+        a.record_pooled_alloc_in(20, 2); // 20's natural class: the size counter
         a.record_pool_miss();
-        assert_eq!(a.record_alloc(5000, LARGE_CLASS), 5040);
-        assert_eq!(a.record_pooled_free(20, 2), 5020);
-        assert_eq!(a.record_realloc(5000, 100, LARGE_CLASS, 6), 120);
-        assert_eq!(a.net(), 120);
+        a.record_alloc(5000, LARGE_CLASS);
+        a.record_pooled_free(20);
+        a.record_realloc(5000, 100, LARGE_CLASS, 6);
         let c = a.load();
+        assert_eq!(c.bytes_allocated - c.bytes_freed, 120);
         assert_eq!((c.allocations, c.deallocations, c.reallocations), (3, 1, 1));
         assert_eq!(c.bytes_allocated, 5040);
         assert_eq!(c.bytes_freed, 20 + 4900);
@@ -831,18 +831,37 @@ mod tests {
         assert!(text.contains(">4KiB 1/1"), "{text}");
     }
 
-    /// The cells' derived figures agree with direct counting for every pooled size:
-    /// class, log2 bucket and the `< 256` / `256..=4096` split.
+    /// Hand-outs and returns bumped to another class by alignment count in the merged
+    /// form, under the class that served them.
     #[test]
-    fn cells_derive_class_histogram_and_distribution_exactly() {
+    fn bumped_hand_outs_count_under_their_class() {
+        let a = Counters::new();
+        assert_eq!(CLASS_OF_SIZE[20], 2);
+        a.record_pooled_alloc_in(20, 3);
+        a.record_pooled_free_in(20, 3);
+        let c = a.load();
+        assert_eq!((c.allocations, c.deallocations), (1, 1));
+        assert_eq!((c.bytes_allocated, c.bytes_freed), (20, 20));
+        assert_eq!((c.class_out[3], c.class_in[3]), (1, 1));
+        assert_eq!((c.class_out[2], c.class_in[2]), (0, 0));
+        assert_eq!((c.log2[4], c.distribution[0], c.pool_hits), (1, 1, 1));
+    }
+
+    /// The size counters' derived figures agree with direct counting for every pooled
+    /// size: class, log2 bucket and the `< 256` / `256..=4096` split.
+    #[test]
+    fn sizes_derive_class_histogram_and_distribution_exactly() {
         let step = if cfg!(miri) { 97 } else { 1 };
         for size in (1..=MAX_POOLED_SIZE)
             .step_by(step)
             .chain([255, 256, 4095, 4096])
         {
             let a = Counters::new();
-            a.record_pooled_alloc(size, CELL_OF_SIZE[size]);
+            a.record_pooled_alloc(size);
+            a.record_pooled_free(size);
             let c = a.load();
+            assert_eq!(c.class_in[first_class_fitting(size)], 1, "size {size}");
+            assert_eq!((c.deallocations, c.bytes_freed), (1, size as u64));
             let class = first_class_fitting(size);
             assert_eq!(c.class_out[class], 1, "size {size}");
             assert_eq!(c.log2[log2_bucket(size)], 1, "size {size}");
