@@ -1105,14 +1105,38 @@ impl<W: Copy + Default> StackWindow<W> {
     /// suspended until [`resume`](Self::resume).
     #[inline]
     pub fn enter_child(&mut self) -> Result<Self, LinkError> {
+        let mut child = Self::detached();
+        self.enter_child_into(&mut child)?;
+        Ok(child)
+    }
+
+    /// [`enter_child`](Self::enter_child) written into `child` in place (what a pooled
+    /// frame does with the view it keeps between uses): no temporary view is built and
+    /// moved. Whatever `child` held before is dropped; on error nothing changes.
+    ///
+    /// ```
+    /// use evm_pool_runtime::StackWindow;
+    ///
+    /// let mut parent = StackWindow::<u64>::new();
+    /// parent.push(1)?;
+    /// let mut child = StackWindow::detached(); // a pooled frame's idle view
+    /// parent.enter_child_into(&mut child)?;
+    /// assert_eq!((child.base(), child.depth()), (1, 1));
+    /// child.push(2)?;
+    /// parent.resume(&mut child)?;
+    /// assert!(child.is_detached());
+    /// assert_eq!(parent.as_slice(), &[1]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[inline]
+    pub fn enter_child_into(&mut self, child: &mut Self) -> Result<(), LinkError> {
         let link = self.link.suspend_for_child(self.link.base + self.len)?;
         let buffer = std::mem::take(&mut self.buf);
         self.len = 0;
         self.limit = 0;
         self.base_ptr = NonNull::dangling();
-        let mut child = Self::detached();
         child.run_on(buffer, link, 0);
-        Ok(child)
+        Ok(())
     }
 
     /// Takes the buffer back from `child` (the running direct child this view suspended
@@ -1555,6 +1579,33 @@ mod window_tests {
         let buffer = root.detach().unwrap();
         assert_eq!((buffer.as_ptr(), buffer.capacity()), (ptr, capacity));
         assert!(format!("{root:?}").contains("Detached"));
+    }
+
+    #[test]
+    fn enter_child_into_replaces_the_view_in_place() {
+        let mut root = StackWindow::<u64>::new();
+        root.push(5).unwrap();
+        // The slot held another tree's running root: it is dropped, not resumed.
+        let mut slot = StackWindow::<u64>::from_buffer(vec![1; 4]);
+        slot.push(8).unwrap();
+        root.enter_child_into(&mut slot).unwrap();
+        assert_eq!((slot.base(), slot.depth(), slot.len()), (1, 1, 0));
+        slot.push(6).unwrap();
+        assert_eq!(slot.as_slice(), &[6]);
+        // A suspended parent cannot open a second child; the slot is untouched.
+        let mut other = StackWindow::<u64>::detached();
+        assert_eq!(
+            root.enter_child_into(&mut other),
+            Err(LinkError::NotRunning)
+        );
+        assert!(other.is_detached());
+        root.resume(&mut slot).unwrap();
+        assert_eq!(root.as_slice(), &[5]);
+        // Re-entering through the same slot reuses the buffer.
+        root.enter_child_into(&mut slot).unwrap();
+        assert_eq!(slot.base(), 1);
+        root.resume(&mut slot).unwrap();
+        assert!(slot.is_detached());
     }
 
     #[test]
