@@ -12,7 +12,8 @@
 //! `FRAMES_CALLGRIND="<preset> <workload> [iterations]"` runs one workload (100 times by
 //! default) and exits, for instruction counts under `valgrind --tool=callgrind`; the
 //! difference between two iteration counts divided by the frames replayed is the exact
-//! instruction count per frame.
+//! instruction count per frame. `FRAMES_CALLGRIND="walk <workload>"` counts the tree walk
+//! alone (same requests and recursion, no frames), to subtract.
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::hint::black_box;
@@ -240,6 +241,21 @@ fn run(manager: &FramePoolManager, node: &Node, parent: Option<&mut PooledFrame>
     black_box(&mut *frame);
 }
 
+/// The tree walk alone: the same request built and the same recursion, but no frame.
+/// Its instruction count, subtracted from a replay's, leaves what acquire and release
+/// cost (`FRAMES_CALLGRIND="walk <workload>"`; meaningful for `acquire_release_1000`,
+/// whose frames do no work).
+fn walk(node: &Node, parent: Option<&mut u64>) {
+    let request = FrameRequest::new(node.kind)
+        .gas(30_000_000)
+        .input(&CALLDATA[..node.input]);
+    let mut frame = black_box(&request).gas;
+    for child in &node.children {
+        walk(child, Some(&mut frame));
+    }
+    black_box((&mut frame, parent));
+}
+
 fn replay(manager: &FramePoolManager, trees: &[Node]) {
     for tree in trees {
         run(manager, tree, None);
@@ -347,6 +363,19 @@ fn callgrind(spec: &str) {
     let mut parts = spec.split_whitespace();
     let (preset, workload) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
     let iterations: usize = parts.next().and_then(|n| n.parse().ok()).unwrap_or(100);
+    if preset == "walk" {
+        let trees = workloads()
+            .into_iter()
+            .find(|(name, _)| *name == workload)
+            .map(|(_, t)| t)
+            .expect("workload");
+        for _ in 0..iterations {
+            for tree in &trees {
+                walk(tree, None);
+            }
+        }
+        return;
+    }
     let config = presets()
         .into_iter()
         .find(|(name, _)| *name == preset)

@@ -1,11 +1,37 @@
 //! # evm-pool
 //!
-//! Allocation toolkit for EVM implementations (revm-style interpreters, tracers,
-//! simulators): typed object pools, and (growing) layout-optimizing macros, call-frame
-//! pools, an allocator with exact statistics and a per-transaction arena.
+//! Allocation toolkit for EVM implementations in Rust (revm-style interpreters, tracers,
+//! simulators) that spend measurable time and memory allocating call frames, operand
+//! stacks, memory buffers and call inputs.
 //!
 //! This crate is the facade: it re-exports the runtime ([`evm_pool_runtime`]) and the
-//! macros, so one dependency is enough.
+//! macros, so one dependency is enough, and generated code names only `::evm_pool`.
+//!
+//! # The model
+//!
+//! An EVM allocates the same few shapes over and over, in LIFO order: a call creates a
+//! frame, a stack, memory and an input buffer; a child call always ends before its
+//! parent resumes; at most 1024 calls nest. evm-pool turns that into two halves:
+//!
+//! - **Compile time.** [`#[optimize_layout]`](optimize_layout) lays a struct's fields out
+//!   in descending alignment (`repr(C)`, no interior padding), prints a pahole-style
+//!   report in the compile output when asked, and turns every number it uses into a
+//!   const assertion, so a report is never wrong. [`#[derive(Pooled)]`](Pooled) makes a
+//!   struct poolable (reset field by field, keeping allocations) and generates a typed
+//!   pool for it, configured by attributes checked at compile time.
+//! - **Run time.** Pools keep objects after use and hand them out again: [`Pool`]
+//!   (one thread), [`SyncPool`] (shared), [`BufferPool`] (zeroed byte buffers). The
+//!   [`FramePoolManager`] hands out call frames by kind, enforces the EVM's nesting rules
+//!   and backs each call tree with one shared stack and memory. [`EvmAllocator`] puts
+//!   size-class free lists in front of any allocator and counts every allocation;
+//!   [`TxArena`] is a per-transaction bump arena. Each reports exact statistics.
+//!
+//! A pool is worth it when the object owns heap memory or is expensive to build and the
+//! same shape is needed again soon: then an acquire is a pop from a free list instead
+//! of an allocation, and a release resets in O(what was used). It is not worth it for
+//! small `Copy` values (copy them) or for one-off bursts (the pool keeps their memory
+//! until it is shrunk). [`PoolConfig::disabled`] and [`FramePoolConfig::disabled`] give
+//! the plain-allocation behaviour behind the same API, to measure against.
 //!
 //! ```
 //! use evm_pool::{Pool, PoolConfig};
@@ -17,6 +43,42 @@
 //! assert_eq!(pool.stats().returns, 1);
 //! # Ok::<(), evm_pool::ConfigError>(())
 //! ```
+//!
+//! The two macros together, on a struct a real EVM keeps per call:
+//!
+//! ```
+//! use evm_pool::{Layout, Pooled, optimize_layout};
+//!
+//! #[optimize_layout]
+//! #[derive(Pooled, Default)]
+//! #[pool(preset = "high_performance")]
+//! pub struct CallScratch {
+//!     pub is_static: bool,
+//!     pub gas: u64,
+//!     pub input: Vec<u8>,
+//!     pub depth: u16,
+//!     pub output: Vec<u8>,
+//! }
+//!
+//! assert_eq!(CallScratch::layout_report().interior_padding_bytes(), 0);
+//! let pool = CallScratchPool::new();
+//! let mut scratch = pool.acquire();
+//! scratch.input.extend_from_slice(&[0xa9, 0x05, 0x9c, 0xbb]);
+//! drop(scratch); // reset field by field, capacity kept
+//! assert!(pool.acquire().input.capacity() >= 4);
+//! ```
+//!
+//! # Where to go next
+//!
+//! - [`guide`]: choosing presets (every preset's numbers) and reading every statistic,
+//!   with output from a real run (also in `docs/guide.md`).
+//! - The runtime's [crate docs](evm_pool_runtime) and its modules: [`pool`], [`buffer`],
+//!   [`frame`], [`alloc`], [`arena`], [`layout`].
+//! - `examples/`: `evm_workload` (revm workloads, stock vs pooled), `quickstart`,
+//!   `pooled`, `layout_report`, `allocator`, `statistics`; run with
+//!   `cargo run --release --example NAME`.
+//! - `docs/guarantees.md`: every promise the library makes and the test that proves it.
+//! - The `evm-pool-revm` crate (in `integrations/revm`): revm on evm-pool.
 
 /// Reorders a struct's fields so it has no interior padding, reports its layout in the
 /// compile output on request, and proves every reported number with const assertions.
@@ -248,6 +310,9 @@ pub use evm_pool_runtime::*;
 /// assert!(matches!(pool.try_acquire(), Err(PoolError::Exhausted { max: 2 })));
 /// ```
 pub use evm_pool_macros::Pooled;
+
+#[doc = include_str!("../docs/guide.md")]
+pub mod guide {}
 
 /// Items used by code that the macros generate. Not public API.
 #[doc(hidden)]

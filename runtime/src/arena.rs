@@ -72,6 +72,16 @@ struct Chunk {
 }
 
 /// A bump arena for one transaction at a time; see the [module docs](self).
+///
+/// ```
+/// use evm_pool_runtime::TxArena;
+///
+/// let mut arena = TxArena::new();
+/// let word = arena.alloc([0u8; 32]);
+/// word[31] = 1;
+/// arena.reset(); // `word` can no longer be used: `reset` takes `&mut self`
+/// assert_eq!(arena.stats().bytes_used, 0);
+/// ```
 pub struct TxArena {
     chunks: RefCell<Vec<Chunk>>,
     current: Cell<usize>,
@@ -90,6 +100,17 @@ pub struct TxArena {
 }
 
 /// A position in a [`TxArena`] to [`rewind`](TxArena::rewind) to.
+///
+/// ```
+/// use evm_pool_runtime::TxArena;
+///
+/// let mut arena = TxArena::new();
+/// let before_call: evm_pool_runtime::Checkpoint = arena.checkpoint();
+/// arena.alloc_slice_copy(&[0u8; 100]);
+/// arena.rewind(before_call)?;
+/// assert_eq!(arena.stats().bytes_used, 0);
+/// # Ok::<(), evm_pool_runtime::ArenaError>(())
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Checkpoint {
     generation: u64,
@@ -98,6 +119,15 @@ pub struct Checkpoint {
 }
 
 /// Why a [`TxArena`] operation failed.
+///
+/// ```
+/// use evm_pool_runtime::{ArenaError, TxArena};
+///
+/// let mut arena = TxArena::new();
+/// let stale = arena.checkpoint();
+/// arena.reset();
+/// assert_eq!(arena.rewind(stale), Err(ArenaError::StaleCheckpoint));
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum ArenaError {
@@ -127,6 +157,22 @@ impl fmt::Display for ArenaError {
 impl std::error::Error for ArenaError {}
 
 /// A [`TxArena`]'s counters.
+///
+/// ```
+/// use evm_pool_runtime::TxArena;
+///
+/// let mut arena = TxArena::with_chunk_size(1024);
+/// for _tx in 0..3 {
+///     arena.alloc_slice_copy(&[7u8; 600]);
+///     arena.alloc_slice_copy(&[7u8; 600]); // does not fit: a second chunk
+///     arena.reset();
+/// }
+/// let stats = arena.stats();
+/// assert_eq!((stats.chunks, stats.chunk_allocations, stats.resets), (2, 2, 3));
+/// assert_eq!(stats.bytes_used, 0);
+/// assert!(stats.peak_bytes_used >= 1200);
+/// println!("{stats}");
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub struct ArenaStats {
     /// Bytes consumed since the last reset (alignment padding included).
@@ -180,6 +226,13 @@ impl fmt::Debug for TxArena {
 
 impl TxArena {
     /// An empty arena whose first chunk (allocated on first use) is 64 KiB.
+    ///
+    /// ```
+    /// let arena = evm_pool_runtime::TxArena::new();
+    /// assert_eq!(arena.stats().chunks, 0); // nothing allocated yet
+    /// arena.alloc(1u64);
+    /// assert_eq!(arena.stats().bytes_held, 64 * 1024);
+    /// ```
     pub fn new() -> Self {
         Self::with_chunk_size(DEFAULT_CHUNK_SIZE)
     }
@@ -243,6 +296,14 @@ impl TxArena {
     /// Allocates memory for `layout`, uninitialized; aborts via
     /// [`handle_alloc_error`](std::alloc::handle_alloc_error) if no chunk can be had.
     /// Zero-sized requests take no space.
+    ///
+    /// ```
+    /// use std::alloc::Layout;
+    ///
+    /// let arena = evm_pool_runtime::TxArena::new();
+    /// let ptr = arena.alloc_layout(Layout::from_size_align(64, 32).unwrap());
+    /// assert_eq!(ptr.as_ptr() as usize % 32, 0);
+    /// ```
     #[inline]
     pub fn alloc_layout(&self, layout: Layout) -> NonNull<u8> {
         match self.try_alloc_layout(layout) {
@@ -252,6 +313,16 @@ impl TxArena {
     }
 
     /// Allocates memory for `layout`, uninitialized, or reports why it could not.
+    ///
+    /// ```
+    /// use evm_pool_runtime::{ArenaError, TxArena};
+    /// use std::alloc::Layout;
+    ///
+    /// let arena = TxArena::new();
+    /// assert!(arena.try_alloc_layout(Layout::new::<[u8; 32]>()).is_ok());
+    /// let huge = Layout::from_size_align(isize::MAX as usize - 64, 1).unwrap();
+    /// assert!(matches!(arena.try_alloc_layout(huge), Err(ArenaError::OutOfMemory { .. })));
+    /// ```
     #[inline]
     pub fn try_alloc_layout(&self, layout: Layout) -> Result<NonNull<u8>, ArenaError> {
         if let Some(p) = self.bump(layout) {
@@ -460,6 +531,12 @@ impl TxArena {
     }
 
     /// Copies `s` into the arena.
+    ///
+    /// ```
+    /// let arena = evm_pool_runtime::TxArena::new();
+    /// let name = arena.alloc_str("transfer(address,uint256)");
+    /// assert_eq!(name.len(), 25);
+    /// ```
     #[allow(
         clippy::mut_from_ref,
         reason = "each call returns fresh, disjoint memory (A2)"
@@ -471,6 +548,16 @@ impl TxArena {
     }
 
     /// The current position, to [`rewind`](Self::rewind) to later.
+    ///
+    /// ```
+    /// let mut arena = evm_pool_runtime::TxArena::new();
+    /// arena.alloc([1u8; 32]);
+    /// let mark = arena.checkpoint();
+    /// arena.alloc([2u8; 32]);
+    /// arena.rewind(mark)?;
+    /// assert_eq!(arena.stats().bytes_used, 32);
+    /// # Ok::<(), evm_pool_runtime::ArenaError>(())
+    /// ```
     pub fn checkpoint(&self) -> Checkpoint {
         Checkpoint {
             generation: self.generation.get(),
@@ -516,6 +603,15 @@ impl TxArena {
 
     /// Reclaims everything, keeping **every** chunk for the next transaction, without
     /// running destructors. Invalidates all checkpoints.
+    ///
+    /// ```
+    /// let mut arena = evm_pool_runtime::TxArena::with_chunk_size(256);
+    /// arena.alloc_slice_copy(&[0u8; 1000]); // grows a larger chunk
+    /// let held = arena.stats().bytes_held;
+    /// arena.reset();
+    /// assert_eq!(arena.stats().bytes_held, held); // every chunk kept
+    /// assert_eq!(arena.stats().bytes_used, 0);
+    /// ```
     pub fn reset(&mut self) {
         self.note_peak();
         self.enter(0, 0);
@@ -525,6 +621,13 @@ impl TxArena {
     }
 
     /// The arena's counters.
+    ///
+    /// ```
+    /// let arena = evm_pool_runtime::TxArena::with_chunk_size(4096);
+    /// arena.alloc_slice_copy(&[0u8; 100]);
+    /// let stats = arena.stats();
+    /// assert_eq!((stats.bytes_used, stats.bytes_held, stats.chunks), (100, 4096, 1));
+    /// ```
     pub fn stats(&self) -> ArenaStats {
         self.note_peak();
         let chunks = self.chunks.borrow();

@@ -237,6 +237,13 @@ impl BufferPool {
     }
 
     /// The pool's configuration.
+    ///
+    /// ```
+    /// use evm_pool_runtime::{BufferPool, BufferPoolConfig};
+    ///
+    /// let pool = BufferPool::new();
+    /// assert_eq!(pool.config(), &BufferPoolConfig::default());
+    /// ```
     pub fn config(&self) -> &BufferPoolConfig {
         &self.config
     }
@@ -702,6 +709,14 @@ pub struct BufferPoolStats {
 
 impl BufferPoolStats {
     /// The statistics of the class of exactly `size` bytes.
+    ///
+    /// ```
+    /// let pool = evm_pool_runtime::BufferPool::new();
+    /// drop(pool.acquire(100)); // served by the 256-byte class
+    /// let stats = pool.stats();
+    /// assert_eq!(stats.class(256).map(|s| s.hits), Some(1));
+    /// assert!(stats.class(100).is_none()); // not a class
+    /// ```
     pub fn class(&self, size: usize) -> Option<&PoolStats> {
         self.classes
             .iter()
@@ -711,6 +726,13 @@ impl BufferPoolStats {
 
     /// All classes' counters added up ([`PoolStats::merge`]; oversized requests are not
     /// included).
+    ///
+    /// ```
+    /// let pool = evm_pool_runtime::BufferPool::new();
+    /// drop(pool.acquire(100));
+    /// drop(pool.acquire(2000));
+    /// assert_eq!(pool.stats().total().returns, 2);
+    /// ```
     pub fn total(&self) -> PoolStats {
         let mut total = PoolStats::default();
         for class in &self.classes {
@@ -720,6 +742,13 @@ impl BufferPoolStats {
     }
 
     /// Bytes the idle buffers keep alive, over all classes.
+    ///
+    /// ```
+    /// let pool = evm_pool_runtime::BufferPool::new();
+    /// // Each class prewarms 32 zeroed buffers of its size; the 4 KiB one returned is kept too.
+    /// drop(pool.acquire(4096));
+    /// assert!(pool.stats().bytes_held() >= 4096);
+    /// ```
     pub fn bytes_held(&self) -> u64 {
         self.classes
             .iter()

@@ -5,10 +5,14 @@
 //! from `std::sync` directly; otherwise loom would not see those operations.
 
 #[cfg(loom)]
+pub(crate) use loom::sync::atomic::AtomicBool;
+#[cfg(loom)]
 pub(crate) use loom::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 #[cfg(loom)]
 pub(crate) use loom::sync::{Mutex, MutexGuard};
 
+#[cfg(not(loom))]
+pub(crate) use std::sync::atomic::AtomicBool;
 #[cfg(not(loom))]
 pub(crate) use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 #[cfg(not(loom))]

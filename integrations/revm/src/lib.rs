@@ -1,18 +1,40 @@
 //! Run revm on evm-pool: stock revm side by side with a pooled EVM whose call frames,
 //! operand stacks and call inputs come from pools, with exact allocation statistics.
 //!
+//! # The model
+//!
+//! For every call (`CALL`, `STATICCALL`, `CREATE`, ...) revm builds a frame with a
+//! 1024-word (32 KiB) operand stack and a `Box<CallInputs>`, and it keeps each depth's
+//! frame for the rest of the EVM's life. So a transaction that reaches depth 1024 holds
+//! 1025 stacks, 33 MiB, for as long as the EVM lives, and a 1000-`CALL` loop allocates a
+//! call-inputs box per call. The pooled EVM changes only where those things live:
+//!
+//! - the operand stacks of one call tree are `[base, top)` windows of **one** shared,
+//!   growable buffer ([`PooledStack`](pooled::PooledStack)): a frame costs the words it
+//!   uses, not 32 KiB;
+//! - frames are reused LIFO by depth, and `Box<CallInputs>`/`Box<CreateInputs>` are
+//!   recycled, so a steady stream of transactions allocates nothing per call;
+//! - a [`RetentionPolicy`](pooled::RetentionPolicy) bounds what is kept between
+//!   transactions, so one deep transaction does not pin its memory forever.
+//!
 //! revm (43.x) is used as published, through its own traits: [`pooled::PooledEvm`]
 //! implements revm's `EvmTr`/`FrameTr`, so revm's unmodified `MainnetHandler`,
-//! interpreter, instruction set, journal and precompiles execute every transaction; only
-//! where frames, stacks and call inputs live changes.
+//! interpreter, instruction set, journal and precompiles execute every transaction.
+//! Results are checked equal to stock revm (status and halt reason, gas used and
+//! refunded, output, logs, full state) on the workloads and on thousands of generated
+//! call-heavy programs.
 //!
-//! - [`pooled`]: the pooled EVM. One shared, growable operand-stack buffer per call tree
-//!   (each frame a `[base, top)` window of it), frames reused LIFO by depth, recycled
-//!   `Box<CallInputs>`/`Box<CreateInputs>`, and a [`RetentionPolicy`](pooled::RetentionPolicy)
-//!   that bounds what is kept between transactions.
+//! What it costs: the pooled EVM removes allocations and memory but executes more
+//! instructions per transaction than stock revm (its bounds-checked stack window costs
+//! more than revm's raw-pointer stack), so use it where memory or allocator pressure
+//! matters more than raw interpreter speed. `examples/evm_workload.rs` and
+//! `benches/revm.rs` measure both.
+//!
+//! # The modules
+//!
+//! - [`pooled`]: the pooled EVM, its pools and retention policy.
 //! - [`stock`]: stock revm, the baseline.
-//! - [`outcome`]: a transaction's observable result (status and halt reason, gas used and
-//!   refunded, output, logs, state changes) in a comparable form.
+//! - [`outcome`]: a transaction's observable result in a comparable form.
 //! - [`workload`]: revm's `snailtracer` and `analysis` benchmark contracts, a 1000-`CALL`
 //!   loop, a call chain to the 1024 depth limit and plain transfers.
 //! - [`programs`]: seeded generator of call-heavy programs for differential testing.

@@ -12,6 +12,16 @@ use revm::context::TxEnv;
 use std::time::{Duration, Instant};
 
 /// Heap activity of one measured stretch of code (one thread).
+///
+/// ```
+/// use evm_pool_revm::measure::AllocSample;
+///
+/// let mut total = AllocSample::default();
+/// total.accumulate(&AllocSample { allocations: 3, bytes: 96, peak_bytes: 64, net_bytes: 0, by_class: vec![(Some(32), 3)] });
+/// total.accumulate(&AllocSample { allocations: 1, bytes: 32, peak_bytes: 32, net_bytes: 32, by_class: vec![(Some(32), 1)] });
+/// assert_eq!((total.allocations, total.bytes, total.peak_bytes), (4, 128, 64));
+/// assert_eq!(total.by_class, [(Some(32), 4)]);
+/// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct AllocSample {
     /// Blocks allocated (reallocations that move count as one).
@@ -29,6 +39,14 @@ pub struct AllocSample {
 
 impl AllocSample {
     /// Adds `other` (counts and bytes summed, peak = the larger peak).
+    ///
+    /// ```
+    /// use evm_pool_revm::measure::AllocSample;
+    ///
+    /// let mut sum = AllocSample::default();
+    /// sum.accumulate(&AllocSample { allocations: 2, net_bytes: -8, ..AllocSample::default() });
+    /// assert_eq!((sum.allocations, sum.net_bytes), (2, -8));
+    /// ```
     pub fn accumulate(&mut self, other: &AllocSample) {
         self.allocations += other.allocations;
         self.bytes += other.bytes;
@@ -45,12 +63,40 @@ impl AllocSample {
 
 /// Where allocation numbers come from. [`NoProbe`] reports zeros; the main job plugs in
 /// the global `EvmAllocator`'s per-thread regions.
+///
+/// ```
+/// use evm_pool_revm::measure::{AllocProbe, AllocSample};
+///
+/// /// Counts calls instead of allocations.
+/// struct Calls;
+/// impl AllocProbe for Calls {
+///     fn measure<R>(&self, f: impl FnOnce() -> R) -> (R, AllocSample) {
+///         (f(), AllocSample { allocations: 1, ..AllocSample::default() })
+///     }
+/// }
+/// let (value, sample) = Calls.measure(|| 6 * 7);
+/// assert_eq!((value, sample.allocations), (42, 1));
+/// ```
 pub trait AllocProbe {
     /// Runs `f` and reports what it allocated.
+    ///
+    /// ```
+    /// use evm_pool_revm::measure::{AllocProbe, NoProbe};
+    ///
+    /// let (sum, sample) = NoProbe.measure(|| (1..=10).sum::<u32>());
+    /// assert_eq!((sum, sample.allocations), (55, 0));
+    /// ```
     fn measure<R>(&self, f: impl FnOnce() -> R) -> (R, AllocSample);
 }
 
 /// A probe that measures nothing (all zeros), for runs that only need time.
+///
+/// ```
+/// use evm_pool_revm::measure::{AllocProbe, NoProbe};
+///
+/// let (v, sample) = NoProbe.measure(|| vec![0u8; 1024]);
+/// assert_eq!((v.len(), sample.bytes), (1024, 0)); // measures nothing
+/// ```
 #[derive(Debug, Clone, Copy, Default)]
 pub struct NoProbe;
 
@@ -61,6 +107,12 @@ impl AllocProbe for NoProbe {
 }
 
 /// Which EVM runs the workload.
+///
+/// ```
+/// use evm_pool_revm::measure::EvmKind;
+///
+/// assert_eq!(EvmKind::Stock.name(), "stock revm");
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum EvmKind {
     /// revm as built by `build_mainnet()`.
@@ -71,6 +123,12 @@ pub enum EvmKind {
 
 impl EvmKind {
     /// Display name.
+    ///
+    /// ```
+    /// use evm_pool_revm::measure::EvmKind;
+    ///
+    /// assert_eq!(EvmKind::Pooled.name(), "pooled");
+    /// ```
     pub fn name(self) -> &'static str {
         match self {
             Self::Stock => "stock revm",
@@ -80,6 +138,17 @@ impl EvmKind {
 }
 
 /// Either EVM, behind one `transact`.
+///
+/// ```
+/// use evm_pool_revm::measure::{AnyEvm, EvmKind};
+/// use evm_pool_revm::workload::Workload;
+///
+/// let w = Workload::transfers(2);
+/// for kind in [EvmKind::Stock, EvmKind::Pooled] {
+///     let mut evm = AnyEvm::new(kind, w.context());
+///     assert!(evm.transact(w.txs[0].clone()).is_success());
+/// }
+/// ```
 #[derive(Debug)]
 pub enum AnyEvm {
     /// Stock revm.
@@ -90,6 +159,14 @@ pub enum AnyEvm {
 
 impl AnyEvm {
     /// Builds `kind` over `ctx`.
+    ///
+    /// ```
+    /// use evm_pool_revm::measure::{AnyEvm, EvmKind};
+    /// use evm_pool_revm::workload::Workload;
+    ///
+    /// let evm = AnyEvm::new(EvmKind::Pooled, Workload::transfers(1).context());
+    /// assert!(matches!(evm, AnyEvm::Pooled(_)));
+    /// ```
     pub fn new(kind: EvmKind, ctx: EvmContext) -> Self {
         match kind {
             EvmKind::Stock => Self::Stock(Box::new(StockEvm::new(ctx))),
@@ -101,6 +178,15 @@ impl AnyEvm {
     }
 
     /// Executes `tx` without committing (both EVMs' `transact`).
+    ///
+    /// ```
+    /// use evm_pool_revm::measure::{AnyEvm, EvmKind};
+    /// use evm_pool_revm::workload::Workload;
+    ///
+    /// let w = Workload::transfers(1);
+    /// let mut evm = AnyEvm::new(EvmKind::Stock, w.context());
+    /// assert_eq!(evm.transact(w.txs[0].clone()).gas_used, 21_000);
+    /// ```
     #[inline]
     pub fn transact(&mut self, tx: TxEnv) -> TxOutcome {
         match self {
@@ -110,6 +196,15 @@ impl AnyEvm {
     }
 
     /// Executes `tx` and drops the result (what the timing loops run).
+    ///
+    /// ```
+    /// use evm_pool_revm::measure::{AnyEvm, EvmKind};
+    /// use evm_pool_revm::workload::Workload;
+    ///
+    /// let w = Workload::transfers(1);
+    /// let mut evm = AnyEvm::new(EvmKind::Pooled, w.context());
+    /// assert!(evm.transact_discard(w.txs[0].clone()));
+    /// ```
     #[inline]
     pub fn transact_discard(&mut self, tx: TxEnv) -> bool {
         match self {
@@ -119,6 +214,17 @@ impl AnyEvm {
     }
 
     /// Pool statistics (pooled EVM only).
+    ///
+    /// ```
+    /// use evm_pool_revm::measure::{AnyEvm, EvmKind};
+    /// use evm_pool_revm::workload::Workload;
+    ///
+    /// let w = Workload::call_loop(10);
+    /// let mut pooled = AnyEvm::new(EvmKind::Pooled, w.context());
+    /// pooled.transact(w.txs[0].clone());
+    /// assert_eq!(pooled.pool_stats().map(|s| s.transactions), Some(1));
+    /// assert!(AnyEvm::new(EvmKind::Stock, w.context()).pool_stats().is_none());
+    /// ```
     pub fn pool_stats(&self) -> Option<FramePoolStats> {
         match self {
             Self::Stock(_) => None,
@@ -128,6 +234,16 @@ impl AnyEvm {
 }
 
 /// What [`run`] measured for one EVM on one workload.
+///
+/// ```
+/// use evm_pool_revm::measure::{EvmKind, NoProbe, run};
+/// use evm_pool_revm::workload::Workload;
+///
+/// let report = run(EvmKind::Pooled, &Workload::call_loop(10), 2, &NoProbe, |_| {});
+/// assert_eq!((report.txs_per_run, report.steady_runs), (1, 2));
+/// assert!(report.outcomes[0].is_success());
+/// assert_eq!(report.pool.map(|p| p.transactions), Some(3));
+/// ```
 #[derive(Debug, Clone)]
 pub struct RunReport {
     /// The EVM.
@@ -154,16 +270,40 @@ impl RunReport {
     }
 
     /// Mean wall time per transaction in steady state.
+    ///
+    /// ```
+    /// use evm_pool_revm::measure::{EvmKind, NoProbe, run};
+    /// use evm_pool_revm::workload::Workload;
+    ///
+    /// let report = run(EvmKind::Pooled, &Workload::call_loop(10), 2, &NoProbe, |_| {});
+    /// assert!(report.time_per_tx() <= report.steady_time);
+    /// ```
     pub fn time_per_tx(&self) -> Duration {
         self.steady_time.div_f64(self.steady_txs())
     }
 
     /// Mean heap allocations per transaction in steady state.
+    ///
+    /// ```
+    /// use evm_pool_revm::measure::{EvmKind, NoProbe, run};
+    /// use evm_pool_revm::workload::Workload;
+    ///
+    /// let report = run(EvmKind::Pooled, &Workload::call_loop(10), 2, &NoProbe, |_| {});
+    /// assert_eq!(report.allocations_per_tx(), 0.0); // `NoProbe` counts nothing
+    /// ```
     pub fn allocations_per_tx(&self) -> f64 {
         self.steady.allocations as f64 / self.steady_txs()
     }
 
     /// Mean bytes allocated per transaction in steady state.
+    ///
+    /// ```
+    /// use evm_pool_revm::measure::{EvmKind, NoProbe, run};
+    /// use evm_pool_revm::workload::Workload;
+    ///
+    /// let report = run(EvmKind::Pooled, &Workload::call_loop(10), 2, &NoProbe, |_| {});
+    /// assert_eq!(report.bytes_per_tx(), 0.0);
+    /// ```
     pub fn bytes_per_tx(&self) -> f64 {
         self.steady.bytes as f64 / self.steady_txs()
     }
@@ -172,6 +312,14 @@ impl RunReport {
 /// Runs `workload` on a fresh `kind` EVM: one cold run (outcomes and first-run
 /// allocations recorded), then `steady_runs` timed runs. `progress` is called after each
 /// run with the number of runs done.
+///
+/// ```
+/// use evm_pool_revm::measure::{EvmKind, NoProbe, run};
+/// use evm_pool_revm::workload::Workload;
+///
+/// let report = run(EvmKind::Pooled, &Workload::call_loop(10), 2, &NoProbe, |_| {});
+/// println!("{}: {:?} per transaction", report.kind.name(), report.time_per_tx());
+/// ```
 pub fn run(
     kind: EvmKind,
     workload: &Workload,

@@ -9,6 +9,17 @@ use revm::primitives::{Address, B256, Bytes, Log, StorageKey, StorageValue, U256
 use std::collections::BTreeMap;
 
 /// How a transaction ended.
+///
+/// ```
+/// use evm_pool_revm::{outcome::TxOutcome, stock::StockEvm, workload::Workload};
+///
+/// let w = Workload::transfers(1);
+/// let mut evm = StockEvm::new(w.context());
+/// use evm_pool_revm::outcome::Status;
+///
+/// let outcome = TxOutcome::from_result(evm.transact(w.txs[0].clone()));
+/// assert!(matches!(outcome.status, Status::Success(_)));
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Status {
     /// `STOP`, `RETURN` or `SELFDESTRUCT`.
@@ -22,6 +33,17 @@ pub enum Status {
 }
 
 /// One account as the transaction left it (only accounts the journal touched).
+///
+/// ```
+/// use evm_pool_revm::{outcome::TxOutcome, stock::StockEvm, workload::Workload};
+///
+/// let w = Workload::transfers(1);
+/// let mut evm = StockEvm::new(w.context());
+/// use evm_pool_revm::workload::CALLER;
+///
+/// let outcome = TxOutcome::from_result(evm.transact(w.txs[0].clone()));
+/// assert_eq!(outcome.state[&CALLER].nonce, 1); // the sender's nonce went up
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AccountChange {
     /// Balance after the transaction.
@@ -73,6 +95,15 @@ pub struct TxOutcome {
 
 impl TxOutcome {
     /// Canonicalizes the result of `transact`.
+    ///
+    /// ```
+    /// use evm_pool_revm::{outcome::TxOutcome, stock::StockEvm, workload::Workload};
+    ///
+    /// let w = Workload::transfers(1);
+    /// let mut evm = StockEvm::new(w.context());
+    /// let outcome = TxOutcome::from_result(evm.transact(w.txs[0].clone()));
+    /// assert!(outcome.logs.is_empty() && outcome.output.is_empty());
+    /// ```
     pub fn from_result(result: Result<ResultAndState, EVMError<Infallible>>) -> Self {
         let ResultAndState { result, state } = match result {
             Ok(ok) => ok,
@@ -139,12 +170,32 @@ impl TxOutcome {
     }
 
     /// Whether the transaction succeeded.
+    ///
+    /// ```
+    /// use evm_pool_revm::{outcome::TxOutcome, stock::StockEvm, workload::Workload};
+    ///
+    /// let w = Workload::transfers(1);
+    /// let mut evm = StockEvm::new(w.context());
+    /// assert!(TxOutcome::from_result(evm.transact(w.txs[0].clone())).is_success());
+    /// ```
     pub fn is_success(&self) -> bool {
         matches!(self.status, Status::Success(_))
     }
 
     /// The first field in which `self` and `other` differ, described for a test failure;
     /// `None` when they are equal.
+    ///
+    /// ```
+    /// use evm_pool_revm::{outcome::TxOutcome, stock::StockEvm, workload::Workload};
+    ///
+    /// let w = Workload::transfers(1);
+    /// let mut evm = StockEvm::new(w.context());
+    /// let a = TxOutcome::from_result(evm.transact(w.txs[0].clone()));
+    /// let mut b = a.clone();
+    /// assert_eq!(a.difference(&b), None);
+    /// b.gas_used += 1;
+    /// assert_eq!(a.difference(&b).as_deref(), Some("gas_used: 21000 != 21001"));
+    /// ```
     pub fn difference(&self, other: &Self) -> Option<String> {
         macro_rules! field {
             ($name:ident) => {

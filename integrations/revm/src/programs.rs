@@ -20,6 +20,18 @@ use revm::context::TxEnv;
 use revm::primitives::{Address, Bytes, U256};
 
 /// A generated world and the transaction to run in it.
+///
+/// ```
+/// use evm_pool_revm::{outcome::TxOutcome, programs::generate, pooled::PooledEvm, stock::StockEvm, workload::context};
+/// use revm::ExecuteEvm;
+///
+/// let program = generate(1);
+/// let mut pooled = PooledEvm::new(context(program.db.clone()));
+/// let mut stock = StockEvm::new(context(program.db.clone()));
+/// let ours = TxOutcome::from_result(pooled.transact(program.tx.clone()));
+/// let theirs = TxOutcome::from_result(stock.transact(program.tx.clone()));
+/// assert_eq!(ours.difference(&theirs), None, "seed {}", program.seed);
+/// ```
 #[derive(Debug, Clone)]
 pub struct Program {
     /// The seed it was generated from (re-generate with [`generate`] to reproduce).
@@ -61,6 +73,13 @@ impl Rng {
 }
 
 /// Address of generated contract `i`.
+///
+/// ```
+/// use evm_pool_revm::programs::contract_address;
+///
+/// assert_ne!(contract_address(0), contract_address(1));
+/// assert_eq!(contract_address(2).as_slice()[0], 0xc0);
+/// ```
 pub fn contract_address(i: usize) -> Address {
     let mut bytes = [0u8; 20];
     bytes[0] = 0xc0;

@@ -26,6 +26,13 @@ pub struct StockEvm {
 
 impl StockEvm {
     /// Builds stock revm over `ctx`.
+    ///
+    /// ```
+    /// use evm_pool_revm::{stock::StockEvm, workload::Workload};
+    ///
+    /// let evm = StockEvm::new(Workload::transfers(1).context());
+    /// # let _ = evm;
+    /// ```
     pub fn new(ctx: EvmContext) -> Self {
         Self {
             evm: ctx.build_mainnet(),
@@ -33,6 +40,16 @@ impl StockEvm {
     }
 
     /// Executes `tx` without committing its state (revm's `transact`).
+    ///
+    /// ```
+    /// use evm_pool_revm::{outcome::TxOutcome, stock::StockEvm, workload::Workload};
+    ///
+    /// let w = Workload::transfers(1);
+    /// let mut evm = StockEvm::new(w.context());
+    /// let result = evm.transact(w.txs[0].clone())?;
+    /// assert_eq!(result.result.gas_used(), 21_000);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn transact(&mut self, tx: TxEnv) -> Result<ResultAndState, EVMError<Infallible>> {
         self.evm.transact(tx)
     }

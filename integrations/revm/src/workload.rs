@@ -32,6 +32,17 @@ const SNAILTRACER_HEX: &str = include_str!("../data/snailtracer.hex");
 const ANALYSIS_HEX: &str = include_str!("../data/analysis.hex");
 
 /// One benchmark program: a database and the transactions run against it.
+///
+/// ```
+/// use evm_pool_revm::{outcome::TxOutcome, stock::StockEvm, workload::Workload};
+///
+/// let w = Workload::transfers(3);
+/// assert_eq!((w.name, w.txs.len()), ("transfers", 3));
+/// let mut evm = StockEvm::new(w.context());
+/// for tx in &w.txs {
+///     assert!(TxOutcome::from_result(evm.transact(tx.clone())).is_success());
+/// }
+/// ```
 #[derive(Debug, Clone)]
 pub struct Workload {
     /// Short name (table rows, benchmark ids).
@@ -69,6 +80,11 @@ impl Workload {
 
     /// revm's `snailtracer` benchmark: a ray tracer in Solidity (arithmetic, memory,
     /// internal calls), called with selector `0x30627b7c`.
+    ///
+    /// ```
+    /// let w = evm_pool_revm::workload::Workload::snailtracer();
+    /// assert_eq!((w.name, w.txs.len()), ("snailtracer", 1));
+    /// ```
     pub fn snailtracer() -> Workload {
         Self::bench_contract(
             "snailtracer",
@@ -81,6 +97,11 @@ impl Workload {
 
     /// revm's `analysis` benchmark: a contract that stresses bytecode analysis, called
     /// with selector `0x8035F0CE`.
+    ///
+    /// ```
+    /// let w = evm_pool_revm::workload::Workload::analysis();
+    /// assert_eq!(w.name, "analysis");
+    /// ```
     pub fn analysis() -> Workload {
         Self::bench_contract(
             "analysis",
@@ -117,6 +138,14 @@ impl Workload {
 
     /// A loop of `calls` `CALL`s into a contract that just `STOP`s (revm's `subcall`
     /// benchmark, built from opcodes).
+    ///
+    /// ```
+    /// use evm_pool_revm::{outcome::TxOutcome, stock::StockEvm, workload::Workload};
+    ///
+    /// let w = Workload::call_loop(5);
+    /// let mut evm = StockEvm::new(w.context());
+    /// assert!(TxOutcome::from_result(evm.transact(w.txs[0].clone())).is_success());
+    /// ```
     pub fn call_loop(calls: u64) -> Workload {
         let mut asm = Asm::new();
         let top = asm.new_label();
@@ -146,6 +175,12 @@ impl Workload {
 
     /// A contract that calls itself with all its gas until the call depth limit (1024)
     /// stops the recursion.
+    ///
+    /// ```
+    /// // The crate docs run it on both EVMs; here, its shape.
+    /// let w = evm_pool_revm::workload::Workload::call_chain();
+    /// assert_eq!((w.name, w.txs.len()), ("call-chain-1024", 1));
+    /// ```
     pub fn call_chain() -> Workload {
         let mut asm = Asm::new();
         // CALL(gas, ADDRESS, 0, 0, 0, 0, 0); STOP
@@ -161,6 +196,15 @@ impl Workload {
     }
 
     /// `count` plain value transfers to distinct, fresh accounts.
+    ///
+    /// ```
+    /// use evm_pool_revm::{outcome::TxOutcome, stock::StockEvm, workload::Workload};
+    ///
+    /// let w = Workload::transfers(2);
+    /// let mut evm = StockEvm::new(w.context());
+    /// let outcome = TxOutcome::from_result(evm.transact(w.txs[1].clone()));
+    /// assert_eq!(outcome.gas_used, 21_000);
+    /// ```
     pub fn transfers(count: u64) -> Workload {
         let txs = (0..count)
             .map(|i| TxEnv {
@@ -182,6 +226,15 @@ impl Workload {
 
     /// A context over a copy of this workload's database, configured like revm's own
     /// benchmarks (no nonce check, no per-transaction gas cap).
+    ///
+    /// ```
+    /// use evm_pool_revm::{outcome::TxOutcome, stock::StockEvm, workload::Workload};
+    ///
+    /// let w = Workload::transfers(1);
+    /// // Each context gets its own copy of the database: two EVMs never share state.
+    /// let (a, b) = (w.context(), w.context());
+    /// # let _ = (a, b);
+    /// ```
     pub fn context(&self) -> EvmContext {
         context(self.db.clone())
     }
@@ -189,6 +242,14 @@ impl Workload {
 
 /// A mainnet context over `db`, configured like revm's benchmarks: nonce check off and
 /// no per-transaction gas cap (EIP-7825), so the deep workloads can carry enough gas.
+///
+/// ```
+/// use evm_pool_revm::{stock::StockEvm, workload::{CALLER, base_db, call_tx, context}};
+///
+/// let mut evm = StockEvm::new(context(base_db()));
+/// let result = evm.transact(call_tx(CALLER, Default::default(), 100_000)).unwrap();
+/// assert!(result.result.is_success());
+/// ```
 pub fn context(db: WorkloadDb) -> EvmContext {
     Context::mainnet().with_db(db).modify_cfg_chained(|cfg| {
         cfg.disable_nonce_check = true;
@@ -197,6 +258,13 @@ pub fn context(db: WorkloadDb) -> EvmContext {
 }
 
 /// A database holding only a rich [`CALLER`].
+///
+/// ```
+/// use evm_pool_revm::workload::{CALLER, base_db};
+///
+/// let db = base_db();
+/// assert!(db.cache.accounts.contains_key(&CALLER));
+/// ```
 pub fn base_db() -> WorkloadDb {
     let mut db = CacheDB::new(EmptyDB::new());
     db.insert_account_info(
@@ -207,6 +275,17 @@ pub fn base_db() -> WorkloadDb {
 }
 
 /// Inserts a contract with `code` and a balance of one ether at `address`.
+///
+/// ```
+/// use evm_pool_revm::{asm::Asm, stock::StockEvm, workload::*};
+/// use revm::bytecode::opcode::STOP;
+///
+/// let mut db = base_db();
+/// insert_contract(&mut db, TARGET, Asm::new().op(STOP).build()?);
+/// let mut evm = StockEvm::new(context(db));
+/// assert!(evm.transact(call_tx(TARGET, Default::default(), 100_000))?.result.is_success());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub fn insert_contract(db: &mut WorkloadDb, address: Address, code: Bytes) {
     let mut info = AccountInfo::from_bytecode(Bytecode::new_legacy(code));
     info.balance = U256::from(10u128.pow(18));
@@ -214,6 +293,13 @@ pub fn insert_contract(db: &mut WorkloadDb, address: Address, code: Bytes) {
 }
 
 /// A call from [`CALLER`] to `to` with `data`, zero value and gas price.
+///
+/// ```
+/// use evm_pool_revm::workload::{CALLER, TARGET, call_tx};
+///
+/// let tx = call_tx(TARGET, vec![0xa9, 0x05, 0x9c, 0xbb].into(), 50_000);
+/// assert_eq!((tx.caller, tx.gas_limit), (CALLER, 50_000));
+/// ```
 pub fn call_tx(to: Address, data: Bytes, gas_limit: u64) -> TxEnv {
     TxEnv {
         caller: CALLER,

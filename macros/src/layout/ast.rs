@@ -9,8 +9,9 @@ use syn::ext::IdentExt;
 use syn::spanned::Spanned as _;
 use syn::{Attribute, Data, DeriveInput, Error, Fields, Ident, Result, Type};
 
-use super::attr::{Errors, FieldHints, Options, Spanned};
+use super::attr::{FieldHints, Options, Spanned};
 use super::known::{self, Facts};
+use crate::errors::Errors;
 
 /// Pointer alignment on the 64-bit targets the macro plans for: the assumption for
 /// types it does not know.

@@ -2,6 +2,7 @@
 //! and of the field hints (`#[layout(align = 8, size = 48, hot)]`). Every problem is a
 //! spanned error; all of them are collected so one build shows them all.
 
+use crate::errors::Errors;
 use proc_macro2::{Span, TokenStream};
 use syn::meta::ParseNestedMeta;
 use syn::parse::{ParseStream, Parser};
@@ -39,26 +40,6 @@ pub struct FieldHints {
 
 const OPTIONS: &str = "`report`, `keep_order`, `max_size = N`, `size = N`, `crate = \"path\"`";
 const HINTS: &str = "`align = N`, `size = N`, `hot`";
-
-/// Collects errors so that every mistake is reported in one build.
-#[derive(Default)]
-pub struct Errors(Option<Error>);
-
-impl Errors {
-    pub fn push(&mut self, error: Error) {
-        match &mut self.0 {
-            Some(first) => first.combine(error),
-            None => self.0 = Some(error),
-        }
-    }
-
-    pub fn finish<T>(self, value: T) -> Result<T> {
-        match self.0 {
-            Some(error) => Err(error),
-            None => Ok(value),
-        }
-    }
-}
 
 impl Options {
     pub fn parse(args: TokenStream) -> Result<Options> {

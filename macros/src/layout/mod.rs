@@ -13,8 +13,9 @@ use proc_macro2::TokenStream;
 use quote::quote;
 use syn::{DeriveInput, Result};
 
+use crate::errors::Errors;
 use ast::Input;
-use attr::{Errors, Options};
+use attr::Options;
 use plan::FieldSpec;
 
 /// Expands `#[optimize_layout(args)] input`.

@@ -5,7 +5,7 @@
 use syn::{Error, Type};
 
 use super::ast::{Input, Shape};
-use super::attr::Errors;
+use crate::errors::Errors;
 
 impl Input<'_> {
     /// Adds every problem found to `errors`.

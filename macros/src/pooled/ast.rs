@@ -5,8 +5,8 @@ use proc_macro2::Span;
 use quote::quote;
 use syn::{Data, DeriveInput, Error, Generics, Ident, Index, Member, Result, Type, Visibility};
 
-use super::Errors;
 use super::attr::{FieldAttrs, StructAttrs};
+use crate::errors::Errors;
 
 /// A struct that derives `Pooled`.
 pub(crate) struct Input<'a> {

@@ -9,7 +9,7 @@ use quote::{ToTokens, quote};
 use syn::meta::ParseNestedMeta;
 use syn::{Attribute, Error, Ident, LitStr, Meta, Path, Result, Token};
 
-use super::Errors;
+use crate::errors::Errors;
 
 /// One setting as written: its value and the tokens `key = value` that set it.
 pub(crate) struct Setting<T> {

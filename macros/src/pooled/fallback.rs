@@ -6,10 +6,10 @@ use proc_macro2::TokenStream;
 use quote::{ToTokens, quote};
 use syn::DeriveInput;
 
-use super::Errors;
 use super::ast::default_pool_name;
 use super::attr::{StructAttrs, span_of};
 use super::expand::{PoolType, crate_path, pool_type};
+use crate::errors::Errors;
 
 pub(crate) fn expand(input: &DeriveInput) -> TokenStream {
     // Settings that parsed are honoured (a broken `max` should not also break the pool's

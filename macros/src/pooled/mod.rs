@@ -9,7 +9,7 @@ mod fallback;
 mod valid;
 
 use proc_macro2::TokenStream;
-use syn::{DeriveInput, Error};
+use syn::DeriveInput;
 
 /// The derive's entry point: generated code, or the errors plus a fallback expansion.
 pub(crate) fn derive(input: &DeriveInput) -> TokenStream {
@@ -27,35 +27,4 @@ fn try_expand(input: &DeriveInput) -> syn::Result<TokenStream> {
     let input = ast::Input::from_syn(input)?;
     input.validate()?;
     Ok(expand::derive(&input))
-}
-
-/// Errors collected across a whole input, reported together.
-#[derive(Default)]
-pub(crate) struct Errors {
-    combined: Option<Error>,
-}
-
-impl Errors {
-    pub fn push(&mut self, error: Error) {
-        match &mut self.combined {
-            Some(combined) => combined.combine(error),
-            None => self.combined = Some(error),
-        }
-    }
-
-    /// `Ok(value)` when nothing was recorded, else every recorded error.
-    pub fn finish<T>(self, value: T) -> syn::Result<T> {
-        match self.combined {
-            Some(error) => Err(error),
-            None => Ok(value),
-        }
-    }
-
-    #[cfg(test)]
-    pub fn messages(&self) -> Vec<String> {
-        self.combined
-            .iter()
-            .flat_map(|error| error.clone().into_iter().map(|e| e.to_string()))
-            .collect()
-    }
 }

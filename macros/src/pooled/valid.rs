@@ -4,9 +4,9 @@
 
 use syn::Result;
 
-use super::Errors;
 use super::ast::Input;
 use super::attr::Preset;
+use crate::errors::Errors;
 
 impl Input<'_> {
     pub fn validate(&self) -> Result<()> {

@@ -1,6 +1,7 @@
 //! The raw core of [`EvmAllocator`](super::EvmAllocator): thread slots, thread caches
 //! with size-class free lists, chunks carved into blocks, and the shared cache. All of
-//! the allocator's unsafe code lives in this module.
+//! the allocator's unsafe code lives in this module and in [`handoff`](super::handoff),
+//! the small cross-thread types it is built from (which are model-checked with loom).
 //!
 //! # Model
 //!
@@ -18,11 +19,16 @@
 //! exit hook has already run and that still frees memory from later thread-local
 //! destructors) use the instance's *shared cache* under a spin lock.
 //!
-//! **Cross-thread frees.** A block carries no owner: a thread that frees a block puts
-//! it on its own free list, whichever thread allocated it. When a list grows past its
-//! limit, half of it moves to the shared cache; a thread whose list is empty takes a
-//! batch from there before carving fresh blocks. So producer/consumer patterns neither
-//! leak nor grow one thread's lists without bound.
+//! **Cross-thread frees: the freeing thread adopts the block.** A block carries no
+//! owner: a thread that frees a block puts it on its own free list, whichever thread
+//! allocated it (chunks are never returned while the instance lives, so any thread may
+//! reuse any block). When a list grows past its limit (about 32 KiB of blocks, at least
+//! 32), half of it moves to the shared cache under its spin lock; a thread whose list is
+//! empty takes a batch from there before carving fresh blocks. So producer/consumer
+//! patterns neither leak nor grow one thread's lists without bound: memory held idle
+//! is at most one list limit per class per thread, plus what the shared cache holds,
+//! which is reused before any new chunk is taken. The owner's fast path has no atomic
+//! read-modify-write and no lock; only spilling and refilling take the lock.
 //!
 //! **No recursion.** Caches and chunks come from the backing allocator, never from the
 //! allocator itself. The only call that may allocate through the global allocator is
@@ -40,8 +46,8 @@
 //! - **I2 (caches)** `caches[i]`, once non-null, points to a `Cache` allocated from the
 //!   backing allocator that lives until the instance is dropped. Its `owner` cell is
 //!   accessed only by the thread holding slot `i` (I1), and never re-entrantly. The
-//!   shared cache's `owner` cell is accessed only while `shared_lock` is held. Counters
-//!   are atomics that anyone may read.
+//!   shared cache's owner state is accessed only inside its [`SpinLock`]. Counters are
+//!   atomics that anyone may read.
 //! - **I3 (blocks)** A block on a free list of class `c`, or carved for class `c`, lies
 //!   inside a chunk of this instance, is aligned to `CLASS_ALIGN[c]`, spans
 //!   `SIZE_CLASSES[c]` bytes that overlap no other block, and is owned by the list or by
@@ -56,18 +62,24 @@
 //!   Deallocation and reallocation recompute the tier from the layout the caller passes
 //!   (the `GlobalAlloc`/`Allocator` contract makes it the allocation's layout), so no
 //!   per-block header is needed.
+//! - **I6 (slot values)** The thread-local `SLOT` only ever holds a slot index below
+//!   [`MAX_THREADS`] or one of the sentinels `UNREGISTERED` and `NO_SLOT`, all below
+//!   `SLOT_STATES`, the length of every `caches` array; the sentinels' entries stay
+//!   null. So the fast path indexes `caches` with `SLOT` unchecked.
 
 use super::config::AllocatorConfig;
+use super::handoff::{FreeList, PeakPublisher, SlotTable, SpinLock, move_blocks};
 use super::size_class::{
-    CACHE_LINE, MAX_POOLED_SIZE, NUM_CLASSES, SIZE_CLASSES, class_for, place_block, stats_class,
+    CACHE_LINE, CLASS_ALIGN_U8, CLASS_OF_SIZE, MAX_POOLED_SIZE, NUM_CLASSES, SIZE_CLASSES,
+    class_for, place_block, stats_class,
 };
-use super::stats::{Counters, Counts};
+use super::stats::{CELL_OF_SIZE, Counters, Counts, cell as stat_cell};
 use std::alloc::{GlobalAlloc, Layout};
 use std::cell::{Cell, UnsafeCell};
 use std::ptr::{self, NonNull};
 use std::sync::OnceLock;
 use std::sync::atomic::{
-    AtomicBool, AtomicI64, AtomicPtr, AtomicU64, AtomicUsize,
+    AtomicPtr, AtomicU64, AtomicUsize,
     Ordering::{Acquire, Relaxed, Release},
 };
 use std::time::Instant;
@@ -82,10 +94,17 @@ const CHUNK_HEADER: usize = CACHE_LINE;
 // ---------------------------------------------------------------------------------------
 // Thread slots (process-wide)
 
-static SLOT_TAKEN: [AtomicBool; MAX_THREADS] = [const { AtomicBool::new(false) }; MAX_THREADS];
+/// Which slots live threads hold (I1); shared by every allocator instance.
+static SLOTS: SlotTable<MAX_THREADS> = SlotTable::new();
 
-const UNREGISTERED: usize = usize::MAX;
-const NO_SLOT: usize = usize::MAX - 1;
+/// `SLOT` of a thread that has not allocated yet.
+const UNREGISTERED: usize = MAX_THREADS;
+/// `SLOT` of a thread without a slot (table full, or exit hook already run).
+const NO_SLOT: usize = MAX_THREADS + 1;
+/// Values `SLOT` can hold: a slot index or one of the two sentinels. Every instance's
+/// `caches` has this many entries, the sentinels' always null, so the fast path indexes
+/// it with `SLOT` directly (I6).
+const SLOT_STATES: usize = MAX_THREADS + 2;
 
 thread_local! {
     /// This thread's slot, `UNREGISTERED` before its first allocation, `NO_SLOT` when it
@@ -104,7 +123,7 @@ impl Drop for SlotGuard {
         SLOT.set(NO_SLOT);
         if slot < MAX_THREADS {
             // I1: publishes this thread's cache writes to the slot's next holder.
-            SLOT_TAKEN[slot].store(false, Release);
+            SLOTS.release(slot);
         }
     }
 }
@@ -126,11 +145,7 @@ fn current_slot() -> Option<usize> {
 #[inline(never)]
 fn register_thread() -> Option<usize> {
     SLOT.set(NO_SLOT);
-    let slot = (0..MAX_THREADS).find(|&i| {
-        SLOT_TAKEN[i]
-            .compare_exchange(false, true, Acquire, Relaxed)
-            .is_ok()
-    })?;
+    let slot = SLOTS.take_any()?;
     SLOT.set(slot);
     // Registering the exit hook may allocate through the global allocator; such a
     // nested call sees the slot set above and uses the cache normally, since this call
@@ -138,7 +153,7 @@ fn register_thread() -> Option<usize> {
     // tearing down), give the slot back at once rather than leaking it.
     if SLOT_GUARD.try_with(|_| ()).is_err() {
         SLOT.set(NO_SLOT);
-        SLOT_TAKEN[slot].store(false, Release);
+        SLOTS.release(slot);
         return None;
     }
     Some(slot)
@@ -147,31 +162,24 @@ fn register_thread() -> Option<usize> {
 // ---------------------------------------------------------------------------------------
 // Caches
 
-#[derive(Clone, Copy)]
-struct FreeList {
-    head: *mut u8,
-    len: usize,
-}
-
 /// State only the cache's owner touches (I2).
 struct Owner {
     free: [FreeList; NUM_CLASSES],
     bump_base: *mut u8,
     bump_offset: usize,
     bump_len: usize,
-    /// Bytes this cache's users allocated minus bytes they freed (negative when they
-    /// free others' memory).
-    net: i64,
-    /// Highest `net` since the innermost open region began.
+    /// Highest `net` (the live-byte tally kept in the counters) since the innermost
+    /// open region began.
     mark: i64,
     /// The part of `net` already added to the instance's published total.
     published: i64,
     /// Highest `net - published` since the last publication.
     window_max: i64,
-    /// `net` above `high` or at most `low` sends the next operation through
+    /// `net` above `high` or at most `low` sends the operation through
     /// [`RawState::track_slow`]: `high` is the lowest level at which `mark` or
     /// `window_max` would change, `low` the level at which a drop must be published.
-    /// Between them, counting costs one addition and two comparisons.
+    /// An allocation only raises `net`, so it compares with `high` alone; a free only
+    /// lowers it and compares with `low` alone.
     high: i64,
     low: i64,
 }
@@ -183,33 +191,46 @@ pub(crate) struct Cache {
     owner: UnsafeCell<Owner>,
 }
 
+impl Owner {
+    /// Fresh owner state for an instance publishing in steps of `granularity` bytes.
+    const fn new(granularity: u64) -> Self {
+        Owner {
+            free: [FreeList::EMPTY; NUM_CLASSES],
+            bump_base: ptr::null_mut(),
+            bump_offset: 0,
+            bump_len: 0,
+            mark: 0,
+            published: 0,
+            window_max: 0,
+            // The first allocation takes the slow path, which arms `high`. `low` is
+            // where a drop from the published level (0) must be published.
+            high: i64::MIN,
+            low: if granularity > i64::MAX as u64 {
+                i64::MIN
+            } else {
+                -(granularity as i64)
+            },
+        }
+    }
+}
+
+// SAFETY: the owner state is plain data and pointers to blocks and chunks the instance
+// owns (I3, I4); whoever holds it (the slot holder, or the shared lock) may use it from
+// any thread.
+unsafe impl Send for Owner {}
+
 impl Cache {
-    const fn new() -> Self {
+    const fn new(granularity: u64) -> Self {
         Cache {
             counters: Counters::new(),
-            owner: UnsafeCell::new(Owner {
-                free: [FreeList {
-                    head: ptr::null_mut(),
-                    len: 0,
-                }; NUM_CLASSES],
-                bump_base: ptr::null_mut(),
-                bump_offset: 0,
-                bump_len: 0,
-                net: 0,
-                mark: 0,
-                published: 0,
-                window_max: 0,
-                // The first operation takes the slow path, which arms both.
-                high: i64::MIN,
-                low: i64::MIN,
-            }),
+            owner: UnsafeCell::new(Owner::new(granularity)),
         }
     }
 }
 
 /// A cache being used by the current thread: exclusive access to its owner state.
 struct Ctx<'a> {
-    cache: &'a Cache,
+    counters: &'a Counters,
     owner: &'a mut Owner,
     is_shared: bool,
 }
@@ -241,18 +262,21 @@ struct ChunkHeader {
 
 /// An allocator instance's raw state.
 pub(crate) struct RawState {
-    caches: [AtomicPtr<Cache>; MAX_THREADS],
-    shared_lock: AtomicBool,
-    /// The cache of threads without a slot, and the exchange for spilled blocks.
-    shared: Cache,
+    caches: [AtomicPtr<Cache>; SLOT_STATES],
+    /// The cache of threads without a slot, and the exchange for spilled blocks: its
+    /// owner state under a spin lock, its counters beside it.
+    shared: SpinLock<Owner>,
+    shared_counters: Counters,
     /// Blocks on the shared cache's lists, per class; written under the lock, read
     /// without it to skip locking when there is nothing to take.
     shared_available: [AtomicUsize; NUM_CLASSES],
     chunks: AtomicPtr<ChunkHeader>,
     chunk_bytes: AtomicU64,
-    /// Sum of the caches' published live bytes; only touched when a cache publishes.
-    published_total: AtomicI64,
-    peak: AtomicU64,
+    /// Sum of the caches' published live bytes and its peak; only touched when a cache
+    /// publishes.
+    peak: PeakPublisher,
+    /// `AllocatorConfig::peak_granularity`, here so the tracking paths need no config.
+    granularity: u64,
     started: OnceLock<Instant>,
 }
 
@@ -262,27 +286,6 @@ pub(crate) struct RawState {
 unsafe impl Send for RawState {}
 // SAFETY: as for `Send`.
 unsafe impl Sync for RawState {}
-
-/// Takes up to `n` blocks from the front of `from` and pushes them onto `to`.
-///
-/// # Safety
-/// Both lists must satisfy I3 for the same class and be exclusively accessed by the
-/// caller.
-unsafe fn move_blocks(from: &mut FreeList, to: &mut FreeList, n: usize) -> usize {
-    let mut moved = 0;
-    while moved < n && !from.head.is_null() {
-        let block = from.head;
-        // SAFETY: `block` is a listed block (I3): readable next pointer at its start.
-        from.head = unsafe { block.cast::<*mut u8>().read_unaligned() };
-        // SAFETY: we own `block` now; it has at least 8 writable bytes (I3).
-        unsafe { block.cast::<*mut u8>().write_unaligned(to.head) };
-        to.head = block;
-        moved += 1;
-    }
-    from.len -= moved;
-    to.len += moved;
-    moved
-}
 
 /// Blocks a thread's list of each class may hold before half of it moves to the shared
 /// cache: about 32 KiB worth, at least 32 blocks.
@@ -297,6 +300,17 @@ const LIST_LIMIT: [usize; NUM_CLASSES] = {
     out
 };
 
+/// [`LIST_LIMIT`] indexed by a `u8` class, for the fast path (no bounds check).
+const LIST_LIMIT_U8: &[usize; 256] = &{
+    let mut out = [0; 256];
+    let mut c = 0;
+    while c < NUM_CLASSES {
+        out[c] = LIST_LIMIT[c];
+        c += 1;
+    }
+    out
+};
+
 /// Blocks taken from the shared cache at once.
 #[inline(always)]
 fn refill_batch(class: usize) -> usize {
@@ -304,16 +318,18 @@ fn refill_batch(class: usize) -> usize {
 }
 
 impl RawState {
-    pub(crate) const fn new() -> Self {
+    /// A fresh state publishing live bytes to the global peak in steps of
+    /// `granularity` bytes (`AllocatorConfig::peak_granularity`).
+    pub(crate) const fn new(granularity: u64) -> Self {
         RawState {
-            caches: [const { AtomicPtr::new(ptr::null_mut()) }; MAX_THREADS],
-            shared_lock: AtomicBool::new(false),
-            shared: Cache::new(),
+            granularity,
+            caches: [const { AtomicPtr::new(ptr::null_mut()) }; SLOT_STATES],
+            shared: SpinLock::new(Owner::new(granularity)),
+            shared_counters: Counters::new(),
             shared_available: [const { AtomicUsize::new(0) }; NUM_CLASSES],
             chunks: AtomicPtr::new(ptr::null_mut()),
             chunk_bytes: AtomicU64::new(0),
-            published_total: AtomicI64::new(0),
-            peak: AtomicU64::new(0),
+            peak: PeakPublisher::new(),
             started: OnceLock::new(),
         }
     }
@@ -326,7 +342,7 @@ impl RawState {
         let p = unsafe { backing.alloc(Layout::new::<Cache>()) }.cast::<Cache>();
         if !p.is_null() {
             // SAFETY: freshly allocated with `Cache`'s layout.
-            unsafe { p.write(Cache::new()) };
+            unsafe { p.write(Cache::new(self.granularity)) };
         }
         p
     }
@@ -362,7 +378,7 @@ impl RawState {
         // slot, so nobody else touches its owner state; exclusivity per the contract.
         unsafe {
             Ctx {
-                cache: &*cache.as_ptr(),
+                counters: &(*cache.as_ptr()).counters,
                 owner: &mut *(*cache.as_ptr()).owner.get(),
                 is_shared: false,
             }
@@ -383,39 +399,45 @@ impl RawState {
     #[cold]
     #[inline(never)]
     fn with_shared<R>(&self, f: impl FnOnce(Ctx<'_>) -> R) -> R {
-        let mut spins = 0u32;
-        while self
-            .shared_lock
-            .compare_exchange_weak(false, true, Acquire, Relaxed)
-            .is_err()
-        {
-            spins += 1;
-            if spins < 64 {
-                std::hint::spin_loop();
-            } else {
-                std::thread::yield_now();
-            }
-        }
         self.started.get_or_init(Instant::now);
-        // SAFETY: I2: we hold the shared lock, so nobody else touches its owner state;
-        // `f` neither re-enters this allocator nor takes the lock again.
-        let ctx = unsafe {
-            Ctx {
-                cache: &self.shared,
-                owner: &mut *self.shared.owner.get(),
+        // The lock is not re-entrant: `f` neither re-enters this allocator nor takes it
+        // again (I2).
+        self.shared.with(|owner| {
+            f(Ctx {
+                counters: &self.shared_counters,
+                owner,
                 is_shared: true,
-            }
-        };
-        let result = f(ctx);
-        self.shared_lock.store(false, Release);
-        result
+            })
+        })
     }
 
     // -----------------------------------------------------------------------------------
     // Allocation
+    //
+    // The fast paths below are inlined into the `GlobalAlloc` methods: a pooling flag
+    // test, one size-table load, an alignment compare, one thread-local load, one array
+    // load, and the list pop or push. Everything else (no cache yet, empty list, list
+    // over its limit, an unusual alignment, a statistics threshold) is a call to a cold
+    // function.
+
+    /// The calling thread's cache if it has one: one thread-local load and one array
+    /// load (`caches` has null entries at the two sentinel slot values, so no range
+    /// check either).
+    #[inline(always)]
+    fn fast_cache(&self) -> Option<&Cache> {
+        let slot = SLOT.get();
+        debug_assert!(slot < SLOT_STATES);
+        // SAFETY: I6: `SLOT` only ever holds values below `SLOT_STATES`, the length of
+        // `caches`.
+        let p = unsafe { self.caches.get_unchecked(slot) }.load(Acquire);
+        // SAFETY: I2: a non-null cache lives as long as `self`.
+        unsafe { p.as_ref() }
+    }
 
     /// # Safety
-    /// `GlobalAlloc::alloc`'s contract: `layout` has non-zero size.
+    /// `GlobalAlloc::alloc`'s contract: `layout` has non-zero size. `slow` calls
+    /// [`alloc_pooled_slow`](Self::alloc_pooled_slow) with the same arguments (a cold
+    /// function of the caller's, so the fast path passes it nothing).
     #[inline(always)]
     pub(crate) unsafe fn alloc<A: GlobalAlloc, const S: bool>(
         &self,
@@ -423,20 +445,59 @@ impl RawState {
         config: &AllocatorConfig,
         layout: Layout,
         zeroed: bool,
+        slow: impl FnOnce() -> *mut u8,
     ) -> *mut u8 {
-        if config.size_class_pooling
-            && let Some(class) = class_for(layout)
-        {
-            let p = self.alloc_pooled::<A, S>(backing, config, layout, class);
-            if zeroed && !p.is_null() {
-                // SAFETY: a pooled block of at least `layout.size()` bytes (I3).
-                unsafe { p.write_bytes(0, layout.size()) };
+        let size = layout.size();
+        if config.size_class_pooling && size <= MAX_POOLED_SIZE {
+            let class = CLASS_OF_SIZE[size];
+            if layout.align() <= CLASS_ALIGN_U8[usize::from(class)]
+                && let Some(cache) = self.fast_cache()
+            {
+                // SAFETY: I2: this thread holds the cache's slot, and nothing below
+                // re-enters the allocator while the reference lives.
+                let owner = unsafe { &mut *cache.owner.get() };
+                // SAFETY: `CLASS_OF_SIZE` holds class indices below `NUM_CLASSES`.
+                let list = unsafe { owner.free.get_unchecked_mut(usize::from(class)) };
+                let block = list.head;
+                if !block.is_null() {
+                    // SAFETY: I3: a listed block holds the next pointer.
+                    list.head = unsafe { block.cast::<*mut u8>().read_unaligned() };
+                    list.len -= 1;
+                    if zeroed {
+                        // SAFETY: a block of the class, at least `size` bytes (I3).
+                        unsafe { block.write_bytes(0, size) };
+                    }
+                    if S && config.statistics {
+                        let net = cache.counters.record_pooled_alloc(size, CELL_OF_SIZE[size]);
+                        if net > owner.high {
+                            return self.track_slow_returning(&cache.counters, owner, block);
+                        }
+                    }
+                    return block;
+                }
             }
-            return p;
+            // `slow` is `alloc_pooled_slow` on the same arguments (caller contract).
+            return slow();
         }
+        // SAFETY: forwarded caller contract.
+        unsafe { self.alloc_backing::<A, S>(backing, config, layout, zeroed) }
+    }
+
+    /// The backing tier, counted when statistics are on.
+    ///
+    /// # Safety
+    /// As [`alloc`](Self::alloc).
+    #[inline(always)]
+    unsafe fn alloc_backing<A: GlobalAlloc, const S: bool>(
+        &self,
+        backing: &A,
+        config: &AllocatorConfig,
+        layout: Layout,
+        zeroed: bool,
+    ) -> *mut u8 {
         if S && config.statistics {
             // SAFETY: forwarded caller contract.
-            return unsafe { self.alloc_backing_counted(backing, config, layout, zeroed) };
+            return unsafe { self.alloc_backing_counted(backing, layout, zeroed) };
         }
         // SAFETY: forwarded caller contract.
         unsafe {
@@ -456,7 +517,6 @@ impl RawState {
     unsafe fn alloc_backing_counted<A: GlobalAlloc>(
         &self,
         backing: &A,
-        config: &AllocatorConfig,
         layout: Layout,
         zeroed: bool,
     ) -> *mut u8 {
@@ -471,7 +531,6 @@ impl RawState {
         if !p.is_null() {
             self.count(
                 backing,
-                config,
                 Event::Alloc {
                     size: layout.size(),
                     class: stats_class(layout),
@@ -481,61 +540,25 @@ impl RawState {
         p
     }
 
-    /// The calling thread's cache if it has one already: the fast-path lookup (one
-    /// thread-local load, one array load).
-    #[inline(always)]
-    fn existing_local_cache(&self) -> Option<NonNull<Cache>> {
-        let slot = SLOT.get();
-        if slot < MAX_THREADS {
-            NonNull::new(self.caches[slot].load(Acquire))
-        } else {
-            None
-        }
-    }
-
-    /// The pooled allocation path, out of line so the pass-through path stays a few
-    /// instructions. Its fast path pops the thread's free list; everything else is a
-    /// tail call to [`alloc_pooled_slow`](Self::alloc_pooled_slow).
-    #[inline(never)]
-    fn alloc_pooled<A: GlobalAlloc, const S: bool>(
+    /// Everything of a pooled-size request that the fast path does not handle: an
+    /// alignment that moves it up a class (or to the backing tier), a thread without a
+    /// cache yet or without a slot, an empty list.
+    ///
+    /// # Safety
+    /// As [`alloc`](Self::alloc), and `layout.size() <= MAX_POOLED_SIZE`.
+    #[inline]
+    pub(crate) unsafe fn alloc_pooled_slow<A: GlobalAlloc, const S: bool>(
         &self,
         backing: &A,
         config: &AllocatorConfig,
         layout: Layout,
-        class: usize,
+        zeroed: bool,
     ) -> *mut u8 {
-        if let Some(cache) = self.existing_local_cache() {
-            // SAFETY: the calling thread's cache (I2); nothing below re-enters.
-            let Ctx { cache, owner, .. } = unsafe { Self::local_ctx(cache) };
-            let list = &mut owner.free[class];
-            let block = list.head;
-            if !block.is_null() {
-                // SAFETY: I3: a listed block holds the next pointer.
-                list.head = unsafe { block.cast::<*mut u8>().read_unaligned() };
-                list.len -= 1;
-                if S && config.statistics {
-                    cache.counters.record_pool_hit();
-                    cache.counters.record_alloc(layout.size(), class);
-                    if Self::track_fast(owner, layout.size() as i64) {
-                        return self.track_slow_returning(config, owner, block);
-                    }
-                }
-                return block;
-            }
-        }
-        self.alloc_pooled_slow::<A, S>(backing, config, layout, class)
-    }
-
-    #[cold]
-    #[inline(never)]
-    fn alloc_pooled_slow<A: GlobalAlloc, const S: bool>(
-        &self,
-        backing: &A,
-        config: &AllocatorConfig,
-        layout: Layout,
-        class: usize,
-    ) -> *mut u8 {
-        match self.local_cache(backing) {
+        let Some(class) = class_for(layout) else {
+            // SAFETY: forwarded caller contract.
+            return unsafe { self.alloc_backing::<A, S>(backing, config, layout, zeroed) };
+        };
+        let p = match self.local_cache(backing) {
             // SAFETY: from `local_cache` on this thread; `alloc_in` does not re-enter.
             Some(cache) => self.alloc_in::<A, S>(
                 backing,
@@ -544,20 +567,15 @@ impl RawState {
                 layout,
                 class,
             ),
-            None => self.alloc_pooled_shared::<A, S>(backing, config, layout, class),
+            None => {
+                self.with_shared(|ctx| self.alloc_in::<A, S>(backing, config, ctx, layout, class))
+            }
+        };
+        if zeroed && !p.is_null() {
+            // SAFETY: a pooled block of at least `layout.size()` bytes (I3).
+            unsafe { p.write_bytes(0, layout.size()) };
         }
-    }
-
-    #[cold]
-    #[inline(never)]
-    fn alloc_pooled_shared<A: GlobalAlloc, const S: bool>(
-        &self,
-        backing: &A,
-        config: &AllocatorConfig,
-        layout: Layout,
-        class: usize,
-    ) -> *mut u8 {
-        self.with_shared(|ctx| self.alloc_in::<A, S>(backing, config, ctx, layout, class))
+        p
     }
 
     #[inline(always)]
@@ -572,14 +590,19 @@ impl RawState {
         let counting = S && config.statistics;
         let p = self.pop_block(backing, config, &mut ctx, class, counting);
         if !p.is_null() && counting {
-            ctx.cache.counters.record_alloc(layout.size(), class);
-            self.track(config, ctx.owner, layout.size() as i64);
+            let size = layout.size();
+            let net = ctx
+                .counters
+                .record_pooled_alloc(size, stat_cell(class, size));
+            self.track(ctx.counters, ctx.owner, net);
         }
         p
     }
 
     /// # Safety
-    /// `GlobalAlloc::dealloc`'s contract: `p` was allocated by this instance with `layout`.
+    /// `GlobalAlloc::dealloc`'s contract: `p` was allocated by this instance with
+    /// `layout`. `slow` calls [`dealloc_pooled_slow`](Self::dealloc_pooled_slow) with the
+    /// same arguments.
     #[inline(always)]
     pub(crate) unsafe fn dealloc<A: GlobalAlloc, const S: bool>(
         &self,
@@ -587,16 +610,63 @@ impl RawState {
         config: &AllocatorConfig,
         p: *mut u8,
         layout: Layout,
+        slow: impl FnOnce(),
     ) {
-        if config.size_class_pooling
-            && let Some(class) = class_for(layout)
-        {
-            // SAFETY: I5: a pooled block of `class`, given back by its owner.
-            return unsafe { self.dealloc_pooled::<A, S>(backing, config, p, layout, class) };
+        let size = layout.size();
+        if config.size_class_pooling && size <= MAX_POOLED_SIZE {
+            let class = CLASS_OF_SIZE[size];
+            if layout.align() <= CLASS_ALIGN_U8[usize::from(class)]
+                && let Some(cache) = self.fast_cache()
+            {
+                // SAFETY: I2: this thread holds the cache's slot, and nothing below
+                // re-enters the allocator while the reference lives.
+                let owner = unsafe { &mut *cache.owner.get() };
+                // SAFETY: `CLASS_OF_SIZE` holds class indices below `NUM_CLASSES`.
+                let list = unsafe { owner.free.get_unchecked_mut(usize::from(class)) };
+                // SAFETY: I5: a pooled block of `class` the caller gives up; it has at
+                // least 8 bytes (I3).
+                unsafe { p.cast::<*mut u8>().write_unaligned(list.head) };
+                list.head = p;
+                list.len += 1;
+                let over_limit = list.len > LIST_LIMIT_U8[usize::from(class)];
+                if S && config.statistics {
+                    let net = cache.counters.record_pooled_free(size, class);
+                    if net <= owner.low {
+                        // Tail calls, so the common case saves no registers.
+                        return self.dealloc_finish(
+                            &cache.counters,
+                            owner,
+                            class,
+                            over_limit,
+                            true,
+                        );
+                    }
+                }
+                if over_limit {
+                    return self.dealloc_finish(&cache.counters, owner, class, true, false);
+                }
+                return;
+            }
+            // `slow` is `dealloc_pooled_slow` on the same arguments (caller contract).
+            return slow();
         }
+        // SAFETY: forwarded caller contract.
+        unsafe { self.dealloc_backing::<A, S>(backing, config, p, layout) }
+    }
+
+    /// # Safety
+    /// As [`dealloc`](Self::dealloc), for a block of the backing tier (I5).
+    #[inline(always)]
+    unsafe fn dealloc_backing<A: GlobalAlloc, const S: bool>(
+        &self,
+        backing: &A,
+        config: &AllocatorConfig,
+        p: *mut u8,
+        layout: Layout,
+    ) {
         if S && config.statistics {
             // SAFETY: forwarded caller contract.
-            return unsafe { self.dealloc_backing_counted(backing, config, p, layout) };
+            return unsafe { self.dealloc_backing_counted(backing, p, layout) };
         }
         // SAFETY: I5: served by the backing allocator with this layout.
         unsafe { backing.dealloc(p, layout) }
@@ -605,12 +675,11 @@ impl RawState {
     /// The backing tier's free with counting, out of line.
     ///
     /// # Safety
-    /// As [`dealloc`](Self::dealloc).
+    /// As [`dealloc_backing`](Self::dealloc_backing).
     #[inline(never)]
     unsafe fn dealloc_backing_counted<A: GlobalAlloc>(
         &self,
         backing: &A,
-        config: &AllocatorConfig,
         p: *mut u8,
         layout: Layout,
     ) {
@@ -618,7 +687,6 @@ impl RawState {
         unsafe { backing.dealloc(p, layout) };
         self.count(
             backing,
-            config,
             Event::Free {
                 size: layout.size(),
                 class: stats_class(layout),
@@ -626,103 +694,55 @@ impl RawState {
         );
     }
 
-    /// The pooled free path: pushes onto the thread's free list; everything else is a
-    /// tail call to a cold function.
-    ///
-    /// # Safety
-    /// `p` is a pooled block of `class` of this instance, given back by its owner.
-    #[inline(never)]
-    unsafe fn dealloc_pooled<A: GlobalAlloc, const S: bool>(
-        &self,
-        backing: &A,
-        config: &AllocatorConfig,
-        p: *mut u8,
-        layout: Layout,
-        class: usize,
-    ) {
-        if let Some(cache) = self.existing_local_cache() {
-            // SAFETY: the calling thread's cache (I2); nothing below re-enters.
-            let Ctx { cache, owner, .. } = unsafe { Self::local_ctx(cache) };
-            let list = &mut owner.free[class];
-            // SAFETY: the caller gives `p` up; it has at least 8 bytes (I3).
-            unsafe { p.cast::<*mut u8>().write_unaligned(list.head) };
-            list.head = p;
-            list.len += 1;
-            let over_limit = list.len > LIST_LIMIT[class];
-            let mut needs_track = false;
-            if S && config.statistics {
-                cache.counters.record_free(layout.size(), class);
-                needs_track = Self::track_fast(owner, -(layout.size() as i64));
-            }
-            if over_limit || needs_track {
-                // A tail call, so the common case saves no registers.
-                self.dealloc_finish(config, owner, class, over_limit, needs_track);
-            }
-            return;
-        }
-        // SAFETY: forwarded contract.
-        unsafe { self.dealloc_pooled_slow::<A, S>(backing, config, p, layout, class) }
-    }
-
-    /// The rare tail of [`dealloc_pooled`](Self::dealloc_pooled).
+    /// The rare tail of the pooled free fast path.
     #[cold]
     #[inline(never)]
     fn dealloc_finish(
         &self,
-        config: &AllocatorConfig,
+        counters: &Counters,
         owner: &mut Owner,
-        class: usize,
+        class: u8,
         over_limit: bool,
         needs_track: bool,
     ) {
         if needs_track {
-            self.track_slow(config, owner);
+            self.track_slow(counters, owner);
         }
         if over_limit {
-            self.spill(owner, class);
+            self.spill(owner, usize::from(class));
         }
     }
 
+    /// Everything of a pooled-size free that the fast path does not handle.
+    ///
     /// # Safety
-    /// As [`dealloc_pooled`](Self::dealloc_pooled).
-    #[cold]
-    #[inline(never)]
-    unsafe fn dealloc_pooled_slow<A: GlobalAlloc, const S: bool>(
+    /// As [`dealloc`](Self::dealloc), and `layout.size() <= MAX_POOLED_SIZE`.
+    #[inline]
+    pub(crate) unsafe fn dealloc_pooled_slow<A: GlobalAlloc, const S: bool>(
         &self,
         backing: &A,
         config: &AllocatorConfig,
         p: *mut u8,
         layout: Layout,
-        class: usize,
     ) {
+        let Some(class) = class_for(layout) else {
+            // SAFETY: I5: no class, so the backing tier served it.
+            return unsafe { self.dealloc_backing::<A, S>(backing, config, p, layout) };
+        };
         match self.local_cache(backing) {
             // SAFETY: from `local_cache` on this thread; `dealloc_in` does not re-enter;
-            // `p` per our contract.
+            // `p` is a pooled block of `class` (I5) the caller gives up.
             Some(cache) => unsafe {
                 self.dealloc_in::<S>(config, Self::local_ctx(cache), p, layout, class)
             },
-            // SAFETY: forwarded contract.
-            None => unsafe { self.dealloc_pooled_shared::<S>(config, p, layout, class) },
+            // SAFETY: as above, on the shared cache under its lock.
+            None => self
+                .with_shared(|ctx| unsafe { self.dealloc_in::<S>(config, ctx, p, layout, class) }),
         }
     }
 
     /// # Safety
-    /// As [`dealloc_pooled`](Self::dealloc_pooled).
-    #[cold]
-    #[inline(never)]
-    unsafe fn dealloc_pooled_shared<const S: bool>(
-        &self,
-        config: &AllocatorConfig,
-        p: *mut u8,
-        layout: Layout,
-        class: usize,
-    ) {
-        // SAFETY: forwarded contract.
-        self.with_shared(|ctx| unsafe { self.dealloc_in::<S>(config, ctx, p, layout, class) })
-    }
-
-    /// # Safety
-    /// As [`dealloc_pooled`](Self::dealloc_pooled).
+    /// `p` is a pooled block of `class` of this instance that the caller gives up.
     #[inline(always)]
     unsafe fn dealloc_in<const S: bool>(
         &self,
@@ -735,37 +755,27 @@ impl RawState {
         // SAFETY: forwarded contract.
         unsafe { self.push_block(&mut ctx, class, p) };
         if S && config.statistics {
-            ctx.cache.counters.record_free(layout.size(), class);
-            self.track(config, ctx.owner, -(layout.size() as i64));
+            let net = ctx.counters.record_pooled_free(layout.size(), class as u8);
+            self.track(ctx.counters, ctx.owner, net);
         }
     }
 
     /// Counts one event in the calling thread's cache (off the pooled fast path).
     #[inline(never)]
-    fn count<A: GlobalAlloc>(&self, backing: &A, config: &AllocatorConfig, event: Event) {
+    fn count<A: GlobalAlloc>(&self, backing: &A, event: Event) {
         self.with_cache(backing, |ctx| {
-            let delta = match event {
-                Event::Alloc { size, class } => {
-                    ctx.cache.counters.record_alloc(size, class);
-                    size as i64
-                }
-                Event::Free { size, class } => {
-                    ctx.cache.counters.record_free(size, class);
-                    -(size as i64)
-                }
+            let counters = &ctx.counters;
+            let net = match event {
+                Event::Alloc { size, class } => counters.record_alloc(size, class),
+                Event::Free { size, class } => counters.record_free(size, class),
                 Event::Realloc {
                     old,
                     new,
                     old_class,
                     new_class,
-                } => {
-                    ctx.cache
-                        .counters
-                        .record_realloc(old, new, old_class, new_class);
-                    new as i64 - old as i64
-                }
+                } => counters.record_realloc(old, new, old_class, new_class),
             };
-            self.track(config, ctx.owner, delta);
+            self.track(ctx.counters, ctx.owner, net);
         });
     }
 
@@ -800,12 +810,20 @@ impl RawState {
             _ => {
                 // Crossing tiers or classes: move, without counting the parts.
                 // SAFETY: `new_layout` has non-zero size.
-                let q = unsafe { self.alloc::<A, false>(backing, config, new_layout, false) };
+                let q = unsafe {
+                    self.alloc::<A, false>(backing, config, new_layout, false, || {
+                        self.alloc_pooled_slow::<A, false>(backing, config, new_layout, false)
+                    })
+                };
                 if !q.is_null() {
                     // SAFETY: both blocks hold at least the copied bytes and are distinct.
                     unsafe { ptr::copy_nonoverlapping(p, q, layout.size().min(new_size)) };
                     // SAFETY: `p` was allocated with `layout` (caller contract).
-                    unsafe { self.dealloc::<A, false>(backing, config, p, layout) };
+                    unsafe {
+                        self.dealloc::<A, false>(backing, config, p, layout, || {
+                            self.dealloc_pooled_slow::<A, false>(backing, config, p, layout)
+                        })
+                    };
                 }
                 q
             }
@@ -813,7 +831,6 @@ impl RawState {
         if counting && !result.is_null() {
             self.count(
                 backing,
-                config,
                 Event::Realloc {
                     old: layout.size(),
                     new: new_size,
@@ -842,9 +859,6 @@ impl RawState {
             // SAFETY: I3: a listed block holds the next pointer.
             list.head = unsafe { block.cast::<*mut u8>().read_unaligned() };
             list.len -= 1;
-            if counting {
-                ctx.cache.counters.record_pool_hit();
-            }
             return block;
         }
         self.pop_block_slow(backing, config, ctx, class, counting)
@@ -878,7 +892,7 @@ impl RawState {
             }
         }
         if counting {
-            ctx.cache.counters.record_pool_miss();
+            ctx.counters.record_pool_miss();
         }
         let size = SIZE_CLASSES[class];
         let line_aware = config.alignment_optimization;
@@ -950,14 +964,9 @@ impl RawState {
     #[inline(never)]
     fn reclaim_orphans(&self) -> bool {
         let mut moved = 0;
-        for (slot, cache) in self.caches.iter().enumerate() {
+        for (slot, cache) in self.caches[..MAX_THREADS].iter().enumerate() {
             let p = cache.load(Acquire);
-            if p.is_null()
-                || SLOT_TAKEN[slot].load(Relaxed)
-                || SLOT_TAKEN[slot]
-                    .compare_exchange(false, true, Acquire, Relaxed)
-                    .is_err()
-            {
+            if p.is_null() || SLOTS.is_taken(slot) || !SLOTS.try_take(slot) {
                 continue;
             }
             // SAFETY: I1/I2: we hold the slot, so nobody else touches this cache's owner
@@ -979,7 +988,7 @@ impl RawState {
                     }
                 });
             }
-            SLOT_TAKEN[slot].store(false, Release);
+            SLOTS.release(slot);
         }
         moved > 0
     }
@@ -1008,70 +1017,65 @@ impl RawState {
         Some(chunk)
     }
 
-    /// Adds `delta` to the cache's live bytes, maintaining the region mark and
-    /// publishing to the global peak when the unpublished part reaches the granularity.
+    /// After the live-byte tally became `net`: runs [`track_slow`](Self::track_slow)
+    /// when it crossed a threshold (for paths that may move it either way).
     #[inline(always)]
-    fn track(&self, config: &AllocatorConfig, owner: &mut Owner, delta: i64) {
-        if Self::track_fast(owner, delta) {
-            self.track_slow(config, owner);
+    fn track(&self, counters: &Counters, owner: &mut Owner, net: i64) {
+        if net > owner.high || net <= owner.low {
+            self.track_slow(counters, owner);
         }
     }
 
-    /// Adds `delta` to the live bytes; `true` when [`track_slow`](Self::track_slow)
-    /// must run (a new high for the region mark or the publication window, or a drop
-    /// to publish).
-    #[inline(always)]
-    fn track_fast(owner: &mut Owner, delta: i64) -> bool {
-        owner.net += delta;
-        owner.net > owner.high || owner.net <= owner.low
-    }
-
+    /// Maintains the region mark and the publication window after the live-byte tally
+    /// crossed `high` or `low`, publishing to the global peak when the unpublished part
+    /// reaches the granularity, and re-arms both thresholds.
     #[inline(never)]
-    fn track_slow(&self, config: &AllocatorConfig, owner: &mut Owner) {
-        owner.mark = owner.mark.max(owner.net);
-        let pending = owner.net - owner.published;
+    fn track_slow(&self, counters: &Counters, owner: &mut Owner) {
+        let net = counters.net();
+        owner.mark = owner.mark.max(net);
+        let pending = net.wrapping_sub(owner.published);
         owner.window_max = owner.window_max.max(pending);
-        if pending.unsigned_abs() >= config.peak_granularity {
-            self.publish(owner);
+        if pending.unsigned_abs() >= self.granularity {
+            self.publish(net, owner);
         }
         // Re-arm: `window_max < granularity` here, so a rise to the publication
         // threshold also crosses `high`.
-        owner.high = owner.mark.min(owner.published + owner.window_max);
-        let granularity = i64::try_from(config.peak_granularity).unwrap_or(i64::MAX);
-        owner.low = owner.published.saturating_sub(granularity);
+        owner.high = owner
+            .mark
+            .min(owner.published.saturating_add(owner.window_max));
     }
 
     /// [`track_slow`](Self::track_slow), then returns `block` (keeps the caller a tail
     /// call).
+    #[cold]
     #[inline(never)]
     fn track_slow_returning(
         &self,
-        config: &AllocatorConfig,
+        counters: &Counters,
         owner: &mut Owner,
         block: *mut u8,
     ) -> *mut u8 {
-        self.track_slow(config, owner);
+        self.track_slow(counters, owner);
         block
     }
 
-    /// Adds the cache's unpublished bytes to the published total and the global peak.
-    /// Leaves `high`/`low` to the caller: they must be re-armed or reset.
-    fn publish(&self, owner: &mut Owner) {
-        let pending = owner.net - owner.published;
-        let before = self.published_total.fetch_add(pending, Relaxed);
-        let candidate = before.saturating_add(owner.window_max);
-        if candidate > 0 {
-            self.peak.fetch_max(candidate as u64, Relaxed);
-        }
-        owner.published = owner.net;
+    /// Adds the cache's unpublished bytes (`net` is its live-byte tally) to the
+    /// published total and the global peak, and sets `low` for the new published level.
+    /// Leaves `high` to the caller: it must be re-armed or disarmed.
+    fn publish(&self, net: i64, owner: &mut Owner) {
+        let pending = net.wrapping_sub(owner.published);
+        self.peak.publish(pending, owner.window_max);
+        owner.published = net;
         owner.window_max = 0;
+        let granularity = i64::try_from(self.granularity).unwrap_or(i64::MAX);
+        owner.low = net.saturating_sub(granularity);
     }
 
-    /// Sends the cache's next operation through the slow path (after `mark` or the
-    /// publication state changed outside it).
+    /// Sends the cache's next allocation through the slow path (after `mark` or the
+    /// publication state changed outside it). `low` stays valid: only
+    /// [`publish`](Self::publish) moves the level it is relative to.
     fn disarm(owner: &mut Owner) {
         owner.high = i64::MIN;
-        owner.low = i64::MIN;
     }
 
     // -----------------------------------------------------------------------------------
@@ -1081,12 +1085,12 @@ impl RawState {
     /// single thread's peak is exact. Returns (counts, peak, chunk bytes, caches).
     pub(crate) fn snapshot<A: GlobalAlloc>(&self, backing: &A) -> (Counts, u64, u64, usize) {
         self.with_cache(backing, |ctx| {
-            self.publish(ctx.owner);
+            self.publish(ctx.counters.net(), ctx.owner);
             Self::disarm(ctx.owner);
         });
         let mut total = Counts::default();
         let mut caches = 0;
-        for p in self.caches.iter().map(|c| c.load(Acquire)) {
+        for p in self.caches[..MAX_THREADS].iter().map(|c| c.load(Acquire)) {
             if !p.is_null() {
                 // SAFETY: I2: the cache lives as long as `self`; only its atomic
                 // counters are read.
@@ -1094,9 +1098,9 @@ impl RawState {
                 caches += 1;
             }
         }
-        total = total.plus(&self.shared.counters.load());
+        total = total.plus(&self.shared_counters.load());
         let current = total.bytes_allocated.wrapping_sub(total.bytes_freed);
-        let peak = self.peak.load(Relaxed).max(current);
+        let peak = self.peak.peak().max(current);
         (total, peak, self.chunk_bytes.load(Relaxed), caches)
     }
 
@@ -1107,7 +1111,7 @@ impl RawState {
     /// The calling thread's counters, live bytes and region mark.
     pub(crate) fn thread_view<A: GlobalAlloc>(&self, backing: &A) -> (Counts, i64, i64) {
         self.with_cache(backing, |ctx| {
-            (ctx.cache.counters.load(), ctx.owner.net, ctx.owner.mark)
+            (ctx.counters.load(), ctx.counters.net(), ctx.owner.mark)
         })
     }
 
@@ -1116,7 +1120,7 @@ impl RawState {
     pub(crate) fn begin_region<A: GlobalAlloc>(&self, backing: &A) -> i64 {
         self.with_cache(backing, |ctx| {
             let saved = ctx.owner.mark;
-            ctx.owner.mark = ctx.owner.net;
+            ctx.owner.mark = ctx.counters.net();
             Self::disarm(ctx.owner);
             saved
         })

@@ -5,8 +5,8 @@ use std::alloc::Layout;
 
 /// Byte sizes of the pooled classes, ascending. They cover what an EVM allocates most:
 /// 20 (an address), 32 (a 256-bit word), 64 and 256 (small buffers), 1024 and 4096
-/// (memory pages, call inputs). Every class above 64 is a multiple of 32, which the
-/// lookup relies on.
+/// (memory pages, call inputs). Vec-style doubling from 32 bytes stays on classes
+/// (32, 64, 128, ... 4096) and never rounds up past the next power of two.
 pub const SIZE_CLASSES: [usize; NUM_CLASSES] = [
     8, 16, 20, 32, 48, 64, 96, 128, 192, 256, 384, 512, 768, 1024, 1536, 2048, 3072, 4096,
 ];
@@ -38,30 +38,46 @@ pub const CLASS_ALIGN: [usize; NUM_CLASSES] = {
     out
 };
 
-/// `SMALL_LOOKUP[size]` is the first class with room for `size` (0..=64 bytes).
-const SMALL_LOOKUP: [u8; 65] = {
-    let mut out = [0u8; 65];
+/// `CLASS_OF_SIZE[size]` is the first class with room for `size` bytes (0..=4096),
+/// alignment not considered: the allocator's fast path is one load from here.
+///
+/// The tables are references to constants: indexing them copies nothing (indexing a
+/// `const` array copies the array in unoptimized builds), and each crate that
+/// instantiates the allocator gets them as local data, without the GOT load an external
+/// `static` costs in position-independent code.
+pub(crate) const CLASS_OF_SIZE: &[u8; MAX_POOLED_SIZE + 1] = &{
+    let mut out = [0u8; MAX_POOLED_SIZE + 1];
     let mut size = 0;
-    while size <= 64 {
+    while size <= MAX_POOLED_SIZE {
         out[size] = first_class_fitting(size) as u8;
         size += 1;
     }
     out
 };
 
-/// `LARGE_LOOKUP[(size - 1) / 32]` is the first class with room for `size` (65..=4096);
-/// exact because every class above 64 is a multiple of 32.
-const LARGE_LOOKUP: [u8; MAX_POOLED_SIZE / 32] = {
-    let mut out = [0u8; MAX_POOLED_SIZE / 32];
-    let mut slot = 2;
-    while slot < MAX_POOLED_SIZE / 32 {
-        out[slot] = first_class_fitting((slot + 1) * 32) as u8;
-        slot += 1;
+// The allocator indexes its per-class arrays with `CLASS_OF_SIZE` values unchecked.
+const _: () = {
+    let mut size = 0;
+    while size <= MAX_POOLED_SIZE {
+        assert!((CLASS_OF_SIZE[size] as usize) < NUM_CLASSES);
+        size += 1;
+    }
+};
+
+/// `CLASS_ALIGN` indexed by a `u8` class (entries past the classes are 0), so the fast
+/// path's alignment check needs no bounds check.
+#[cfg_attr(loom, allow(dead_code))]
+pub(crate) const CLASS_ALIGN_U8: &[usize; 256] = &{
+    let mut out = [0; 256];
+    let mut i = 0;
+    while i < NUM_CLASSES {
+        out[i] = CLASS_ALIGN[i];
+        i += 1;
     }
     out
 };
 
-const fn first_class_fitting(size: usize) -> usize {
+pub(crate) const fn first_class_fitting(size: usize) -> usize {
     let mut i = 0;
     while i < NUM_CLASSES && SIZE_CLASSES[i] < size {
         i += 1;
@@ -86,13 +102,10 @@ const fn first_class_fitting(size: usize) -> usize {
 #[inline(always)]
 pub fn class_for(layout: Layout) -> Option<usize> {
     let size = layout.size();
-    let mut class = if size <= 64 {
-        SMALL_LOOKUP[size] as usize
-    } else if size <= MAX_POOLED_SIZE {
-        LARGE_LOOKUP[(size - 1) >> 5] as usize
-    } else {
+    if size > MAX_POOLED_SIZE {
         return None;
-    };
+    }
+    let mut class = CLASS_OF_SIZE[size] as usize;
     while CLASS_ALIGN[class] < layout.align() {
         class += 1;
         if class == NUM_CLASSES {
@@ -103,6 +116,14 @@ pub fn class_for(layout: Layout) -> Option<usize> {
 }
 
 /// The statistics bucket of `layout`: its class, or [`LARGE_CLASS`].
+///
+/// ```
+/// use evm_pool_runtime::alloc::size_class::{LARGE_CLASS, SIZE_CLASSES, stats_class};
+/// use std::alloc::Layout;
+///
+/// assert_eq!(SIZE_CLASSES[stats_class(Layout::new::<[u8; 20]>())], 20);
+/// assert_eq!(stats_class(Layout::new::<[u8; 8192]>()), LARGE_CLASS);
+/// ```
 #[inline(always)]
 pub fn stats_class(layout: Layout) -> usize {
     match class_for(layout) {
@@ -115,6 +136,16 @@ pub fn stats_class(layout: Layout) -> usize {
 /// `offset` (relative to a cache-line-aligned base). Blocks are aligned to
 /// [`CLASS_ALIGN`]; with `line_aware` a block never touches more cache lines than its
 /// size requires (class 20 packs three to a line instead of straddling one).
+///
+/// ```
+/// use evm_pool_runtime::alloc::size_class::{SIZE_CLASSES, place_block};
+///
+/// let class20 = SIZE_CLASSES.iter().position(|&s| s == 20).unwrap();
+/// // Three 20-byte blocks fit in the first 64-byte line; the fourth starts the next line
+/// // instead of straddling two.
+/// assert_eq!(place_block(60, class20, true), 64);
+/// assert!(place_block(60, class20, false) < 64);
+/// ```
 #[inline]
 pub const fn place_block(offset: usize, class: usize, line_aware: bool) -> usize {
     let size = SIZE_CLASSES[class];

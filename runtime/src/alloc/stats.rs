@@ -6,10 +6,13 @@
 //! Counters of exited threads stay in their cache, which the next thread inherits, so
 //! nothing is lost.
 
-use super::size_class::{LARGE_CLASS, NUM_CLASSES, SIZE_CLASSES};
+#[cfg(not(loom))]
+use super::handoff::OwnedCounter;
+use super::size_class::{
+    LARGE_CLASS, MAX_POOLED_SIZE, NUM_CLASSES, SIZE_CLASSES, first_class_fitting,
+};
 use crate::pool::ByteSize;
 use std::fmt;
-use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::time::{Duration, Instant};
 
 /// Buckets of the statistics by class: every pooled class plus one for larger requests.
@@ -18,27 +21,79 @@ pub const CLASS_BUCKETS: usize = NUM_CLASSES + 1;
 /// Buckets of the log2 histogram: bucket `k` counts sizes in `[2^k, 2^(k+1))`.
 pub const LOG2_BUCKETS: usize = 64;
 
-/// One thread's counters. Written only by the owning thread (load + store, never an
-/// atomic read-modify-write), read by anyone.
-pub(crate) struct Counters {
-    allocations: AtomicU64,
-    deallocations: AtomicU64,
-    reallocations: AtomicU64,
-    bytes_allocated: AtomicU64,
-    bytes_freed: AtomicU64,
-    pool_hits: AtomicU64,
-    pool_misses: AtomicU64,
-    class_out: [AtomicU64; CLASS_BUCKETS],
-    class_in: [AtomicU64; CLASS_BUCKETS],
-    distribution: [AtomicU64; 3],
-    log2: [AtomicU64; LOG2_BUCKETS],
+/// Log2 buckets a pooled request can fall in: sizes 1..=4096 are buckets 0..=12.
+pub(crate) const POOLED_LOG2: usize = 13;
+
+/// Cells of the pooled hand-out counter in use: one per (class, log2 bucket) pair.
+pub(crate) const CELLS: usize = NUM_CLASSES * POOLED_LOG2;
+
+/// The cell counting a pooled hand-out of `size` bytes (at most 4096) from `class`.
+#[inline(always)]
+pub(crate) const fn cell(class: usize, size: usize) -> u8 {
+    (class * POOLED_LOG2 + log2_bucket(size)) as u8
 }
 
-/// Adds `n` to a counter only this thread writes: a relaxed load and store, which
-/// compile to plain moves.
+const _: () = assert!(CELLS <= 256, "cells are indexed by a u8");
+
+/// `CELL_OF_SIZE[size]` is `cell(CLASS_OF_SIZE[size], size)`: the cell a pooled
+/// hand-out of `size` bytes from its natural class counts in, one load on the fast path.
+pub(crate) const CELL_OF_SIZE: &[u8; MAX_POOLED_SIZE + 1] = &{
+    let mut out = [0u8; MAX_POOLED_SIZE + 1];
+    let mut size = 0;
+    while size <= MAX_POOLED_SIZE {
+        out[size] = cell(first_class_fitting(size), size);
+        size += 1;
+    }
+    out
+};
+
+/// One thread's counters. Written only by the owning thread (a relaxed load and store,
+/// never an atomic read-modify-write), read by anyone.
+///
+/// The pooled fast path keeps as few counters as exactness allows, and everything else
+/// is derived when read ([`Counters::load`]):
+///
+/// - a hand-out increments one *cell* (its class and log2 bucket), adds its size to
+///   `bytes_allocated` and to `net`: the allocation count, per-class hand-outs, the log2
+///   histogram, the size distribution (pooled sizes are at most 4096 bytes, so a cell's
+///   bucket decides `< 256` versus `256..=4096` exactly) and pool hits all come from
+///   the cells;
+/// - a return increments its class's `returned` and subtracts its size from `net`;
+///   `bytes_freed = bytes_allocated - net` and the deallocation count come from those;
+/// - the backing tier, reallocations and pool misses (all off the fast path) count
+///   into [`SlowCounters`], in the merged form.
+///
+/// The fast-path arrays have 256 entries so a `u8` index (from the size tables) needs
+/// no bounds check; entries past the real cells and classes stay zero.
+#[cfg(not(loom))]
+pub(crate) struct Counters {
+    cells: [OwnedCounter; 256],
+    returned: [OwnedCounter; 256],
+    bytes_allocated: OwnedCounter,
+    /// Bytes allocated minus bytes freed by this cache's users (wrapping; negative when
+    /// they free others' memory). Also the allocator's live-byte tally for peaks.
+    net: OwnedCounter,
+    slow: SlowCounters,
+}
+
+/// Counters of the paths off the pooled fast path, kept in the merged form.
+#[cfg(not(loom))]
+struct SlowCounters {
+    allocations: OwnedCounter,
+    deallocations: OwnedCounter,
+    reallocations: OwnedCounter,
+    pool_misses: OwnedCounter,
+    class_out: [OwnedCounter; CLASS_BUCKETS],
+    class_in: [OwnedCounter; CLASS_BUCKETS],
+    distribution: [OwnedCounter; 3],
+    log2: [OwnedCounter; LOG2_BUCKETS],
+}
+
+/// Adds `n` to a counter only this thread writes (see [`OwnedCounter`]).
+#[cfg(not(loom))]
 #[inline(always)]
-fn add(counter: &AtomicU64, n: u64) {
-    counter.store(counter.load(Relaxed).wrapping_add(n), Relaxed);
+fn add(counter: &OwnedCounter, n: u64) {
+    counter.add(n);
 }
 
 #[inline(always)]
@@ -47,109 +102,163 @@ fn distribution_bucket(size: usize) -> usize {
 }
 
 #[inline(always)]
-fn log2_bucket(size: usize) -> usize {
+const fn log2_bucket(size: usize) -> usize {
     // Sizes are never 0 here; `| 1` keeps the arithmetic total anyway.
     (usize::BITS - 1 - (size | 1).leading_zeros()) as usize
 }
 
+#[cfg(not(loom))]
 impl Counters {
     pub(crate) const fn new() -> Self {
         Counters {
-            allocations: AtomicU64::new(0),
-            deallocations: AtomicU64::new(0),
-            reallocations: AtomicU64::new(0),
-            bytes_allocated: AtomicU64::new(0),
-            bytes_freed: AtomicU64::new(0),
-            pool_hits: AtomicU64::new(0),
-            pool_misses: AtomicU64::new(0),
-            class_out: [const { AtomicU64::new(0) }; CLASS_BUCKETS],
-            class_in: [const { AtomicU64::new(0) }; CLASS_BUCKETS],
-            distribution: [const { AtomicU64::new(0) }; 3],
-            log2: [const { AtomicU64::new(0) }; LOG2_BUCKETS],
+            cells: [const { OwnedCounter::new() }; 256],
+            returned: [const { OwnedCounter::new() }; 256],
+            bytes_allocated: OwnedCounter::new(),
+            net: OwnedCounter::new(),
+            slow: SlowCounters {
+                allocations: OwnedCounter::new(),
+                deallocations: OwnedCounter::new(),
+                reallocations: OwnedCounter::new(),
+                pool_misses: OwnedCounter::new(),
+                class_out: [const { OwnedCounter::new() }; CLASS_BUCKETS],
+                class_in: [const { OwnedCounter::new() }; CLASS_BUCKETS],
+                distribution: [const { OwnedCounter::new() }; 3],
+                log2: [const { OwnedCounter::new() }; LOG2_BUCKETS],
+            },
         }
     }
 
+    /// The live-byte tally: bytes allocated minus bytes freed through this cache.
     #[inline(always)]
-    fn record_request(&self, size: usize) {
-        add(&self.distribution[distribution_bucket(size)], 1);
-        add(&self.log2[log2_bucket(size)], 1);
+    pub(crate) fn net(&self) -> i64 {
+        self.net.get() as i64
     }
 
-    /// A block of `size` bytes (statistics bucket `class`) was handed out.
+    /// Adds `delta` to the live-byte tally and returns the new value.
     #[inline(always)]
-    pub(crate) fn record_alloc(&self, size: usize, class: usize) {
-        add(&self.allocations, 1);
+    pub(crate) fn add_net(&self, delta: i64) -> i64 {
+        self.net.add_publishing(delta as u64) as i64
+    }
+
+    /// A pooled block of `size` bytes was handed out from `class`, counted in `cell`
+    /// (`cell(class, size)`). Returns the new live-byte tally.
+    #[inline(always)]
+    pub(crate) fn record_pooled_alloc(&self, size: usize, cell: u8) -> i64 {
+        add(&self.cells[cell as usize], 1);
         add(&self.bytes_allocated, size as u64);
-        add(&self.class_out[class], 1);
-        self.record_request(size);
+        self.add_net(size as i64)
     }
 
-    /// A block of `size` bytes (statistics bucket `class`) came back.
+    /// A pooled block of `size` bytes came back to `class`. Returns the new live-byte
+    /// tally.
     #[inline(always)]
-    pub(crate) fn record_free(&self, size: usize, class: usize) {
-        add(&self.deallocations, 1);
-        add(&self.bytes_freed, size as u64);
-        add(&self.class_in[class], 1);
+    pub(crate) fn record_pooled_free(&self, size: usize, class: u8) -> i64 {
+        add(&self.returned[class as usize], 1);
+        self.add_net(-(size as i64))
+    }
+
+    /// A block of `size` bytes (statistics bucket `class`) was handed out by the
+    /// backing tier. Returns the new live-byte tally.
+    pub(crate) fn record_alloc(&self, size: usize, class: usize) -> i64 {
+        add(&self.slow.allocations, 1);
+        add(&self.bytes_allocated, size as u64);
+        add(&self.slow.class_out[class], 1);
+        self.record_request(size);
+        self.add_net(size as i64)
+    }
+
+    /// A block of `size` bytes (statistics bucket `class`) came back to the backing
+    /// tier. Returns the new live-byte tally.
+    pub(crate) fn record_free(&self, size: usize, class: usize) -> i64 {
+        add(&self.slow.deallocations, 1);
+        add(&self.slow.class_in[class], 1);
+        self.add_net(-(size as i64))
+    }
+
+    fn record_request(&self, size: usize) {
+        add(&self.slow.distribution[distribution_bucket(size)], 1);
+        add(&self.slow.log2[log2_bucket(size)], 1);
     }
 
     /// A block changed size from `old` to `new` bytes (and bucket, if it changed class).
-    #[inline(always)]
+    /// Returns the new live-byte tally.
     pub(crate) fn record_realloc(
         &self,
         old: usize,
         new: usize,
         old_class: usize,
         new_class: usize,
-    ) {
-        add(&self.reallocations, 1);
+    ) -> i64 {
+        add(&self.slow.reallocations, 1);
         if new >= old {
             add(&self.bytes_allocated, (new - old) as u64);
-        } else {
-            add(&self.bytes_freed, (old - new) as u64);
         }
         if old_class != new_class {
-            add(&self.class_in[old_class], 1);
-            add(&self.class_out[new_class], 1);
+            add(&self.slow.class_in[old_class], 1);
+            add(&self.slow.class_out[new_class], 1);
         }
         self.record_request(new);
-    }
-
-    #[inline(always)]
-    pub(crate) fn record_pool_hit(&self) {
-        add(&self.pool_hits, 1);
+        self.add_net(new as i64 - old as i64)
     }
 
     #[inline(always)]
     pub(crate) fn record_pool_miss(&self) {
-        add(&self.pool_misses, 1);
+        add(&self.slow.pool_misses, 1);
     }
 
-    /// A plain copy of the counters.
+    /// The counters in merged form, with everything derivable derived.
     pub(crate) fn load(&self) -> Counts {
+        // The tally first: its acquiring load sees every counter update made before it,
+        // so `bytes_freed` below is never less than the bytes freed at that point.
+        let net = self.net.get_acquire();
+        let slow = &self.slow;
         let mut counts = Counts {
-            allocations: self.allocations.load(Relaxed),
-            deallocations: self.deallocations.load(Relaxed),
-            reallocations: self.reallocations.load(Relaxed),
-            bytes_allocated: self.bytes_allocated.load(Relaxed),
-            bytes_freed: self.bytes_freed.load(Relaxed),
-            pool_hits: self.pool_hits.load(Relaxed),
-            pool_misses: self.pool_misses.load(Relaxed),
+            allocations: slow.allocations.get(),
+            deallocations: slow.deallocations.get(),
+            reallocations: slow.reallocations.get(),
+            bytes_allocated: self.bytes_allocated.get(),
+            pool_misses: slow.pool_misses.get(),
             ..Counts::default()
         };
+        // Exact at a quiescent point; while the owner allocates, too high at most by the
+        // allocation in flight, never wrapped below zero (model-checked with loom).
+        counts.bytes_freed = counts.bytes_allocated.wrapping_sub(net);
         // No `Vec` here: reading must not allocate through the allocator being read.
-        let copy = |dst: &mut [u64], src: &[AtomicU64]| {
+        let copy = |dst: &mut [u64], src: &[OwnedCounter]| {
             for (d, s) in dst.iter_mut().zip(src) {
-                *d = s.load(Relaxed);
+                *d = s.get();
             }
         };
-        copy(&mut counts.class_out, &self.class_out);
-        copy(&mut counts.class_in, &self.class_in);
-        copy(&mut counts.distribution, &self.distribution);
-        copy(&mut counts.log2, &self.log2);
+        copy(&mut counts.class_out, &slow.class_out);
+        copy(&mut counts.class_in, &slow.class_in);
+        copy(&mut counts.distribution, &slow.distribution);
+        copy(&mut counts.log2, &slow.log2);
+        let mut pooled = 0u64;
+        for (class, row) in self.cells[..CELLS].chunks_exact(POOLED_LOG2).enumerate() {
+            for (bucket, cell) in row.iter().enumerate() {
+                let n = cell.get();
+                pooled = pooled.wrapping_add(n);
+                counts.class_out[class] = counts.class_out[class].wrapping_add(n);
+                counts.log2[bucket] = counts.log2[bucket].wrapping_add(n);
+                let range = (bucket >= 8) as usize; // bucket 8 starts at 256 bytes
+                counts.distribution[range] = counts.distribution[range].wrapping_add(n);
+            }
+        }
+        let mut returned = 0u64;
+        for (class, n) in self.returned[..NUM_CLASSES]
+            .iter()
+            .map(|n| n.get())
+            .enumerate()
+        {
+            returned = returned.wrapping_add(n);
+            counts.class_in[class] = counts.class_in[class].wrapping_add(n);
+        }
+        counts.allocations = counts.allocations.wrapping_add(pooled);
+        counts.deallocations = counts.deallocations.wrapping_add(returned);
+        counts.pool_hits = pooled.wrapping_sub(counts.pool_misses);
         counts
     }
 }
-
 /// A plain copy of one or more threads' counters.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Counts {
@@ -677,47 +786,69 @@ impl fmt::Display for RegionStats {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(loom)))]
 mod tests {
     use super::*;
 
     #[test]
     fn counters_record_and_merge_exactly() {
         let a = Counters::new();
-        a.record_alloc(20, 2);
-        a.record_alloc(5000, LARGE_CLASS);
-        a.record_free(20, 2);
-        a.record_realloc(5000, 100, LARGE_CLASS, 6);
-        a.record_pool_hit();
+        assert_eq!(a.record_pooled_alloc(20, cell(2, 20)), 20);
+        assert_eq!(a.record_pooled_alloc(20, CELL_OF_SIZE[20]), 40);
         a.record_pool_miss();
+        assert_eq!(a.record_alloc(5000, LARGE_CLASS), 5040);
+        assert_eq!(a.record_pooled_free(20, 2), 5020);
+        assert_eq!(a.record_realloc(5000, 100, LARGE_CLASS, 6), 120);
+        assert_eq!(a.net(), 120);
         let c = a.load();
-        assert_eq!((c.allocations, c.deallocations, c.reallocations), (2, 1, 1));
-        assert_eq!(c.bytes_allocated, 5020);
+        assert_eq!((c.allocations, c.deallocations, c.reallocations), (3, 1, 1));
+        assert_eq!(c.bytes_allocated, 5040);
         assert_eq!(c.bytes_freed, 20 + 4900);
-        assert_eq!(c.distribution, [2, 0, 1]);
-        assert_eq!(c.log2[4], 1); // 20
+        assert_eq!(c.distribution, [3, 0, 1]);
+        assert_eq!(c.log2[4], 2); // 20, 20
         assert_eq!(c.log2[12], 1); // 5000
         assert_eq!(c.log2[6], 1); // 100
-        assert_eq!((c.class_out[2], c.class_in[2]), (1, 1));
+        assert_eq!((c.pool_hits, c.pool_misses), (1, 1));
+        assert_eq!((c.class_out[2], c.class_in[2]), (2, 1));
         assert_eq!((c.class_out[LARGE_CLASS], c.class_in[LARGE_CLASS]), (1, 1));
         assert_eq!(c.class_out[6], 1);
         let twice = c.plus(&c);
-        assert_eq!(twice.allocations, 4);
+        assert_eq!(twice.allocations, 6);
         assert_eq!(twice.minus(&c), c);
 
         let stats = AllocationStatistics::from_counts(&c, Instant::now());
-        assert_eq!(stats.current_bytes, 100);
-        assert_eq!(stats.pool_bytes_in_use, 96); // one live 96-byte block (class 6)
-        assert_eq!(stats.histogram.total(), 3);
+        assert_eq!(stats.current_bytes, 120);
+        assert_eq!(stats.pool_bytes_in_use, 20 + 96); // live blocks of classes 20 and 96
+        assert_eq!(stats.histogram.total(), 4);
         assert_eq!(stats.pool_hit_rate(), 0.5);
-        assert_eq!(stats.mean_allocation_size(), 2510.0);
+        assert_eq!(stats.mean_allocation_size(), 1680.0);
         let text = stats.to_string();
         assert!(
-            text.contains("allocations 2, deallocations 1, reallocations 1"),
+            text.contains("allocations 3, deallocations 1, reallocations 1"),
             "{text}"
         );
-        assert!(text.contains("20B 1/1"), "{text}");
+        assert!(text.contains("20B 2/1"), "{text}");
         assert!(text.contains(">4KiB 1/1"), "{text}");
+    }
+
+    /// The cells' derived figures agree with direct counting for every pooled size:
+    /// class, log2 bucket and the `< 256` / `256..=4096` split.
+    #[test]
+    fn cells_derive_class_histogram_and_distribution_exactly() {
+        let step = if cfg!(miri) { 97 } else { 1 };
+        for size in (1..=MAX_POOLED_SIZE)
+            .step_by(step)
+            .chain([255, 256, 4095, 4096])
+        {
+            let a = Counters::new();
+            a.record_pooled_alloc(size, CELL_OF_SIZE[size]);
+            let c = a.load();
+            let class = first_class_fitting(size);
+            assert_eq!(c.class_out[class], 1, "size {size}");
+            assert_eq!(c.log2[log2_bucket(size)], 1, "size {size}");
+            assert_eq!(c.distribution[distribution_bucket(size)], 1, "size {size}");
+            assert_eq!((c.allocations, c.bytes_allocated), (1, size as u64));
+        }
     }
 
     #[test]

@@ -3,8 +3,11 @@
 
 use super::size_class::{LARGE_CLASS, NUM_CLASSES, SIZE_CLASSES, class_for};
 use super::*;
+use crate::pool::ConfigError;
+use allocator_api2::alloc::Allocator;
 use allocator_api2::boxed::Box;
 use allocator_api2::vec::Vec;
+use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::{Arc, Barrier};
 
 /// Iteration counts shrink under Miri, which interprets every instruction.

@@ -1,15 +1,7 @@
 use super::*;
 use crate::OverflowPolicy;
+use crate::pool::test_model::config as sizing;
 use proptest::prelude::*;
-
-fn sizing(initial: usize, max: usize, overflow: OverflowPolicy) -> PoolConfig {
-    PoolConfig::builder()
-        .initial(initial)
-        .max(max)
-        .overflow(overflow)
-        .build()
-        .unwrap()
-}
 
 /// Every idle buffer of every class is a shell or exactly its class size, and all zero.
 fn assert_idle_clean(pool: &BufferPool) {

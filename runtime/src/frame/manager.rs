@@ -57,14 +57,17 @@ pub struct FramePoolManager<W: Copy = Word> {
     config: FramePoolConfig,
     /// The first size-class bound (`usize::MAX` without size classes).
     smallest_bound: usize,
+    /// Frames retaining at most this many bytes go back to the smallest size class on
+    /// the inline release path: `min(smallest_bound, max_pooled_bytes)`.
+    small_release_bound: usize,
     clock: Box<dyn Clock>,
     state: RefCell<State<W>>,
 }
 
 struct State<W> {
     pools: Vec<ClassPool<W>>,
-    /// Pool index for each [`FrameClass`].
-    pool_of: [usize; 8],
+    /// Pool index for each [`FrameKind`] (by [`FrameKind::index`]).
+    pool_of: [usize; 9],
     spare_stacks: Vec<Vec<W>>,
     spare_memories: Vec<Vec<u8>>,
     buffers: BufferStats,
@@ -84,13 +87,39 @@ struct ClassPool<W> {
     buckets: Vec<Vec<Box<PooledFrame<W>>>>,
     /// Frames the pool answers for: idle plus in use.
     owned: usize,
+    /// A returned frame is kept while `owned <= keep_limit`: `max`, or 0 for a disabled
+    /// pool (so one compare decides).
+    keep_limit: usize,
+    /// Exact counters. `peak_in_use` lags: the hot path only raises `window_peak`, which
+    /// is folded in by [`fold_window`](Self::fold_window) and when statistics are read.
     counters: PoolStats,
-    window_hits: u64,
-    window_misses: u64,
+    /// `hits` and `misses` when the tuning window started.
+    window_start_hits: u64,
+    window_start_misses: u64,
+    /// Highest `in_use` since the tuning window started.
     window_peak: u64,
 }
 
 impl<W> ClassPool<W> {
+    /// The exact counters, with the window's peak folded in.
+    fn stats(&self) -> PoolStats {
+        let mut stats = self.counters;
+        stats.peak_in_use = stats.peak_in_use.max(self.window_peak);
+        stats
+    }
+
+    /// Hit rate, peak and acquires of the tuning window, and starts a new window.
+    fn fold_window(&mut self) -> (u64, u64, u64) {
+        let hits = self.counters.hits - self.window_start_hits;
+        let misses = self.counters.misses - self.window_start_misses;
+        let peak = self.window_peak;
+        self.counters.peak_in_use = self.counters.peak_in_use.max(peak);
+        self.window_start_hits = self.counters.hits;
+        self.window_start_misses = self.counters.misses;
+        self.window_peak = self.counters.in_use;
+        (hits, misses, peak)
+    }
+
     fn available(&self) -> usize {
         self.buckets.iter().map(Vec::len).sum()
     }
@@ -210,15 +239,16 @@ impl<W: Copy> FramePoolManager<W> {
                 config: c.clone(),
                 buckets: (0..buckets).map(|_| Vec::new()).collect(),
                 owned: 0,
+                keep_limit: if c.enabled { c.max } else { 0 },
                 counters: PoolStats::default(),
-                window_hits: 0,
-                window_misses: 0,
+                window_start_hits: 0,
+                window_start_misses: 0,
                 window_peak: 0,
             })
             .collect();
         let pool_of = match config.classes {
-            ClassLayout::PerKind(_) => std::array::from_fn(|i| i),
-            ClassLayout::Shared(_) => [0; 8],
+            ClassLayout::PerKind(_) => FrameKind::ALL.map(|kind| kind.class().index()),
+            ClassLayout::Shared(_) => [0; 9],
         };
         let now = clock.now();
         let tracker = if config.track_timeline {
@@ -241,6 +271,12 @@ impl<W: Copy> FramePoolManager<W> {
             }),
             clock: Box::new(clock),
             smallest_bound: config.size_classes.first().copied().unwrap_or(usize::MAX),
+            small_release_bound: config
+                .size_classes
+                .first()
+                .copied()
+                .unwrap_or(usize::MAX)
+                .min(config.max_pooled_bytes),
             config,
         };
         {
@@ -297,111 +333,171 @@ impl<W: Copy> FramePoolManager<W> {
         request: FrameRequest<'_>,
         parent: Option<&'p mut PooledFrame<W>>,
     ) -> Result<FrameGuard<'m, 'p, W>, FrameError> {
-        let mut state = self.state.borrow_mut();
-        let kind = request.kind;
-        let depth = match parent.as_deref() {
-            Some(parent) => parent.depth + 1,
-            None => 0,
-        };
-        if let Some(parent) = parent.as_deref()
-            && let Err(error) = self.check_rules(&request, parent)
-        {
-            state.record(kind, depth, FrameEventKind::Rejected);
-            return Err(error);
-        }
-        if parent.is_none() {
-            state.transaction += 1;
-            state.now = self.clock.now();
-            if state.now.saturating_sub(state.last_maintenance) >= self.config.cleanup_interval {
-                self.maintain(&mut state);
-            }
-        }
-        let (mut frame, hit) = match self.take_frame(&mut state, kind, request.input.len()) {
-            Ok(taken) => taken,
-            Err(error) => {
-                state.record(kind, depth, FrameEventKind::Rejected);
-                return Err(error);
-            }
-        };
-        frame.kind = kind;
-        frame.depth = depth;
-        frame.usage_count += 1;
-        frame.input.extend_from_slice(request.input);
-        let mut parent = parent;
-        match parent.as_deref_mut() {
+        self.acquire_ref(&request, parent)
+    }
+
+    /// [`acquire_with`](Self::acquire_with) with the request by reference, for callers
+    /// that keep one request and open several frames with it.
+    ///
+    /// ```
+    /// use evm_pool_runtime::{FrameKind, FramePoolConfig, FramePoolManager, FrameRequest};
+    ///
+    /// let manager = FramePoolManager::<[u8; 32]>::new(FramePoolConfig::high_performance())?;
+    /// let mut root = manager.acquire(FrameKind::Call, None)?;
+    /// let call = FrameRequest::new(FrameKind::StaticCall).gas(10_000);
+    /// for _ in 0..3 {
+    ///     let child = manager.acquire_ref(&call, Some(&mut root))?;
+    ///     assert_eq!(child.gas.limit, 10_000);
+    /// }
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[inline]
+    pub fn acquire_ref<'m, 'p>(
+        &'m self,
+        request: &FrameRequest<'_>,
+        parent: Option<&'p mut PooledFrame<W>>,
+    ) -> Result<FrameGuard<'m, 'p, W>, FrameError> {
+        let frame = match parent {
             Some(parent) => {
-                let forwarded = request.gas.min(Gas::all_but_one_64th(parent.gas.remaining));
-                parent.gas.remaining -= forwarded;
-                frame.gas = Gas::new(forwarded);
-                frame.is_static = parent.is_static || kind == FrameKind::StaticCall;
-                match kind {
-                    FrameKind::DelegateCall => {
-                        frame.caller = parent.caller;
-                        frame.address = parent.address;
-                        frame.value = parent.value;
-                    }
-                    FrameKind::CallCode => {
-                        frame.caller = parent.address;
-                        frame.address = parent.address;
-                        frame.value = request.value;
-                    }
-                    _ => {
-                        frame.caller = parent.address;
-                        frame.address = request.target;
-                        frame.value = if kind == FrameKind::StaticCall {
-                            [0; 32]
-                        } else {
-                            request.value
-                        };
-                    }
-                }
-                if self.config.shared_buffers {
-                    // Cannot fail: `check_rules` saw both views running.
-                    if let (Ok(stack), Ok(memory)) =
-                        (parent.stack.enter_child(), parent.memory.enter_child())
-                    {
-                        frame.stack = stack;
-                        frame.memory = memory;
-                    }
-                } else {
-                    Self::standalone_buffers(&mut frame, self.config.memory_limit);
-                }
+                let frame = self.acquire_child(request, parent)?;
+                return Ok(FrameGuard {
+                    manager: self,
+                    parent: Some(parent),
+                    frame: Some(frame),
+                });
             }
-            None => {
-                frame.gas = Gas::new(request.gas);
-                frame.is_static = kind == FrameKind::StaticCall;
-                frame.caller = request.origin;
-                frame.address = request.target;
-                frame.value = if kind == FrameKind::StaticCall {
-                    [0; 32]
-                } else {
-                    request.value
-                };
-                state.buffers.trees += 1;
-                if self.config.shared_buffers {
-                    let stack = state.spare_stacks.pop();
-                    let memory = state.spare_memories.pop();
-                    if stack.is_some() && memory.is_some() {
-                        state.buffers.reused += 1;
-                    }
-                    frame.stack.attach(stack.unwrap_or_default());
-                    frame
-                        .memory
-                        .attach(memory.unwrap_or_default(), self.config.memory_limit);
-                } else {
-                    Self::standalone_buffers(&mut frame, self.config.memory_limit);
-                }
-            }
-        }
-        state.record(kind, depth, FrameEventKind::Acquire { hit });
+            None => self.acquire_root(request)?,
+        };
         Ok(FrameGuard {
             manager: self,
-            parent,
+            parent: None,
             frame: Some(frame),
         })
     }
 
+    /// The hot path: a child frame. Every rule is checked with one combined test first;
+    /// the exact error is worked out out of line.
+    #[inline]
+    fn acquire_child(
+        &self,
+        request: &FrameRequest<'_>,
+        parent: &mut PooledFrame<W>,
+    ) -> Result<Box<PooledFrame<W>>, FrameError> {
+        let kind = request.kind;
+        let shared = self.config.shared_buffers;
+        if parent.kind == FrameKind::Precompile
+            || parent.depth >= CALL_DEPTH_LIMIT
+            || parent.is_static
+            || (shared && !(parent.stack.is_running() && parent.memory.is_running()))
+        {
+            // Static parents are legal for most kinds; `child_rule_error` decides.
+            if let Err(error) = self.check_rules(request, parent) {
+                return Err(self.reject(kind, parent.depth + 1, error));
+            }
+        }
+        let depth = parent.depth + 1;
+        let mut frame = self.take_frame(
+            &mut self.state.borrow_mut(),
+            kind,
+            request.input.len(),
+            depth,
+        )?;
+        frame.kind = kind;
+        frame.depth = depth;
+        frame.usage_count += 1;
+        if !request.input.is_empty() {
+            frame.input.extend_from_slice(request.input);
+        }
+        let forwarded = request.gas.min(Gas::all_but_one_64th(parent.gas.remaining));
+        parent.gas.remaining -= forwarded;
+        frame.gas = Gas::new(forwarded);
+        frame.is_static = parent.is_static | (kind == FrameKind::StaticCall);
+        match kind {
+            FrameKind::DelegateCall => {
+                frame.caller = parent.caller;
+                frame.address = parent.address;
+                frame.value = parent.value;
+            }
+            FrameKind::CallCode => {
+                frame.caller = parent.address;
+                frame.address = parent.address;
+                frame.value = request.value;
+            }
+            FrameKind::StaticCall => {
+                frame.caller = parent.address;
+                frame.address = request.target;
+                frame.value = [0; 32];
+            }
+            _ => {
+                frame.caller = parent.address;
+                frame.address = request.target;
+                frame.value = request.value;
+            }
+        }
+        if shared {
+            // Both views running: checked above.
+            parent.stack.lend_to(&mut frame.stack);
+            parent.memory.lend_to(&mut frame.memory);
+        } else {
+            Self::standalone_buffers(&mut frame, self.config.memory_limit);
+        }
+        Ok(frame)
+    }
+
+    /// A transaction's root frame: reads the clock (once per transaction), runs
+    /// maintenance when due, and hands the frame the spare call-tree buffers.
+    #[inline(never)]
+    fn acquire_root(&self, request: &FrameRequest<'_>) -> Result<Box<PooledFrame<W>>, FrameError> {
+        let kind = request.kind;
+        let mut state = self.state.borrow_mut();
+        state.transaction += 1;
+        state.now = self.clock.now();
+        if state.now.saturating_sub(state.last_maintenance) >= self.config.cleanup_interval {
+            self.maintain(&mut state);
+        }
+        let mut frame = self.take_frame(&mut state, kind, request.input.len(), 0)?;
+        frame.kind = kind;
+        frame.depth = 0;
+        frame.usage_count += 1;
+        frame.input.extend_from_slice(request.input);
+        frame.gas = Gas::new(request.gas);
+        frame.is_static = kind == FrameKind::StaticCall;
+        frame.caller = request.origin;
+        frame.address = request.target;
+        frame.value = if kind == FrameKind::StaticCall {
+            [0; 32]
+        } else {
+            request.value
+        };
+        state.buffers.trees += 1;
+        if self.config.shared_buffers {
+            let stack = state.spare_stacks.pop();
+            let memory = state.spare_memories.pop();
+            if stack.is_some() && memory.is_some() {
+                state.buffers.reused += 1;
+            }
+            frame.stack.attach(stack.unwrap_or_default());
+            frame
+                .memory
+                .attach(memory.unwrap_or_default(), self.config.memory_limit);
+        } else {
+            Self::standalone_buffers(&mut frame, self.config.memory_limit);
+        }
+        Ok(frame)
+    }
+
+    /// Counts a refused acquire and hands back its error.
+    #[cold]
+    #[inline(never)]
+    fn reject(&self, kind: FrameKind, depth: usize, error: FrameError) -> FrameError {
+        self.state
+            .borrow_mut()
+            .record(kind, depth, FrameEventKind::Rejected);
+        error
+    }
+
     /// The revm-style baseline: a frame's own 1024-word stack and memory.
+    #[inline(never)]
     fn standalone_buffers(frame: &mut PooledFrame<W>, memory_limit: usize) {
         frame.stack = SharedStack::with_capacity(STACK_LIMIT);
         frame.memory = SharedMemory::with_limit(memory_limit);
@@ -433,34 +529,64 @@ impl<W: Copy> FramePoolManager<W> {
         Ok(())
     }
 
-    /// A frame for `kind` from its pool (hit) or freshly created (miss).
+    /// A frame for `kind` from its pool (hit) or freshly created (miss), counted.
     #[inline]
     fn take_frame(
         &self,
         state: &mut State<W>,
         kind: FrameKind,
         size: usize,
-    ) -> Result<(Box<PooledFrame<W>>, bool), FrameError> {
-        let index = state.pool_of[kind.class().index()];
-        let wanted = self.bucket_of(size);
+        depth: usize,
+    ) -> Result<Box<PooledFrame<W>>, FrameError> {
+        let index = state.pool_of[kind.index()];
         let pool = &mut state.pools[index];
-        let (frame, hit) = match pool.buckets[wanted].pop() {
+        let popped = if size <= self.smallest_bound {
+            pool.buckets[0].pop()
+        } else {
+            None
+        };
+        let (frame, hit) = match popped {
             Some(frame) => {
                 pool.counters.hits += 1;
-                pool.window_hits += 1;
+                // Counted here with a constant `hit`: two plain increments.
+                state
+                    .tracker
+                    .count(kind, FrameEventKind::Acquire { hit: true });
                 (frame, true)
             }
-            None => self.take_frame_slow(state, index, kind, wanted)?,
+            None => match self.take_frame_slow(state, index, kind, size) {
+                Ok((frame, hit)) => {
+                    state.tracker.count(kind, FrameEventKind::Acquire { hit });
+                    (frame, hit)
+                }
+                Err(error) => return Err(self.reject_locked(state, kind, depth, error)),
+            },
         };
         let pool = &mut state.pools[index];
         pool.counters.in_use += 1;
-        pool.counters.peak_in_use = pool.counters.peak_in_use.max(pool.counters.in_use);
+        // The all-time peak is folded in lazily (`fold_window`, `statistics`).
         pool.window_peak = pool.window_peak.max(pool.counters.in_use);
-        Ok((frame, hit))
+        if state.tracker.has_timeline() {
+            state.record_timeline(kind, depth, FrameEventKind::Acquire { hit });
+        }
+        Ok(frame)
     }
 
-    /// The fitting size class was empty: a bigger class, then a smaller one (a hit), or
-    /// a new frame (a miss).
+    #[cold]
+    #[inline(never)]
+    fn reject_locked(
+        &self,
+        state: &mut State<W>,
+        kind: FrameKind,
+        depth: usize,
+        error: FrameError,
+    ) -> FrameError {
+        state.record(kind, depth, FrameEventKind::Rejected);
+        error
+    }
+
+    /// The fitting size class was empty (or the request is not small): the fitting
+    /// class, a bigger one, then a smaller one (a hit), or a new frame (a miss).
     #[cold]
     #[inline(never)]
     fn take_frame_slow(
@@ -468,19 +594,18 @@ impl<W: Copy> FramePoolManager<W> {
         state: &mut State<W>,
         index: usize,
         kind: FrameKind,
-        wanted: usize,
+        size: usize,
     ) -> Result<(Box<PooledFrame<W>>, bool), FrameError> {
+        let wanted = self.bucket_of(size);
         let pool = &mut state.pools[index];
-        let found = (wanted + 1..pool.buckets.len())
+        let found = (wanted..pool.buckets.len())
             .chain((0..wanted).rev())
             .find_map(|b| pool.buckets[b].pop());
         if let Some(frame) = found {
             pool.counters.hits += 1;
-            pool.window_hits += 1;
             return Ok((frame, true));
         }
         pool.counters.misses += 1;
-        pool.window_misses += 1;
         if pool.config.enabled && pool.owned >= pool.config.max {
             pool.counters.overflows += 1;
             if pool.config.overflow == OverflowPolicy::Fail {
@@ -497,79 +622,100 @@ impl<W: Copy> FramePoolManager<W> {
         Ok((Box::new(PooledFrame::new(kind, id)), false))
     }
 
-    /// The size class for `bytes`. Small frames, the common case, take one compare;
-    /// the search over the bounds is kept out of line (LLVM would otherwise run the
-    /// branch-free binary search for every frame).
-    #[inline]
+    /// The size class for `bytes`.
     fn bucket_of(&self, bytes: usize) -> usize {
         if bytes <= self.smallest_bound {
             0
         } else {
-            self.search_bucket(bytes)
+            self.config
+                .size_classes
+                .partition_point(|&bound| bound < bytes)
         }
     }
 
-    #[cold]
-    #[inline(never)]
-    fn search_bucket(&self, bytes: usize) -> usize {
-        self.config
-            .size_classes
-            .partition_point(|&bound| bound < bytes)
-    }
-
     /// Gives `frame` back: buffers to the parent (or the spare list), gas to the parent,
-    /// the frame to its pool.
+    /// the frame to its pool. A small frame going back to a pool with room takes the
+    /// inline path; everything else goes through [`release_slow`](Self::release_slow).
     #[inline]
     fn release(&self, mut frame: Box<PooledFrame<W>>, parent: Option<&mut PooledFrame<W>>) {
-        let mut state = self.state.borrow_mut();
         match parent {
             Some(parent) => {
                 parent.gas.remaining = parent.gas.remaining.saturating_add(frame.gas.remaining);
                 parent.gas.refunded = parent.gas.refunded.saturating_add(frame.gas.refunded);
-                if self.config.shared_buffers {
-                    let stack = parent.stack.resume(&mut frame.stack);
-                    let memory = parent.memory.resume(&mut frame.memory);
-                    if stack.is_err() || memory.is_err() {
-                        state.buffers.link_errors += 1;
-                    }
+                if self.config.shared_buffers
+                    && !(parent.stack.take_back(&mut frame.stack)
+                        & parent.memory.take_back(&mut frame.memory))
+                {
+                    self.link_error(&mut frame, parent);
                 }
             }
-            None if self.config.shared_buffers => {
-                if let (Ok(stack), Ok(memory)) = (frame.stack.detach(), frame.memory.detach()) {
-                    let stack_bytes = (stack.capacity() * size_of::<W>()) as u64;
-                    let memory_bytes = memory.capacity() as u64;
-                    let b = &mut state.buffers;
-                    b.peak_stack_bytes = b.peak_stack_bytes.max(stack_bytes);
-                    b.peak_memory_bytes = b.peak_memory_bytes.max(memory_bytes);
-                    if stack_bytes + memory_bytes <= self.config.max_pooled_bytes as u64 {
-                        state.spare_stacks.push(stack);
-                        state.spare_memories.push(memory);
-                    }
-                } else {
-                    state.buffers.link_errors += 1;
-                }
-            }
-            None => {}
+            None => self.release_root_buffers(&mut frame),
         }
-        state.record(frame.kind, frame.depth, FrameEventKind::Release);
-        let index = state.pool_of[frame.kind.class().index()];
+        let mut state = self.state.borrow_mut();
+        let kind = frame.kind;
+        state.tracker.count(kind, FrameEventKind::Release);
+        if state.tracker.has_timeline() {
+            state.record_timeline(kind, frame.depth, FrameEventKind::Release);
+        }
+        let index = state.pool_of[kind.index()];
         let now = state.now;
-        let retained = frame.retained_bytes();
-        let bucket = self.bucket_of(retained);
         let pool = &mut state.pools[index];
         pool.counters.in_use -= 1;
         pool.counters.returns += 1;
-        if !pool.config.enabled
-            || pool.owned > pool.config.max
-            || retained > self.config.max_pooled_bytes
-        {
+        if (frame.retained_bytes() <= self.small_release_bound) & (pool.owned <= pool.keep_limit) {
+            frame.reset();
+            frame.last_used = now;
+            pool.buckets[0].push(frame);
+        } else {
+            self.release_slow(pool, frame, now);
+        }
+    }
+
+    /// A frame that is not small or whose pool is full or disabled.
+    #[cold]
+    #[inline(never)]
+    fn release_slow(&self, pool: &mut ClassPool<W>, mut frame: Box<PooledFrame<W>>, now: Duration) {
+        let retained = frame.retained_bytes();
+        if pool.owned > pool.keep_limit || retained > self.config.max_pooled_bytes {
             pool.owned -= 1;
             pool.counters.discards += 1;
             return; // dropped here
         }
         frame.reset();
         frame.last_used = now;
-        pool.buckets[bucket].push(frame);
+        pool.buckets[self.bucket_of(retained)].push(frame);
+    }
+
+    /// Only the running direct child can hand the buffers back: a frame whose views were
+    /// swapped out cannot. Takes back what still matches, counts the error.
+    #[cold]
+    #[inline(never)]
+    fn link_error(&self, frame: &mut PooledFrame<W>, parent: &mut PooledFrame<W>) {
+        let _ = parent.stack.resume(&mut frame.stack);
+        let _ = parent.memory.resume(&mut frame.memory);
+        self.state.borrow_mut().buffers.link_errors += 1;
+    }
+
+    /// A root frame's buffers go to the spare list for the next transaction.
+    #[inline(never)]
+    fn release_root_buffers(&self, frame: &mut PooledFrame<W>) {
+        if !self.config.shared_buffers {
+            return;
+        }
+        let mut state = self.state.borrow_mut();
+        if let (Ok(stack), Ok(memory)) = (frame.stack.detach(), frame.memory.detach()) {
+            let stack_bytes = (stack.capacity() * size_of::<W>()) as u64;
+            let memory_bytes = memory.capacity() as u64;
+            let b = &mut state.buffers;
+            b.peak_stack_bytes = b.peak_stack_bytes.max(stack_bytes);
+            b.peak_memory_bytes = b.peak_memory_bytes.max(memory_bytes);
+            if stack_bytes + memory_bytes <= self.config.max_pooled_bytes as u64 {
+                state.spare_stacks.push(stack);
+                state.spare_memories.push(memory);
+            }
+        } else {
+            state.buffers.link_errors += 1;
+        }
     }
 
     fn prewarm_pool(&self, state: &mut State<W>, index: usize, target: usize) -> usize {
@@ -635,17 +781,14 @@ impl<W: Copy> FramePoolManager<W> {
         }
         for index in 0..state.pools.len() {
             let pool = &mut state.pools[index];
-            let acquires = pool.window_hits + pool.window_misses;
+            let (window_hits, window_misses, window_peak) = pool.fold_window();
+            let acquires = window_hits + window_misses;
             let hit_rate = if acquires == 0 {
                 1.0
             } else {
-                pool.window_hits as f64 / acquires as f64
+                window_hits as f64 / acquires as f64
             };
             let owned = pool.owned;
-            let window_peak = pool.window_peak;
-            pool.window_hits = 0;
-            pool.window_misses = 0;
-            pool.window_peak = pool.counters.in_use;
             if !pool.config.enabled {
                 continue;
             }
@@ -806,7 +949,7 @@ impl<W: Copy> FramePoolManager<W> {
             .iter()
             .enumerate()
             .map(|(index, pool)| {
-                let mut stats = pool.counters;
+                let mut stats = pool.stats();
                 stats.available = pool.available() as u64;
                 stats.bytes_held = pool.idle_bytes();
                 total.merge(&stats);
@@ -837,7 +980,7 @@ impl<W: Copy> FramePoolManager<W> {
     /// Frames owned by the pool serving `class` (idle plus in use).
     pub fn owned(&self, class: FrameClass) -> usize {
         let state = self.state.borrow();
-        state.pools[state.pool_of[class.index()]].owned
+        state.pools[state.pool_of[kind_of_class(class).index()]].owned
     }
 }
 
@@ -855,9 +998,17 @@ fn kind_of_class(class: FrameClass) -> FrameKind {
 }
 
 impl<W> State<W> {
-    #[inline]
     fn record(&mut self, kind: FrameKind, depth: usize, event: FrameEventKind) {
-        self.tracker.record(FrameEvent {
+        self.tracker.count(kind, event);
+        if self.tracker.has_timeline() {
+            self.record_timeline(kind, depth, event);
+        }
+    }
+
+    /// Appends to the tracker's timeline (only called when it keeps one).
+    #[inline(never)]
+    fn record_timeline(&mut self, kind: FrameKind, depth: usize, event: FrameEventKind) {
+        self.tracker.push_event(FrameEvent {
             at: self.now,
             transaction: self.transaction,
             kind,

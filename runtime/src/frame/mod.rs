@@ -105,6 +105,19 @@ pub use tracker::{
 };
 
 /// Why a frame could not be opened. Nothing was taken from a pool.
+///
+/// ```
+/// use evm_pool_runtime::{FrameError, FrameKind, FramePoolConfig, FramePoolManager};
+///
+/// let manager = FramePoolManager::<[u8; 32]>::new(FramePoolConfig::balanced())?;
+/// let mut root = manager.acquire(FrameKind::StaticCall, None)?;
+/// assert_eq!(
+///     manager.acquire(FrameKind::Create, Some(&mut root)).unwrap_err(),
+///     FrameError::StaticViolation { kind: FrameKind::Create }
+/// );
+/// assert_eq!(manager.statistics().total.in_use, 1); // the refusal took nothing
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum FrameError {

@@ -290,6 +290,41 @@ impl<W: Copy> PooledFrame<W> {
     }
 }
 
+/// The frame's measured layout. `#[optimize_layout]` cannot annotate this struct: the
+/// macro crate depends on this one, so this one cannot use it. The report is built the
+/// way the macro's is, with `offset_of!`, and a test holds it to the macro's bar (no
+/// padding beyond what the alignment forces).
+///
+/// ```
+/// use evm_pool_runtime::PooledFrame;
+/// use evm_pool_runtime::layout::Layout;
+///
+/// let report = PooledFrame::<[u8; 32]>::layout_report();
+/// assert_eq!(report.size(), size_of::<PooledFrame<[u8; 32]>>());
+/// assert!(report.padding_bytes() < report.align());
+/// println!("{report}");
+/// ```
+impl<W: Copy> crate::layout::Layout for PooledFrame<W> {
+    fn layout_report() -> crate::layout::LayoutReport {
+        crate::layout_of!(PooledFrame<W> {
+            stack,
+            memory,
+            gas,
+            input,
+            output,
+            value,
+            caller,
+            address,
+            kind,
+            depth,
+            is_static,
+            pool_id,
+            usage_count,
+            last_used,
+        })
+    }
+}
+
 impl<W> fmt::Debug for PooledFrame<W> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("PooledFrame")

@@ -78,6 +78,18 @@ pub const STACK_LIMIT: usize = 1024;
 pub type Word = [u8; 32];
 
 /// An operand-stack operation that could not be done.
+///
+/// ```
+/// # use evm_pool_runtime::SharedStack;
+/// use evm_pool_runtime::StackError;
+///
+/// let mut stack = SharedStack::<u64>::new();
+/// assert_eq!(stack.pop(), Err(StackError::Underflow));
+/// let mut child = stack.enter_child()?;
+/// assert_eq!(stack.push(1), Err(StackError::Suspended)); // the child holds the buffer
+/// stack.resume(&mut child)?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum StackError {
     /// The frame already holds [`STACK_LIMIT`] words.
@@ -103,6 +115,15 @@ impl fmt::Display for StackError {
 impl std::error::Error for StackError {}
 
 /// A memory operation that could not be done.
+///
+/// ```
+/// # use evm_pool_runtime::SharedMemory;
+/// use evm_pool_runtime::MemoryError;
+///
+/// let mut memory = SharedMemory::with_limit(64);
+/// assert_eq!(memory.slice(0, 32), Err(MemoryError::OutOfBounds { offset: 0, len: 32, size: 0 }));
+/// assert_eq!(memory.resize(128), Err(MemoryError::LimitExceeded { requested: 128, limit: 64 }));
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum MemoryError {
     /// The range lies (partly) beyond the frame's memory; resize first.
@@ -146,6 +167,18 @@ impl fmt::Display for MemoryError {
 impl std::error::Error for MemoryError {}
 
 /// Entering or leaving a child frame out of order.
+///
+/// ```
+/// # use evm_pool_runtime::SharedStack;
+/// use evm_pool_runtime::LinkError;
+///
+/// let mut root = SharedStack::<u64>::new();
+/// let mut child = root.enter_child()?;
+/// assert_eq!(root.enter_child().unwrap_err(), LinkError::NotRunning); // suspended
+/// assert_eq!(child.resume(&mut SharedStack::new()).unwrap_err(), LinkError::NotSuspended);
+/// root.resume(&mut child)?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum LinkError {
     /// The view is not running (it is suspended for a child, or detached), so it can
@@ -256,6 +289,31 @@ impl Link {
         Ok(())
     }
 
+    /// Suspends this (running) view at `top` and returns the child's link; the
+    /// infallible core of [`suspend_for_child`](Self::suspend_for_child).
+    #[inline]
+    fn child_at(&mut self, top: usize) -> Link {
+        self.state = State::Suspended;
+        self.top = top;
+        Link {
+            tree: self.tree,
+            depth: self.depth + 1,
+            base: top,
+            top: 0,
+            state: State::Running,
+        }
+    }
+
+    /// [`check_resume`](Self::check_resume) as one boolean, for the manager's hot path.
+    #[inline]
+    fn is_parent_of(&self, child: &Link) -> bool {
+        (self.state == State::Suspended)
+            & (child.state == State::Running)
+            & (child.tree == self.tree)
+            & (child.depth == self.depth + 1)
+            & (child.base == self.top)
+    }
+
     fn check_root(&self) -> Result<(), LinkError> {
         if !self.running() {
             return Err(LinkError::NotRunning);
@@ -298,16 +356,34 @@ pub struct SharedStack<W = Word> {
 
 impl<W: Copy> SharedStack<W> {
     /// The root view of a new call tree, with an empty, unallocated buffer.
+    ///
+    /// ```
+    /// # use evm_pool_runtime::SharedStack;
+    /// let stack = SharedStack::<[u8; 32]>::new();
+    /// assert!(stack.is_running() && stack.is_empty() && stack.capacity() == 0);
+    /// ```
     pub fn new() -> Self {
         Self::from_buffer(Vec::new())
     }
 
     /// The root view of a new call tree with room for `words` words.
+    ///
+    /// ```
+    /// # use evm_pool_runtime::SharedStack;
+    /// let stack = SharedStack::<[u8; 32]>::with_capacity(1024);
+    /// assert!(stack.capacity() >= 1024);
+    /// ```
     pub fn with_capacity(words: usize) -> Self {
         Self::from_buffer(Vec::with_capacity(words))
     }
 
     /// The root view of a new call tree over `buffer`, cleared (its capacity is kept).
+    ///
+    /// ```
+    /// # use evm_pool_runtime::SharedStack;
+    /// let stack = SharedStack::from_buffer(vec![1u64, 2, 3]);
+    /// assert!(stack.is_empty() && stack.capacity() >= 3); // cleared, capacity kept
+    /// ```
     pub fn from_buffer(mut buffer: Vec<W>) -> Self {
         buffer.clear();
         SharedStack {
@@ -318,6 +394,14 @@ impl<W: Copy> SharedStack<W> {
 
     /// A view that owns nothing and does nothing until [`attach`](Self::attach)ed:
     /// what a pooled frame holds between uses.
+    ///
+    /// ```
+    /// # use evm_pool_runtime::SharedStack;
+    /// let mut stack = SharedStack::<u64>::detached();
+    /// assert!(stack.is_detached() && stack.push(1).is_err());
+    /// stack.attach(Vec::with_capacity(16));
+    /// assert!(stack.is_running());
+    /// ```
     pub const fn detached() -> Self {
         SharedStack {
             buf: Vec::new(),
@@ -327,6 +411,13 @@ impl<W: Copy> SharedStack<W> {
 
     /// Makes this view the root of a new call tree over `buffer` (cleared, capacity
     /// kept). Whatever the view held before is dropped.
+    ///
+    /// ```
+    /// # use evm_pool_runtime::SharedStack;
+    /// let mut stack = SharedStack::<u64>::detached();
+    /// stack.attach(vec![9, 9]);
+    /// assert!(stack.is_running() && stack.is_empty());
+    /// ```
     pub fn attach(&mut self, buffer: Vec<W>) {
         *self = Self::from_buffer(buffer);
     }
@@ -355,6 +446,17 @@ impl<W: Copy> SharedStack<W> {
 
     /// Opens a child frame's view: the buffer moves to the child, whose base is this
     /// view's top, and this view is suspended until [`resume`](Self::resume).
+    ///
+    /// ```
+    /// # use evm_pool_runtime::SharedStack;
+    /// let mut caller = SharedStack::<u64>::new();
+    /// caller.push(1)?;
+    /// let mut callee = caller.enter_child()?;
+    /// assert_eq!((callee.base(), callee.depth(), callee.len()), (1, 1, 0));
+    /// assert_eq!(callee.pop(), Err(evm_pool_runtime::StackError::Underflow)); // cannot see the caller's words
+    /// caller.resume(&mut callee)?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[inline]
     pub fn enter_child(&mut self) -> Result<Self, LinkError> {
         let link = self.link.suspend_for_child(self.buf.len())?;
@@ -366,6 +468,16 @@ impl<W: Copy> SharedStack<W> {
 
     /// Takes the buffer back from `child` (which must be the running direct child this
     /// view suspended for), dropping the child's words. `child` is left detached.
+    ///
+    /// ```
+    /// # use evm_pool_runtime::SharedStack;
+    /// let mut caller = SharedStack::<u64>::new();
+    /// let mut callee = caller.enter_child()?;
+    /// callee.push(7)?;
+    /// caller.resume(&mut callee)?; // the callee's words are dropped
+    /// assert!(caller.is_running() && caller.is_empty() && callee.is_detached());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[inline]
     pub fn resume(&mut self, child: &mut Self) -> Result<(), LinkError> {
         self.link.check_resume(&child.link)?;
@@ -375,6 +487,33 @@ impl<W: Copy> SharedStack<W> {
         self.buf = buffer;
         self.link.state = State::Running;
         Ok(())
+    }
+
+    /// The frame manager's [`enter_child`](Self::enter_child): makes `child` (a view
+    /// the manager keeps detached between uses) this view's running child in place, so
+    /// no view is built and moved. The caller has checked that this view is running.
+    #[inline]
+    pub(crate) fn lend_to(&mut self, child: &mut Self) {
+        debug_assert!(self.link.running());
+        child.link = self.link.child_at(self.buf.len());
+        // Plain moves (`mem::swap` of a `Vec` runs a chunked loop); `child`'s buffer is
+        // the empty one a detached view holds, so the assignment frees nothing.
+        child.buf = std::mem::take(&mut self.buf);
+    }
+
+    /// The frame manager's [`resume`](Self::resume): `false` (nothing moved) unless
+    /// `child` is this view's running direct child. `child` is left detached.
+    #[inline]
+    pub(crate) fn take_back(&mut self, child: &mut Self) -> bool {
+        if !self.link.is_parent_of(&child.link) {
+            return false;
+        }
+        // The parent's buffer is the empty one `lend_to` left it: nothing is freed.
+        self.buf = std::mem::take(&mut child.buf);
+        self.buf.truncate(child.link.base);
+        child.link.state = State::Detached;
+        self.link.state = State::Running;
+        true
     }
 
     #[inline]
@@ -388,6 +527,15 @@ impl<W: Copy> SharedStack<W> {
 
     /// Words on this frame's stack (its own, not its ancestors'). A suspended view
     /// reports the length it had when it suspended; a detached one 0.
+    ///
+    /// ```
+    /// # use evm_pool_runtime::SharedStack;
+    /// let mut stack = SharedStack::<u64>::new();
+    /// stack.push(1)?;
+    /// stack.push(2)?;
+    /// assert_eq!(stack.len(), 2);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[inline]
     pub fn len(&self) -> usize {
         match self.link.state {
@@ -398,12 +546,29 @@ impl<W: Copy> SharedStack<W> {
     }
 
     /// `true` when [`len`](Self::len) is 0.
+    ///
+    /// ```
+    /// # use evm_pool_runtime::SharedStack;
+    /// let mut stack = SharedStack::<u64>::new();
+    /// assert!(stack.is_empty());
+    /// stack.push(1)?;
+    /// assert!(!stack.is_empty());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[inline]
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
 
     /// Pushes a word.
+    ///
+    /// ```
+    /// # use evm_pool_runtime::SharedStack;
+    /// let mut stack = SharedStack::<u64>::new();
+    /// stack.push(42)?;
+    /// assert_eq!(stack.peek(0)?, 42);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[inline]
     pub fn push(&mut self, word: W) -> Result<(), StackError> {
         self.running()?;
@@ -415,12 +580,32 @@ impl<W: Copy> SharedStack<W> {
     }
 
     /// Pops the top word.
+    ///
+    /// ```
+    /// # use evm_pool_runtime::SharedStack;
+    /// let mut stack = SharedStack::<u64>::new();
+    /// stack.push(42)?;
+    /// assert_eq!(stack.pop()?, 42);
+    /// assert!(stack.pop().is_err());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[inline]
     pub fn pop(&mut self) -> Result<W, StackError> {
         self.popn::<1>().map(|[word]| word)
     }
 
     /// Pops `N` words, the top one first.
+    ///
+    /// ```
+    /// # use evm_pool_runtime::SharedStack;
+    /// let mut stack = SharedStack::<u64>::new();
+    /// for w in [1, 2, 3] {
+    ///     stack.push(w)?;
+    /// }
+    /// assert_eq!(stack.popn::<2>()?, [3, 2]);
+    /// assert_eq!(stack.len(), 1);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[inline]
     pub fn popn<const N: usize>(&mut self) -> Result<[W; N], StackError> {
         self.running()?;
@@ -435,6 +620,18 @@ impl<W: Copy> SharedStack<W> {
 
     /// Pops `N` words (top first) and returns them with a mutable reference to the word
     /// that is then on top, where a binary operation writes its result.
+    ///
+    /// ```
+    /// # use evm_pool_runtime::SharedStack;
+    /// let mut stack = SharedStack::<u64>::new();
+    /// // ADD: pop `a`, replace `b` by `a + b` in place.
+    /// stack.push(2)?;
+    /// stack.push(40)?;
+    /// let ([a], b) = stack.popn_top::<1>()?;
+    /// *b += a;
+    /// assert_eq!(stack.as_slice(), [42]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[inline]
     pub fn popn_top<const N: usize>(&mut self) -> Result<([W; N], &mut W), StackError> {
         self.running()?;
@@ -449,6 +646,16 @@ impl<W: Copy> SharedStack<W> {
     }
 
     /// The word `n` places below the top (`peek(0)` is the top).
+    ///
+    /// ```
+    /// # use evm_pool_runtime::SharedStack;
+    /// let mut stack = SharedStack::<u64>::new();
+    /// stack.push(1)?;
+    /// stack.push(2)?;
+    /// assert_eq!((stack.peek(0)?, stack.peek(1)?), (2, 1));
+    /// assert!(stack.peek(2).is_err());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[inline]
     pub fn peek(&self, n: usize) -> Result<W, StackError> {
         self.running()?;
@@ -460,6 +667,15 @@ impl<W: Copy> SharedStack<W> {
     }
 
     /// A mutable reference to the top word.
+    ///
+    /// ```
+    /// # use evm_pool_runtime::SharedStack;
+    /// let mut stack = SharedStack::<u64>::new();
+    /// stack.push(1)?;
+    /// *stack.top_mut()? += 1;
+    /// assert_eq!(stack.peek(0)?, 2);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[inline]
     pub fn top_mut(&mut self) -> Result<&mut W, StackError> {
         self.running()?;
@@ -471,6 +687,16 @@ impl<W: Copy> SharedStack<W> {
     }
 
     /// Overwrites the word `n` places below the top.
+    ///
+    /// ```
+    /// # use evm_pool_runtime::SharedStack;
+    /// let mut stack = SharedStack::<u64>::new();
+    /// stack.push(1)?;
+    /// stack.push(2)?;
+    /// stack.set(1, 10)?;
+    /// assert_eq!(stack.as_slice(), [10, 2]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[inline]
     pub fn set(&mut self, n: usize, word: W) -> Result<(), StackError> {
         self.running()?;
@@ -483,6 +709,16 @@ impl<W: Copy> SharedStack<W> {
     }
 
     /// `DUPn`: pushes a copy of the `n`-th word from the top (`dup(1)` copies the top).
+    ///
+    /// ```
+    /// # use evm_pool_runtime::SharedStack;
+    /// let mut stack = SharedStack::<u64>::new();
+    /// stack.push(1)?;
+    /// stack.push(2)?;
+    /// stack.dup(2)?; // DUP2
+    /// assert_eq!(stack.as_slice(), [1, 2, 1]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[inline]
     pub fn dup(&mut self, n: usize) -> Result<(), StackError> {
         self.running()?;
@@ -500,6 +736,17 @@ impl<W: Copy> SharedStack<W> {
 
     /// `SWAPn`: swaps the top with the word `n` places below it (`swap(1)` swaps the top
     /// two).
+    ///
+    /// ```
+    /// # use evm_pool_runtime::SharedStack;
+    /// let mut stack = SharedStack::<u64>::new();
+    /// for w in [1, 2, 3] {
+    ///     stack.push(w)?;
+    /// }
+    /// stack.swap(2)?; // SWAP2
+    /// assert_eq!(stack.as_slice(), [3, 2, 1]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[inline]
     pub fn swap(&mut self, n: usize) -> Result<(), StackError> {
         if n == 0 {
@@ -509,6 +756,17 @@ impl<W: Copy> SharedStack<W> {
     }
 
     /// Swaps the words `n` and `n + m` places below the top (EIP-663 `EXCHANGE`).
+    ///
+    /// ```
+    /// # use evm_pool_runtime::SharedStack;
+    /// let mut stack = SharedStack::<u64>::new();
+    /// for w in [1, 2, 3, 4] {
+    ///     stack.push(w)?;
+    /// }
+    /// stack.exchange(1, 2)?; // swaps the words 1 and 3 places below the top
+    /// assert_eq!(stack.as_slice(), [3, 2, 1, 4]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[inline]
     pub fn exchange(&mut self, n: usize, m: usize) -> Result<(), StackError> {
         self.running()?;
@@ -522,6 +780,15 @@ impl<W: Copy> SharedStack<W> {
     }
 
     /// Drops this frame's words (not its ancestors').
+    ///
+    /// ```
+    /// # use evm_pool_runtime::SharedStack;
+    /// let mut stack = SharedStack::<u64>::new();
+    /// stack.push(1)?;
+    /// stack.clear();
+    /// assert!(stack.is_empty());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[inline]
     pub fn clear(&mut self) {
         if self.link.running() {
@@ -530,6 +797,15 @@ impl<W: Copy> SharedStack<W> {
     }
 
     /// This frame's words, bottom first; empty unless the view is running.
+    ///
+    /// ```
+    /// # use evm_pool_runtime::SharedStack;
+    /// let mut stack = SharedStack::<u64>::new();
+    /// stack.push(1)?;
+    /// stack.push(2)?;
+    /// assert_eq!(stack.as_slice(), [1, 2]); // bottom first
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[inline]
     pub fn as_slice(&self) -> &[W] {
         if self.link.running() {
@@ -540,6 +816,15 @@ impl<W: Copy> SharedStack<W> {
     }
 
     /// This frame's words, bottom first, mutably; empty unless the view is running.
+    ///
+    /// ```
+    /// # use evm_pool_runtime::SharedStack;
+    /// let mut stack = SharedStack::<u64>::new();
+    /// stack.push(1)?;
+    /// stack.as_mut_slice()[0] = 5;
+    /// assert_eq!(stack.pop()?, 5);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[inline]
     pub fn as_mut_slice(&mut self) -> &mut [W] {
         if self.link.running() {
@@ -550,30 +835,75 @@ impl<W: Copy> SharedStack<W> {
     }
 
     /// Index of this frame's first word in the tree's buffer.
+    ///
+    /// ```
+    /// # use evm_pool_runtime::SharedStack;
+    /// let mut stack = SharedStack::<u64>::new();
+    /// stack.push(1)?;
+    /// let mut child = stack.enter_child()?;
+    /// assert_eq!((stack.base(), child.base()), (0, 1));
+    /// stack.resume(&mut child)?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[inline]
     pub fn base(&self) -> usize {
         self.link.base
     }
 
     /// Nesting depth within the tree's views (the root is 0).
+    ///
+    /// ```
+    /// # use evm_pool_runtime::SharedStack;
+    /// let mut stack = SharedStack::<u64>::new();
+    /// let mut child = stack.enter_child()?;
+    /// assert_eq!((stack.depth(), child.depth()), (0, 1));
+    /// stack.resume(&mut child)?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[inline]
     pub fn depth(&self) -> usize {
         self.link.depth
     }
 
     /// Words the tree's buffer can hold without reallocating; 0 unless running.
+    ///
+    /// ```
+    /// # use evm_pool_runtime::SharedStack;
+    /// let stack = SharedStack::<u64>::with_capacity(8);
+    /// assert!(stack.capacity() >= 8);
+    /// ```
     #[inline]
     pub fn capacity(&self) -> usize {
         self.buf.capacity()
     }
 
     /// `true` while this view owns the buffer and may be used.
+    ///
+    /// ```
+    /// # use evm_pool_runtime::SharedStack;
+    /// let mut stack = SharedStack::<u64>::new();
+    /// let mut child = stack.enter_child()?;
+    /// assert!(!stack.is_running() && child.is_running());
+    /// stack.resume(&mut child)?;
+    /// assert!(stack.is_running());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[inline]
     pub fn is_running(&self) -> bool {
         self.link.running()
     }
 
     /// `true` while a child view holds the buffer.
+    ///
+    /// ```
+    /// # use evm_pool_runtime::SharedStack;
+    /// let mut stack = SharedStack::<u64>::new();
+    /// let mut child = stack.enter_child()?;
+    /// assert!(stack.is_suspended());
+    /// stack.resume(&mut child)?;
+    /// assert!(!stack.is_suspended());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[inline]
     pub fn is_suspended(&self) -> bool {
         self.link.state == State::Suspended
@@ -581,6 +911,15 @@ impl<W: Copy> SharedStack<W> {
 
     /// `true` when the view owns nothing: never attached, returned to its parent, or
     /// detached from its tree.
+    ///
+    /// ```
+    /// # use evm_pool_runtime::SharedStack;
+    /// let mut stack = SharedStack::<u64>::new();
+    /// let mut child = stack.enter_child()?;
+    /// stack.resume(&mut child)?;
+    /// assert!(child.is_detached() && !stack.is_detached());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[inline]
     pub fn is_detached(&self) -> bool {
         self.link.state == State::Detached
@@ -633,12 +972,24 @@ pub struct SharedMemory {
 
 impl SharedMemory {
     /// The root view of a new call tree, with an empty, unallocated buffer and no limit.
+    ///
+    /// ```
+    /// # use evm_pool_runtime::SharedMemory;
+    /// let memory = SharedMemory::new();
+    /// assert!(memory.is_running() && memory.is_empty() && memory.limit() == usize::MAX);
+    /// ```
     pub fn new() -> Self {
         Self::from_buffer(Vec::new())
     }
 
     /// The root view of a new call tree whose buffer may not grow beyond `limit` bytes
     /// (all frames together).
+    ///
+    /// ```
+    /// # use evm_pool_runtime::SharedMemory;
+    /// let mut memory = SharedMemory::with_limit(1024);
+    /// assert!(memory.resize(1024).is_ok() && memory.resize(1056).is_err());
+    /// ```
     pub fn with_limit(limit: usize) -> Self {
         let mut memory = Self::new();
         memory.limit = limit;
@@ -646,6 +997,12 @@ impl SharedMemory {
     }
 
     /// The root view of a new call tree over `buffer`, cleared (capacity kept).
+    ///
+    /// ```
+    /// # use evm_pool_runtime::SharedMemory;
+    /// let memory = SharedMemory::from_buffer(vec![1; 64]);
+    /// assert!(memory.is_empty() && memory.capacity() >= 64);
+    /// ```
     pub fn from_buffer(mut buffer: Vec<u8>) -> Self {
         buffer.clear();
         SharedMemory {
@@ -656,6 +1013,14 @@ impl SharedMemory {
     }
 
     /// A view that owns nothing until [`attach`](Self::attach)ed.
+    ///
+    /// ```
+    /// # use evm_pool_runtime::SharedMemory;
+    /// let mut memory = SharedMemory::detached();
+    /// assert!(memory.is_detached() && memory.resize(32).is_err());
+    /// memory.attach(Vec::new(), 4096);
+    /// assert_eq!(memory.limit(), 4096);
+    /// ```
     pub const fn detached() -> Self {
         SharedMemory {
             buf: Vec::new(),
@@ -666,6 +1031,13 @@ impl SharedMemory {
 
     /// Makes this view the root of a new call tree over `buffer` (cleared, capacity
     /// kept), with the given limit.
+    ///
+    /// ```
+    /// # use evm_pool_runtime::SharedMemory;
+    /// let mut memory = SharedMemory::detached();
+    /// memory.attach(Vec::with_capacity(256), 1 << 20);
+    /// assert!(memory.is_running() && memory.capacity() >= 256);
+    /// ```
     pub fn attach(&mut self, buffer: Vec<u8>, limit: usize) {
         *self = Self::from_buffer(buffer);
         self.limit = limit;
@@ -673,6 +1045,15 @@ impl SharedMemory {
 
     /// Takes the buffer (cleared, capacity kept) out of a running root view, leaving the
     /// view detached.
+    ///
+    /// ```
+    /// # use evm_pool_runtime::SharedMemory;
+    /// let mut memory = SharedMemory::new();
+    /// memory.resize(64)?;
+    /// let buffer = memory.detach()?;
+    /// assert!(buffer.is_empty() && buffer.capacity() >= 64 && memory.is_detached());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn detach(&mut self) -> Result<Vec<u8>, LinkError> {
         self.link.check_root()?;
         let mut buffer = std::mem::take(&mut self.buf);
@@ -683,6 +1064,16 @@ impl SharedMemory {
 
     /// Opens a child frame's view, based at the end of this frame's memory; this view is
     /// suspended until [`resume`](Self::resume).
+    ///
+    /// ```
+    /// # use evm_pool_runtime::SharedMemory;
+    /// let mut memory = SharedMemory::new();
+    /// memory.resize(64)?;
+    /// let mut child = memory.enter_child()?;
+    /// assert_eq!((child.local_offset(), child.len()), (64, 0));
+    /// memory.resume(&mut child)?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[inline]
     pub fn enter_child(&mut self) -> Result<Self, LinkError> {
         let link = self.link.suspend_for_child(self.buf.len())?;
@@ -695,6 +1086,16 @@ impl SharedMemory {
 
     /// Takes the buffer back from `child` (the running direct child), dropping the
     /// child's memory. `child` is left detached.
+    ///
+    /// ```
+    /// # use evm_pool_runtime::SharedMemory;
+    /// let mut memory = SharedMemory::new();
+    /// let mut child = memory.enter_child()?;
+    /// child.resize(32)?;
+    /// memory.resume(&mut child)?; // the child's memory is dropped
+    /// assert_eq!((memory.len(), memory.global_len()), (0, 0));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[inline]
     pub fn resume(&mut self, child: &mut Self) -> Result<(), LinkError> {
         self.link.check_resume(&child.link)?;
@@ -704,6 +1105,31 @@ impl SharedMemory {
         self.buf = buffer;
         self.link.state = State::Running;
         Ok(())
+    }
+
+    /// The frame manager's [`enter_child`](Self::enter_child), in place (see
+    /// [`SharedStack`]'s). The caller has checked that this view is running.
+    #[inline]
+    pub(crate) fn lend_to(&mut self, child: &mut Self) {
+        debug_assert!(self.link.running());
+        child.link = self.link.child_at(self.buf.len());
+        child.limit = self.limit;
+        child.buf = std::mem::take(&mut self.buf);
+    }
+
+    /// The frame manager's [`resume`](Self::resume): `false` (nothing moved) unless
+    /// `child` is this view's running direct child. `child` is left detached.
+    #[inline]
+    pub(crate) fn take_back(&mut self, child: &mut Self) -> bool {
+        if !self.link.is_parent_of(&child.link) {
+            return false;
+        }
+        // The parent's buffer is the empty one `lend_to` left it: nothing is freed.
+        self.buf = std::mem::take(&mut child.buf);
+        self.buf.truncate(child.link.base);
+        child.link.state = State::Detached;
+        self.link.state = State::Running;
+        true
     }
 
     #[inline]
@@ -727,6 +1153,14 @@ impl SharedMemory {
 
     /// Size of this frame's memory in bytes (a suspended view reports its size when it
     /// suspended; a detached one 0).
+    ///
+    /// ```
+    /// # use evm_pool_runtime::SharedMemory;
+    /// let mut memory = SharedMemory::new();
+    /// memory.resize(96)?;
+    /// assert_eq!(memory.len(), 96);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[inline]
     pub fn len(&self) -> usize {
         match self.link.state {
@@ -737,6 +1171,15 @@ impl SharedMemory {
     }
 
     /// `true` when [`len`](Self::len) is 0.
+    ///
+    /// ```
+    /// # use evm_pool_runtime::SharedMemory;
+    /// let mut memory = SharedMemory::new();
+    /// assert!(memory.is_empty());
+    /// memory.resize(32)?;
+    /// assert!(!memory.is_empty());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[inline]
     pub fn is_empty(&self) -> bool {
         self.len() == 0
@@ -744,6 +1187,14 @@ impl SharedMemory {
 
     /// Sets this frame's memory size to `new_len` bytes; new bytes are zero. (EVM memory
     /// only grows, in 32-byte words; rounding is the interpreter's business.)
+    ///
+    /// ```
+    /// # use evm_pool_runtime::SharedMemory;
+    /// let mut memory = SharedMemory::new();
+    /// memory.resize(64)?;
+    /// assert_eq!(memory.as_slice(), [0; 64]); // new bytes are zero
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[inline]
     pub fn resize(&mut self, new_len: usize) -> Result<(), MemoryError> {
         self.running()?;
@@ -766,6 +1217,16 @@ impl SharedMemory {
     }
 
     /// `len` bytes at frame-relative `offset`.
+    ///
+    /// ```
+    /// # use evm_pool_runtime::SharedMemory;
+    /// let mut memory = SharedMemory::new();
+    /// memory.resize(32)?;
+    /// memory.set(0, &[1, 2])?;
+    /// assert_eq!(memory.slice(0, 3)?, [1, 2, 0]);
+    /// assert!(memory.slice(16, 32).is_err());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[inline]
     pub fn slice(&self, offset: usize, len: usize) -> Result<&[u8], MemoryError> {
         let range = self.local_range(offset, len)?;
@@ -773,6 +1234,15 @@ impl SharedMemory {
     }
 
     /// `len` bytes at frame-relative `offset`, mutably.
+    ///
+    /// ```
+    /// # use evm_pool_runtime::SharedMemory;
+    /// let mut memory = SharedMemory::new();
+    /// memory.resize(32)?;
+    /// memory.slice_mut(31, 1)?[0] = 0xff;
+    /// assert_eq!(memory.as_slice()[31], 0xff);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[inline]
     pub fn slice_mut(&mut self, offset: usize, len: usize) -> Result<&mut [u8], MemoryError> {
         let range = self.local_range(offset, len)?;
@@ -780,6 +1250,15 @@ impl SharedMemory {
     }
 
     /// Writes `data` at frame-relative `offset`.
+    ///
+    /// ```
+    /// # use evm_pool_runtime::SharedMemory;
+    /// let mut memory = SharedMemory::new();
+    /// memory.resize(32)?;
+    /// memory.set(30, &[0xaa, 0xbb])?;
+    /// assert_eq!(memory.slice(30, 2)?, [0xaa, 0xbb]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[inline]
     pub fn set(&mut self, offset: usize, data: &[u8]) -> Result<(), MemoryError> {
         self.slice_mut(offset, data.len())?.copy_from_slice(data);
@@ -789,6 +1268,17 @@ impl SharedMemory {
     /// Writes `len` bytes at `memory_offset`, taken from `data` starting at
     /// `data_offset`, zero-filling whatever lies beyond `data`'s end (the semantics of
     /// `CALLDATACOPY`, `CODECOPY` and friends).
+    ///
+    /// ```
+    /// # use evm_pool_runtime::SharedMemory;
+    /// let mut memory = SharedMemory::new();
+    /// // CALLDATACOPY of 4 bytes from offset 2 of 3-byte calldata: the rest is zero.
+    /// memory.resize(32)?;
+    /// memory.set(0, &[0xff; 4])?;
+    /// memory.set_data(0, 2, 4, &[1, 2, 3])?;
+    /// assert_eq!(memory.slice(0, 4)?, [3, 0, 0, 0]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[inline]
     pub fn set_data(
         &mut self,
@@ -844,6 +1334,16 @@ impl SharedMemory {
 
     /// `MCOPY`: copies `len` bytes from `source` to `destination` (frame-relative;
     /// ranges may overlap).
+    ///
+    /// ```
+    /// # use evm_pool_runtime::SharedMemory;
+    /// let mut memory = SharedMemory::new();
+    /// memory.resize(32)?;
+    /// memory.set(0, &[1, 2, 3])?;
+    /// memory.copy(1, 0, 3)?; // overlapping, like MCOPY
+    /// assert_eq!(memory.slice(0, 4)?, [1, 1, 2, 3]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[inline]
     pub fn copy(
         &mut self,
@@ -859,6 +1359,18 @@ impl SharedMemory {
 
     /// Bytes of the tree's buffer by absolute position, including ancestors' memory
     /// (read-only: their owners are suspended).
+    ///
+    /// ```
+    /// # use evm_pool_runtime::SharedMemory;
+    /// let mut memory = SharedMemory::new();
+    /// memory.resize(32)?;
+    /// memory.set(0, &[7])?;
+    /// let mut child = memory.enter_child()?;
+    /// child.resize(32)?;
+    /// assert_eq!(child.global_slice(0..1)?, [7]); // the caller's byte
+    /// memory.resume(&mut child)?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[inline]
     pub fn global_slice(&self, range: Range<usize>) -> Result<&[u8], MemoryError> {
         self.running()?;
@@ -874,12 +1386,30 @@ impl SharedMemory {
     }
 
     /// Where this frame's memory starts in the tree's buffer.
+    ///
+    /// ```
+    /// # use evm_pool_runtime::SharedMemory;
+    /// let mut memory = SharedMemory::new();
+    /// memory.resize(64)?;
+    /// let mut child = memory.enter_child()?;
+    /// assert_eq!((memory.local_offset(), child.local_offset()), (0, 64));
+    /// memory.resume(&mut child)?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[inline]
     pub fn local_offset(&self) -> usize {
         self.link.base
     }
 
     /// This frame's memory; empty unless the view is running.
+    ///
+    /// ```
+    /// # use evm_pool_runtime::SharedMemory;
+    /// let mut memory = SharedMemory::new();
+    /// memory.resize(2)?;
+    /// assert_eq!(memory.as_slice(), [0, 0]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[inline]
     pub fn as_slice(&self) -> &[u8] {
         if self.link.running() {
@@ -890,6 +1420,15 @@ impl SharedMemory {
     }
 
     /// Drops this frame's memory (not its ancestors').
+    ///
+    /// ```
+    /// # use evm_pool_runtime::SharedMemory;
+    /// let mut memory = SharedMemory::new();
+    /// memory.resize(64)?;
+    /// memory.clear();
+    /// assert!(memory.is_empty());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[inline]
     pub fn clear(&mut self) {
         if self.link.running() {
@@ -898,36 +1437,87 @@ impl SharedMemory {
     }
 
     /// Nesting depth within the tree's views (the root is 0).
+    ///
+    /// ```
+    /// # use evm_pool_runtime::SharedMemory;
+    /// let mut memory = SharedMemory::new();
+    /// let mut child = memory.enter_child()?;
+    /// assert_eq!(child.depth(), 1);
+    /// memory.resume(&mut child)?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[inline]
     pub fn depth(&self) -> usize {
         self.link.depth
     }
 
     /// The most bytes the tree's buffer may hold.
+    ///
+    /// ```
+    /// # use evm_pool_runtime::SharedMemory;
+    /// assert_eq!(SharedMemory::with_limit(1 << 20).limit(), 1 << 20);
+    /// ```
     #[inline]
     pub fn limit(&self) -> usize {
         self.limit
     }
 
     /// Bytes the tree's buffer can hold without reallocating; 0 unless running.
+    ///
+    /// ```
+    /// # use evm_pool_runtime::SharedMemory;
+    /// let mut memory = SharedMemory::new();
+    /// memory.resize(100)?;
+    /// assert!(memory.capacity() >= 100);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[inline]
     pub fn capacity(&self) -> usize {
         self.buf.capacity()
     }
 
     /// Total bytes in the tree's buffer (all frames); 0 unless running.
+    ///
+    /// ```
+    /// # use evm_pool_runtime::SharedMemory;
+    /// let mut memory = SharedMemory::new();
+    /// memory.resize(64)?;
+    /// let mut child = memory.enter_child()?;
+    /// child.resize(32)?;
+    /// assert_eq!((child.len(), child.global_len()), (32, 96));
+    /// memory.resume(&mut child)?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[inline]
     pub fn global_len(&self) -> usize {
         self.buf.len()
     }
 
     /// `true` while this view owns the buffer and may be used.
+    ///
+    /// ```
+    /// # use evm_pool_runtime::SharedMemory;
+    /// let mut memory = SharedMemory::new();
+    /// let mut child = memory.enter_child()?;
+    /// assert!(!memory.is_running() && child.is_running());
+    /// memory.resume(&mut child)?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[inline]
     pub fn is_running(&self) -> bool {
         self.link.running()
     }
 
     /// `true` while a child view holds the buffer.
+    ///
+    /// ```
+    /// # use evm_pool_runtime::SharedMemory;
+    /// let mut memory = SharedMemory::new();
+    /// let mut child = memory.enter_child()?;
+    /// assert!(memory.is_suspended());
+    /// memory.resume(&mut child)?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[inline]
     pub fn is_suspended(&self) -> bool {
         self.link.state == State::Suspended
@@ -935,6 +1525,12 @@ impl SharedMemory {
 
     /// `true` when the view owns nothing: never attached, returned to its parent, or
     /// detached from its tree.
+    ///
+    /// ```
+    /// # use evm_pool_runtime::SharedMemory;
+    /// let mut memory = SharedMemory::new();
+    /// assert!(SharedMemory::detached().is_detached() && !memory.is_detached());
+    /// ```
     #[inline]
     pub fn is_detached(&self) -> bool {
         self.link.state == State::Detached
@@ -1029,6 +1625,12 @@ unsafe impl<W: Sync> Sync for StackWindow<W> {}
 
 impl<W: Copy + Default> StackWindow<W> {
     /// The root view of a new call tree over a new buffer of [`STACK_LIMIT`] words.
+    ///
+    /// ```
+    /// # use evm_pool_runtime::StackWindow;
+    /// let stack = StackWindow::<[u8; 32]>::new();
+    /// assert!(stack.is_running() && stack.is_empty() && stack.capacity() >= 1024);
+    /// ```
     pub fn new() -> Self {
         Self::from_buffer(Vec::new())
     }
@@ -1058,6 +1660,14 @@ impl<W: Copy + Default> StackWindow<W> {
     /// A view that owns nothing and does nothing until [`attach`](Self::attach)ed (or
     /// assigned a child from [`enter_child`](Self::enter_child)): what a pooled frame
     /// holds between uses. Never allocates.
+    ///
+    /// ```
+    /// # use evm_pool_runtime::StackWindow;
+    /// let mut stack = StackWindow::<u64>::detached();
+    /// assert!(stack.is_detached() && stack.push(1).is_err());
+    /// stack.attach(Vec::new());
+    /// assert!(stack.is_running());
+    /// ```
     pub const fn detached() -> Self {
         StackWindow {
             base_ptr: NonNull::dangling(),
@@ -1087,12 +1697,28 @@ impl<W: Copy + Default> StackWindow<W> {
 
     /// Makes this view the root of a new call tree over `buffer` (see
     /// [`from_buffer`](Self::from_buffer)). Whatever the view held before is dropped.
+    ///
+    /// ```
+    /// # use evm_pool_runtime::StackWindow;
+    /// let mut stack = StackWindow::<u64>::detached();
+    /// stack.attach(vec![9, 9]);
+    /// assert!(stack.is_running() && stack.is_empty());
+    /// ```
     pub fn attach(&mut self, buffer: Vec<W>) {
         self.run_on(buffer, Link::root(), 0);
     }
 
     /// Takes the buffer (length and capacity kept, words stale) out of a running root
     /// view, leaving the view detached, so the buffer can serve the next call tree.
+    ///
+    /// ```
+    /// # use evm_pool_runtime::StackWindow;
+    /// let mut stack = StackWindow::<u64>::new();
+    /// stack.push(1)?;
+    /// let buffer = stack.detach()?;
+    /// assert!(buffer.len() >= 1024 && stack.is_detached());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn detach(&mut self) -> Result<Vec<W>, LinkError> {
         self.link.check_root()?;
         let buffer = std::mem::take(&mut self.buf);
@@ -1103,6 +1729,16 @@ impl<W: Copy + Default> StackWindow<W> {
     /// Opens a child frame's window: the buffer moves to the child, whose base is this
     /// view's top (grown, if needed, so that 1024 words fit above it), and this view is
     /// suspended until [`resume`](Self::resume).
+    ///
+    /// ```
+    /// # use evm_pool_runtime::StackWindow;
+    /// let mut stack = StackWindow::<u64>::new();
+    /// stack.push(1)?;
+    /// let mut child = stack.enter_child()?;
+    /// assert_eq!((child.base(), child.depth(), child.len()), (1, 1, 0));
+    /// stack.resume(&mut child)?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[inline]
     pub fn enter_child(&mut self) -> Result<Self, LinkError> {
         let mut child = Self::detached();
@@ -1142,6 +1778,18 @@ impl<W: Copy + Default> StackWindow<W> {
     /// Takes the buffer back from `child` (the running direct child this view suspended
     /// for; [`LinkError::NotChild`] otherwise) and resumes with exactly the words it had.
     /// `child` is left detached.
+    ///
+    /// ```
+    /// # use evm_pool_runtime::StackWindow;
+    /// let mut stack = StackWindow::<u64>::new();
+    /// stack.push(1)?;
+    /// let mut child = stack.enter_child()?;
+    /// child.push(7)?;
+    /// stack.resume(&mut child)?; // the child's words are dropped
+    /// assert_eq!(stack.as_slice(), [1]);
+    /// assert!(child.is_detached());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[inline]
     pub fn resume(&mut self, child: &mut Self) -> Result<(), LinkError> {
         self.link.check_resume(&child.link)?;
@@ -1159,18 +1807,44 @@ impl<W: Copy + Default> StackWindow<W> {
 
     /// Words on this frame's stack (its own, not its ancestors') while it runs; 0 while
     /// it is suspended or detached (see [`global_len`](Self::global_len)).
+    ///
+    /// ```
+    /// # use evm_pool_runtime::StackWindow;
+    /// let mut stack = StackWindow::<u64>::new();
+    /// stack.push(1)?;
+    /// stack.push(2)?;
+    /// assert_eq!(stack.len(), 2);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[inline]
     pub fn len(&self) -> usize {
         self.len
     }
 
     /// `true` when [`len`](Self::len) is 0.
+    ///
+    /// ```
+    /// # use evm_pool_runtime::StackWindow;
+    /// let mut stack = StackWindow::<u64>::new();
+    /// assert!(stack.is_empty());
+    /// stack.push(1)?;
+    /// assert!(!stack.is_empty());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[inline]
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
 
     /// Pushes a word.
+    ///
+    /// ```
+    /// # use evm_pool_runtime::StackWindow;
+    /// let mut stack = StackWindow::<u64>::new();
+    /// stack.push(42)?;
+    /// assert_eq!(stack.peek(0)?, 42);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[inline]
     pub fn push(&mut self, word: W) -> Result<(), StackError> {
         let len = self.len;
@@ -1214,12 +1888,32 @@ impl<W: Copy + Default> StackWindow<W> {
     }
 
     /// Pops the top word.
+    ///
+    /// ```
+    /// # use evm_pool_runtime::StackWindow;
+    /// let mut stack = StackWindow::<u64>::new();
+    /// stack.push(42)?;
+    /// assert_eq!(stack.pop()?, 42);
+    /// assert!(stack.pop().is_err());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[inline]
     pub fn pop(&mut self) -> Result<W, StackError> {
         self.popn::<1>().map(|[word]| word)
     }
 
     /// Pops `N` words, the top one first.
+    ///
+    /// ```
+    /// # use evm_pool_runtime::StackWindow;
+    /// let mut stack = StackWindow::<u64>::new();
+    /// for w in [1, 2, 3] {
+    ///     stack.push(w)?;
+    /// }
+    /// assert_eq!(stack.popn::<2>()?, [3, 2]);
+    /// assert_eq!(stack.len(), 1);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[inline]
     pub fn popn<const N: usize>(&mut self) -> Result<[W; N], StackError> {
         let len = self.len;
@@ -1237,6 +1931,18 @@ impl<W: Copy + Default> StackWindow<W> {
 
     /// Pops `N` words (top first) and returns them with a mutable reference to the word
     /// that is then on top, where a binary operation writes its result.
+    ///
+    /// ```
+    /// # use evm_pool_runtime::StackWindow;
+    /// let mut stack = StackWindow::<u64>::new();
+    /// // ADD: pop `a`, replace `b` by `a + b` in place.
+    /// stack.push(2)?;
+    /// stack.push(40)?;
+    /// let ([a], b) = stack.popn_top::<1>()?;
+    /// *b += a;
+    /// assert_eq!(stack.as_slice(), [42]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[inline]
     pub fn popn_top<const N: usize>(&mut self) -> Result<([W; N], &mut W), StackError> {
         let len = self.len;
@@ -1257,6 +1963,16 @@ impl<W: Copy + Default> StackWindow<W> {
     }
 
     /// The word `n` places below the top (`peek(0)` is the top).
+    ///
+    /// ```
+    /// # use evm_pool_runtime::StackWindow;
+    /// let mut stack = StackWindow::<u64>::new();
+    /// stack.push(1)?;
+    /// stack.push(2)?;
+    /// assert_eq!((stack.peek(0)?, stack.peek(1)?), (2, 1));
+    /// assert!(stack.peek(2).is_err());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[inline]
     pub fn peek(&self, n: usize) -> Result<W, StackError> {
         let len = self.len;
@@ -1269,6 +1985,16 @@ impl<W: Copy + Default> StackWindow<W> {
     }
 
     /// A mutable reference to the word `n` places below the top.
+    ///
+    /// ```
+    /// # use evm_pool_runtime::StackWindow;
+    /// let mut stack = StackWindow::<u64>::new();
+    /// stack.push(1)?;
+    /// stack.push(2)?;
+    /// *stack.peek_mut(1)? = 10;
+    /// assert_eq!(stack.as_slice(), [10, 2]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[inline]
     pub fn peek_mut(&mut self, n: usize) -> Result<&mut W, StackError> {
         let len = self.len;
@@ -1281,6 +2007,16 @@ impl<W: Copy + Default> StackWindow<W> {
 
     /// `DUPn`: pushes a copy of the `n`-th word from the top (`dup(1)` copies the top).
     /// `n == 0` is an underflow (there is no 0th word).
+    ///
+    /// ```
+    /// # use evm_pool_runtime::StackWindow;
+    /// let mut stack = StackWindow::<u64>::new();
+    /// stack.push(1)?;
+    /// stack.push(2)?;
+    /// stack.dup(2)?; // DUP2
+    /// assert_eq!(stack.as_slice(), [1, 2, 1]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[inline]
     pub fn dup(&mut self, n: usize) -> Result<(), StackError> {
         let len = self.len;
@@ -1304,6 +2040,17 @@ impl<W: Copy + Default> StackWindow<W> {
 
     /// `SWAPn`: swaps the top with the word `n` places below it (`swap(1)` swaps the top
     /// two). `n == 0` is an underflow.
+    ///
+    /// ```
+    /// # use evm_pool_runtime::StackWindow;
+    /// let mut stack = StackWindow::<u64>::new();
+    /// for w in [1, 2, 3] {
+    ///     stack.push(w)?;
+    /// }
+    /// stack.swap(2)?; // SWAP2
+    /// assert_eq!(stack.as_slice(), [3, 2, 1]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[inline]
     pub fn swap(&mut self, n: usize) -> Result<(), StackError> {
         if n == 0 {
@@ -1314,6 +2061,17 @@ impl<W: Copy + Default> StackWindow<W> {
 
     /// Swaps the words `n` and `n + m` places below the top (EIP-663 `EXCHANGE`);
     /// `m == 0` swaps a word with itself (nothing changes, but the word must exist).
+    ///
+    /// ```
+    /// # use evm_pool_runtime::StackWindow;
+    /// let mut stack = StackWindow::<u64>::new();
+    /// for w in [1, 2, 3, 4] {
+    ///     stack.push(w)?;
+    /// }
+    /// stack.exchange(1, 2)?; // swaps the words 1 and 3 places below the top
+    /// assert_eq!(stack.as_slice(), [3, 2, 1, 4]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[inline]
     pub fn exchange(&mut self, n: usize, m: usize) -> Result<(), StackError> {
         let len = self.len;
@@ -1333,12 +2091,30 @@ impl<W: Copy + Default> StackWindow<W> {
     }
 
     /// Drops this frame's words (not its ancestors').
+    ///
+    /// ```
+    /// # use evm_pool_runtime::StackWindow;
+    /// let mut stack = StackWindow::<u64>::new();
+    /// stack.push(1)?;
+    /// stack.clear();
+    /// assert!(stack.is_empty());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[inline]
     pub fn clear(&mut self) {
         self.len = 0;
     }
 
     /// This frame's words, bottom first; empty unless the view is running.
+    ///
+    /// ```
+    /// # use evm_pool_runtime::StackWindow;
+    /// let mut stack = StackWindow::<u64>::new();
+    /// stack.push(1)?;
+    /// stack.push(2)?;
+    /// assert_eq!(stack.as_slice(), [1, 2]); // bottom first
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[inline]
     pub fn as_slice(&self) -> &[W] {
         // SAFETY: the `len` words from the base were pushed by this frame, inside the
@@ -1348,6 +2124,15 @@ impl<W: Copy + Default> StackWindow<W> {
     }
 
     /// This frame's words, bottom first, mutably; empty unless the view is running.
+    ///
+    /// ```
+    /// # use evm_pool_runtime::StackWindow;
+    /// let mut stack = StackWindow::<u64>::new();
+    /// stack.push(1)?;
+    /// stack.as_mut_slice()[0] = 5;
+    /// assert_eq!(stack.pop()?, 5);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[inline]
     pub fn as_mut_slice(&mut self) -> &mut [W] {
         // SAFETY: as in `as_slice`; borrowed mutably through `&mut self`.
@@ -1355,6 +2140,16 @@ impl<W: Copy + Default> StackWindow<W> {
     }
 
     /// Index of this frame's first word in the tree's buffer.
+    ///
+    /// ```
+    /// # use evm_pool_runtime::StackWindow;
+    /// let mut stack = StackWindow::<u64>::new();
+    /// stack.push(1)?;
+    /// let mut child = stack.enter_child()?;
+    /// assert_eq!((stack.base(), child.base()), (0, 1));
+    /// stack.resume(&mut child)?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[inline]
     pub fn base(&self) -> usize {
         self.link.base
@@ -1362,6 +2157,17 @@ impl<W: Copy + Default> StackWindow<W> {
 
     /// Words of the tree's buffer in use up to this frame's top (its ancestors' words and
     /// its own); for a suspended view, up to its top when it suspended.
+    ///
+    /// ```
+    /// # use evm_pool_runtime::StackWindow;
+    /// let mut stack = StackWindow::<u64>::new();
+    /// stack.push(1)?;
+    /// let mut child = stack.enter_child()?;
+    /// child.push(2)?;
+    /// assert_eq!((child.len(), child.global_len(), stack.global_len()), (1, 2, 1));
+    /// stack.resume(&mut child)?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[inline]
     pub fn global_len(&self) -> usize {
         match self.link.state {
@@ -1371,24 +2177,59 @@ impl<W: Copy + Default> StackWindow<W> {
     }
 
     /// Nesting depth within the tree's views (the root is 0).
+    ///
+    /// ```
+    /// # use evm_pool_runtime::StackWindow;
+    /// let mut stack = StackWindow::<u64>::new();
+    /// let mut child = stack.enter_child()?;
+    /// assert_eq!((stack.depth(), child.depth()), (0, 1));
+    /// stack.resume(&mut child)?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[inline]
     pub fn depth(&self) -> usize {
         self.link.depth
     }
 
     /// Words the tree's buffer can hold without reallocating; 0 unless running.
+    ///
+    /// ```
+    /// # use evm_pool_runtime::StackWindow;
+    /// let stack = StackWindow::<u64>::new();
+    /// assert!(stack.capacity() >= 1024);
+    /// ```
     #[inline]
     pub fn capacity(&self) -> usize {
         self.buf.capacity()
     }
 
     /// `true` while this view owns the buffer and may be used.
+    ///
+    /// ```
+    /// # use evm_pool_runtime::StackWindow;
+    /// let mut stack = StackWindow::<u64>::new();
+    /// let mut child = stack.enter_child()?;
+    /// assert!(!stack.is_running() && child.is_running());
+    /// stack.resume(&mut child)?;
+    /// assert!(stack.is_running());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[inline]
     pub fn is_running(&self) -> bool {
         self.link.running()
     }
 
     /// `true` while a child view holds the buffer.
+    ///
+    /// ```
+    /// # use evm_pool_runtime::StackWindow;
+    /// let mut stack = StackWindow::<u64>::new();
+    /// let mut child = stack.enter_child()?;
+    /// assert!(stack.is_suspended());
+    /// stack.resume(&mut child)?;
+    /// assert!(!stack.is_suspended());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[inline]
     pub fn is_suspended(&self) -> bool {
         self.link.state == State::Suspended
@@ -1396,6 +2237,15 @@ impl<W: Copy + Default> StackWindow<W> {
 
     /// `true` when the view owns nothing: never attached, returned to its parent, or
     /// detached from its tree.
+    ///
+    /// ```
+    /// # use evm_pool_runtime::StackWindow;
+    /// let mut stack = StackWindow::<u64>::new();
+    /// let mut child = stack.enter_child()?;
+    /// stack.resume(&mut child)?;
+    /// assert!(child.is_detached() && !stack.is_detached());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[inline]
     pub fn is_detached(&self) -> bool {
         self.link.state == State::Detached

@@ -1471,3 +1471,18 @@ fn set_data_from_global_reads_the_callers_memory() {
     caller.resume(&mut callee).unwrap();
     assert_eq!(caller.slice(10, 2).unwrap(), &[10, 11]);
 }
+
+// ---- layout ------------------------------------------------------------------------
+
+#[test]
+fn pooled_frame_layout_has_no_avoidable_padding() {
+    use crate::layout::Layout;
+    let report = PooledFrame::<super::shared::Word>::layout_report();
+    assert_eq!(report.size(), size_of::<PooledFrame<super::shared::Word>>());
+    assert_eq!(report.fields().len(), 14);
+    // What #[optimize_layout] would guarantee: at most alignment-forced tail padding,
+    // and no size to gain by reordering.
+    assert!(report.padding_bytes() < report.align(), "{report}");
+    assert_eq!(report.size(), report.optimal_size(), "{report}");
+    println!("{report}");
+}

@@ -100,8 +100,18 @@ impl AllocationTracker {
     /// Records an event.
     #[inline]
     pub fn record(&mut self, event: FrameEvent) {
-        let counters = &mut self.per_kind[event.kind.index()];
-        match event.event {
+        self.count(event.kind, event.event);
+        if self.has_timeline() {
+            self.push_event(event);
+        }
+    }
+
+    /// Counts an event of `kind` without building a timeline entry: the manager's hot
+    /// path, which builds the [`FrameEvent`] only when [`has_timeline`](Self::has_timeline).
+    #[inline]
+    pub(crate) fn count(&mut self, kind: FrameKind, event: FrameEventKind) {
+        let counters = &mut self.per_kind[kind.index()];
+        match event {
             FrameEventKind::Acquire { hit } => {
                 counters.acquires += 1;
                 counters.hits += u64::from(hit);
@@ -109,6 +119,18 @@ impl AllocationTracker {
             FrameEventKind::Release => counters.releases += 1,
             FrameEventKind::Rejected => counters.rejected += 1,
         }
+    }
+
+    /// `true` when events are kept in a timeline.
+    #[inline]
+    pub(crate) fn has_timeline(&self) -> bool {
+        self.timeline.is_some()
+    }
+
+    /// Appends `event` to the timeline (dropping the oldest when full). Out of line: the
+    /// timeline is opt-in, the frame hot path only checks for it.
+    #[inline(never)]
+    pub(crate) fn push_event(&mut self, event: FrameEvent) {
         if let Some(timeline) = &mut self.timeline {
             if timeline.len() == TIMELINE_CAPACITY {
                 timeline.pop_front();

@@ -70,10 +70,29 @@ pub trait Layout {
     const LAYOUT_ASSERTIONS: () = ();
 
     /// The exact layout of `Self`, measured with `offset_of!`, `size_of` and `align_of`.
+    ///
+    /// ```
+    /// use evm_pool_runtime::layout::{FieldLayout, Layout, LayoutReport};
+    ///
+    /// struct Word([u64; 4]);
+    /// impl Layout for Word {
+    ///     fn layout_report() -> LayoutReport {
+    ///         LayoutReport::observed("Word", 32, 8, vec![FieldLayout::new("0", "[u64; 4]", 0, 32, 8)])
+    ///     }
+    /// }
+    /// assert_eq!(Word::layout_report().size(), size_of::<Word>());
+    /// ```
     fn layout_report() -> LayoutReport;
 }
 
 /// How the fields of a reported struct came to be where they are.
+///
+/// ```
+/// use evm_pool_runtime::layout::{Arrangement, LayoutReport};
+///
+/// let report = LayoutReport::declared("Empty", 0, 1, Vec::new());
+/// assert_eq!(report.arrangement(), Arrangement::Declared);
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Arrangement {
     /// `#[optimize_layout]` reordered the fields (descending alignment, hot fields first)
@@ -115,6 +134,13 @@ pub struct FieldLayout {
 impl FieldLayout {
     /// A field at `offset` of `size` bytes and alignment `align`; its declared position
     /// defaults to 0 (set it with [`declared_at`](Self::declared_at)).
+    ///
+    /// ```
+    /// use evm_pool_runtime::layout::FieldLayout;
+    ///
+    /// let field = FieldLayout::new("value", "U256", 0, 32, 8);
+    /// assert_eq!((field.size, field.align, field.declared_index, field.hot), (32, 8, 0, false));
+    /// ```
     pub fn new(
         name: impl Into<Cow<'static, str>>,
         ty: impl Into<Cow<'static, str>>,
@@ -134,24 +160,56 @@ impl FieldLayout {
     }
 
     /// Sets the field's position in the declaration.
+    ///
+    /// ```
+    /// use evm_pool_runtime::layout::FieldLayout;
+    ///
+    /// let field = FieldLayout::new("gas", "u64", 0, 8, 8).declared_at(2);
+    /// assert_eq!(field.declared_index, 2);
+    /// ```
     pub fn declared_at(mut self, index: usize) -> Self {
         self.declared_index = index;
         self
     }
 
     /// Marks the field as hot (`#[layout(hot)]`).
+    ///
+    /// ```
+    /// use evm_pool_runtime::layout::FieldLayout;
+    ///
+    /// assert!(FieldLayout::new("pc", "u32", 0, 4, 4).hot().hot);
+    /// ```
     pub fn hot(mut self) -> Self {
         self.hot = true;
         self
     }
 
     /// One past the field's last byte: `offset + size`.
+    ///
+    /// ```
+    /// use evm_pool_runtime::layout::FieldLayout;
+    ///
+    /// assert_eq!(FieldLayout::new("caller", "[u8; 20]", 8, 20, 1).end(), 28);
+    /// ```
     pub fn end(&self) -> usize {
         self.offset + self.size
     }
 }
 
 /// A gap in a struct: padding bytes no field uses.
+///
+/// ```
+/// use evm_pool_runtime::layout::{FieldLayout, LayoutReport};
+///
+/// // `struct Frame { depth: u16, gas: u64, is_static: bool }`, reordered by alignment.
+/// let report = LayoutReport::reordered("Frame", 16, 8, vec![
+///     FieldLayout::new("gas", "u64", 0, 8, 8).declared_at(1),
+///     FieldLayout::new("depth", "u16", 8, 2, 2),
+///     FieldLayout::new("is_static", "bool", 10, 1, 1).declared_at(2),
+/// ]);
+/// assert_eq!(report.holes()[0].offset, 11); // tail padding after `is_static`
+/// assert_eq!(report.holes()[0].len, 5);
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Hole {
     /// Byte offset where the gap starts.
@@ -188,6 +246,16 @@ pub struct LayoutReport {
 impl LayoutReport {
     /// A report of fields in any order; they are sorted into memory order (by offset,
     /// zero-sized fields before the field that starts where they sit).
+    ///
+    /// ```
+    /// use evm_pool_runtime::layout::{Arrangement, FieldLayout, LayoutReport};
+    ///
+    /// let report = LayoutReport::new("Pair", 16, 8, Arrangement::Observed, vec![
+    ///     FieldLayout::new("flag", "bool", 8, 1, 1),
+    ///     FieldLayout::new("value", "u64", 0, 8, 8).declared_at(1),
+    /// ]);
+    /// assert_eq!(report.fields()[0].name, "value"); // memory order
+    /// ```
     pub fn new(
         name: impl Into<Cow<'static, str>>,
         size: usize,
@@ -206,6 +274,19 @@ impl LayoutReport {
     }
 
     /// A report of a struct reordered by `#[optimize_layout]`.
+    ///
+    /// ```
+    /// use evm_pool_runtime::layout::{FieldLayout, LayoutReport};
+    ///
+    /// // `struct Frame { depth: u16, gas: u64, is_static: bool }`, reordered by alignment.
+    /// let report = LayoutReport::reordered("Frame", 16, 8, vec![
+    ///     FieldLayout::new("gas", "u64", 0, 8, 8).declared_at(1),
+    ///     FieldLayout::new("depth", "u16", 8, 2, 2),
+    ///     FieldLayout::new("is_static", "bool", 10, 1, 1).declared_at(2),
+    /// ]);
+    /// assert!(report.is_reordered());
+    /// assert_eq!(report.fields()[0].name, "gas");
+    /// ```
     pub fn reordered(
         name: impl Into<Cow<'static, str>>,
         size: usize,
@@ -216,6 +297,17 @@ impl LayoutReport {
     }
 
     /// A report of a struct kept in declared order (`#[optimize_layout(keep_order)]`).
+    ///
+    /// ```
+    /// use evm_pool_runtime::layout::{FieldLayout, LayoutReport};
+    ///
+    /// let report = LayoutReport::declared("Pair", 16, 8, vec![
+    ///     FieldLayout::new("flag", "bool", 0, 1, 1),
+    ///     FieldLayout::new("value", "u64", 8, 8, 8).declared_at(1),
+    /// ]);
+    /// assert!(!report.is_reordered());
+    /// assert_eq!(report.interior_padding_bytes(), 7);
+    /// ```
     pub fn declared(
         name: impl Into<Cow<'static, str>>,
         size: usize,
@@ -228,6 +320,18 @@ impl LayoutReport {
     /// A report of a layout observed on a struct the macro did not touch, for example
     /// built by [`layout_of!`](crate::layout_of). The declared order is the order of
     /// `declared_index`.
+    ///
+    /// ```
+    /// use evm_pool_runtime::layout::{Arrangement, FieldLayout, LayoutReport};
+    ///
+    /// // Fields may come in any order; the report sorts them by offset.
+    /// let report = LayoutReport::observed("Pair", 16, 8, vec![
+    ///     FieldLayout::new("value", "u64", 0, 8, 8).declared_at(1),
+    ///     FieldLayout::new("flag", "bool", 8, 1, 1),
+    /// ]);
+    /// assert_eq!(report.arrangement(), Arrangement::Observed);
+    /// assert_eq!(report.declared_size(), 16);
+    /// ```
     pub fn observed(
         name: impl Into<Cow<'static, str>>,
         size: usize,
@@ -238,51 +342,173 @@ impl LayoutReport {
     }
 
     /// The struct's name (with generic parameters as written).
+    ///
+    /// ```
+    /// # use evm_pool_runtime::layout::{FieldLayout, LayoutReport};
+    /// #
+    /// # // `struct Frame { depth: u16, gas: u64, is_static: bool }`, reordered by alignment.
+    /// # let report = LayoutReport::reordered("Frame", 16, 8, vec![
+    /// #     FieldLayout::new("gas", "u64", 0, 8, 8).declared_at(1),
+    /// #     FieldLayout::new("depth", "u16", 8, 2, 2),
+    /// #     FieldLayout::new("is_static", "bool", 10, 1, 1).declared_at(2),
+    /// # ]);
+    /// assert_eq!(report.name(), "Frame");
+    /// ```
     pub fn name(&self) -> &str {
         &self.name
     }
 
     /// `size_of` the struct.
+    ///
+    /// ```
+    /// # use evm_pool_runtime::layout::{FieldLayout, LayoutReport};
+    /// #
+    /// # // `struct Frame { depth: u16, gas: u64, is_static: bool }`, reordered by alignment.
+    /// # let report = LayoutReport::reordered("Frame", 16, 8, vec![
+    /// #     FieldLayout::new("gas", "u64", 0, 8, 8).declared_at(1),
+    /// #     FieldLayout::new("depth", "u16", 8, 2, 2),
+    /// #     FieldLayout::new("is_static", "bool", 10, 1, 1).declared_at(2),
+    /// # ]);
+    /// assert_eq!(report.size(), 16);
+    /// ```
     pub fn size(&self) -> usize {
         self.size
     }
 
     /// `align_of` the struct.
+    ///
+    /// ```
+    /// # use evm_pool_runtime::layout::{FieldLayout, LayoutReport};
+    /// #
+    /// # // `struct Frame { depth: u16, gas: u64, is_static: bool }`, reordered by alignment.
+    /// # let report = LayoutReport::reordered("Frame", 16, 8, vec![
+    /// #     FieldLayout::new("gas", "u64", 0, 8, 8).declared_at(1),
+    /// #     FieldLayout::new("depth", "u16", 8, 2, 2),
+    /// #     FieldLayout::new("is_static", "bool", 10, 1, 1).declared_at(2),
+    /// # ]);
+    /// assert_eq!(report.align(), 8);
+    /// ```
     pub fn align(&self) -> usize {
         self.align
     }
 
     /// How the fields came to be where they are.
+    ///
+    /// ```
+    /// # use evm_pool_runtime::layout::{FieldLayout, LayoutReport};
+    /// #
+    /// # // `struct Frame { depth: u16, gas: u64, is_static: bool }`, reordered by alignment.
+    /// # let report = LayoutReport::reordered("Frame", 16, 8, vec![
+    /// #     FieldLayout::new("gas", "u64", 0, 8, 8).declared_at(1),
+    /// #     FieldLayout::new("depth", "u16", 8, 2, 2),
+    /// #     FieldLayout::new("is_static", "bool", 10, 1, 1).declared_at(2),
+    /// # ]);
+    /// assert_eq!(report.arrangement(), evm_pool_runtime::layout::Arrangement::Reordered);
+    /// ```
     pub fn arrangement(&self) -> Arrangement {
         self.arrangement
     }
 
     /// Whether `#[optimize_layout]` reordered the fields.
+    ///
+    /// ```
+    /// # use evm_pool_runtime::layout::{FieldLayout, LayoutReport};
+    /// #
+    /// # // `struct Frame { depth: u16, gas: u64, is_static: bool }`, reordered by alignment.
+    /// # let report = LayoutReport::reordered("Frame", 16, 8, vec![
+    /// #     FieldLayout::new("gas", "u64", 0, 8, 8).declared_at(1),
+    /// #     FieldLayout::new("depth", "u16", 8, 2, 2),
+    /// #     FieldLayout::new("is_static", "bool", 10, 1, 1).declared_at(2),
+    /// # ]);
+    /// assert!(report.is_reordered());
+    /// ```
     pub fn is_reordered(&self) -> bool {
         self.arrangement == Arrangement::Reordered
     }
 
     /// The fields in memory order.
+    ///
+    /// ```
+    /// # use evm_pool_runtime::layout::{FieldLayout, LayoutReport};
+    /// #
+    /// # // `struct Frame { depth: u16, gas: u64, is_static: bool }`, reordered by alignment.
+    /// # let report = LayoutReport::reordered("Frame", 16, 8, vec![
+    /// #     FieldLayout::new("gas", "u64", 0, 8, 8).declared_at(1),
+    /// #     FieldLayout::new("depth", "u16", 8, 2, 2),
+    /// #     FieldLayout::new("is_static", "bool", 10, 1, 1).declared_at(2),
+    /// # ]);
+    /// let names: Vec<&str> = report.fields().iter().map(|f| &*f.name).collect();
+    /// assert_eq!(names, ["gas", "depth", "is_static"]);
+    /// ```
     pub fn fields(&self) -> &[FieldLayout] {
         &self.fields
     }
 
     /// The field called `name`, if any.
+    ///
+    /// ```
+    /// # use evm_pool_runtime::layout::{FieldLayout, LayoutReport};
+    /// #
+    /// # // `struct Frame { depth: u16, gas: u64, is_static: bool }`, reordered by alignment.
+    /// # let report = LayoutReport::reordered("Frame", 16, 8, vec![
+    /// #     FieldLayout::new("gas", "u64", 0, 8, 8).declared_at(1),
+    /// #     FieldLayout::new("depth", "u16", 8, 2, 2),
+    /// #     FieldLayout::new("is_static", "bool", 10, 1, 1).declared_at(2),
+    /// # ]);
+    /// assert_eq!(report.field("depth").map(|f| f.offset), Some(8));
+    /// assert!(report.field("value").is_none());
+    /// ```
     pub fn field(&self, name: &str) -> Option<&FieldLayout> {
         self.fields.iter().find(|field| field.name == name)
     }
 
     /// Sum of the field sizes: the bytes that carry data.
+    ///
+    /// ```
+    /// # use evm_pool_runtime::layout::{FieldLayout, LayoutReport};
+    /// #
+    /// # // `struct Frame { depth: u16, gas: u64, is_static: bool }`, reordered by alignment.
+    /// # let report = LayoutReport::reordered("Frame", 16, 8, vec![
+    /// #     FieldLayout::new("gas", "u64", 0, 8, 8).declared_at(1),
+    /// #     FieldLayout::new("depth", "u16", 8, 2, 2),
+    /// #     FieldLayout::new("is_static", "bool", 10, 1, 1).declared_at(2),
+    /// # ]);
+    /// assert_eq!(report.field_bytes(), 11);
+    /// ```
     pub fn field_bytes(&self) -> usize {
         self.fields.iter().map(|field| field.size).sum()
     }
 
     /// Bytes of padding: `size - field_bytes`, interior and tail.
+    ///
+    /// ```
+    /// # use evm_pool_runtime::layout::{FieldLayout, LayoutReport};
+    /// #
+    /// # // `struct Frame { depth: u16, gas: u64, is_static: bool }`, reordered by alignment.
+    /// # let report = LayoutReport::reordered("Frame", 16, 8, vec![
+    /// #     FieldLayout::new("gas", "u64", 0, 8, 8).declared_at(1),
+    /// #     FieldLayout::new("depth", "u16", 8, 2, 2),
+    /// #     FieldLayout::new("is_static", "bool", 10, 1, 1).declared_at(2),
+    /// # ]);
+    /// assert_eq!(report.padding_bytes(), 5); // all of it tail padding
+    /// ```
     pub fn padding_bytes(&self) -> usize {
         self.size.saturating_sub(self.field_bytes())
     }
 
     /// Bytes of padding between fields (tail padding excluded).
+    ///
+    /// ```
+    /// # use evm_pool_runtime::layout::{FieldLayout, LayoutReport};
+    /// #
+    /// # // `struct Frame { depth: u16, gas: u64, is_static: bool }`, reordered by alignment.
+    /// # let report = LayoutReport::reordered("Frame", 16, 8, vec![
+    /// #     FieldLayout::new("gas", "u64", 0, 8, 8).declared_at(1),
+    /// #     FieldLayout::new("depth", "u16", 8, 2, 2),
+    /// #     FieldLayout::new("is_static", "bool", 10, 1, 1).declared_at(2),
+    /// # ]);
+    /// assert_eq!(report.interior_padding_bytes(), 0);
+    /// ```
     pub fn interior_padding_bytes(&self) -> usize {
         self.holes()
             .iter()
@@ -292,12 +518,38 @@ impl LayoutReport {
     }
 
     /// Every gap, in memory order, including tail padding.
+    ///
+    /// ```
+    /// # use evm_pool_runtime::layout::{FieldLayout, LayoutReport};
+    /// #
+    /// # // `struct Frame { depth: u16, gas: u64, is_static: bool }`, reordered by alignment.
+    /// # let report = LayoutReport::reordered("Frame", 16, 8, vec![
+    /// #     FieldLayout::new("gas", "u64", 0, 8, 8).declared_at(1),
+    /// #     FieldLayout::new("depth", "u16", 8, 2, 2),
+    /// #     FieldLayout::new("is_static", "bool", 10, 1, 1).declared_at(2),
+    /// # ]);
+    /// let holes = report.holes();
+    /// assert_eq!((holes.len(), holes[0].offset, holes[0].len), (1, 11, 5));
+    /// ```
     pub fn holes(&self) -> Vec<Hole> {
         holes(self.fields.iter().map(|f| (f.offset, f.size)), self.size)
     }
 
     /// The size the fields would take in declared order under `repr(C)` with this
     /// struct's alignment.
+    ///
+    /// ```
+    /// # use evm_pool_runtime::layout::{FieldLayout, LayoutReport};
+    /// #
+    /// # // `struct Frame { depth: u16, gas: u64, is_static: bool }`, reordered by alignment.
+    /// # let report = LayoutReport::reordered("Frame", 16, 8, vec![
+    /// #     FieldLayout::new("gas", "u64", 0, 8, 8).declared_at(1),
+    /// #     FieldLayout::new("depth", "u16", 8, 2, 2),
+    /// #     FieldLayout::new("is_static", "bool", 10, 1, 1).declared_at(2),
+    /// # ]);
+    /// // depth (2) + 6 padding + gas (8) + is_static (1) + 7 padding
+    /// assert_eq!(report.declared_size(), 24);
+    /// ```
     pub fn declared_size(&self) -> usize {
         let mut declared: Vec<&FieldLayout> = self.fields.iter().collect();
         declared.sort_by_key(|field| field.declared_index);
@@ -306,12 +558,36 @@ impl LayoutReport {
     }
 
     /// The least size any field order can reach: `round_up(field_bytes, align)`.
+    ///
+    /// ```
+    /// # use evm_pool_runtime::layout::{FieldLayout, LayoutReport};
+    /// #
+    /// # // `struct Frame { depth: u16, gas: u64, is_static: bool }`, reordered by alignment.
+    /// # let report = LayoutReport::reordered("Frame", 16, 8, vec![
+    /// #     FieldLayout::new("gas", "u64", 0, 8, 8).declared_at(1),
+    /// #     FieldLayout::new("depth", "u16", 8, 2, 2),
+    /// #     FieldLayout::new("is_static", "bool", 10, 1, 1).declared_at(2),
+    /// # ]);
+    /// assert_eq!(report.optimal_size(), 16); // round_up(11, 8)
+    /// ```
     pub fn optimal_size(&self) -> usize {
         round_up(self.field_bytes(), self.align)
     }
 
     /// Bytes saved against the declared order: `declared_size - size` (0 if the current
     /// order is not smaller).
+    ///
+    /// ```
+    /// # use evm_pool_runtime::layout::{FieldLayout, LayoutReport};
+    /// #
+    /// # // `struct Frame { depth: u16, gas: u64, is_static: bool }`, reordered by alignment.
+    /// # let report = LayoutReport::reordered("Frame", 16, 8, vec![
+    /// #     FieldLayout::new("gas", "u64", 0, 8, 8).declared_at(1),
+    /// #     FieldLayout::new("depth", "u16", 8, 2, 2),
+    /// #     FieldLayout::new("is_static", "bool", 10, 1, 1).declared_at(2),
+    /// # ]);
+    /// assert_eq!(report.saved_bytes(), 8);
+    /// ```
     pub fn saved_bytes(&self) -> usize {
         self.declared_size().saturating_sub(self.size)
     }
@@ -319,6 +595,19 @@ impl LayoutReport {
     /// Cache lines of `line_size` bytes the struct spans when it starts on a line
     /// boundary (an array of them packs `line_size / size` per line when that divides).
     /// Returns 0 for a zero-sized struct; `line_size` 0 is treated as 1.
+    ///
+    /// ```
+    /// # use evm_pool_runtime::layout::{FieldLayout, LayoutReport};
+    /// #
+    /// # // `struct Frame { depth: u16, gas: u64, is_static: bool }`, reordered by alignment.
+    /// # let report = LayoutReport::reordered("Frame", 16, 8, vec![
+    /// #     FieldLayout::new("gas", "u64", 0, 8, 8).declared_at(1),
+    /// #     FieldLayout::new("depth", "u16", 8, 2, 2),
+    /// #     FieldLayout::new("is_static", "bool", 10, 1, 1).declared_at(2),
+    /// # ]);
+    /// assert_eq!(report.cache_lines(64), 1);
+    /// assert_eq!(report.cache_lines(8), 2);
+    /// ```
     pub fn cache_lines(&self, line_size: usize) -> usize {
         self.size.div_ceil(line_size.max(1))
     }

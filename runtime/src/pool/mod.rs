@@ -23,6 +23,18 @@ use crate::EvmPooled;
 use stats::{Counters, bump};
 
 /// Why an acquire was refused.
+///
+/// ```
+/// use evm_pool_runtime::{OverflowPolicy, Pool, PoolConfig, PoolError};
+///
+/// let config = PoolConfig::builder().initial(1).max(1).overflow(OverflowPolicy::Fail).build()?;
+/// let pool = Pool::<Vec<u8>>::with_config(config)?;
+/// let _held = pool.acquire();
+/// let err = pool.try_acquire().unwrap_err();
+/// assert_eq!(err, PoolError::Exhausted { max: 1 });
+/// println!("{err}"); // says how to fix it
+/// # Ok::<(), evm_pool_runtime::ConfigError>(())
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum PoolError {
@@ -141,6 +153,14 @@ impl<T: EvmPooled> Pool<T> {
     }
 
     /// The pool's configuration.
+    ///
+    /// ```
+    /// use evm_pool_runtime::{Pool, PoolConfig};
+    ///
+    /// let pool = Pool::<Vec<u8>>::with_config(PoolConfig::minimal())?;
+    /// assert_eq!(pool.config(), &PoolConfig::minimal());
+    /// # Ok::<(), evm_pool_runtime::ConfigError>(())
+    /// ```
     pub fn config(&self) -> &PoolConfig {
         &self.config
     }
@@ -336,11 +356,34 @@ impl<T: EvmPooled> Pool<T> {
     }
 
     /// Idle objects ready to hand out.
+    ///
+    /// ```
+    /// use evm_pool_runtime::{Pool, PoolConfig};
+    ///
+    /// let pool = Pool::<Vec<u8>>::with_config(PoolConfig::minimal())?;
+    /// assert_eq!(pool.available(), 32); // prewarmed
+    /// let guard = pool.acquire();
+    /// assert_eq!(pool.available(), 31);
+    /// drop(guard);
+    /// assert_eq!(pool.available(), 32);
+    /// # Ok::<(), evm_pool_runtime::ConfigError>(())
+    /// ```
     pub fn available(&self) -> usize {
         self.with_idle(|idle| idle.len())
     }
 
     /// Objects handed out and not yet returned.
+    ///
+    /// ```
+    /// use evm_pool_runtime::{Pool, PoolConfig};
+    ///
+    /// let pool = Pool::<Vec<u8>>::with_config(PoolConfig::minimal())?;
+    /// let (a, b) = (pool.acquire(), pool.acquire());
+    /// assert_eq!(pool.in_use(), 2);
+    /// drop((a, b));
+    /// assert_eq!(pool.in_use(), 0);
+    /// # Ok::<(), evm_pool_runtime::ConfigError>(())
+    /// ```
     pub fn in_use(&self) -> usize {
         self.counters.in_use.get() as usize
     }
@@ -522,6 +565,18 @@ pub struct PoolGuard<'a, T: EvmPooled> {
 
 impl<T: EvmPooled> PoolGuard<'_, T> {
     /// Takes the object out of the pool for good, without resetting it.
+    ///
+    /// ```
+    /// use evm_pool_runtime::{Pool, PoolConfig};
+    ///
+    /// let pool = Pool::<Vec<u8>>::with_config(PoolConfig::minimal())?;
+    /// let mut guard = pool.acquire();
+    /// guard.push(1);
+    /// let kept: Vec<u8> = guard.into_inner(); // not reset, not returned
+    /// assert_eq!(kept, [1]);
+    /// assert_eq!(pool.stats().detached, 1);
+    /// # Ok::<(), evm_pool_runtime::ConfigError>(())
+    /// ```
     pub fn into_inner(self) -> T {
         let mut guard = ManuallyDrop::new(self);
         guard.pool.detach();
@@ -531,6 +586,15 @@ impl<T: EvmPooled> PoolGuard<'_, T> {
     }
 
     /// The pool this object came from.
+    ///
+    /// ```
+    /// use evm_pool_runtime::{Pool, PoolConfig};
+    ///
+    /// let pool = Pool::<Vec<u8>>::with_config(PoolConfig::minimal())?;
+    /// let guard = pool.acquire();
+    /// assert_eq!(guard.pool().in_use(), 1);
+    /// # Ok::<(), evm_pool_runtime::ConfigError>(())
+    /// ```
     pub fn pool(&self) -> &Pool<T> {
         self.pool
     }
@@ -605,5 +669,7 @@ pub(crate) fn proptest_config() -> proptest::test_runner::Config {
     }
 }
 
+#[cfg(test)]
+pub(crate) mod test_model;
 #[cfg(test)]
 mod tests;

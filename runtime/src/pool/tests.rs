@@ -1,16 +1,8 @@
+use super::test_model::{Op, Tagged, config, distinct, op};
 use super::*;
 use crate::Reset;
 use proptest::prelude::*;
 use std::rc::Rc;
-
-fn config(initial: usize, max: usize, overflow: OverflowPolicy) -> PoolConfig {
-    PoolConfig::builder()
-        .initial(initial)
-        .max(max)
-        .overflow(overflow)
-        .build()
-        .unwrap()
-}
 
 #[test]
 fn guard_resets_and_keeps_capacity() {
@@ -180,50 +172,6 @@ fn stats_report_bytes_held() {
     assert_eq!(s.bytes_held, (size_of::<Vec<u64>>() + 800) as u64);
 }
 
-/// A pooled object with an identity, to prove no object is handed out twice.
-struct Tagged {
-    id: u64,
-    data: Vec<u8>,
-}
-
-impl EvmPooled for Tagged {
-    fn new_pooled() -> Self {
-        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-        Tagged {
-            id: NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
-            data: Vec::new(),
-        }
-    }
-    fn reset(&mut self) {
-        self.data.clear();
-    }
-}
-
-#[derive(Clone, Debug)]
-enum Op {
-    Acquire,
-    TryAcquire,
-    Release(usize),
-    Detach(usize),
-    Write(usize, u8),
-    Prewarm(usize),
-    Shrink(usize),
-    AutoShrink,
-}
-
-fn op() -> impl Strategy<Value = Op> {
-    prop_oneof![
-        3 => Just(Op::Acquire),
-        2 => Just(Op::TryAcquire),
-        3 => any::<usize>().prop_map(Op::Release),
-        1 => any::<usize>().prop_map(Op::Detach),
-        2 => (any::<usize>(), any::<u8>()).prop_map(|(i, b)| Op::Write(i, b)),
-        1 => (0usize..20).prop_map(Op::Prewarm),
-        1 => (0usize..20).prop_map(Op::Shrink),
-        1 => Just(Op::AutoShrink),
-    ]
-}
-
 proptest! {
     #![proptest_config(crate::pool::proptest_config())]
 
@@ -280,12 +228,8 @@ proptest! {
             pool.for_each_idle(|t| idle.push((t.id, t.data.is_empty())));
             prop_assert!(idle.iter().all(|&(_, fresh)| fresh));
             // No object is handed out twice, nor both held and idle.
-            let mut ids: Vec<u64> = held.iter().map(|g| g.id).collect();
-            ids.extend(idle.iter().map(|&(id, _)| id));
-            let total = ids.len();
-            ids.sort_unstable();
-            ids.dedup();
-            prop_assert_eq!(ids.len(), total);
+            let ids = held.iter().map(|g| g.id).chain(idle.iter().map(|&(id, _)| id));
+            prop_assert!(distinct(ids.collect()));
         }
         drop(held);
         let s = pool.stats();

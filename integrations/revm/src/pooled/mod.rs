@@ -87,11 +87,34 @@ where
 {
     /// Builds the pooled EVM over `ctx` with mainnet precompiles and the default
     /// [`RetentionPolicy`].
+    ///
+    /// ```
+    /// use evm_pool_revm::{pooled::PooledEvm, workload::Workload};
+    /// use revm::ExecuteEvm;
+    ///
+    /// let w = Workload::call_loop(10);
+    /// let mut evm = PooledEvm::new(w.context());
+    /// assert!(evm.transact(w.txs[0].clone())?.result.is_success());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn new(ctx: CTX) -> Self {
         Self::with_policy(ctx, RetentionPolicy::default())
     }
 
     /// Builds the pooled EVM with a retention policy.
+    ///
+    /// ```
+    /// use evm_pool_revm::{pooled::PooledEvm, workload::Workload};
+    /// use revm::ExecuteEvm;
+    ///
+    /// let w = Workload::call_loop(10);
+    /// use evm_pool_revm::pooled::RetentionPolicy;
+    ///
+    /// let mut evm = PooledEvm::with_policy(w.context(), RetentionPolicy::minimal());
+    /// evm.transact(w.txs[0].clone())?;
+    /// assert!(evm.pooled_frames() <= RetentionPolicy::minimal().max_frames);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn with_policy(ctx: CTX, policy: RetentionPolicy) -> Self {
         let spec: SpecId = ctx.cfg().spec().into();
         let precompiles = EthPrecompiles::new(spec);
@@ -105,6 +128,22 @@ where
 {
     /// Builds the pooled EVM from parts; `pools` may come from another EVM
     /// ([`into_pools`](Self::into_pools)), so warm pools survive a context change.
+    ///
+    /// ```
+    /// use evm_pool_revm::{pooled::PooledEvm, workload::Workload};
+    /// use revm::ExecuteEvm;
+    /// use revm::handler::EthPrecompiles;
+    /// use revm::primitives::hardfork::SpecId;
+    ///
+    /// let w = Workload::call_loop(10);
+    /// let mut first = PooledEvm::new(w.context());
+    /// first.transact(w.txs[0].clone())?;
+    /// // The pools (buffers, spare input boxes, counters) move to an EVM over a new context.
+    /// let mut second = PooledEvm::with_pools(w.context(), EthPrecompiles::new(SpecId::default()), first.into_pools());
+    /// second.transact(w.txs[0].clone())?;
+    /// assert_eq!(second.pool_stats().transactions, 2);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn with_pools(ctx: CTX, precompiles: P, pools: FramePools) -> Self {
         let spec: SpecId = ctx.cfg().spec().into();
         let mut table = instruction_table::<PooledInterpreter, CTX>();
@@ -127,6 +166,20 @@ where
     }
 
     /// Takes the pools (and the pooled frames' storage) out of this EVM.
+    ///
+    /// ```
+    /// use evm_pool_revm::{pooled::PooledEvm, workload::Workload};
+    /// use revm::ExecuteEvm;
+    ///
+    /// let w = Workload::call_loop(10);
+    /// let mut evm = PooledEvm::new(w.context());
+    /// evm.transact(w.txs[0].clone())?;
+    /// # use revm::{handler::EthPrecompiles, primitives::hardfork::SpecId};
+    /// let pools = evm.into_pools();
+    /// let again = PooledEvm::with_pools(w.context(), EthPrecompiles::new(SpecId::default()), pools);
+    /// assert_eq!(again.pool_stats().transactions, 1);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn into_pools(mut self) -> FramePools {
         self.reclaim_frames();
         self.retire_frames(0);
@@ -134,6 +187,21 @@ where
     }
 
     /// Pool counters since creation.
+    ///
+    /// ```
+    /// use evm_pool_revm::{pooled::PooledEvm, workload::Workload};
+    /// use revm::ExecuteEvm;
+    ///
+    /// let w = Workload::call_loop(10);
+    /// let mut evm = PooledEvm::new(w.context());
+    /// for _ in 0..3 {
+    ///     evm.transact(w.txs[0].clone())?;
+    /// }
+    /// let stats = evm.pool_stats();
+    /// assert_eq!((stats.transactions, stats.frame_misses), (3, 2)); // caller and callee, once
+    /// assert!(stats.frame_hit_rate() > 0.9);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn pool_stats(&self) -> FramePoolStats {
         let in_slots = self
             .frames
@@ -153,17 +221,50 @@ where
     }
 
     /// The retention policy.
+    ///
+    /// ```
+    /// use evm_pool_revm::{pooled::PooledEvm, workload::Workload};
+    /// use revm::ExecuteEvm;
+    ///
+    /// let w = Workload::call_loop(10);
+    /// use evm_pool_revm::pooled::RetentionPolicy;
+    ///
+    /// assert_eq!(PooledEvm::new(w.context()).policy(), RetentionPolicy::default());
+    /// ```
     pub fn policy(&self) -> RetentionPolicy {
         self.pools.policy
     }
 
     /// Frames currently kept for reuse.
+    ///
+    /// ```
+    /// use evm_pool_revm::{pooled::PooledEvm, workload::Workload};
+    /// use revm::ExecuteEvm;
+    ///
+    /// let w = Workload::call_loop(10);
+    /// let mut evm = PooledEvm::new(w.context());
+    /// assert_eq!(evm.pooled_frames(), 0);
+    /// evm.transact(w.txs[0].clone())?;
+    /// assert_eq!(evm.pooled_frames(), 2); // the caller's and the callee's frame, kept
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn pooled_frames(&self) -> usize {
         self.frames.len()
     }
 
     /// Heap bytes kept between transactions by the pools and the pooled frames (the
     /// frames' own size; code and return data they reference belong to revm's caches).
+    ///
+    /// ```
+    /// use evm_pool_revm::{pooled::PooledEvm, workload::Workload};
+    /// use revm::ExecuteEvm;
+    ///
+    /// let w = Workload::call_loop(10);
+    /// let mut evm = PooledEvm::new(w.context());
+    /// evm.transact(w.txs[0].clone())?;
+    /// assert!(evm.retained_bytes() > 0);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn retained_bytes(&self) -> usize {
         let in_slots: usize = self
             .frames

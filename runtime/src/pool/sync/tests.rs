@@ -1,16 +1,8 @@
 use super::*;
+use crate::pool::test_model::{Op, Tagged, config, distinct, op};
 use crate::{Pool, PoolGuard, Reset};
 use proptest::prelude::*;
 use std::sync::atomic::{AtomicBool, AtomicUsize};
-
-fn config(initial: usize, max: usize, overflow: OverflowPolicy) -> PoolConfig {
-    PoolConfig::builder()
-        .initial(initial)
-        .max(max)
-        .overflow(overflow)
-        .build()
-        .unwrap()
-}
 
 fn pool<T: EvmPooled + Send>(initial: usize, max: usize, overflow: OverflowPolicy) -> SyncPool<T> {
     SyncPool::with_config_and_shards(config(initial, max, overflow), 4).unwrap()
@@ -425,50 +417,6 @@ fn stress_fail_policy_never_exceeds_max() {
     assert!(s.peak_in_use <= MAX as u64);
 }
 
-/// A pooled object with an identity, to prove no object is handed out twice.
-struct Tagged {
-    id: u64,
-    data: Vec<u8>,
-}
-
-impl EvmPooled for Tagged {
-    fn new_pooled() -> Self {
-        static NEXT: AtomicU64 = AtomicU64::new(0);
-        Tagged {
-            id: NEXT.fetch_add(1, RELAXED),
-            data: Vec::new(),
-        }
-    }
-    fn reset(&mut self) {
-        self.data.clear();
-    }
-}
-
-#[derive(Clone, Debug)]
-enum Op {
-    Acquire,
-    TryAcquire,
-    Release(usize),
-    Detach(usize),
-    Write(usize, u8),
-    Prewarm(usize),
-    Shrink(usize),
-    AutoShrink,
-}
-
-fn op() -> impl Strategy<Value = Op> {
-    prop_oneof![
-        3 => Just(Op::Acquire),
-        2 => Just(Op::TryAcquire),
-        3 => any::<usize>().prop_map(Op::Release),
-        1 => any::<usize>().prop_map(Op::Detach),
-        2 => (any::<usize>(), any::<u8>()).prop_map(|(i, b)| Op::Write(i, b)),
-        1 => (0usize..20).prop_map(Op::Prewarm),
-        1 => (0usize..20).prop_map(Op::Shrink),
-        1 => Just(Op::AutoShrink),
-    ]
-}
-
 proptest! {
     #![proptest_config(crate::pool::proptest_config())]
 
@@ -525,11 +473,7 @@ proptest! {
             prop_assert_eq!(s.bytes_held, (idle.len() * size_of::<Tagged>()) as u64);
             prop_assert!(pool.shards.iter().all(|shard| lock(shard).idle.iter().all(|t| t.data.is_empty())));
             prop_assert_eq!(pool.rare.owned.load(RELAXED), idle.len() + held.len());
-            let mut ids: Vec<u64> = held.iter().map(|g| g.id).chain(idle.iter().copied()).collect();
-            let total = ids.len();
-            ids.sort_unstable();
-            ids.dedup();
-            prop_assert_eq!(ids.len(), total);
+            prop_assert!(distinct(held.iter().map(|g| g.id).chain(idle.iter().copied()).collect()));
         }
     }
 }
