@@ -160,3 +160,40 @@ fn harness_is_deterministic_stock_vs_stock() {
         assert_eq!(a.difference(&b), None, "seed {seed}");
     }
 }
+
+#[test]
+fn pool_statistics_are_exact() {
+    use evm_pool_revm::pooled::RetentionPolicy;
+    // 50 CALLs per transaction: 51 frames entered, 50 inputs boxes requested.
+    let w = Workload::call_loop(50);
+    let mut pooled = PooledEvm::new(w.context());
+    for _ in 0..3 {
+        pooled.transact(w.txs[0].clone()).unwrap();
+    }
+    let s = pooled.pool_stats();
+    assert_eq!((s.frame_hits, s.frame_misses), (3 * 51 - 2, 2));
+    assert_eq!((s.inputs_hits, s.inputs_misses), (3 * 50 - 1, 1));
+    assert_eq!((s.peak_frames, s.transactions), (2, 3));
+
+    // The chain under the minimal policy: frames beyond 4 (and their spare boxes) are
+    // dropped after each transaction; the statistics keep what the dropped slots counted.
+    let w = Workload::call_chain();
+    let mut pooled = PooledEvm::with_policy(w.context(), RetentionPolicy::minimal());
+    let _ = pooled.transact(w.txs[0].clone());
+    let s = pooled.pool_stats();
+    assert_eq!((s.frame_hits, s.frame_misses), (0, 1025));
+    assert_eq!((s.inputs_hits, s.inputs_misses), (0, 1025));
+    assert_eq!(pooled.pooled_frames(), 4);
+    let _ = pooled.transact(w.txs[0].clone());
+    let s = pooled.pool_stats();
+    assert_eq!((s.frame_hits, s.frame_misses), (4, 2 * 1025 - 4));
+    assert_eq!((s.inputs_hits, s.inputs_misses), (4, 2 * 1025 - 4));
+    assert_eq!((s.peak_frames, s.transactions), (1025, 2));
+    // Taking the pools out keeps the counts of the frames dropped with the EVM.
+    let again = PooledEvm::with_pools(
+        w.context(),
+        revm::handler::EthPrecompiles::new(revm::primitives::hardfork::SpecId::default()),
+        pooled.into_pools(),
+    );
+    assert_eq!(again.pool_stats(), s);
+}

@@ -57,6 +57,9 @@ pub struct FrameExtras {
     pub spare_call_inputs: Option<Box<CallInputs>>,
     /// The same for `CREATE`/`CREATE2`.
     pub spare_create_inputs: Option<Box<CreateInputs>>,
+    /// Boxes this slot's frames had to allocate (no spare): the inputs pool's misses,
+    /// counted on the allocating path only, summed by the EVM when it reports statistics.
+    pub(crate) allocated: u64,
 }
 
 /// revm's `CALL`/`CALLCODE`/`DELEGATECALL`/`STATICCALL` (`instructions::contract::call`),
@@ -159,20 +162,23 @@ pub fn pooled_call<const KIND: u8, H: Host + ?Sized>(
             *spare_charged = charged_new_account_state_gas;
             spare
         }
-        None => Box::new(CallInputs {
-            input: CallInput::SharedBuffer(input),
-            gas_limit,
-            target_address,
-            caller,
-            bytecode_address: to,
-            known_bytecode: (bytecode_hash, bytecode),
-            value,
-            scheme,
-            is_static,
-            return_memory_offset,
-            reservoir,
-            charged_new_account_state_gas,
-        }),
+        None => allocate(
+            &mut interpreter.extend.allocated,
+            CallInputs {
+                input: CallInput::SharedBuffer(input),
+                gas_limit,
+                target_address,
+                caller,
+                bytecode_address: to,
+                known_bytecode: (bytecode_hash, bytecode),
+                value,
+                scheme,
+                is_static,
+                return_memory_offset,
+                reservoir,
+                charged_new_account_state_gas,
+            },
+        ),
     };
     interpreter
         .bytecode
@@ -287,7 +293,7 @@ pub fn pooled_create<const IS_CREATE2: bool, H: Host + ?Sized>(
             *spare = create_inputs;
             spare
         }
-        None => Box::new(create_inputs),
+        None => allocate(&mut interpreter.extend.allocated, create_inputs),
     };
     interpreter
         .bytecode
@@ -313,6 +319,15 @@ fn charge(recorded: bool) -> Result<(), InstructionResult> {
     } else {
         Err(InstructionResult::OutOfGas)
     }
+}
+
+/// The pool-miss path of `pooled_call`/`pooled_create`: boxes `inputs` and counts the
+/// allocation in the frame's slot (kept out of line: the hit path stays as it was).
+#[cold]
+#[inline(never)]
+fn allocate<T>(allocated: &mut u64, inputs: T) -> Box<T> {
+    *allocated += 1;
+    Box::new(inputs)
 }
 
 /// Where a finished call's inputs box goes: back into the calling frame's empty slot

@@ -41,9 +41,7 @@ use revm::handler::{
 use revm::interpreter::instructions::{gas_table_spec, instruction_table};
 use revm::interpreter::interpreter_action::FrameInit;
 use revm::interpreter::interpreter_types::MemoryTr;
-use revm::interpreter::{
-    CallInputs, CreateInputs, FrameInput, Instruction, InterpreterAction, InterpreterResult,
-};
+use revm::interpreter::{CallInputs, CreateInputs, FrameInput, Instruction, InterpreterResult};
 use revm::primitives::hardfork::SpecId;
 use revm::state::EvmState;
 
@@ -184,6 +182,7 @@ where
     /// ```
     pub fn into_pools(mut self) -> FramePools {
         self.reclaim_frames();
+        self.retire_frames(0);
         self.pools
     }
 
@@ -204,7 +203,21 @@ where
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn pool_stats(&self) -> FramePoolStats {
-        self.pools.stats
+        let in_slots = self
+            .frames
+            .iter()
+            .map(|f| f.interpreter.extend.allocated)
+            .sum();
+        self.pools.stats(in_slots)
+    }
+
+    /// Drops the pooled frames from index `keep` on, keeping their allocation counts.
+    fn retire_frames(&mut self, keep: usize) {
+        if let Some(gone) = self.frames.get(keep..) {
+            let allocated: u64 = gone.iter().map(|f| f.interpreter.extend.allocated).sum();
+            self.pools.counters.retired_allocated += allocated;
+            self.frames.truncate(keep);
+        }
     }
 
     /// The retention policy.
@@ -310,14 +323,16 @@ where
             trimmed = true;
         }
 
+        let tx_depth = core::mem::take(&mut self.pools.counters.tx_depth);
+        self.pools.stats.peak_frames = self.pools.stats.peak_frames.max(tx_depth);
         let keep = self
             .pools
             .recent
             .frames
-            .record(self.pools.demand.frames, policy.idle_transactions)
+            .record(tx_depth, policy.idle_transactions)
             .clamp(policy.min_frames, policy.max_frames.max(policy.min_frames));
         if self.frames.len() > keep {
-            self.frames.truncate(keep);
+            self.retire_frames(keep);
             self.frames.shrink_to(keep);
             trimmed = true;
         }
@@ -333,6 +348,12 @@ where
 /// as revm's custom context error rather than a panic.
 fn link_error<E>(error: evm_pool::LinkError) -> revm::context_interface::context::ContextError<E> {
     revm::context_interface::context::ContextError::Custom(format!("stack hand-off: {error}"))
+}
+
+/// revm asked to run or return into a frame while none is alive: a bug in the handler
+/// loop, reported as revm's custom context error rather than a panic.
+fn no_frame<E>() -> revm::context_interface::context::ContextError<E> {
+    revm::context_interface::context::ContextError::Custom("no frame is running".into())
 }
 
 /// Memory capacity never worth shrinking below (revm starts every buffer at 4 KiB).
@@ -395,6 +416,9 @@ where
         if depth == 0 {
             // A new transaction: frames left alive by an error are reclaimed.
             self.reclaim_frames();
+        } else {
+            // One request per CALL/CREATE, each with an inputs box.
+            self.pools.counters.nested_requests += 1;
         }
         // The frame at this depth: reused, or created once (revm's `FrameStack::get_next`).
         let created = self.active == self.frames.len();
@@ -443,15 +467,15 @@ where
             // end-of-transaction trim never has to shrink the frame list.
             let policy = self.pools.policy;
             if created && self.frames.len() > policy.max_frames.max(policy.min_frames) {
-                self.frames.pop();
+                self.retire_frames(self.frames.len() - 1);
             }
             return Ok(ItemOrResult::Result(result));
         }
 
-        if self.active < self.used_frames {
-            self.pools.stats.frame_hits += 1;
-        } else {
-            self.pools.stats.frame_misses += 1;
+        let counters = &mut self.pools.counters;
+        counters.frames_entered += 1;
+        if self.active >= self.used_frames {
+            counters.frame_misses += 1;
             self.used_frames = self.active + 1;
         }
         // The running frame's stack buffer moves to the new frame.
@@ -459,19 +483,18 @@ where
         let frame = &mut rest[0];
         let stack = frame.interpreter.stack.window_mut();
         match parents.last_mut() {
-            Some(parent) => {
-                *stack = parent
-                    .interpreter
-                    .stack
-                    .window_mut()
-                    .enter_child()
-                    .map_err(link_error)?;
-            }
+            Some(parent) => parent
+                .interpreter
+                .stack
+                .window_mut()
+                .enter_child_into(stack)
+                .map_err(link_error)?,
             None => stack.attach(core::mem::take(&mut self.pools.stack)),
         }
         self.active += 1;
-        self.pools.stats.peak_frames = self.pools.stats.peak_frames.max(self.active);
-        self.pools.demand.frames = self.pools.demand.frames.max(self.active);
+        if self.active > self.pools.counters.tx_depth {
+            self.pools.counters.tx_depth = self.active;
+        }
         Ok(ItemOrResult::Item(frame))
     }
 
@@ -487,8 +510,6 @@ where
         if extras.spare_create_inputs.is_none() {
             extras.spare_create_inputs = self.pools.spare_create();
         }
-        let had_spare = extras.spare_call_inputs.is_some();
-        let had_spare_create = extras.spare_create_inputs.is_some();
 
         let action = frame.interpreter.run_plain(
             self.instructions.instruction_table(),
@@ -496,23 +517,8 @@ where
             &mut self.ctx,
         );
 
-        // A new frame's inputs box is the spare (a hit) or was allocated (a miss).
-        if let InterpreterAction::NewFrame(input) = &action {
-            let (stats, spare) = (
-                &mut self.pools.stats,
-                match input {
-                    FrameInput::Call(_) => had_spare,
-                    FrameInput::Create(_) => had_spare_create,
-                    FrameInput::Empty => true,
-                },
-            );
-            if spare {
-                stats.inputs_hits += 1;
-            } else {
-                stats.inputs_misses += 1;
-            }
-        }
-
+        // Inputs hits and misses: `pooled_call`/`pooled_create` count the boxes they
+        // allocate; `frame_init` counts the requests.
         frame
             .process_next_action(&mut self.ctx, action)
             .inspect(|next| {
@@ -527,39 +533,51 @@ where
         &mut self,
         result: FrameResult,
     ) -> Result<Option<FrameResult>, ContextDbError<CTX>> {
-        if self.frames[self.active - 1].is_finished {
-            self.active -= 1;
-            let frame = &self.frames[self.active];
-            // Demand for the retention policy: stack words and memory bytes in use when
-            // the frame ends (its own plus all its ancestors').
-            let demand = &mut self.pools.demand;
-            demand.stack_words = demand.stack_words.max(frame.interpreter.stack.buffer_len());
-            let memory = &frame.interpreter.memory;
-            let memory_len = memory.local_memory_offset() + memory.len();
-            demand.memory_bytes = demand.memory_bytes.max(memory_len);
-            let (parents, rest) = self.frames.split_at_mut(self.active);
-            let child = &mut rest[0];
-            // The child's inputs box goes back into the slot its caller's CALL emptied.
-            child.finish(&mut interpreter::ReturnToCaller {
-                caller: parents.last_mut().map(|p| &mut p.interpreter.extend),
-                pool: &mut self.pools,
-            });
-            let stack = child.interpreter.stack.window_mut();
-            match parents.last_mut() {
-                Some(parent) => parent
-                    .interpreter
-                    .stack
-                    .window_mut()
-                    .resume(stack)
-                    .map_err(link_error)?,
-                None => {
-                    self.pools.stack = stack.detach().map_err(link_error)?;
-                    return Ok(Some(result));
-                }
-            }
+        // The running frame and its ancestors, indexed once.
+        let Some((frame, parents)) = self
+            .frames
+            .get_mut(..self.active)
+            .and_then(<[PooledFrame]>::split_last_mut)
+        else {
+            return Err(no_frame());
+        };
+        if !frame.is_finished {
+            // A call that ran no frame: its result goes to the running frame.
+            return frame
+                .return_result::<_, ContextDbError<CTX>>(&mut self.ctx, result)
+                .map(|()| None);
         }
-        self.frames[self.active - 1]
-            .return_result::<_, ContextDbError<CTX>>(&mut self.ctx, result)?;
+        self.active -= 1;
+        // Demand for the retention policy: stack words and memory bytes in use when
+        // the frame ends (its own plus all its ancestors').
+        let demand = &mut self.pools.demand;
+        demand.stack_words = demand.stack_words.max(frame.interpreter.stack.buffer_len());
+        let memory = &frame.interpreter.memory;
+        let memory_len = memory.local_memory_offset() + memory.len();
+        demand.memory_bytes = demand.memory_bytes.max(memory_len);
+        let parent = parents.last_mut();
+        let Some(parent) = parent else {
+            frame.finish(&mut self.pools);
+            self.pools.stack = frame
+                .interpreter
+                .stack
+                .window_mut()
+                .detach()
+                .map_err(link_error)?;
+            return Ok(Some(result));
+        };
+        // The child's inputs box goes back into the slot its caller's CALL emptied.
+        frame.finish(&mut interpreter::ReturnToCaller {
+            caller: Some(&mut parent.interpreter.extend),
+            pool: &mut self.pools,
+        });
+        parent
+            .interpreter
+            .stack
+            .window_mut()
+            .resume(frame.interpreter.stack.window_mut())
+            .map_err(link_error)?;
+        parent.return_result::<_, ContextDbError<CTX>>(&mut self.ctx, result)?;
         Ok(None)
     }
 }

@@ -104,10 +104,29 @@ mod tests {
     }
 }
 
+/// The hot-path counters: plain integers, updated with one operation per frame (or only
+/// on the rare path); [`FramePoolStats`] derives from them exactly
+/// ([`FramePools::stats`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Counters {
+    /// Frames entered (hits = entered - misses).
+    pub(crate) frames_entered: u64,
+    /// Frames entered at a depth no pooled frame had run at before.
+    pub(crate) frame_misses: u64,
+    /// `frame_init` requests below the root: exactly one per `CALL`/`CREATE`, each with
+    /// an inputs box (hits = requests - boxes allocated).
+    pub(crate) nested_requests: u64,
+    /// Boxes allocated by frame slots that are gone (trimmed); the pooled slots count
+    /// their own (`FrameExtras::allocated`).
+    pub(crate) retired_allocated: u64,
+    /// Most frames alive at once in the current transaction (applied to the retention
+    /// policy and `peak_frames` at its end).
+    pub(crate) tx_depth: usize,
+}
+
 /// Demand of the current transaction, reset when it starts.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub(crate) struct TxDemand {
-    pub(crate) frames: usize,
     pub(crate) stack_words: usize,
     pub(crate) memory_bytes: usize,
     /// Boxes taken from the pool (frames' own spare slots are not counted).
@@ -179,7 +198,9 @@ pub struct FramePools {
     #[allow(clippy::vec_box)]
     create_inputs: Vec<Box<CreateInputs>>,
     pub(crate) policy: RetentionPolicy,
+    /// The cumulative figures not derived from `counters` (peaks, trims, transactions).
     pub(crate) stats: FramePoolStats,
+    pub(crate) counters: Counters,
     pub(crate) demand: TxDemand,
     pub(crate) recent: RecentDemand,
 }
@@ -190,6 +211,21 @@ impl FramePools {
         Self {
             policy,
             ..Self::default()
+        }
+    }
+
+    /// Exact statistics; `allocated_in_slots` = boxes allocated by the pooled frames'
+    /// slots (their `FrameExtras::allocated`, summed).
+    pub(crate) fn stats(&self, allocated_in_slots: u64) -> FramePoolStats {
+        let c = self.counters;
+        let inputs_misses = c.retired_allocated + allocated_in_slots;
+        FramePoolStats {
+            frame_hits: c.frames_entered - c.frame_misses,
+            frame_misses: c.frame_misses,
+            inputs_hits: c.nested_requests - inputs_misses,
+            inputs_misses,
+            peak_frames: self.stats.peak_frames.max(c.tx_depth),
+            ..self.stats
         }
     }
 
