@@ -11,4 +11,8 @@
 static ALLOCATOR: evm_pool::EvmAllocator<std::alloc::System, true> =
     evm_pool::EvmAllocator::new(std::alloc::System);
 
+/// Appended to each criterion group name, so this bench's results do not overwrite those
+/// of `revm` and `revm_evm_allocator` in `target/criterion`.
+const GROUP_SUFFIX: &str = " + EvmAllocator (statistics on)";
+
 include!("common/revm_body.rs");

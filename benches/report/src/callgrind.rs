@@ -261,8 +261,8 @@ fn jobs(mode: Mode, binaries: &Binaries) -> Vec<Job> {
         }
     }
 
-    for bench in ["revm", "revm_evm_allocator"] {
-        if quick && bench == "revm_evm_allocator" {
+    for bench in ["revm", "revm_evm_allocator", "revm_evm_allocator_stats"] {
+        if quick && bench != "revm" {
             continue;
         }
         let Some(binary) = binaries.benches.get(bench) else {

@@ -19,7 +19,7 @@ pub struct Binaries {
 
 /// The order benches run and appear in: headline comparisons first. Benches not listed
 /// (added later) run after these, so a new bench is never left out.
-pub const BENCH_ORDER: [&str; 7] = [
+pub const BENCH_ORDER: [&str; 8] = [
     "pool",
     "frames",
     "alloc",
@@ -27,6 +27,7 @@ pub const BENCH_ORDER: [&str; 7] = [
     "derive",
     "revm",
     "revm_evm_allocator",
+    "revm_evm_allocator_stats",
 ];
 
 /// Runs `command` with stdout+stderr into `log`; `Err` names the log on failure.

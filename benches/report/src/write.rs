@@ -692,7 +692,10 @@ fn allocators(out: &mut String, v: &mut View<'_>) {
 }
 
 fn revm(out: &mut String, v: &mut View<'_>) {
-    out.push_str("## revm 43 (`benches/revm.rs`, `benches/revm_evm_allocator.rs`)\n\n");
+    out.push_str(
+        "## revm 43 (`benches/revm.rs`, `benches/revm_evm_allocator.rs`, \
+         `benches/revm_evm_allocator_stats.rs`)\n\n",
+    );
     out.push_str(
         "Stock revm against `PooledEvm` on the main job's workloads, on the system allocator \
          and with `EvmAllocator` (statistics compiled out) as global allocator (a second bench \
@@ -746,6 +749,44 @@ fn revm(out: &mut String, v: &mut View<'_>) {
         }
         t.render(out);
     }
+    out.push_str(
+        "What exact allocation statistics cost on these workloads: `EvmAllocator` with \
+         statistics on (`benches/revm_evm_allocator_stats.rs`) against statistics compiled \
+         out (`benches/revm_evm_allocator.rs`), instructions per transaction. Differences \
+         under about 0.5% are within the code-layout drift between two binaries.\n\n",
+    );
+    let mut t = Table::new(&[
+        "workload",
+        "stock, statistics compiled out",
+        "stock, statistics on",
+        "on / compiled out",
+        "pooled, statistics compiled out",
+        "pooled, statistics on",
+        "on / compiled out",
+    ]);
+    for w in REVM_WORKLOADS {
+        let (off, on) = (
+            format!("revm_evm_allocator/{w}"),
+            format!("revm_evm_allocator_stats/{w}"),
+        );
+        let (so, sn, po, pn) = (
+            v.ic(&off, "stock"),
+            v.ic(&on, "stock"),
+            v.ic(&off, "pooled"),
+            v.ic(&on, "pooled"),
+        );
+        let cell = |x: Option<f64>| x.map_or("—".into(), count);
+        t.row(vec![
+            format!("`{w}`"),
+            cell(so),
+            cell(sn),
+            ratio(sn, so),
+            cell(po),
+            cell(pn),
+            ratio(pn, po),
+        ]);
+    }
+    t.render(out);
 }
 
 fn scaling(out: &mut String, v: &mut View<'_>) {
