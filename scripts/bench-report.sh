@@ -5,7 +5,7 @@
 # See benches/report/src/main.rs for what each step does.
 #
 #   scripts/bench-report.sh                      # full report (~20 min on 2 cores)
-#   scripts/bench-report.sh --quick              # smoke test of the whole pipeline
+#   scripts/bench-report.sh --quick              # smoke test (writes under target/ only)
 #   scripts/bench-report.sh --skip-compile-time  # without the compile-time experiment
 #
 # Exits non-zero if any bench, count or plot failed; the report still gets written, with

@@ -20,7 +20,8 @@
 //!
 //! ```text
 //! scripts/bench-report.sh            # full run (about 20 minutes on 2 cores)
-//! scripts/bench-report.sh --quick    # smoke test: tiny measurement times, fewer runs
+//! scripts/bench-report.sh --quick    # smoke test: tiny measurement times, fewer runs,
+//!                                    # written to target/bench-report/quick/ only
 //! ```
 
 mod callgrind;
@@ -88,13 +89,14 @@ fn parse_args() -> Result<Options, String> {
         skip_compile_time: false,
     };
     let mut args = std::env::args().skip(1);
+    let mut output = None;
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--quick" => options.mode = Mode::Quick,
             "--skip-compile-time" => options.skip_compile_time = true,
             "--output" => {
                 let path = args.next().ok_or("--output needs a path")?;
-                options.output = options.root.join(path);
+                output = Some(options.root.join(path));
             }
             "-h" | "--help" => {
                 return Err(
@@ -109,6 +111,13 @@ fn parse_args() -> Result<Options, String> {
     if !options.root.join("benches/report").is_dir() {
         return Err("run from the evm-pool workspace root (scripts/bench-report.sh does)".into());
     }
+    // A quick run is a smoke test: unless told otherwise it writes under target/, so it
+    // never replaces the tracked BENCHMARKS.md, its plots or README's table.
+    options.output = match (output, options.mode) {
+        (Some(path), _) => path,
+        (None, Mode::Quick) => options.root.join("target/bench-report/quick/BENCHMARKS.md"),
+        (None, Mode::Full) => options.output,
+    };
     Ok(options)
 }
 

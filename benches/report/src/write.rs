@@ -6,6 +6,7 @@ use std::path::Path;
 
 use crate::callgrind::{FRAME_PRESETS, FRAME_WORKLOADS, REVM_WORKLOADS};
 use crate::compile_time::median;
+use crate::machine::Machine;
 use crate::plot::{self, Series};
 use crate::{Mode, Options, Results};
 
@@ -1217,8 +1218,9 @@ pub fn write_report(options: &Options, r: &Results) -> Result<Vec<String>, Strin
         plots: &plots,
         plot_errors: Vec::new(),
     };
-    let mut body = String::new();
-    summary(&mut body, &v);
+    let mut headline = String::new();
+    summary(&mut headline, &v);
+    let mut body = headline.clone();
     pools(&mut body, &mut v);
     frames(&mut body, &mut v);
     allocators(&mut body, &mut v);
@@ -1234,12 +1236,84 @@ pub fn write_report(options: &Options, r: &Results) -> Result<Vec<String>, Strin
     out.push_str(&body);
     std::fs::write(&options.output, out)
         .map_err(|e| format!("{}: {e}", options.output.display()))?;
-    Ok(v.plot_errors)
+    let mut problems = v.plot_errors;
+    // README's table of measured results is this run's summary, so every figure in it
+    // comes from the same run as BENCHMARKS.md. Only a full run into the default file
+    // may touch README (a quick run or `--output elsewhere.md` is a trial).
+    if options.mode == Mode::Full
+        && options.output == options.root.join("BENCHMARKS.md")
+        && let Err(e) = sync_readme(&options.root.join("README.md"), &headline, &r.machine)
+    {
+        problems.push(e);
+    }
+    Ok(problems)
+}
+
+/// Marks the part of README.md that [`sync_readme`] rewrites.
+const README_BEGIN: &str = "<!-- bench-report:summary:begin -->";
+/// Ends it.
+const README_END: &str = "<!-- bench-report:summary:end -->";
+
+/// Replaces README's text between [`README_BEGIN`] and [`README_END`] with `summary`
+/// (without its heading) and a line naming the run it came from.
+fn sync_readme(readme: &Path, summary: &str, machine: &Machine) -> Result<(), String> {
+    let text = std::fs::read_to_string(readme).map_err(|e| format!("{}: {e}", readme.display()))?;
+    let replaced = splice_summary(&text, summary, machine).ok_or_else(|| {
+        format!(
+            "{}: markers {README_BEGIN} / {README_END} not found; README's results table \
+             was not updated",
+            readme.display()
+        )
+    })?;
+    std::fs::write(readme, replaced).map_err(|e| format!("{}: {e}", readme.display()))
+}
+
+/// `text` with the part between the markers replaced, or `None` without both markers.
+fn splice_summary(text: &str, summary: &str, machine: &Machine) -> Option<String> {
+    let begin = text.find(README_BEGIN)? + README_BEGIN.len();
+    let end = begin + text[begin..].find(README_END)?;
+    let table = summary.strip_prefix("## Summary\n\n").unwrap_or(summary);
+    Some(format!(
+        "{}\n\nFrom [BENCHMARKS.md](BENCHMARKS.md) (`scripts/bench-report.sh`, {}, commit {}, \
+         {} logical CPUs):\n\n{}\n{}",
+        &text[..begin],
+        machine.date,
+        machine.commit,
+        machine.cores,
+        table.trim_end(),
+        &text[end..]
+    ))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn readme_summary_is_spliced_between_the_markers_only() {
+        let machine = Machine {
+            date: "2026-11-29 09:00 UTC".into(),
+            commit: "abc123".into(),
+            cores: 2,
+            ..Machine::default()
+        };
+        let readme = format!("intro\n{README_BEGIN}\nold table\n{README_END}\nrest\n");
+        let new = splice_summary(&readme, "## Summary\n\n| a |\n", &machine).unwrap();
+        assert_eq!(
+            new,
+            format!(
+                "intro\n{README_BEGIN}\n\nFrom [BENCHMARKS.md](BENCHMARKS.md) \
+                 (`scripts/bench-report.sh`, 2026-11-29 09:00 UTC, commit abc123, 2 logical \
+                 CPUs):\n\n| a |\n{README_END}\nrest\n"
+            )
+        );
+        // Splicing again replaces, never accumulates.
+        assert_eq!(
+            splice_summary(&new, "## Summary\n\n| a |\n", &machine).unwrap(),
+            new
+        );
+        assert_eq!(splice_summary("no markers", "x", &machine), None);
+    }
 
     #[test]
     fn parses_scaling_parameters() {
