@@ -13,7 +13,9 @@
 //! reported as a race.
 #![cfg(loom)]
 
-use std::sync::atomic::{AtomicUsize as StdAtomicUsize, Ordering as StdOrdering};
+#[path = "common/loom_model.rs"]
+mod loom_model;
+use loom_model::model;
 
 use evm_pool_runtime::alloc::handoff::{
     FreeList, OwnedCounter, PeakPublisher, SlotTable, SpinLock, move_blocks,
@@ -22,25 +24,6 @@ use loom::cell::UnsafeCell;
 use loom::sync::Arc;
 use loom::sync::atomic::{AtomicUsize, Ordering};
 use loom::thread;
-
-/// Runs `body` under loom and prints how many executions (interleavings) were explored.
-fn model(name: &str, body: impl Fn() + Sync + Send + 'static) {
-    let executions = std::sync::Arc::new(StdAtomicUsize::new(0));
-    let counter = std::sync::Arc::clone(&executions);
-    let mut builder = loom::model::Builder::new();
-    if builder.preemption_bound.is_none() {
-        builder.preemption_bound = Some(3);
-    }
-    builder.check(move || {
-        counter.fetch_add(1, StdOrdering::Relaxed);
-        body();
-    });
-    println!(
-        "loom {name}: {} interleavings explored (preemption bound {:?})",
-        executions.load(StdOrdering::Relaxed),
-        builder.preemption_bound
-    );
-}
 
 /// Heap blocks for one execution, freed when dropped.
 struct Blocks(Vec<*mut u8>);

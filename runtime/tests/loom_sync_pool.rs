@@ -10,31 +10,15 @@
 //! `LOOM_MAX_PREEMPTIONS` overrides the default bound of 3 preemptions per execution.
 #![cfg(loom)]
 
+#[path = "common/loom_model.rs"]
+mod loom_model;
+use loom_model::model;
+
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize as StdAtomicUsize, Ordering as StdOrdering};
 
 use evm_pool_runtime::{OverflowPolicy, PoolConfig, PoolError, Reset, SyncPool};
 use loom::sync::atomic::{AtomicUsize, Ordering};
 use loom::thread;
-
-/// Runs `body` under loom and prints how many executions (interleavings) were explored.
-fn model(name: &str, body: impl Fn() + Sync + Send + 'static) {
-    let executions = Arc::new(StdAtomicUsize::new(0));
-    let counter = Arc::clone(&executions);
-    let mut builder = loom::model::Builder::new();
-    if builder.preemption_bound.is_none() {
-        builder.preemption_bound = Some(3);
-    }
-    builder.check(move || {
-        counter.fetch_add(1, StdOrdering::Relaxed);
-        body();
-    });
-    println!(
-        "loom {name}: {} interleavings explored (preemption bound {:?})",
-        executions.load(StdOrdering::Relaxed),
-        builder.preemption_bound
-    );
-}
 
 /// Proves exclusive use: comes out empty, and what its user writes is still there,
 /// unchanged, when the user gives it back.
