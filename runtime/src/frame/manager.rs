@@ -13,7 +13,7 @@ use super::clock::{Clock, SystemClock};
 use super::config::{ClassLayout, FramePoolConfig};
 use super::kind::{FrameClass, FrameKind};
 use super::pooled::{CALL_DEPTH_LIMIT, FrameRequest, Gas, PooledFrame};
-use super::shared::{STACK_LIMIT, SharedMemory, SharedStack, Word};
+use super::shared::{STACK_LIMIT, SharedMemory, SharedStack, Word, take_back_both};
 use super::stats::{BufferStats, ClassStats, PoolStatistics};
 use super::tracker::{AllocationTracker, FrameEvent, FrameEventKind};
 
@@ -649,8 +649,12 @@ impl<W: Copy> FramePoolManager<W> {
                 parent.gas.remaining = parent.gas.remaining.saturating_add(frame.gas.remaining);
                 parent.gas.refunded = parent.gas.refunded.saturating_add(frame.gas.refunded);
                 if self.config.shared_buffers
-                    && !(parent.stack.take_back(&mut frame.stack)
-                        && parent.memory.take_back(&mut frame.memory))
+                    && !take_back_both(
+                        &mut parent.stack,
+                        &mut parent.memory,
+                        &mut frame.stack,
+                        &mut frame.memory,
+                    )
                 {
                     self.link_error(&mut frame, parent);
                 }
