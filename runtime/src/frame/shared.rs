@@ -509,7 +509,14 @@ fn hand_down<T>(
     child_buf: &mut Vec<T>,
     child: &mut Link,
 ) {
-    *child = parent.child_at(parent_buf.len());
+    debug_assert!(parent.running() && (parent.depth() as u64) < MAX_VIEW_DEPTH);
+    // Only what a running view reads: its token and base (`top` is written when it
+    // suspends; a detached view's stale `top` is never read).
+    let top = parent_buf.len();
+    parent.token += SUSPENDED - RUNNING;
+    parent.top = top;
+    child.token = parent.token + CHILD_STEP;
+    child.base = top;
     // Plain moves (`mem::swap` of a `Vec` runs a chunked loop); `child`'s buffer is the
     // empty one a detached view holds.
     put_into_empty(child_buf, std::mem::take(parent_buf));
