@@ -711,6 +711,15 @@ fn fail_policy_is_a_typed_error() {
     );
     let s = m.statistics().class(FrameClass::Call).copied().unwrap();
     assert_eq!((s.in_use, s.created, s.overflows), (1, 1, 1));
+    // `returns` is derived (hits + misses − refusals − in use): the refusal is no return.
+    assert_eq!((s.hits + s.misses, s.returns), (2, 0));
+    drop(root);
+    let s = m.statistics().class(FrameClass::Call).copied().unwrap();
+    assert_eq!((s.in_use, s.returns), (0, 1));
+    let root = m.acquire(FrameKind::Call, None).unwrap();
+    drop(root);
+    let s = m.statistics().class(FrameClass::Call).copied().unwrap();
+    assert_eq!((s.hits, s.in_use, s.returns), (2, 0, 2));
 }
 
 #[test]
