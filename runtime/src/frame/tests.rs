@@ -1452,7 +1452,7 @@ proptest! {
     #[test]
     // Interpreted, each random tree takes minutes on a shared machine, and `frame/` has
     // no `unsafe`: the unit tests above cover the same code paths under Miri.
-    #[cfg_attr(miri, ignore = "too slow under Miri; frame/ has no unsafe code")]
+    #[cfg_attr(miri, ignore = "too slow under Miri; the manager and SharedStack/SharedMemory it drives have no unsafe code (StackWindow's is covered by window_tests)")]
     fn random_call_trees_lose_nothing_and_count_exactly(
         trees in proptest::collection::vec(tree(), 1..4)
     ) {
