@@ -539,6 +539,52 @@ fn hand_up<T>(
     parent.resumed();
 }
 
+/// [`hand_up`] after the order check: what [`SharedStack::resume`] and
+/// [`SharedMemory::resume`] share.
+#[inline]
+fn checked_hand_up<T>(
+    parent_buf: &mut Vec<T>,
+    parent: &mut Link,
+    child_buf: &mut Vec<T>,
+    child: &mut Link,
+) -> Result<(), LinkError> {
+    parent.check_resume(child)?;
+    hand_up(parent_buf, parent, child_buf, child);
+    Ok(())
+}
+
+/// The `detach` [`SharedStack`] and [`SharedMemory`] share: a running root view's
+/// buffer, cleared (capacity kept), out of the view, which is left detached.
+#[inline]
+fn take_root<T>(buf: &mut Vec<T>, link: &mut Link) -> Result<Vec<T>, LinkError> {
+    link.check_root()?;
+    let mut buffer = std::mem::take(buf);
+    buffer.clear();
+    *link = Link::detached();
+    Ok(buffer)
+}
+
+/// A [`SharedStack`]'s or [`SharedMemory`]'s own length: its part of the buffer while
+/// running, its length when it suspended, 0 when detached.
+#[inline]
+fn own_len(buf_len: usize, link: &Link) -> usize {
+    match link.state() {
+        State::Running => buf_len - link.base,
+        State::Suspended => link.top - link.base,
+        State::Detached => 0,
+    }
+}
+
+/// A [`SharedStack`]'s or [`SharedMemory`]'s own part of `buf` (empty unless running).
+#[inline]
+fn own_slice<'a, T>(buf: &'a [T], link: &Link) -> &'a [T] {
+    if link.running() {
+        &buf[link.base..]
+    } else {
+        &[]
+    }
+}
+
 /// The frame manager's hand-back of a frame's two views at once: the two one-compare
 /// order checks feed a single branch, and nothing moves unless both match (the manager
 /// then sorts out what does match on its cold path).
@@ -681,11 +727,7 @@ impl<W: Copy> SharedStack<W> {
     /// # Ok::<(), LinkError>(())
     /// ```
     pub fn detach(&mut self) -> Result<Vec<W>, LinkError> {
-        self.link.check_root()?;
-        let mut buffer = std::mem::take(&mut self.buf);
-        buffer.clear();
-        self.link = Link::detached();
-        Ok(buffer)
+        take_root(&mut self.buf, &mut self.link)
     }
 
     /// Opens a child frame's view: the buffer moves to the child, whose base is this
@@ -724,14 +766,12 @@ impl<W: Copy> SharedStack<W> {
     /// ```
     #[inline]
     pub fn resume(&mut self, child: &mut Self) -> Result<(), LinkError> {
-        self.link.check_resume(&child.link)?;
-        hand_up(
+        checked_hand_up(
             &mut self.buf,
             &mut self.link,
             &mut child.buf,
             &mut child.link,
-        );
-        Ok(())
+        )
     }
 
     /// The frame manager's [`enter_child`](Self::enter_child): makes `child` (a view
@@ -769,11 +809,7 @@ impl<W: Copy> SharedStack<W> {
     /// ```
     #[inline]
     pub fn len(&self) -> usize {
-        match self.link.state() {
-            State::Running => self.buf.len() - self.link.base,
-            State::Suspended => self.link.top - self.link.base,
-            State::Detached => 0,
-        }
+        own_len(self.buf.len(), &self.link)
     }
 
     /// `true` when [`len`](Self::len) is 0.
@@ -1039,11 +1075,7 @@ impl<W: Copy> SharedStack<W> {
     /// ```
     #[inline]
     pub fn as_slice(&self) -> &[W] {
-        if self.link.running() {
-            &self.buf[self.link.base..]
-        } else {
-            &[]
-        }
+        own_slice(&self.buf, &self.link)
     }
 
     /// This frame's words, bottom first, mutably; empty unless the view is running.
@@ -1199,11 +1231,7 @@ impl SharedMemory {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn detach(&mut self) -> Result<Vec<u8>, LinkError> {
-        self.link.check_root()?;
-        let mut buffer = std::mem::take(&mut self.buf);
-        buffer.clear();
-        self.link = Link::detached();
-        Ok(buffer)
+        take_root(&mut self.buf, &mut self.link)
     }
 
     /// Opens a child frame's view, based at the end of this frame's memory; this view is
@@ -1242,14 +1270,12 @@ impl SharedMemory {
     /// ```
     #[inline]
     pub fn resume(&mut self, child: &mut Self) -> Result<(), LinkError> {
-        self.link.check_resume(&child.link)?;
-        hand_up(
+        checked_hand_up(
             &mut self.buf,
             &mut self.link,
             &mut child.buf,
             &mut child.link,
-        );
-        Ok(())
+        )
     }
 
     /// The frame manager's [`enter_child`](Self::enter_child), in place (see
@@ -1296,11 +1322,7 @@ impl SharedMemory {
     /// ```
     #[inline]
     pub fn len(&self) -> usize {
-        match self.link.state() {
-            State::Running => self.buf.len() - self.link.base,
-            State::Suspended => self.link.top - self.link.base,
-            State::Detached => 0,
-        }
+        own_len(self.buf.len(), &self.link)
     }
 
     /// `true` when [`len`](Self::len) is 0.
@@ -1545,11 +1567,7 @@ impl SharedMemory {
     /// ```
     #[inline]
     pub fn as_slice(&self) -> &[u8] {
-        if self.link.running() {
-            &self.buf[self.link.base..]
-        } else {
-            &[]
-        }
+        own_slice(&self.buf, &self.link)
     }
 
     /// Drops this frame's memory (not its ancestors').
