@@ -17,6 +17,36 @@ pub(crate) fn config(initial: usize, max: usize, overflow: OverflowPolicy) -> Po
         .unwrap()
 }
 
+/// Tests whose bodies hold word for word for `Pool` and `SyncPool`: each suite defines
+/// `fn pool<T>(initial, max, overflow)` building its pool type and invokes this once.
+macro_rules! same_for_every_pool {
+    () => {
+        #[test]
+        fn guard_resets_and_keeps_capacity() {
+            let pool = pool::<Vec<u8>>(1, 4, OverflowPolicy::Allocate);
+            {
+                let mut g = pool.acquire();
+                g.extend_from_slice(&[1; 1000]);
+            }
+            let g = pool.acquire();
+            assert!(g.is_empty());
+            assert!(g.capacity() >= 1000);
+            assert_eq!(pool.stats().hits, 2);
+        }
+
+        #[test]
+        fn allocate_policy_overflows_and_discards_on_return() {
+            let pool = pool::<Vec<u8>>(2, 2, OverflowPolicy::Allocate);
+            let held: Vec<_> = (0..3).map(|_| pool.acquire()).collect();
+            assert_eq!(pool.stats().overflows, 1);
+            drop(held);
+            let s = pool.stats();
+            assert_eq!((s.returns, s.discards, s.available, s.in_use), (3, 1, 2, 0));
+        }
+    };
+}
+pub(crate) use same_for_every_pool;
+
 /// A pooled object with an identity, to prove no object is handed out twice.
 pub(crate) struct Tagged {
     /// Unique for the life of the process.

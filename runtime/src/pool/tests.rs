@@ -1,21 +1,14 @@
-use super::test_model::{Op, Tagged, config, distinct, op};
+use super::test_model::{Op, Tagged, config, distinct, op, same_for_every_pool};
 use super::*;
 use crate::Reset;
 use proptest::prelude::*;
 use std::rc::Rc;
 
-#[test]
-fn guard_resets_and_keeps_capacity() {
-    let pool = Pool::<Vec<u8>>::with_config(config(1, 4, OverflowPolicy::Allocate)).unwrap();
-    {
-        let mut g = pool.acquire();
-        g.extend_from_slice(&[1; 1000]);
-    }
-    let g = pool.acquire();
-    assert!(g.is_empty());
-    assert!(g.capacity() >= 1000);
-    assert_eq!(pool.stats().hits, 2);
+fn pool<T: EvmPooled>(initial: usize, max: usize, overflow: OverflowPolicy) -> Pool<T> {
+    Pool::with_config(config(initial, max, overflow)).unwrap()
 }
+
+same_for_every_pool!();
 
 #[test]
 fn growth_expands_in_one_batch_up_to_max() {
@@ -41,18 +34,8 @@ fn growth_expands_in_one_batch_up_to_max() {
 }
 
 #[test]
-fn allocate_policy_overflows_and_discards_on_return() {
-    let pool = Pool::<Vec<u8>>::with_config(config(2, 2, OverflowPolicy::Allocate)).unwrap();
-    let held: Vec<_> = (0..3).map(|_| pool.acquire()).collect();
-    assert_eq!(pool.stats().overflows, 1);
-    drop(held);
-    let s = pool.stats();
-    assert_eq!((s.returns, s.discards, s.available, s.in_use), (3, 1, 2, 0));
-}
-
-#[test]
 fn fail_policy_is_a_typed_error_and_loses_nothing() {
-    let pool = Pool::<Vec<u8>>::with_config(config(1, 1, OverflowPolicy::Fail)).unwrap();
+    let pool = pool::<Vec<u8>>(1, 1, OverflowPolicy::Fail);
     let first = pool.try_acquire().unwrap();
     assert_eq!(
         pool.try_acquire().unwrap_err(),
@@ -86,7 +69,7 @@ fn disabled_pool_allocates_and_drops_every_time() {
 
 #[test]
 fn into_inner_detaches() {
-    let pool = Pool::<Vec<u8>>::with_config(config(1, 1, OverflowPolicy::Fail)).unwrap();
+    let pool = pool::<Vec<u8>>(1, 1, OverflowPolicy::Fail);
     let mut g = pool.acquire();
     g.push(9);
     assert_eq!(g.into_inner(), vec![9]);
@@ -129,7 +112,7 @@ fn drop_during_reset_panics_leaves_counts_consistent() {
             }
         }
     }
-    let pool = Pool::<Grumpy>::with_config(config(1, 4, OverflowPolicy::Allocate)).unwrap();
+    let pool = pool::<Grumpy>(1, 4, OverflowPolicy::Allocate);
     let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         let mut g = pool.acquire();
         g.0 = true;
@@ -151,7 +134,7 @@ fn objects_are_dropped_exactly_once() {
     }
     let token = Rc::new(());
     {
-        let pool = Pool::<Tracked>::with_config(config(0, 2, OverflowPolicy::Allocate)).unwrap();
+        let pool = pool::<Tracked>(0, 2, OverflowPolicy::Allocate);
         let mut held: Vec<_> = (0..4).map(|_| pool.acquire()).collect();
         for g in &mut held {
             g.0 = Some(token.clone());
@@ -165,7 +148,7 @@ fn objects_are_dropped_exactly_once() {
 
 #[test]
 fn stats_report_bytes_held() {
-    let pool = Pool::<Vec<u64>>::with_config(config(0, 4, OverflowPolicy::Allocate)).unwrap();
+    let pool = pool::<Vec<u64>>(0, 4, OverflowPolicy::Allocate);
     pool.acquire().reserve_exact(100);
     let s = pool.stats();
     assert_eq!(s.available, 1);

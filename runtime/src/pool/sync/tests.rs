@@ -1,5 +1,5 @@
 use super::*;
-use crate::pool::test_model::{Op, Tagged, config, distinct, op};
+use crate::pool::test_model::{Op, Tagged, config, distinct, op, same_for_every_pool};
 use crate::{Pool, PoolGuard, Reset};
 use proptest::prelude::*;
 use std::sync::atomic::{AtomicBool, AtomicUsize};
@@ -11,6 +11,8 @@ fn pool<T: EvmPooled + Send>(initial: usize, max: usize, overflow: OverflowPolic
 /// Threads for the multi-threaded tests: fewer under Miri, which interprets every step.
 const THREADS: usize = if cfg!(miri) { 3 } else { 8 };
 const ROUNDS: usize = if cfg!(miri) { 30 } else { 20_000 };
+
+same_for_every_pool!();
 
 #[test]
 fn pool_and_guards_are_send_and_sync() {
@@ -30,19 +32,6 @@ fn pool_and_guards_are_send_and_sync() {
     send_sync::<SyncPool<Unshared>>();
     send::<SyncPoolGuard<'static, Unshared>>();
     send::<OwnedSyncPoolGuard<Unshared>>();
-}
-
-#[test]
-fn guard_resets_and_keeps_capacity() {
-    let pool = pool::<Vec<u8>>(1, 4, OverflowPolicy::Allocate);
-    {
-        let mut g = pool.acquire();
-        g.extend_from_slice(&[1; 1000]);
-    }
-    let g = pool.acquire();
-    assert!(g.is_empty());
-    assert!(g.capacity() >= 1000);
-    assert_eq!(pool.stats().hits, 2);
 }
 
 #[test]
@@ -66,16 +55,6 @@ fn growth_expands_in_one_batch_up_to_max() {
         drop((held, more));
         assert_eq!(pool.available(), 10);
     }
-}
-
-#[test]
-fn allocate_policy_overflows_and_discards_on_return() {
-    let pool = pool::<Vec<u8>>(2, 2, OverflowPolicy::Allocate);
-    let held: Vec<_> = (0..3).map(|_| pool.acquire()).collect();
-    assert_eq!(pool.stats().overflows, 1);
-    drop(held);
-    let s = pool.stats();
-    assert_eq!((s.returns, s.discards, s.available, s.in_use), (3, 1, 2, 0));
 }
 
 #[test]
