@@ -80,6 +80,44 @@ fn or_missing(v: Option<f64>, f: fn(f64) -> String) -> String {
     v.map_or_else(|| "missing".into(), f)
 }
 
+/// A row of the "time, vs baseline, instructions, vs baseline" tables: `label`, then the
+/// variant's time and instruction count, each followed by its ratio to the baseline's.
+fn vs_baseline_row(
+    label: String,
+    (time, base_time): (Option<f64>, Option<f64>),
+    (ic, base_ic): (Option<f64>, Option<f64>),
+) -> Vec<String> {
+    vec![
+        label,
+        or_missing(time, ns),
+        ratio(time, base_time),
+        ic.map_or("—".into(), count),
+        ratio(ic, base_ic),
+    ]
+}
+
+/// A whole "time, vs baseline, instructions, vs baseline" table over the criterion
+/// functions `names` of `group` and the callgrind table `cg` (same names), against
+/// `baseline` (one of `names`).
+fn vs_baseline_table(
+    out: &mut String,
+    v: &View<'_>,
+    (group, cg): (&str, &str),
+    header: &[&str],
+    names: &[&str],
+    baseline: &str,
+) {
+    let mut t = Table::new(header);
+    for name in names {
+        t.row(vs_baseline_row(
+            format!("`{name}`"),
+            (v.t(group, name, ""), v.t(group, baseline, "")),
+            (v.ic(cg, name), v.ic(cg, baseline)),
+        ));
+    }
+    t.render(out);
+}
+
 /// A markdown table.
 struct Table {
     header: Vec<String>,
@@ -454,13 +492,11 @@ fn pools(out: &mut String, v: &mut View<'_>) {
     for (name, ours) in POOLS {
         let time = v.t(g, name, "");
         let ic = v.ic("pool", name);
-        t.row(vec![
+        t.row(vs_baseline_row(
             format!("`{name}`"),
-            or_missing(time, ns),
-            ratio(time, v.t(g, "Box::new + drop", "")),
-            ic.map_or("—".into(), count),
-            ratio(ic, v.ic("pool", "Box::new + drop")),
-        ]);
+            (time, v.t(g, "Box::new + drop", "")),
+            (ic, v.ic("pool", "Box::new + drop")),
+        ));
         if let Some(time) = time {
             time_bars.push((name.to_string(), time, ours));
         }
@@ -613,14 +649,15 @@ fn allocators(out: &mut String, v: &mut View<'_>) {
     let mut bars = Vec::new();
     for (label, crit, cg, ours) in rows {
         let time = crit.and_then(|c| v.t(g, c, ""));
-        let ic = v.ic("alloc", cg);
-        t.row(vec![
+        let mut row = vs_baseline_row(
             label.into(),
-            crit.map_or("—".into(), |_| or_missing(time, ns)),
-            ratio(time, v.t(g, "system", "")),
-            ic.map_or("—".into(), count),
-            ratio(ic, v.ic("alloc", "system")),
-        ]);
+            (time, v.t(g, "system", "")),
+            (v.ic("alloc", cg), v.ic("alloc", "system")),
+        );
+        if crit.is_none() {
+            row[1] = "—".into(); // not a criterion variant: no time, rather than "missing"
+        }
+        t.row(row);
         if let Some(time) = time {
             bars.push((label.replace('`', ""), time, ours));
         }
@@ -645,51 +682,39 @@ fn allocators(out: &mut String, v: &mut View<'_>) {
          call's 32 words (rewound by `TxArena`'s checkpoint; bumpalo keeps them until reset), \
          then reset. typed-arena has no reset: a new set of arenas per transaction.\n\n",
     );
-    let g = "tx_arena_workload";
-    let mut t = Table::new(&[
-        "arena",
-        "time / tx",
-        "vs bumpalo",
-        "instructions / tx",
-        "vs bumpalo",
-    ]);
-    for name in ["tx_arena", "bumpalo", "typed_arena"] {
-        let time = v.t(g, name, "");
-        let ic = v.ic("arena", name);
-        t.row(vec![
-            format!("`{name}`"),
-            or_missing(time, ns),
-            ratio(time, v.t(g, "bumpalo", "")),
-            ic.map_or("—".into(), count),
-            ratio(ic, v.ic("arena", "bumpalo")),
-        ]);
-    }
-    t.render(out);
+    vs_baseline_table(
+        out,
+        v,
+        ("tx_arena_workload", "arena"),
+        &[
+            "arena",
+            "time / tx",
+            "vs bumpalo",
+            "instructions / tx",
+            "vs bumpalo",
+        ],
+        &["tx_arena", "bumpalo", "typed_arena"],
+        "bumpalo",
+    );
     if let Some((_, printed)) = v.r.printed.iter().find(|(b, _)| b == "arena") {
         let _ = writeln!(out, "Printed by the bench: `{printed}`\n");
     }
 
     out.push_str("### `#[derive(Pooled)]` (`benches/derive.rs`)\n\n");
-    let g = "acquire_release";
-    let mut t = Table::new(&[
-        "pool",
-        "time / op",
-        "vs hand-written",
-        "instructions / op",
-        "vs hand-written",
-    ]);
-    for name in ["derived ScratchPool", "hand-written Pool<T>"] {
-        let time = v.t(g, name, "");
-        let ic = v.ic("derive", name);
-        t.row(vec![
-            format!("`{name}`"),
-            or_missing(time, ns),
-            ratio(time, v.t(g, "hand-written Pool<T>", "")),
-            ic.map_or("—".into(), count),
-            ratio(ic, v.ic("derive", "hand-written Pool<T>")),
-        ]);
-    }
-    t.render(out);
+    vs_baseline_table(
+        out,
+        v,
+        ("acquire_release", "derive"),
+        &[
+            "pool",
+            "time / op",
+            "vs hand-written",
+            "instructions / op",
+            "vs hand-written",
+        ],
+        &["derived ScratchPool", "hand-written Pool<T>"],
+        "hand-written Pool<T>",
+    );
 }
 
 fn revm(out: &mut String, v: &mut View<'_>) {
