@@ -336,32 +336,21 @@ fn summary(out: &mut String, v: &View<'_>) {
         "instruction ratio",
     ]);
     let pool = "frame acquire+release";
-    t.row(vec![
-        "frame acquire+release (pool.rs)".into(),
-        "`Pool`".into(),
-        "`Box::new` + drop".into(),
-        ratio(
-            v.t(pool, "evm-pool Pool", ""),
-            v.t(pool, "Box::new + drop", ""),
+    for (baseline_label, baseline) in [
+        ("`Box::new` + drop", "Box::new + drop"),
+        (
+            "best other pool crate (opool `LocalPool`)",
+            "opool LocalPool",
         ),
-        ratio(
-            v.ic("pool", "evm-pool Pool"),
-            v.ic("pool", "Box::new + drop"),
-        ),
-    ]);
-    t.row(vec![
-        "frame acquire+release (pool.rs)".into(),
-        "`Pool`".into(),
-        "best other pool crate (opool `LocalPool`)".into(),
-        ratio(
-            v.t(pool, "evm-pool Pool", ""),
-            v.t(pool, "opool LocalPool", ""),
-        ),
-        ratio(
-            v.ic("pool", "evm-pool Pool"),
-            v.ic("pool", "opool LocalPool"),
-        ),
-    ]);
+    ] {
+        t.row(vec![
+            "frame acquire+release (pool.rs)".into(),
+            "`Pool`".into(),
+            baseline_label.into(),
+            ratio(v.t(pool, "evm-pool Pool", ""), v.t(pool, baseline, "")),
+            ratio(v.ic("pool", "evm-pool Pool"), v.ic("pool", baseline)),
+        ]);
+    }
     for workload in ["mainnet_1000_tx", "chain_1024"] {
         let g = format!("frames/{workload}");
         t.row(vec![
