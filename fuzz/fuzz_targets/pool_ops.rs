@@ -2,13 +2,13 @@
 //! lost (created = idle + in use + discarded + detached + shrunk, and exactly that many
 //! alive), none handed out twice, every handed-out object fresh, statistics exact,
 //! `Fail` refusing exactly when the pool is full, never more than `max` kept idle
-//! (the loop is `evm_pool_fuzz::pool_model::run`, shared with `sync_pool_ops`).
+//! (the loop is `evm_pool_fuzz::pool_model::run_and_drop`, shared with `sync_pool_ops`).
 #![no_main]
 
 use arbitrary::Arbitrary;
-use evm_pool::{OverflowPolicy, Pool, PoolConfig};
-use evm_pool_fuzz::pool_model::{Model, Op, run};
-use evm_pool_fuzz::{Tagged, live};
+use evm_pool::{Pool, PoolConfig};
+use evm_pool_fuzz::Tagged;
+use evm_pool_fuzz::pool_model::{Op, run_and_drop, sizes};
 use libfuzzer_sys::fuzz_target;
 
 #[derive(Arbitrary, Debug)]
@@ -23,14 +23,8 @@ struct Input {
 }
 
 fuzz_target!(|input: Input| {
-    let initial = usize::from(input.initial % 16);
-    let max = initial + 1 + usize::from(input.extra % 32);
+    let (initial, max, policy) = sizes(input.initial, input.extra, input.fail);
     let growth = 1.1 + f64::from(input.growth_tenths % 30) / 10.0;
-    let policy = if input.fail {
-        OverflowPolicy::Fail
-    } else {
-        OverflowPolicy::Allocate
-    };
     let config = PoolConfig::builder()
         .initial(initial)
         .max(max)
@@ -40,20 +34,7 @@ fuzz_target!(|input: Input| {
         .enabled(input.enabled)
         .build()
         .expect("the model only builds valid configurations");
-    let live_before = live();
-    let model = Model {
-        max,
-        enabled: input.enabled,
-        fail: input.fail,
-        live_before,
-    };
-    let pool = Pool::<Tagged>::with_config(config).unwrap();
-    let detached = run(&pool, input.ops, model);
-    drop(pool);
-    drop(detached);
-    assert_eq!(
-        live(),
-        live_before,
-        "the pool's drop dropped everything it held"
-    );
+    run_and_drop((max, input.enabled, input.fail), input.ops, || {
+        Pool::<Tagged>::with_config(config).unwrap()
+    });
 });

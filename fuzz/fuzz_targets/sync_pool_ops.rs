@@ -1,6 +1,6 @@
 //! `SyncPool<T>` operation sequences (borrowed and owned guards, detaching, prewarm,
 //! shrink, several shards) checked after every step against the same model as
-//! `pool_ops` (`evm_pool_fuzz::pool_model::run`): conservation of objects, exactly that
+//! `pool_ops` (`evm_pool_fuzz::pool_model::run_and_drop`): conservation of objects, exactly that
 //! many alive, none handed out twice, each handed out fresh, statistics exact, `Fail`
 //! refusing exactly when full. The threaded interleavings are loom's job
 //! (`runtime/tests/loom_sync_pool.rs`); this target explores long single-threaded
@@ -10,9 +10,9 @@
 use std::sync::Arc;
 
 use arbitrary::Arbitrary;
-use evm_pool::{OverflowPolicy, PoolConfig, SyncPool};
-use evm_pool_fuzz::pool_model::{Model, Op, run};
-use evm_pool_fuzz::{Tagged, live};
+use evm_pool::{PoolConfig, SyncPool};
+use evm_pool_fuzz::Tagged;
+use evm_pool_fuzz::pool_model::{Op, run_and_drop, sizes};
 use libfuzzer_sys::fuzz_target;
 
 #[derive(Arbitrary, Debug)]
@@ -26,13 +26,7 @@ struct Input {
 }
 
 fuzz_target!(|input: Input| {
-    let initial = usize::from(input.initial % 16);
-    let max = initial + 1 + usize::from(input.extra % 32);
-    let policy = if input.fail {
-        OverflowPolicy::Fail
-    } else {
-        OverflowPolicy::Allocate
-    };
+    let (initial, max, policy) = sizes(input.initial, input.extra, input.fail);
     let config = PoolConfig::builder()
         .initial(initial)
         .max(max)
@@ -41,21 +35,9 @@ fuzz_target!(|input: Input| {
         .build()
         .unwrap();
     let shards = 1 + usize::from(input.shards % 8);
-    let live_before = live();
-    let model = Model {
-        max,
-        enabled: input.enabled,
-        fail: input.fail,
-        live_before,
-    };
-    let pool = Arc::new(SyncPool::<Tagged>::with_config_and_shards(config, shards).unwrap());
-    assert_eq!(pool.shards(), shards.next_power_of_two());
-    let detached = run(&pool, input.ops, model);
-    drop(pool);
-    drop(detached);
-    assert_eq!(
-        live(),
-        live_before,
-        "the pool's drop dropped everything it held"
-    );
+    run_and_drop((max, input.enabled, input.fail), input.ops, || {
+        let pool = Arc::new(SyncPool::<Tagged>::with_config_and_shards(config, shards).unwrap());
+        assert_eq!(pool.shards(), shards.next_power_of_two());
+        pool
+    });
 });

@@ -6,7 +6,8 @@ use std::sync::Arc;
 
 use arbitrary::Arbitrary;
 use evm_pool::{
-    OwnedSyncPoolGuard, Pool, PoolError, PoolGuard, PoolStats, SyncPool, SyncPoolGuard,
+    OverflowPolicy, OwnedSyncPoolGuard, Pool, PoolError, PoolGuard, PoolStats, SyncPool,
+    SyncPoolGuard,
 };
 
 use crate::{Tagged, assert_distinct, live};
@@ -159,6 +160,45 @@ pub struct Model {
     pub fail: bool,
     /// `live()` before the pool was built.
     pub live_before: usize,
+}
+
+/// The sizes and policy the pool targets read from their input: `initial` below 16,
+/// `max` 1 to 32 above it, `Fail` or `Allocate`.
+pub fn sizes(initial: u8, extra: u8, fail: bool) -> (usize, usize, OverflowPolicy) {
+    let initial = usize::from(initial % 16);
+    let max = initial + 1 + usize::from(extra % 32);
+    let policy = if fail {
+        OverflowPolicy::Fail
+    } else {
+        OverflowPolicy::Allocate
+    };
+    (initial, max, policy)
+}
+
+/// [`run`] on the pool `build` makes (configured with `max`, `enabled` and `fail`), then
+/// drops the pool and the detached objects and checks that every object the pool created
+/// is gone.
+pub fn run_and_drop<P: PoolUnderTest>(
+    (max, enabled, fail): (usize, bool, bool),
+    ops: Vec<Op>,
+    build: impl FnOnce() -> P,
+) {
+    let live_before = live();
+    let model = Model {
+        max,
+        enabled,
+        fail,
+        live_before,
+    };
+    let pool = build();
+    let detached = run(&pool, ops, model);
+    drop(pool);
+    drop(detached);
+    assert_eq!(
+        live(),
+        live_before,
+        "the pool's drop dropped everything it held"
+    );
 }
 
 /// Applies `ops` to `pool` and checks after every step: no object lost (created = idle +
