@@ -9,6 +9,7 @@
 //! differential tests compare the result with stock revm on every path.
 
 use super::interpreter::{FrameExtras, PooledInterpreter};
+use super::memory::{self, PooledMemory};
 use super::stack::PooledStack;
 use revm::bytecode::Bytecode;
 use revm::context::result::FromStringError;
@@ -22,7 +23,7 @@ use revm::handler::{
 };
 use revm::interpreter::interpreter::{ExtBytecode, ReturnDataImpl, RuntimeFlags};
 use revm::interpreter::interpreter_action::FrameInit;
-use revm::interpreter::interpreter_types::{Jumps, LoopControl, ReturnData, StackTr};
+use revm::interpreter::interpreter_types::{Jumps, LoopControl, MemoryTr, ReturnData, StackTr};
 use revm::interpreter::{
     CallInput, CallInputs, CallOutcome, CallValue, CreateInputs, CreateOutcome, CreateScheme,
     FrameInput, Gas, InputsImpl, InstructionResult, Interpreter, InterpreterAction,
@@ -77,7 +78,7 @@ impl Default for PooledFrame {
                 gas: Gas::new(0),
                 stack: PooledStack::default(),
                 return_data: ReturnDataImpl::default(),
-                memory: SharedMemory::invalid(),
+                memory: PooledMemory::default(),
                 input: InputsImpl::default(),
                 runtime_flag: RuntimeFlags {
                     is_static: false,
@@ -96,7 +97,6 @@ pub struct FrameSetup {
     data: FrameData,
     input: FrameInput,
     depth: usize,
-    memory: SharedMemory,
     /// `None`: the frame already holds this code; rewind it.
     bytecode: Option<ExtBytecode>,
     inputs: InputsImpl,
@@ -116,9 +116,9 @@ pub trait InputsRecycler {
 }
 
 impl PooledFrame {
-    /// Initializes a (reused) frame from `setup`, in place. The stack is attached
-    /// separately (the parent's [`StackWindow::enter_child`]) once the frame is known to
-    /// run.
+    /// Initializes a (reused) frame from `setup`, in place. The stack and memory are
+    /// attached separately (the parent's [`StackWindow::enter_child`] and
+    /// [`PooledMemory::enter_child_into`]) once the frame is known to run.
     ///
     /// [`StackWindow::enter_child`]: evm_pool::StackWindow::enter_child
     #[inline(always)]
@@ -127,7 +127,6 @@ impl PooledFrame {
             data,
             input,
             depth,
-            memory,
             bytecode,
             inputs,
             is_static,
@@ -154,13 +153,13 @@ impl PooledFrame {
         }
         it.gas = Gas::new_with_regular_gas_and_reservoir(gas_limit, reservoir);
         it.return_data.clear();
-        it.memory = memory;
         it.input = inputs;
         it.runtime_flag = RuntimeFlags { spec_id, is_static };
     }
 
-    /// Ends the frame: hands its inputs box to `recycler` and releases its memory view.
-    /// (The stack buffer goes back to the parent through [`StackWindow::resume`].)
+    /// Ends the frame: hands its inputs box to `recycler`. (The stack and memory buffers
+    /// go back to the parent through [`StackWindow::resume`] and
+    /// [`PooledMemory::resume`].)
     ///
     /// [`StackWindow::resume`]: evm_pool::StackWindow::resume
     #[inline]
@@ -171,7 +170,6 @@ impl PooledFrame {
             FrameInput::Empty => {}
         }
         self.interpreter.return_data.clear();
-        self.interpreter.memory = SharedMemory::invalid();
     }
 
     /// Turns the interpreter's action into a child frame request or this frame's result
@@ -186,7 +184,9 @@ impl PooledFrame {
                 return Ok(ItemOrResult::Item(FrameInit {
                     frame_input,
                     depth: self.depth + 1,
-                    memory: self.interpreter.memory.new_child_context(),
+                    // revm's per-frame memory handle is not used: the EVM hands this
+                    // frame's memory view to the child (`PooledMemory::enter_child_into`).
+                    memory: SharedMemory::invalid(),
                 }));
             }
             InterpreterAction::Return(result) => result,
@@ -234,7 +234,8 @@ impl PooledFrame {
         ctx: &mut CTX,
         result: FrameResult,
     ) -> Result<(), ERROR> {
-        self.interpreter.memory.free_child_context();
+        // The child's memory is already gone: the EVM resumed this frame's memory view
+        // (`PooledMemory::resume`, revm's `free_child_context`) before this call.
         take_error::<ERROR, _>(ctx.error())?;
 
         let refund_state_gas = result.refundable_state_gas(ctx.cfg().gas_params());
@@ -318,8 +319,8 @@ pub fn make_call_frame<CTX, PRECOMPILES, ERROR>(
     ctx: &mut CTX,
     precompiles: &mut PRECOMPILES,
     depth: usize,
-    memory: SharedMemory,
-    inputs: Box<CallInputs>,
+    caller_memory: Option<&PooledMemory>,
+    mut inputs: Box<CallInputs>,
     recycler: &mut impl InputsRecycler,
     frame: &mut PooledFrame,
 ) -> Result<ItemOrResult<(), FrameResult>, ERROR>
@@ -378,6 +379,15 @@ where
     let is_static = inputs.is_static;
     let gas_limit = inputs.gas_limit;
 
+    // revm's precompiles read call data in the context's buffer, not in our memory.
+    let staged = match (caller_memory, &inputs.input) {
+        (Some(caller), CallInput::SharedBuffer(range))
+            if !range.is_empty() && precompiles.contains(&inputs.bytecode_address) =>
+        {
+            memory::stage_precompile_input(ctx, caller, &mut inputs.input)
+        }
+        _ => None,
+    };
     if let Some(result) = precompiles.run(ctx, &inputs).map_err(ERROR::from_string)? {
         let mut logs = Vec::new();
         if result.result.is_ok() {
@@ -395,6 +405,7 @@ where
         };
         return finish(FrameResult::Call(outcome), inputs);
     }
+    memory::unstage_precompile_input(&mut inputs.input, staged);
 
     let (bytecode_hash, code) = &inputs.known_bytecode;
     if code.is_empty() {
@@ -418,7 +429,6 @@ where
         }),
         input: FrameInput::Call(inputs),
         depth,
-        memory,
         bytecode,
         inputs: interpreter_input,
         is_static,
@@ -436,7 +446,6 @@ where
 pub fn make_create_frame<CTX, ERROR>(
     context: &mut CTX,
     depth: usize,
-    memory: SharedMemory,
     inputs: Box<CreateInputs>,
     recycler: &mut impl InputsRecycler,
     frame: &mut PooledFrame,
@@ -511,7 +520,6 @@ where
         data: FrameData::Create(CreateFrame { created_address }),
         input: FrameInput::Create(inputs),
         depth,
-        memory,
         bytecode,
         inputs: interpreter_input,
         is_static: false,

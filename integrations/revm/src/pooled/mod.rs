@@ -13,15 +13,17 @@
 //! | operand stacks | one 32 KiB `Vec` per frame, kept forever | windows of one shared buffer ([`PooledStack`]) |
 //! | frames | created on first use at each depth, kept forever | reused LIFO, trimmed to [`RetentionPolicy::max_frames`] |
 //! | `Box<CallInputs>` per `CALL`, `Box<CreateInputs>` per `CREATE` | allocated and freed per call | recycled ([`FrameExtras`]) |
-//! | memory | `SharedMemory` over one buffer, capacity kept forever | same buffer, trimmed to [`RetentionPolicy::max_memory_bytes`] |
+//! | memory | `SharedMemory`: per-frame checkpoints into one `Rc<RefCell<Vec<u8>>>` in the context, capacity kept forever | views of one buffer handed LIFO from caller to callee (the runtime's `SharedMemory`, [`PooledMemory`]), kept in the pools between transactions and trimmed to [`RetentionPolicy::max_memory_bytes`] |
 
 mod frame;
 mod interpreter;
+mod memory;
 mod pools;
 mod stack;
 
 pub use frame::{FrameError, FrameSetup, InputsRecycler, PooledFrame};
 pub use interpreter::{FrameExtras, PooledInterpreter, pooled_call, pooled_create};
+pub use memory::PooledMemory;
 pub use pools::{FramePoolStats, FramePools, RetentionPolicy};
 pub use stack::PooledStack;
 
@@ -40,7 +42,6 @@ use revm::handler::{
 };
 use revm::interpreter::instructions::{gas_table_spec, instruction_table};
 use revm::interpreter::interpreter_action::FrameInit;
-use revm::interpreter::interpreter_types::MemoryTr;
 use revm::interpreter::{CallInputs, CreateInputs, FrameInput, Instruction, InterpreterResult};
 use revm::primitives::hardfork::SpecId;
 use revm::state::EvmState;
@@ -286,14 +287,19 @@ where
             self.frames[self.active].finish(&mut self.pools);
             // The innermost alive frame holds the shared buffer: hand it back up, LIFO.
             let (parents, rest) = self.frames.split_at_mut(self.active);
-            let stack = rest[0].interpreter.stack.window_mut();
+            let child = &mut rest[0].interpreter;
+            let stack = child.stack.window_mut();
             match parents.last_mut() {
                 Some(parent) => {
                     let _ = parent.interpreter.stack.window_mut().resume(stack);
+                    let _ = parent.interpreter.memory.resume(&mut child.memory);
                 }
                 None => {
                     if let Ok(buffer) = stack.detach() {
                         self.pools.stack = buffer;
+                    }
+                    if let Ok(buffer) = child.memory.detach() {
+                        self.pools.memory = buffer;
                     }
                 }
             }
@@ -307,8 +313,7 @@ where
         self.pools.stats.transactions += 1;
         let mut trimmed = self.pools.trim();
 
-        let memory = self.ctx.local().shared_memory_buffer().clone();
-        let mut memory = memory.borrow_mut();
+        let memory = &mut self.pools.memory;
         let stats = &mut self.pools.stats;
         stats.peak_memory_bytes = stats.peak_memory_bytes.max(memory.capacity());
         let keep = self
@@ -322,6 +327,14 @@ where
             memory.shrink_to(keep);
             trimmed = true;
         }
+        // The context's own buffer only stages precompile call data now; same bound.
+        let mut staging = self.ctx.local().shared_memory_buffer().borrow_mut();
+        if staging.capacity() > 2 * keep.max(MEMORY_BYTES_FLOOR) {
+            staging.clear();
+            staging.shrink_to(keep);
+            trimmed = true;
+        }
+        drop(staging);
 
         let tx_depth = core::mem::take(&mut self.pools.counters.tx_depth);
         self.pools.stats.peak_frames = self.pools.stats.peak_frames.max(tx_depth);
@@ -408,10 +421,10 @@ where
         &mut self,
         frame_input: FrameInit,
     ) -> Result<FrameInitResult<'_, Self::Frame>, ContextDbError<CTX>> {
+        // revm's memory handle (the handler's, over the context's buffer) is not used:
+        // frames get views of the pools' memory buffer below.
         let FrameInit {
-            depth,
-            memory,
-            frame_input,
+            depth, frame_input, ..
         } = frame_input;
         if depth == 0 {
             // A new transaction: frames left alive by an error are reclaimed.
@@ -428,8 +441,12 @@ where
         let (parents, rest) = self.frames.split_at_mut(self.active);
         let frame = &mut rest[0];
         // A call that ends without a frame gives its box straight back to the caller.
+        let (caller_extras, caller_memory) = match parents.last_mut() {
+            Some(p) => (Some(&mut p.interpreter.extend), Some(&p.interpreter.memory)),
+            None => (None, None),
+        };
         let mut recycler = interpreter::ReturnToCaller {
-            caller: parents.last_mut().map(|p| &mut p.interpreter.extend),
+            caller: caller_extras,
             pool: &mut self.pools,
         };
         let prepared = match frame_input {
@@ -437,7 +454,7 @@ where
                 &mut self.ctx,
                 &mut self.precompiles,
                 depth,
-                memory,
+                caller_memory,
                 inputs,
                 &mut recycler,
                 frame,
@@ -445,7 +462,6 @@ where
             FrameInput::Create(inputs) => frame::make_create_frame::<_, ContextDbError<CTX>>(
                 &mut self.ctx,
                 depth,
-                memory,
                 inputs,
                 &mut recycler,
                 frame,
@@ -478,18 +494,31 @@ where
             counters.frame_misses += 1;
             self.used_frames = self.active + 1;
         }
-        // The running frame's stack buffer moves to the new frame.
+        // The running frame's stack and memory buffers move to the new frame.
         let (parents, rest) = self.frames.split_at_mut(self.active);
         let frame = &mut rest[0];
-        let stack = frame.interpreter.stack.window_mut();
+        let child = &mut frame.interpreter;
+        let stack = child.stack.window_mut();
         match parents.last_mut() {
-            Some(parent) => parent
-                .interpreter
-                .stack
-                .window_mut()
-                .enter_child_into(stack)
-                .map_err(link_error)?,
-            None => stack.attach(core::mem::take(&mut self.pools.stack)),
+            Some(parent) => {
+                let parent = &mut parent.interpreter;
+                parent
+                    .stack
+                    .window_mut()
+                    .enter_child_into(stack)
+                    .map_err(link_error)?;
+                parent
+                    .memory
+                    .enter_child_into(&mut child.memory)
+                    .map_err(link_error)?;
+            }
+            None => {
+                stack.attach(core::mem::take(&mut self.pools.stack));
+                let limit = memory::memory_limit(&self.ctx);
+                child
+                    .memory
+                    .attach(core::mem::take(&mut self.pools.memory), limit);
+            }
         }
         self.active += 1;
         if self.active > self.pools.counters.tx_depth {
@@ -552,9 +581,9 @@ where
         // the frame ends (its own plus all its ancestors').
         let demand = &mut self.pools.demand;
         demand.stack_words = demand.stack_words.max(frame.interpreter.stack.buffer_len());
-        let memory = &frame.interpreter.memory;
-        let memory_len = memory.local_memory_offset() + memory.len();
-        demand.memory_bytes = demand.memory_bytes.max(memory_len);
+        demand.memory_bytes = demand
+            .memory_bytes
+            .max(frame.interpreter.memory.global_len());
         let parent = parents.last_mut();
         let Some(parent) = parent else {
             frame.finish(&mut self.pools);
@@ -564,6 +593,7 @@ where
                 .window_mut()
                 .detach()
                 .map_err(link_error)?;
+            self.pools.memory = frame.interpreter.memory.detach().map_err(link_error)?;
             return Ok(Some(result));
         };
         // The child's inputs box goes back into the slot its caller's CALL emptied.
@@ -576,6 +606,12 @@ where
             .stack
             .window_mut()
             .resume(frame.interpreter.stack.window_mut())
+            .map_err(link_error)?;
+        // revm's `free_child_context`: the caller's memory is back to its own size.
+        parent
+            .interpreter
+            .memory
+            .resume(&mut frame.interpreter.memory)
             .map_err(link_error)?;
         parent.return_result::<_, ContextDbError<CTX>>(&mut self.ctx, result)?;
         Ok(None)
