@@ -1,5 +1,6 @@
 //! The pooled EVM: real revm (its handler, interpreter, instructions, journal and
-//! precompiles) with call frames, operand stacks and call inputs drawn from pools.
+//! precompiles) with call frames, operand stacks, memory and call inputs drawn from
+//! pools.
 //!
 //! revm's handler drives execution through two traits, [`EvmTr`] (create, run and
 //! return frames) and [`FrameTr`](revm::handler::FrameTr). [`PooledEvm`] implements them
@@ -46,7 +47,8 @@ use revm::interpreter::{CallInputs, CreateInputs, FrameInput, Instruction, Inter
 use revm::primitives::hardfork::SpecId;
 use revm::state::EvmState;
 
-/// revm with pooled frames, a shared operand-stack buffer and recycled call inputs.
+/// revm with pooled frames, shared operand-stack and memory buffers and recycled call
+/// inputs.
 ///
 /// ```
 /// use evm_pool_revm::{outcome::TxOutcome, pooled::PooledEvm, stock::StockEvm, workload::Workload};
