@@ -254,7 +254,7 @@ impl MemoryTr for PooledMemory {
     }
 
     /// Grows this frame's memory to `new_size` bytes (new bytes are zero); `false` only
-    /// beyond the view's limit, which [`limit_reached`](MemoryTr::limit_reached) (with
+    /// beyond the view's limit, which `limit_reached` (with
     /// the `memory_limit` feature) reports first, as revm's does.
     #[inline]
     fn resize(&mut self, new_size: usize) -> bool {
