@@ -240,17 +240,18 @@ fn put_into_empty<T>(slot: &mut Vec<T>, buffer: Vec<T>) {
 static NEXT_TREE: AtomicU64 = AtomicU64::new(1);
 
 /// A new call tree's id: 32 bits, never 0 (tree 0 is the detached token's). Ids repeat
-/// after 2^32 − 1 trees; two views could then only be confused if trees that many
+/// after 2^32 trees; two views could then only be confused if trees that many
 /// roots apart were both still alive, and even then safe code only gets the wrong
 /// words, never unsound access (each view checks its own bounds).
 fn new_tree_id() -> u64 {
-    NEXT_TREE.fetch_add(1, Ordering::Relaxed) % u64::from(u32::MAX) + 1
+    // Truncation is the wrap; `max` keeps 0 out (1 then comes twice per wrap).
+    u64::from((NEXT_TREE.fetch_add(1, Ordering::Relaxed) as u32).max(1))
 }
 
 /// The token's low two bits: the view's state.
 const STATE_MASK: u64 = 0b11;
-const SUSPENDED: u64 = 0;
-const RUNNING: u64 = 1;
+const RUNNING: u64 = 0;
+const SUSPENDED: u64 = 1;
 /// Every detached view's whole token (tree 0, depth 0, state 3): no live view has it.
 const DETACHED: u64 = 0b11;
 const DEPTH_SHIFT: u32 = 2;
@@ -259,19 +260,20 @@ const TREE_SHIFT: u32 = DEPTH_SHIFT + DEPTH_BITS;
 /// The deepest a view can be (2^30 − 1; reaching it needs that many live views).
 const MAX_VIEW_DEPTH: u64 = (1 << DEPTH_BITS) - 1;
 /// A suspended parent's token plus this is its running child's: depth + 1, and the
-/// state Suspended (0) → Running (1). The tree bits are untouched (the depth never
+/// state Suspended (1) → Running (0). The tree bits are untouched (the depth never
 /// carries into them: [`MAX_VIEW_DEPTH`] is checked on the way down).
-const CHILD_STEP: u64 = (1 << DEPTH_SHIFT) + RUNNING - SUSPENDED;
+const CHILD_STEP: u64 = (1 << DEPTH_SHIFT) - (SUSPENDED - RUNNING);
 
 /// Where a view sits in its tree; the LIFO bookkeeping all view types share.
 ///
 /// The order check is **one compare**: `token` packs the tree id (bits 32..64), the
-/// depth (bits 2..32) and the state (bits 0..2: Suspended 0, Running 1, detached 3, with
+/// depth (bits 2..32) and the state (bits 0..2: Running 0, so "is running" is one `test`
+/// of the low byte; Suspended 1; detached 3, with
 /// the whole token [`DETACHED`] for every detached view), so "this view is suspended and
 /// `child` is a running view of the same tree one level deeper" is
 /// `child.token == self.token + CHILD_STEP` ([`is_parent_of`](Self::is_parent_of)).
-/// No other combination matches: a running parent gives state 2 (no view has it), a
-/// detached one tree 0 with state 0 (no live view has it).
+/// No other combination matches: a running parent gives state 3 in a live tree (no view
+/// has it), a detached one tree 0 with state 2 (no view has it).
 ///
 /// Base and top need no compare: per tree, the views that are not detached always form
 /// one chain (depths 0, 1, ..., the deepest running or, after a running view was
@@ -287,6 +289,7 @@ struct Link {
 }
 
 impl Link {
+    #[inline]
     fn root() -> Self {
         Link {
             token: (new_tree_id() << TREE_SHIFT) | RUNNING,
@@ -339,7 +342,7 @@ impl Link {
     #[inline]
     fn child_at(&mut self, top: usize) -> Link {
         debug_assert!(self.running() && (self.depth() as u64) < MAX_VIEW_DEPTH);
-        self.token -= RUNNING - SUSPENDED;
+        self.token += SUSPENDED - RUNNING;
         self.top = top;
         Link {
             token: self.token + CHILD_STEP,
@@ -381,7 +384,7 @@ impl Link {
     /// This (suspended) view runs again; its child handed the buffer back.
     #[inline]
     fn resumed(&mut self) {
-        self.token += RUNNING - SUSPENDED;
+        self.token -= SUSPENDED - RUNNING;
     }
 
     fn check_root(&self) -> Result<(), LinkError> {
@@ -506,7 +509,14 @@ fn hand_down<T>(
     child_buf: &mut Vec<T>,
     child: &mut Link,
 ) {
-    *child = parent.child_at(parent_buf.len());
+    debug_assert!(parent.running() && (parent.depth() as u64) < MAX_VIEW_DEPTH);
+    // Only what a running view reads: its token and base (`top` is written when it
+    // suspends; a detached view's stale `top` is never read).
+    let top = parent_buf.len();
+    parent.token += SUSPENDED - RUNNING;
+    parent.top = top;
+    child.token = parent.token + CHILD_STEP;
+    child.base = top;
     // Plain moves (`mem::swap` of a `Vec` runs a chunked loop); `child`'s buffer is the
     // empty one a detached view holds.
     put_into_empty(child_buf, std::mem::take(parent_buf));
@@ -527,6 +537,36 @@ fn hand_up<T>(
     parent_buf.truncate(child.base);
     child.token = DETACHED;
     parent.resumed();
+}
+
+/// The frame manager's hand-back of a frame's two views at once: the two one-compare
+/// order checks feed a single branch, and nothing moves unless both match (the manager
+/// then sorts out what does match on its cold path).
+#[inline]
+pub(crate) fn take_back_both<W>(
+    parent_stack: &mut SharedStack<W>,
+    parent_memory: &mut SharedMemory,
+    stack: &mut SharedStack<W>,
+    memory: &mut SharedMemory,
+) -> bool {
+    if !(parent_stack.link.is_parent_of(&stack.link)
+        & parent_memory.link.is_parent_of(&memory.link))
+    {
+        return false;
+    }
+    hand_up(
+        &mut parent_stack.buf,
+        &mut parent_stack.link,
+        &mut stack.buf,
+        &mut stack.link,
+    );
+    hand_up(
+        &mut parent_memory.buf,
+        &mut parent_memory.link,
+        &mut memory.buf,
+        &mut memory.link,
+    );
+    true
 }
 
 /// One frame's view of its call tree's operand stack (see the [module docs](self)).
@@ -705,22 +745,6 @@ impl<W: Copy> SharedStack<W> {
             &mut child.buf,
             &mut child.link,
         );
-    }
-
-    /// The frame manager's [`resume`](Self::resume): `false` (nothing moved) unless
-    /// `child` is this view's running direct child. `child` is left detached.
-    #[inline]
-    pub(crate) fn take_back(&mut self, child: &mut Self) -> bool {
-        if !self.link.is_parent_of(&child.link) {
-            return false;
-        }
-        hand_up(
-            &mut self.buf,
-            &mut self.link,
-            &mut child.buf,
-            &mut child.link,
-        );
-        true
     }
 
     #[inline]
@@ -1108,6 +1132,7 @@ impl SharedMemory {
     /// let mut memory = SharedMemory::with_limit(1024);
     /// assert!(memory.resize(1024).is_ok() && memory.resize(1056).is_err());
     /// ```
+    #[inline]
     pub fn with_limit(limit: usize) -> Self {
         let mut memory = Self::new();
         memory.limit = limit;
@@ -1121,6 +1146,7 @@ impl SharedMemory {
     /// let memory = SharedMemory::from_buffer(vec![1; 64]);
     /// assert!(memory.is_empty() && memory.capacity() >= 64);
     /// ```
+    #[inline]
     pub fn from_buffer(mut buffer: Vec<u8>) -> Self {
         buffer.clear();
         SharedMemory {
@@ -1237,22 +1263,6 @@ impl SharedMemory {
             &mut child.buf,
             &mut child.link,
         );
-    }
-
-    /// The frame manager's [`resume`](Self::resume): `false` (nothing moved) unless
-    /// `child` is this view's running direct child. `child` is left detached.
-    #[inline]
-    pub(crate) fn take_back(&mut self, child: &mut Self) -> bool {
-        if !self.link.is_parent_of(&child.link) {
-            return false;
-        }
-        hand_up(
-            &mut self.buf,
-            &mut self.link,
-            &mut child.buf,
-            &mut child.link,
-        );
-        true
     }
 
     #[inline]
@@ -2382,7 +2392,8 @@ mod window_tests {
         let mut a = StackWindow::<u64>::new();
         let mut a1 = a.enter_child().unwrap();
         assert!(a.link.is_parent_of(&a1.link));
-        // A running parent (state 1) plus the step is state 2: no view has it.
+        // A running parent (state 0) plus the step is state 3 in a live tree: no view
+        // has it.
         let mut fresh = StackWindow::<u64>::new();
         let mut fresh_child = StackWindow::<u64>::detached();
         assert_eq!(
@@ -2406,8 +2417,15 @@ mod window_tests {
         let mut s = SharedStack::<u64>::new();
         let mut m = SharedMemory::new();
         let (mut s1, mut m1) = (s.enter_child().unwrap(), m.enter_child().unwrap());
-        assert!(s.take_back(&mut s1) && !s.take_back(&mut s1));
-        assert!(m.take_back(&mut m1) && !m.take_back(&mut m1));
+        // The manager's pair hand-back moves nothing unless both views match.
+        let mut other = SharedMemory::new();
+        let mut other1 = other.enter_child().unwrap();
+        assert!(!take_back_both(&mut s, &mut m, &mut s1, &mut other1));
+        assert!(s.is_suspended() && s1.is_running() && other1.is_running());
+        assert!(take_back_both(&mut s, &mut m, &mut s1, &mut m1));
+        assert!(!take_back_both(&mut s, &mut m, &mut s1, &mut m1));
+        assert!(s.is_running() && m.is_running() && s1.is_detached() && m1.is_detached());
+        other.resume(&mut other1).unwrap();
     }
 
     /// The depth never carries into the tree bits: entering a child below the deepest

@@ -282,8 +282,19 @@ where
     }
 
     /// Returns every alive frame's resources to the pools (after an error unwound the
-    /// handler, or before reuse).
+    /// handler, or before reuse). Inline check, out-of-line work: after a normal
+    /// transaction no frame is alive, and this runs twice per transaction.
+    #[inline(always)]
     fn reclaim_frames(&mut self) {
+        if self.active > 0 {
+            self.reclaim_alive_frames();
+        }
+    }
+
+    /// [`reclaim_frames`](Self::reclaim_frames)' work when frames are alive.
+    #[cold]
+    #[inline(never)]
+    fn reclaim_alive_frames(&mut self) {
         while self.active > 0 {
             self.active -= 1;
             self.frames[self.active].finish(&mut self.pools);
