@@ -197,3 +197,107 @@ fn pool_statistics_are_exact() {
     );
     assert_eq!(again.pool_stats(), s);
 }
+
+/// Precompiles read call data through revm's context, not through the pooled memory:
+/// a callee (memory based above its caller's) passes a range of its own memory to the
+/// identity and sha256 precompiles; the output carries the bytes they saw.
+#[test]
+fn precompile_call_data_from_a_nested_frame_matches_stock() {
+    use evm_pool_revm::asm::Asm;
+    use evm_pool_revm::workload::{CALLEE, TARGET, base_db, call_tx, insert_contract};
+    use revm::bytecode::opcode::*;
+    use revm::primitives::{Address, Bytes, U256};
+
+    let word_a = U256::from_be_bytes([0x11; 32]);
+    let word_b = U256::from_be_bytes([0x22; 32]);
+    // Caller: 64 bytes of memory, CALL(callee, args = 0..64, ret = 64..288), RETURN it.
+    let mut caller = Asm::new();
+    caller.push_word(word_a).op(PUSH0).op(MSTORE);
+    caller.push_word(word_b).push(32).op(MSTORE);
+    caller
+        .push(224)
+        .push(64)
+        .push(64)
+        .op(PUSH0)
+        .op(PUSH0)
+        .push_address(CALLEE)
+        .op(GAS)
+        .op(CALL)
+        .op(POP);
+    caller.push(224).push(64).op(RETURN);
+    // Callee: 96 bytes of its own, call data copied to 96..160, identity(96..160) into
+    // 160..224, sha256(96..160) into 0..32, RETURN 0..224.
+    let mut callee = Asm::new();
+    for (i, byte) in [0xa1u8, 0xa2, 0xa3].into_iter().enumerate() {
+        callee
+            .push_word(U256::from_be_bytes([byte; 32]))
+            .push(32 * i as u64)
+            .op(MSTORE);
+    }
+    callee.push(64).op(PUSH0).push(96).op(CALLDATACOPY);
+    for (precompile, ret_offset) in [(4u8, 160u64), (2, 0)] {
+        callee
+            .push(64)
+            .push(ret_offset)
+            .push(64)
+            .push(96)
+            .push_address(Address::with_last_byte(precompile))
+            .op(GAS)
+            .op(STATICCALL)
+            .op(POP);
+    }
+    callee.push(224).op(PUSH0).op(RETURN);
+
+    let mut db = base_db();
+    insert_contract(&mut db, TARGET, caller.build().unwrap());
+    insert_contract(&mut db, CALLEE, callee.build().unwrap());
+    let w = Workload {
+        name: "precompile-call-data",
+        description: "precompiles called with call data in a nested frame's memory",
+        db,
+        txs: vec![call_tx(TARGET, Bytes::new(), 1_000_000)],
+    };
+    let outcomes = assert_equivalent(&w, 2);
+    // The identity precompile saw the caller's two words (not zeros, not other bytes).
+    let output = &outcomes[0].output;
+    assert_eq!(output.len(), 224);
+    assert_eq!(&output[160..192], &[0x11; 32]);
+    assert_eq!(&output[192..224], &[0x22; 32]);
+}
+
+/// Memory kept after a transaction is bounded by the retention policy, not by the
+/// largest memory a transaction used.
+#[test]
+fn memory_retention_follows_the_policy() {
+    use evm_pool_revm::asm::Asm;
+    use evm_pool_revm::pooled::RetentionPolicy;
+    use evm_pool_revm::workload::{TARGET, base_db, call_tx, insert_contract};
+    use revm::bytecode::opcode::*;
+    use revm::primitives::Bytes;
+
+    // MSTORE at 1 MiB - 32: the transaction's memory grows to 1 MiB.
+    let mut code = Asm::new();
+    code.push(7).push((1 << 20) - 32).op(MSTORE).op(STOP);
+    let mut db = base_db();
+    insert_contract(&mut db, TARGET, code.build().unwrap());
+    let w = Workload {
+        name: "memory-1mib",
+        description: "one transaction expanding memory to 1 MiB",
+        db,
+        txs: vec![call_tx(TARGET, Bytes::new(), 100_000_000)],
+    };
+    assert!(assert_equivalent(&w, 2)[0].is_success());
+
+    let mut default = PooledEvm::new(w.context());
+    let mut minimal = PooledEvm::with_policy(w.context(), RetentionPolicy::minimal());
+    default.transact(w.txs[0].clone()).unwrap();
+    minimal.transact(w.txs[0].clone()).unwrap();
+    for evm in [&default, &minimal] {
+        assert!(evm.pool_stats().peak_memory_bytes >= 1 << 20);
+    }
+    // The default policy keeps what recent transactions needed (1 MiB, under its
+    // 16 MiB cap); the minimal one at most 64 KiB of memory.
+    assert!(default.retained_bytes() >= 1 << 20);
+    assert!(minimal.retained_bytes() < 1 << 19);
+    assert_eq!(minimal.pool_stats().trims, 1);
+}

@@ -1,5 +1,6 @@
 //! Run revm on evm-pool: stock revm side by side with a pooled EVM whose call frames,
-//! operand stacks and call inputs come from pools, with exact allocation statistics.
+//! operand stacks, memory and call inputs come from pools, with exact allocation
+//! statistics.
 //!
 //! # The model
 //!
@@ -12,6 +13,9 @@
 //! - the operand stacks of one call tree are `[base, top)` windows of **one** shared,
 //!   growable buffer ([`PooledStack`](pooled::PooledStack)): a frame costs the words it
 //!   uses, not 32 KiB;
+//! - the memory of one call tree is LIFO views of **one** buffer, the runtime's
+//!   `SharedMemory` ([`PooledMemory`](pooled::PooledMemory)), kept in the pools between
+//!   transactions;
 //! - frames are reused LIFO by depth, and `Box<CallInputs>`/`Box<CreateInputs>` are
 //!   recycled, so a steady stream of transactions allocates nothing per call;
 //! - a [`RetentionPolicy`](pooled::RetentionPolicy) bounds what is kept between

@@ -9,6 +9,7 @@
 //! differential tests compare the result with stock revm on every path.
 
 use super::interpreter::{FrameExtras, PooledInterpreter};
+use super::memory::{self, PooledMemory};
 use super::stack::PooledStack;
 use revm::bytecode::Bytecode;
 use revm::context::result::FromStringError;
@@ -22,7 +23,7 @@ use revm::handler::{
 };
 use revm::interpreter::interpreter::{ExtBytecode, ReturnDataImpl, RuntimeFlags};
 use revm::interpreter::interpreter_action::FrameInit;
-use revm::interpreter::interpreter_types::{Jumps, LoopControl, ReturnData, StackTr};
+use revm::interpreter::interpreter_types::{Jumps, LoopControl, MemoryTr, ReturnData, StackTr};
 use revm::interpreter::{
     CallInput, CallInputs, CallOutcome, CallValue, CreateInputs, CreateOutcome, CreateScheme,
     FrameInput, Gas, InputsImpl, InstructionResult, Interpreter, InterpreterAction,
@@ -77,7 +78,7 @@ impl Default for PooledFrame {
                 gas: Gas::new(0),
                 stack: PooledStack::default(),
                 return_data: ReturnDataImpl::default(),
-                memory: SharedMemory::invalid(),
+                memory: PooledMemory::default(),
                 input: InputsImpl::default(),
                 runtime_flag: RuntimeFlags {
                     is_static: false,
@@ -96,10 +97,8 @@ pub struct FrameSetup {
     data: FrameData,
     input: FrameInput,
     depth: usize,
-    memory: SharedMemory,
     /// `None`: the frame already holds this code; rewind it.
     bytecode: Option<ExtBytecode>,
-    inputs: InputsImpl,
     is_static: bool,
     spec_id: SpecId,
     gas_limit: u64,
@@ -116,9 +115,9 @@ pub trait InputsRecycler {
 }
 
 impl PooledFrame {
-    /// Initializes a (reused) frame from `setup`, in place. The stack is attached
-    /// separately (the parent's [`StackWindow::enter_child`]) once the frame is known to
-    /// run.
+    /// Initializes a (reused) frame from `setup`, in place. The stack and memory are
+    /// attached separately (the parent's [`StackWindow::enter_child`] and
+    /// [`PooledMemory::enter_child_into`]) once the frame is known to run.
     ///
     /// [`StackWindow::enter_child`]: evm_pool::StackWindow::enter_child
     #[inline(always)]
@@ -127,9 +126,7 @@ impl PooledFrame {
             data,
             input,
             depth,
-            memory,
             bytecode,
-            inputs,
             is_static,
             spec_id,
             gas_limit,
@@ -154,13 +151,12 @@ impl PooledFrame {
         }
         it.gas = Gas::new_with_regular_gas_and_reservoir(gas_limit, reservoir);
         it.return_data.clear();
-        it.memory = memory;
-        it.input = inputs;
         it.runtime_flag = RuntimeFlags { spec_id, is_static };
     }
 
-    /// Ends the frame: hands its inputs box to `recycler` and releases its memory view.
-    /// (The stack buffer goes back to the parent through [`StackWindow::resume`].)
+    /// Ends the frame: hands its inputs box to `recycler`. (The stack and memory buffers
+    /// go back to the parent through [`StackWindow::resume`] and
+    /// [`PooledMemory::resume`].)
     ///
     /// [`StackWindow::resume`]: evm_pool::StackWindow::resume
     #[inline]
@@ -171,7 +167,6 @@ impl PooledFrame {
             FrameInput::Empty => {}
         }
         self.interpreter.return_data.clear();
-        self.interpreter.memory = SharedMemory::invalid();
     }
 
     /// Turns the interpreter's action into a child frame request or this frame's result
@@ -186,7 +181,9 @@ impl PooledFrame {
                 return Ok(ItemOrResult::Item(FrameInit {
                     frame_input,
                     depth: self.depth + 1,
-                    memory: self.interpreter.memory.new_child_context(),
+                    // revm's per-frame memory handle is not used: the EVM hands this
+                    // frame's memory view to the child (`PooledMemory::enter_child_into`).
+                    memory: SharedMemory::invalid(),
                 }));
             }
             InterpreterAction::Return(result) => result,
@@ -234,7 +231,8 @@ impl PooledFrame {
         ctx: &mut CTX,
         result: FrameResult,
     ) -> Result<(), ERROR> {
-        self.interpreter.memory.free_child_context();
+        // The child's memory is already gone: the EVM resumed this frame's memory view
+        // (`PooledMemory::resume`, revm's `free_child_context`) before this call.
         take_error::<ERROR, _>(ctx.error())?;
 
         let refund_state_gas = result.refundable_state_gas(ctx.cfg().gas_params());
@@ -318,8 +316,8 @@ pub fn make_call_frame<CTX, PRECOMPILES, ERROR>(
     ctx: &mut CTX,
     precompiles: &mut PRECOMPILES,
     depth: usize,
-    memory: SharedMemory,
-    inputs: Box<CallInputs>,
+    caller_memory: Option<&PooledMemory>,
+    mut inputs: Box<CallInputs>,
     recycler: &mut impl InputsRecycler,
     frame: &mut PooledFrame,
 ) -> Result<ItemOrResult<(), FrameResult>, ERROR>
@@ -367,17 +365,18 @@ where
         return finish(call_result(i.into(), &inputs), inputs);
     }
 
-    let interpreter_input = InputsImpl {
-        target_address: inputs.target_address,
-        caller_address: inputs.caller,
-        bytecode_address: Some(inputs.bytecode_address),
-        input: inputs.input.clone(),
-        call_value: inputs.value.get(),
-        depth,
-    };
     let is_static = inputs.is_static;
     let gas_limit = inputs.gas_limit;
 
+    // revm's precompiles read call data in the context's buffer, not in our memory.
+    let staged = match (caller_memory, &inputs.input) {
+        (Some(caller), CallInput::SharedBuffer(range))
+            if !range.is_empty() && precompiles.contains(&inputs.bytecode_address) =>
+        {
+            memory::stage_precompile_input(ctx, caller, &mut inputs.input)
+        }
+        _ => None,
+    };
     if let Some(result) = precompiles.run(ctx, &inputs).map_err(ERROR::from_string)? {
         let mut logs = Vec::new();
         if result.result.is_ok() {
@@ -395,6 +394,7 @@ where
         };
         return finish(FrameResult::Call(outcome), inputs);
     }
+    memory::unstage_precompile_input(&mut inputs.input, staged);
 
     let (bytecode_hash, code) = &inputs.known_bytecode;
     if code.is_empty() {
@@ -412,15 +412,24 @@ where
         Some(ExtBytecode::new_with_hash(code.clone(), *bytecode_hash))
     };
 
+    set_inputs(
+        &mut frame.interpreter.input,
+        InputsImpl {
+            target_address: inputs.target_address,
+            caller_address: inputs.caller,
+            bytecode_address: Some(inputs.bytecode_address),
+            input: inputs.input.clone(),
+            call_value: inputs.value.get(),
+            depth,
+        },
+    );
     frame.init(FrameSetup {
         data: FrameData::Call(CallFrame {
             return_memory_range: inputs.return_memory_offset.clone(),
         }),
         input: FrameInput::Call(inputs),
         depth,
-        memory,
         bytecode,
-        inputs: interpreter_input,
         is_static,
         spec_id: ctx.cfg().spec().into(),
         gas_limit,
@@ -436,7 +445,6 @@ where
 pub fn make_create_frame<CTX, ERROR>(
     context: &mut CTX,
     depth: usize,
-    memory: SharedMemory,
     inputs: Box<CreateInputs>,
     recycler: &mut impl InputsRecycler,
     frame: &mut PooledFrame,
@@ -498,22 +506,22 @@ where
         Bytecode::new_legacy(inputs.init_code().clone()),
         init_code_hash,
     ));
-    let interpreter_input = InputsImpl {
-        target_address: created_address,
-        caller_address: inputs.caller(),
-        bytecode_address: None,
-        input: CallInput::Bytes(Bytes::new()),
-        call_value: inputs.value(),
-        depth,
-    };
-
+    set_inputs(
+        &mut frame.interpreter.input,
+        InputsImpl {
+            target_address: created_address,
+            caller_address: inputs.caller(),
+            bytecode_address: None,
+            input: CallInput::Bytes(Bytes::new()),
+            call_value: inputs.value(),
+            depth,
+        },
+    );
     frame.init(FrameSetup {
         data: FrameData::Create(CreateFrame { created_address }),
         input: FrameInput::Create(inputs),
         depth,
-        memory,
         bytecode,
-        inputs: interpreter_input,
         is_static: false,
         spec_id: spec,
         gas_limit,
@@ -521,4 +529,26 @@ where
         checkpoint,
     });
     Ok(ItemOrResult::Item(()))
+}
+
+/// Writes a frame's interpreter inputs field by field into the slot the reused frame
+/// already has, instead of building an `InputsImpl` and moving it through the frame
+/// setup (two copies of 120 bytes and a drop per call). The pattern names every field
+/// (no `..`), so a field added by a new revm version is a compile error here.
+#[inline(always)]
+fn set_inputs(slot: &mut InputsImpl, value: InputsImpl) {
+    let InputsImpl {
+        target_address,
+        bytecode_address,
+        caller_address,
+        input,
+        call_value,
+        depth,
+    } = slot;
+    *target_address = value.target_address;
+    *bytecode_address = value.bytecode_address;
+    *caller_address = value.caller_address;
+    *input = value.input;
+    *call_value = value.call_value;
+    *depth = value.depth;
 }

@@ -1,12 +1,14 @@
 //! The pooled EVM's interpreter types and its `CALL`-family instructions.
 //!
 //! revm's interpreter is generic over [`InterpreterTypes`]; the pooled EVM swaps in
-//! [`PooledStack`] (a window of the shared stack buffer) and gives every interpreter a
+//! [`PooledStack`] (a window of the shared stack buffer) and [`PooledMemory`] (a view of
+//! the shared memory buffer) and gives every interpreter a
 //! [`FrameExtras`] slot through which the `CALL` instructions receive a recycled
 //! `Box<CallInputs>`. revm's action type fixes the box (`FrameInput::Call(Box<_>)`), so
 //! the allocation cannot be removed, only reused: these instructions are revm's `call`
 //! with `Box::new` replaced by "refill the spare box if there is one".
 
+use super::memory::PooledMemory;
 use super::stack::PooledStack;
 use revm::bytecode::opcode::{CALL, CALLCODE, DELEGATECALL, STATICCALL};
 use revm::context_interface::CreateScheme;
@@ -16,11 +18,11 @@ use revm::interpreter::instructions::contract::{
 };
 use revm::interpreter::interpreter::{ExtBytecode, InputsImpl, ReturnDataImpl, RuntimeFlags};
 use revm::interpreter::interpreter_types::{
-    InputsTr, LoopControl, ReturnData, RuntimeFlag, StackTr,
+    InputsTr, LoopControl, MemoryTr, ReturnData, RuntimeFlag, StackTr,
 };
 use revm::interpreter::{
     CallInput, CallInputs, CallScheme, CallValue, CreateInputs, FrameInput, InstructionContext,
-    InstructionExecResult, InstructionResult, InterpreterAction, InterpreterTypes, SharedMemory,
+    InstructionExecResult, InstructionResult, InterpreterAction, InterpreterTypes,
 };
 use revm::primitives::Bytes;
 use revm::primitives::constants::CALL_STACK_LIMIT;
@@ -28,13 +30,14 @@ use revm::primitives::hardfork::SpecId;
 use revm::primitives::{Address, U256};
 
 /// [`InterpreterTypes`] of the pooled EVM: revm's components except the stack
-/// ([`PooledStack`]) and the extension slot ([`FrameExtras`]).
+/// ([`PooledStack`]), the memory ([`PooledMemory`]) and the extension slot
+/// ([`FrameExtras`]).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct PooledInterpreter;
 
 impl InterpreterTypes for PooledInterpreter {
     type Stack = PooledStack;
-    type Memory = SharedMemory;
+    type Memory = PooledMemory;
     type Bytecode = ExtBytecode;
     type ReturnData = ReturnDataImpl;
     type Input = InputsImpl;
@@ -53,7 +56,7 @@ impl InterpreterTypes for PooledInterpreter {
 pub struct FrameExtras {
     /// A recycled box the next `CALL`/`CALLCODE`/`DELEGATECALL`/`STATICCALL` fills
     /// instead of allocating; `None` makes that instruction allocate (a pool miss).
-    /// Refilled by the EVM (from the frame's child, or the pool) before the frame runs.
+    /// Refilled by the EVM from the frame's child, or from the pool when the frame starts.
     pub spare_call_inputs: Option<Box<CallInputs>>,
     /// The same for `CREATE`/`CREATE2`.
     pub spare_create_inputs: Option<Box<CreateInputs>>,

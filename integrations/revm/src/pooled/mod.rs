@@ -1,5 +1,6 @@
 //! The pooled EVM: real revm (its handler, interpreter, instructions, journal and
-//! precompiles) with call frames, operand stacks and call inputs drawn from pools.
+//! precompiles) with call frames, operand stacks, memory and call inputs drawn from
+//! pools.
 //!
 //! revm's handler drives execution through two traits, [`EvmTr`] (create, run and
 //! return frames) and [`FrameTr`](revm::handler::FrameTr). [`PooledEvm`] implements them
@@ -13,15 +14,17 @@
 //! | operand stacks | one 32 KiB `Vec` per frame, kept forever | windows of one shared buffer ([`PooledStack`]) |
 //! | frames | created on first use at each depth, kept forever | reused LIFO, trimmed to [`RetentionPolicy::max_frames`] |
 //! | `Box<CallInputs>` per `CALL`, `Box<CreateInputs>` per `CREATE` | allocated and freed per call | recycled ([`FrameExtras`]) |
-//! | memory | `SharedMemory` over one buffer, capacity kept forever | same buffer, trimmed to [`RetentionPolicy::max_memory_bytes`] |
+//! | memory | `SharedMemory`: per-frame checkpoints into one `Rc<RefCell<Vec<u8>>>` in the context, capacity kept forever | views of one buffer handed LIFO from caller to callee (the runtime's `SharedMemory`, [`PooledMemory`]), kept in the pools between transactions and trimmed to [`RetentionPolicy::max_memory_bytes`] |
 
 mod frame;
 mod interpreter;
+mod memory;
 mod pools;
 mod stack;
 
 pub use frame::{FrameError, FrameSetup, InputsRecycler, PooledFrame};
 pub use interpreter::{FrameExtras, PooledInterpreter, pooled_call, pooled_create};
+pub use memory::PooledMemory;
 pub use pools::{FramePoolStats, FramePools, RetentionPolicy};
 pub use stack::PooledStack;
 
@@ -40,12 +43,12 @@ use revm::handler::{
 };
 use revm::interpreter::instructions::{gas_table_spec, instruction_table};
 use revm::interpreter::interpreter_action::FrameInit;
-use revm::interpreter::interpreter_types::MemoryTr;
 use revm::interpreter::{CallInputs, CreateInputs, FrameInput, Instruction, InterpreterResult};
 use revm::primitives::hardfork::SpecId;
 use revm::state::EvmState;
 
-/// revm with pooled frames, a shared operand-stack buffer and recycled call inputs.
+/// revm with pooled frames, shared operand-stack and memory buffers and recycled call
+/// inputs.
 ///
 /// ```
 /// use evm_pool_revm::{outcome::TxOutcome, pooled::PooledEvm, stock::StockEvm, workload::Workload};
@@ -279,21 +282,37 @@ where
     }
 
     /// Returns every alive frame's resources to the pools (after an error unwound the
-    /// handler, or before reuse).
+    /// handler, or before reuse). Inline check, out-of-line work: after a normal
+    /// transaction no frame is alive, and this runs twice per transaction.
+    #[inline(always)]
     fn reclaim_frames(&mut self) {
+        if self.active > 0 {
+            self.reclaim_alive_frames();
+        }
+    }
+
+    /// [`reclaim_frames`](Self::reclaim_frames)' work when frames are alive.
+    #[cold]
+    #[inline(never)]
+    fn reclaim_alive_frames(&mut self) {
         while self.active > 0 {
             self.active -= 1;
             self.frames[self.active].finish(&mut self.pools);
             // The innermost alive frame holds the shared buffer: hand it back up, LIFO.
             let (parents, rest) = self.frames.split_at_mut(self.active);
-            let stack = rest[0].interpreter.stack.window_mut();
+            let child = &mut rest[0].interpreter;
+            let stack = child.stack.window_mut();
             match parents.last_mut() {
                 Some(parent) => {
                     let _ = parent.interpreter.stack.window_mut().resume(stack);
+                    let _ = parent.interpreter.memory.resume(&mut child.memory);
                 }
                 None => {
                     if let Ok(buffer) = stack.detach() {
                         self.pools.stack = buffer;
+                    }
+                    if let Ok(buffer) = child.memory.detach() {
+                        self.pools.memory = buffer;
                     }
                 }
             }
@@ -307,8 +326,7 @@ where
         self.pools.stats.transactions += 1;
         let mut trimmed = self.pools.trim();
 
-        let memory = self.ctx.local().shared_memory_buffer().clone();
-        let mut memory = memory.borrow_mut();
+        let memory = &mut self.pools.memory;
         let stats = &mut self.pools.stats;
         stats.peak_memory_bytes = stats.peak_memory_bytes.max(memory.capacity());
         let keep = self
@@ -322,6 +340,14 @@ where
             memory.shrink_to(keep);
             trimmed = true;
         }
+        // The context's own buffer only stages precompile call data now; same bound.
+        let mut staging = self.ctx.local().shared_memory_buffer().borrow_mut();
+        if staging.capacity() > 2 * keep.max(MEMORY_BYTES_FLOOR) {
+            staging.clear();
+            staging.shrink_to(keep);
+            trimmed = true;
+        }
+        drop(staging);
 
         let tx_depth = core::mem::take(&mut self.pools.counters.tx_depth);
         self.pools.stats.peak_frames = self.pools.stats.peak_frames.max(tx_depth);
@@ -408,10 +434,10 @@ where
         &mut self,
         frame_input: FrameInit,
     ) -> Result<FrameInitResult<'_, Self::Frame>, ContextDbError<CTX>> {
+        // revm's memory handle (the handler's, over the context's buffer) is not used:
+        // frames get views of the pools' memory buffer below.
         let FrameInit {
-            depth,
-            memory,
-            frame_input,
+            depth, frame_input, ..
         } = frame_input;
         if depth == 0 {
             // A new transaction: frames left alive by an error are reclaimed.
@@ -428,8 +454,12 @@ where
         let (parents, rest) = self.frames.split_at_mut(self.active);
         let frame = &mut rest[0];
         // A call that ends without a frame gives its box straight back to the caller.
+        let (caller_extras, caller_memory) = match parents.last_mut() {
+            Some(p) => (Some(&mut p.interpreter.extend), Some(&p.interpreter.memory)),
+            None => (None, None),
+        };
         let mut recycler = interpreter::ReturnToCaller {
-            caller: parents.last_mut().map(|p| &mut p.interpreter.extend),
+            caller: caller_extras,
             pool: &mut self.pools,
         };
         let prepared = match frame_input {
@@ -437,7 +467,7 @@ where
                 &mut self.ctx,
                 &mut self.precompiles,
                 depth,
-                memory,
+                caller_memory,
                 inputs,
                 &mut recycler,
                 frame,
@@ -445,7 +475,6 @@ where
             FrameInput::Create(inputs) => frame::make_create_frame::<_, ContextDbError<CTX>>(
                 &mut self.ctx,
                 depth,
-                memory,
                 inputs,
                 &mut recycler,
                 frame,
@@ -478,18 +507,44 @@ where
             counters.frame_misses += 1;
             self.used_frames = self.active + 1;
         }
-        // The running frame's stack buffer moves to the new frame.
+        // The running frame's stack and memory buffers move to the new frame.
         let (parents, rest) = self.frames.split_at_mut(self.active);
         let frame = &mut rest[0];
-        let stack = frame.interpreter.stack.window_mut();
+        // The slot's spare boxes stay in it across calls and transactions (a child's box
+        // comes back into the slot its caller's CALL emptied). An empty slot (first run at
+        // this depth) is refilled here, once per frame rather than before every run of it:
+        // within a transaction the pools only receive boxes when the root frame ends, so
+        // a later refill could never find more. The create pool is looked at only when it
+        // has boxes: call-only workloads never fill it.
+        let extras = &mut frame.interpreter.extend;
+        if extras.spare_call_inputs.is_none() {
+            extras.spare_call_inputs = self.pools.spare_call();
+        }
+        if extras.spare_create_inputs.is_none() && self.pools.has_spare_create() {
+            extras.spare_create_inputs = self.pools.spare_create();
+        }
+        let child = &mut frame.interpreter;
+        let stack = child.stack.window_mut();
         match parents.last_mut() {
-            Some(parent) => parent
-                .interpreter
-                .stack
-                .window_mut()
-                .enter_child_into(stack)
-                .map_err(link_error)?,
-            None => stack.attach(core::mem::take(&mut self.pools.stack)),
+            Some(parent) => {
+                let parent = &mut parent.interpreter;
+                parent
+                    .stack
+                    .window_mut()
+                    .enter_child_into(stack)
+                    .map_err(link_error)?;
+                parent
+                    .memory
+                    .enter_child_into(&mut child.memory)
+                    .map_err(link_error)?;
+            }
+            None => {
+                stack.attach(core::mem::take(&mut self.pools.stack));
+                let limit = memory::memory_limit(&self.ctx);
+                child
+                    .memory
+                    .attach(core::mem::take(&mut self.pools.memory), limit);
+            }
         }
         self.active += 1;
         if self.active > self.pools.counters.tx_depth {
@@ -501,16 +556,6 @@ where
     #[inline]
     fn frame_run(&mut self) -> Result<FrameInitOrResult<Self::Frame>, ContextDbError<CTX>> {
         let frame = &mut self.frames[self.active - 1];
-        // The frame's spare boxes normally came back from its last child; an empty slot
-        // (first run at this depth) is refilled from the pool if it has one.
-        let extras = &mut frame.interpreter.extend;
-        if extras.spare_call_inputs.is_none() {
-            extras.spare_call_inputs = self.pools.spare_call();
-        }
-        if extras.spare_create_inputs.is_none() {
-            extras.spare_create_inputs = self.pools.spare_create();
-        }
-
         let action = frame.interpreter.run_plain(
             self.instructions.instruction_table(),
             self.instructions.gas_table(),
@@ -552,9 +597,9 @@ where
         // the frame ends (its own plus all its ancestors').
         let demand = &mut self.pools.demand;
         demand.stack_words = demand.stack_words.max(frame.interpreter.stack.buffer_len());
-        let memory = &frame.interpreter.memory;
-        let memory_len = memory.local_memory_offset() + memory.len();
-        demand.memory_bytes = demand.memory_bytes.max(memory_len);
+        demand.memory_bytes = demand
+            .memory_bytes
+            .max(frame.interpreter.memory.global_len());
         let parent = parents.last_mut();
         let Some(parent) = parent else {
             frame.finish(&mut self.pools);
@@ -564,6 +609,7 @@ where
                 .window_mut()
                 .detach()
                 .map_err(link_error)?;
+            self.pools.memory = frame.interpreter.memory.detach().map_err(link_error)?;
             return Ok(Some(result));
         };
         // The child's inputs box goes back into the slot its caller's CALL emptied.
@@ -576,6 +622,12 @@ where
             .stack
             .window_mut()
             .resume(frame.interpreter.stack.window_mut())
+            .map_err(link_error)?;
+        // revm's `free_child_context`: the caller's memory is back to its own size.
+        parent
+            .interpreter
+            .memory
+            .resume(&mut frame.interpreter.memory)
             .map_err(link_error)?;
         parent.return_result::<_, ContextDbError<CTX>>(&mut self.ctx, result)?;
         Ok(None)

@@ -192,6 +192,8 @@ fn ratio(hits: u64, misses: u64) -> f64 {
 pub struct FramePools {
     /// The shared stack buffer while no frame runs.
     pub(crate) stack: Vec<U256>,
+    /// The shared memory buffer while no frame runs.
+    pub(crate) memory: Vec<u8>,
     // The boxes themselves are what is recycled: revm's `FrameInput` owns them.
     #[allow(clippy::vec_box)]
     call_inputs: Vec<Box<CallInputs>>,
@@ -237,6 +239,13 @@ impl FramePools {
         spare
     }
 
+    /// Whether a recycled create-inputs box is spare (a check without touching the
+    /// demand counters).
+    #[inline]
+    pub(crate) fn has_spare_create(&self) -> bool {
+        !self.create_inputs.is_empty()
+    }
+
     /// A recycled create-inputs box, if one is spare.
     #[inline]
     pub(crate) fn spare_create(&mut self) -> Option<Box<CreateInputs>> {
@@ -245,10 +254,11 @@ impl FramePools {
         spare
     }
 
-    /// Total heap bytes the pools hold now (stack buffer capacity and spare boxes; frames
-    /// and memory are counted by the EVM).
+    /// Total heap bytes the pools hold now (stack and memory buffer capacity and spare
+    /// boxes; frames are counted by the EVM).
     pub fn retained_bytes(&self) -> usize {
         self.stack.capacity() * size_of::<U256>()
+            + self.memory.capacity()
             + self.call_inputs.len() * size_of::<CallInputs>()
             + self.create_inputs.len() * size_of::<CreateInputs>()
             + self.call_inputs.capacity() * size_of::<usize>()
