@@ -17,9 +17,11 @@
 //! - A view's operations (`push`, `pop`, `dup`, `resize`, `set`, ...) touch only indices
 //!   at or above its base, and check the 1024-word limit against its own length.
 //!
-//! **Safety argument.** There is no `unsafe` here and no interior mutability. Aliasing
-//! between a parent's and a child's view is impossible because at any moment exactly
-//! one view owns the buffer; a suspended or detached view owns nothing and its
+//! **Safety argument.** [`SharedStack`] and [`SharedMemory`] use no `unsafe` and no
+//! interior mutability ([`StackWindow`], the unchecked stack for interpreters, is the
+//! one exception in this file; its invariant is stated on it and tested under Miri).
+//! Aliasing between a parent's and a child's view is impossible because at any moment
+//! exactly one view owns the buffer; a suspended or detached view owns nothing and its
 //! operations return [`StackError::Suspended`] / [`MemoryError::Suspended`]. LIFO order
 //! is checked at run time, cheaply: every view carries its tree's id, its depth and its
 //! base, and `resume` accepts only the direct child that the parent suspended for
