@@ -70,8 +70,8 @@
 use super::config::AllocatorConfig;
 use super::handoff::{FreeList, PeakPublisher, SlotTable, SpinLock, move_blocks};
 use super::size_class::{
-    CACHE_LINE, CLASS_ALIGN_U8, CLASS_OF_SIZE, MAX_POOLED_SIZE, NUM_CLASSES, SIZE_CLASSES,
-    class_for, place_block, stats_class,
+    CACHE_LINE, CLASS_ALIGN_U8, CLASS_OF_SIZE, LARGE_CLASS, MAX_POOLED_SIZE, NUM_CLASSES,
+    SIZE_CLASSES, class_for, place_block, stats_class,
 };
 use super::stats::{Counters, Counts};
 use std::alloc::{GlobalAlloc, Layout};
@@ -178,18 +178,23 @@ struct Owner {
     /// Highest `net - published` since the last publication.
     window_max: i64,
     /// The live-byte tally `net` (bytes allocated minus bytes freed through this cache;
-    /// negative when its users free others' memory) is kept as two distances, each
-    /// updated on every counted operation, so the fast path compares with zero and
-    /// loads no threshold (a sign test of the `add`/`sub` to memory): `net = low +
-    /// above_low`, and `net > high` (`to_high < 0`) or `net < low` (`above_low < 0`)
-    /// sends the operation through
-    /// [`RawState::track_slow`]. `high` is the lowest level at which `mark` or
-    /// `window_max` would change, `low` the level below which a drop must be published. An
-    /// allocation only raises `net`, so it tests `to_high` alone; a free only lowers it
-    /// and tests `above_low` alone.
+    /// negative when its users free others' memory) is kept as two one-sided distances
+    /// and a base, `net = base + above_low - to_high`, so a counted operation moves one
+    /// of them with one `sub` to memory whose sign flag is the test (no threshold
+    /// load). `high` is the lowest level at which `mark` or `window_max` would change,
+    /// `low` the level below which a drop must be published. An allocation only raises
+    /// `net`, so it only has to detect `net > high`: it subtracts its size from
+    /// `to_high` (armed at `high - net`); a free only lowers `net` and subtracts its size
+    /// from `above_low` (armed at `net - low`). Each distance ignores the other side's
+    /// moves, so it is never larger than the true distance (`high - net` resp. `net -
+    /// low`): a crossing is never missed, at worst
+    /// [`RawState::track_slow`] runs early, finds nothing crossed, and re-arms both
+    /// distances from the exact `net`.
     low: i64,
     above_low: i64,
     to_high: i64,
+    /// `low + to_high` at the last re-arm (see `above_low`).
+    base: i64,
 }
 
 /// `to_high` of a disarmed cache: the next counted allocation takes the slow path (no
@@ -222,6 +227,7 @@ impl Owner {
             to_high: DISARMED,
             low: Self::low_for(0, granularity),
             above_low: 0i64.wrapping_sub(Self::low_for(0, granularity)),
+            base: Self::low_for(0, granularity).wrapping_add(DISARMED),
         }
     }
 
@@ -240,15 +246,30 @@ impl Owner {
     /// The live-byte tally.
     #[inline(always)]
     fn net(&self) -> i64 {
-        self.low.wrapping_add(self.above_low)
+        self.base
+            .wrapping_add(self.above_low)
+            .wrapping_sub(self.to_high)
     }
 
-    /// Moves the tally by `delta`; true when it crossed `high` or `low`.
+    /// Moves the tally by `delta`; true when it may have crossed `high` or `low`.
     #[inline(always)]
     fn shift(&mut self, delta: i64) -> bool {
-        self.above_low = self.above_low.wrapping_add(delta);
-        self.to_high = self.to_high.wrapping_sub(delta);
-        self.to_high < 0 || self.above_low < 0
+        if delta >= 0 {
+            self.to_high = self.to_high.wrapping_sub(delta);
+            self.to_high < 0
+        } else {
+            self.above_low = self.above_low.wrapping_add(delta);
+            self.above_low < 0
+        }
+    }
+
+    /// Re-arms the distances for the tally `net` (exact, from [`net`](Self::net) or a
+    /// new level) and the given `to_high`, against the current `low`.
+    #[inline(always)]
+    fn rearm(&mut self, net: i64, to_high: i64) {
+        self.to_high = to_high;
+        self.above_low = net.wrapping_sub(self.low);
+        self.base = self.low.wrapping_add(to_high);
     }
 }
 
@@ -547,7 +568,6 @@ impl RawState {
                 }
                 if C {
                     cache.counters.record_pooled_alloc(size);
-                    owner.above_low = owner.above_low.wrapping_add(size as i64);
                     owner.to_high = owner.to_high.wrapping_sub(size as i64);
                     if owner.to_high < 0 {
                         return self.track_slow_returning(owner, block);
@@ -730,7 +750,6 @@ impl RawState {
             let over_limit = list.len > LIST_LIMIT_U8[usize::from(class)];
             if C {
                 cache.counters.record_pooled_free(size);
-                owner.to_high = owner.to_high.wrapping_add(size as i64);
                 owner.above_low = owner.above_low.wrapping_sub(size as i64);
                 if owner.above_low < 0 {
                     // Tail calls, so the common case saves no registers.
@@ -849,28 +868,33 @@ impl RawState {
     #[inline(never)]
     fn count<A: GlobalAlloc>(&self, backing: &A, event: Event) {
         self.with_cache(backing, |ctx| {
-            let counters = &ctx.counters;
-            let delta = match event {
-                Event::Alloc { size, class } => {
-                    counters.record_alloc(size, class);
-                    size as i64
-                }
-                Event::Free { size, class } => {
-                    counters.record_free(size, class);
-                    -(size as i64)
-                }
-                Event::Realloc {
-                    old,
-                    new,
-                    old_class,
-                    new_class,
-                } => {
-                    counters.record_realloc(old, new, old_class, new_class);
-                    (new as i64).wrapping_sub(old as i64)
-                }
-            };
+            let delta = Self::record(ctx.counters, event);
             self.track(ctx.owner, delta);
         });
+    }
+
+    /// Counts `event` in `counters`; returns how it moves the live-byte tally.
+    #[inline(always)]
+    fn record(counters: &Counters, event: Event) -> i64 {
+        match event {
+            Event::Alloc { size, class } => {
+                counters.record_alloc(size, class);
+                size as i64
+            }
+            Event::Free { size, class } => {
+                counters.record_free(size, class);
+                -(size as i64)
+            }
+            Event::Realloc {
+                old,
+                new,
+                old_class,
+                new_class,
+            } => {
+                counters.record_realloc(old, new, old_class, new_class);
+                (new as i64).wrapping_sub(old as i64)
+            }
+        }
     }
 
     /// # Safety
@@ -923,15 +947,31 @@ impl RawState {
             }
         };
         if counting && !result.is_null() {
-            self.count(
-                backing,
-                Event::Realloc {
-                    old: layout.size(),
-                    new: new_size,
-                    old_class: stats_class(layout),
-                    new_class: stats_class(new_layout),
-                },
-            );
+            // The buckets from the classes computed above (pooling on), else computed.
+            let (old_bucket, new_bucket) = if config.size_class_pooling {
+                (
+                    old_class.unwrap_or(LARGE_CLASS),
+                    new_class.unwrap_or(LARGE_CLASS),
+                )
+            } else {
+                (stats_class(layout), stats_class(new_layout))
+            };
+            let event = Event::Realloc {
+                old: layout.size(),
+                new: new_size,
+                old_class: old_bucket,
+                new_class: new_bucket,
+            };
+            match self.fast_cache() {
+                Some(cache) => {
+                    // SAFETY: I2: this thread holds the cache's slot, and nothing below
+                    // re-enters the allocator while the reference lives.
+                    let owner = unsafe { &mut *cache.owner.get() };
+                    let delta = Self::record(&cache.counters, event);
+                    self.track(owner, delta);
+                }
+                None => self.count(backing, event),
+            }
         }
         result
     }
@@ -1121,8 +1161,9 @@ impl RawState {
     }
 
     /// Maintains the region mark and the publication window after the live-byte tally
-    /// crossed `high` or `low`, publishing to the global peak when the unpublished part
-    /// reaches the granularity, and re-arms both thresholds.
+    /// may have crossed `high` or `low` (a one-sided distance went negative), publishing
+    /// to the global peak when the unpublished part reaches the granularity, and re-arms
+    /// both distances from the exact tally.
     #[inline(never)]
     fn track_slow(&self, owner: &mut Owner) {
         let net = owner.net();
@@ -1137,7 +1178,7 @@ impl RawState {
         let high = owner
             .mark
             .min(owner.published.saturating_add(owner.window_max));
-        owner.to_high = high.saturating_sub(net);
+        owner.rearm(net, high.saturating_sub(net));
     }
 
     /// [`track_slow`](Self::track_slow), then returns `block` (keeps the caller a tail
@@ -1151,21 +1192,21 @@ impl RawState {
 
     /// Adds the cache's unpublished bytes (`net` is its live-byte tally) to the
     /// published total and the global peak, and sets `low` for the new published level.
-    /// Leaves `high` to the caller: it must be re-armed or disarmed.
+    /// Leaves the distances to the caller: it must re-arm or disarm them (the tally
+    /// itself does not depend on `low`).
     fn publish(&self, net: i64, owner: &mut Owner) {
         let pending = net.wrapping_sub(owner.published);
         self.peak.publish(pending, owner.window_max);
         owner.published = net;
         owner.window_max = 0;
         owner.low = Owner::low_for(net, self.granularity);
-        owner.above_low = net.wrapping_sub(owner.low);
     }
 
     /// Sends the cache's next allocation through the slow path (after `mark` or the
-    /// publication state changed outside it). `low` stays valid: only
-    /// [`publish`](Self::publish) moves the level it is relative to.
+    /// publication state changed outside it), and re-arms the free side against the
+    /// current `low`.
     fn disarm(owner: &mut Owner) {
-        owner.to_high = DISARMED;
+        owner.rearm(owner.net(), DISARMED);
     }
 
     // -----------------------------------------------------------------------------------

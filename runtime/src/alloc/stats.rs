@@ -165,12 +165,14 @@ impl Counters {
         self.bytes_freed.add_publishing(size as u64);
     }
 
+    #[inline(always)]
     fn record_request(&self, size: usize) {
         add(&self.slow.distribution[distribution_bucket(size)], 1);
         add(&self.slow.log2[log2_bucket(size)], 1);
     }
 
     /// A block changed size from `old` to `new` bytes (and bucket, if it changed class).
+    #[inline(always)]
     pub(crate) fn record_realloc(
         &self,
         old: usize,
