@@ -570,7 +570,7 @@ impl RawState {
                     cache.counters.record_pooled_alloc(size);
                     owner.to_high = owner.to_high.wrapping_sub(size as i64);
                     if owner.to_high < 0 {
-                        return self.track_slow_returning(owner, block);
+                        return self.track_slow_returning(block);
                     }
                 }
                 return block;
@@ -594,7 +594,7 @@ impl RawState {
     ) -> *mut u8 {
         if S && config.statistics {
             // SAFETY: forwarded caller contract.
-            return unsafe { self.alloc_backing_counted(backing, layout, zeroed) };
+            return unsafe { self.alloc_backing_counted(layout, zeroed, backing) };
         }
         // SAFETY: forwarded caller contract.
         unsafe {
@@ -611,11 +611,14 @@ impl RawState {
     /// # Safety
     /// As [`alloc`](Self::alloc).
     #[inline(never)]
+    ///
+    /// `backing` comes last so `layout` stays in the registers it arrives in at the
+    /// `GlobalAlloc` entry (no register moves on the fast path for this tail call).
     unsafe fn alloc_backing_counted<A: GlobalAlloc>(
         &self,
-        backing: &A,
         layout: Layout,
         zeroed: bool,
+        backing: &A,
     ) -> *mut u8 {
         // SAFETY: forwarded caller contract.
         let p = unsafe {
@@ -753,11 +756,11 @@ impl RawState {
                 owner.above_low = owner.above_low.wrapping_sub(size as i64);
                 if owner.above_low < 0 {
                     // Tail calls, so the common case saves no registers.
-                    return self.dealloc_finish(owner, class, over_limit, true);
+                    return self.dealloc_finish(class, over_limit, true);
                 }
             }
             if over_limit {
-                return self.dealloc_finish(owner, class, true, false);
+                return self.dealloc_finish(class, true, false);
             }
             return;
         }
@@ -777,7 +780,7 @@ impl RawState {
     ) {
         if S && config.statistics {
             // SAFETY: forwarded caller contract.
-            return unsafe { self.dealloc_backing_counted(backing, p, layout) };
+            return unsafe { self.dealloc_backing_counted(p, layout, backing) };
         }
         // SAFETY: I5: served by the backing allocator with this layout.
         unsafe { backing.dealloc(p, layout) }
@@ -788,11 +791,13 @@ impl RawState {
     /// # Safety
     /// As [`dealloc_backing`](Self::dealloc_backing).
     #[inline(never)]
+    ///
+    /// `backing` comes last, as in [`alloc_backing_counted`](Self::alloc_backing_counted).
     unsafe fn dealloc_backing_counted<A: GlobalAlloc>(
         &self,
-        backing: &A,
         p: *mut u8,
         layout: Layout,
+        backing: &A,
     ) {
         // SAFETY: I5: served by the backing allocator with this layout.
         unsafe { backing.dealloc(p, layout) };
@@ -805,10 +810,31 @@ impl RawState {
         );
     }
 
+    /// The owner state of the cache the fast path has just used, for its cold tails.
+    /// Found again from the thread's slot rather than passed in: a pointer argument
+    /// would pin the cache to an argument register that the fast path's own arguments
+    /// occupy, and cost register moves on every operation.
+    ///
+    /// # Safety
+    /// The calling thread's fast path found its cache (so it exists) and no other
+    /// reference to its owner state is used while the returned one lives.
+    #[inline(always)]
+    unsafe fn fast_path_owner(&self) -> &mut Owner {
+        let cache = self.fast_cache();
+        debug_assert!(cache.is_some());
+        // SAFETY: the fast path found the cache (caller contract), so it is there.
+        let cache = unsafe { cache.unwrap_unchecked() };
+        // SAFETY: I2: this thread holds the cache's slot; exclusivity per the contract.
+        unsafe { &mut *cache.owner.get() }
+    }
+
     /// The rare tail of the pooled free fast path.
     #[cold]
     #[inline(never)]
-    fn dealloc_finish(&self, owner: &mut Owner, class: u8, over_limit: bool, needs_track: bool) {
+    fn dealloc_finish(&self, class: u8, over_limit: bool, needs_track: bool) {
+        // SAFETY: called only from the fast path, which has just used this thread's
+        // cache and holds no reference to it any more.
+        let owner = unsafe { self.fast_path_owner() };
         if needs_track {
             self.track_slow(owner);
         }
@@ -1185,7 +1211,9 @@ impl RawState {
     /// call).
     #[cold]
     #[inline(never)]
-    fn track_slow_returning(&self, owner: &mut Owner, block: *mut u8) -> *mut u8 {
+    fn track_slow_returning(&self, block: *mut u8) -> *mut u8 {
+        // SAFETY: as in `dealloc_finish`.
+        let owner = unsafe { self.fast_path_owner() };
         self.track_slow(owner);
         block
     }
