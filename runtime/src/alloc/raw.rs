@@ -816,16 +816,13 @@ impl RawState {
     /// occupy, and cost register moves on every operation.
     ///
     /// # Safety
-    /// The calling thread's fast path found its cache (so it exists) and no other
-    /// reference to its owner state is used while the returned one lives.
+    /// The calling thread's fast path found its cache (so it exists).
     #[inline(always)]
-    unsafe fn fast_path_owner(&self) -> &mut Owner {
+    unsafe fn fast_path_owner(&self) -> *mut Owner {
         let cache = self.fast_cache();
         debug_assert!(cache.is_some());
         // SAFETY: the fast path found the cache (caller contract), so it is there.
-        let cache = unsafe { cache.unwrap_unchecked() };
-        // SAFETY: I2: this thread holds the cache's slot; exclusivity per the contract.
-        unsafe { &mut *cache.owner.get() }
+        unsafe { cache.unwrap_unchecked() }.owner.get()
     }
 
     /// The rare tail of the pooled free fast path.
@@ -833,8 +830,9 @@ impl RawState {
     #[inline(never)]
     fn dealloc_finish(&self, class: u8, over_limit: bool, needs_track: bool) {
         // SAFETY: called only from the fast path, which has just used this thread's
-        // cache and holds no reference to it any more.
-        let owner = unsafe { self.fast_path_owner() };
+        // cache (so it exists) and holds no reference to it any more; I2: this thread
+        // holds the cache's slot, so the owner state is ours alone.
+        let owner = unsafe { &mut *self.fast_path_owner() };
         if needs_track {
             self.track_slow(owner);
         }
@@ -1213,7 +1211,7 @@ impl RawState {
     #[inline(never)]
     fn track_slow_returning(&self, block: *mut u8) -> *mut u8 {
         // SAFETY: as in `dealloc_finish`.
-        let owner = unsafe { self.fast_path_owner() };
+        let owner = unsafe { &mut *self.fast_path_owner() };
         self.track_slow(owner);
         block
     }
