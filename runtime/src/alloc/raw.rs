@@ -750,17 +750,17 @@ impl RawState {
             unsafe { p.cast::<*mut u8>().write_unaligned(list.head) };
             list.head = p;
             list.len += 1;
-            let over_limit = list.len > LIST_LIMIT_U8[usize::from(class)];
             if C {
                 cache.counters.record_pooled_free(size);
                 owner.above_low = owner.above_low.wrapping_sub(size as i64);
                 if owner.above_low < 0 {
-                    // Tail calls, so the common case saves no registers.
-                    return self.dealloc_finish(class, over_limit, true);
+                    // Tail calls, so the common case saves no registers. The list limit
+                    // is tested there, so it is not loaded before the counting.
+                    return self.dealloc_finish(class, true);
                 }
             }
-            if over_limit {
-                return self.dealloc_finish(class, true, false);
+            if list.len > LIST_LIMIT_U8[usize::from(class)] {
+                return self.dealloc_finish(class, false);
             }
             return;
         }
@@ -825,10 +825,11 @@ impl RawState {
         unsafe { cache.unwrap_unchecked() }.owner.get()
     }
 
-    /// The rare tail of the pooled free fast path.
+    /// The rare tail of the pooled free fast path: the peak tracking when `needs_track`,
+    /// then the spill of a list over its limit.
     #[cold]
     #[inline(never)]
-    fn dealloc_finish(&self, class: u8, over_limit: bool, needs_track: bool) {
+    fn dealloc_finish(&self, class: u8, needs_track: bool) {
         // SAFETY: called only from the fast path, which has just used this thread's
         // cache (so it exists) and holds no reference to it any more; I2: this thread
         // holds the cache's slot, so the owner state is ours alone.
@@ -836,7 +837,7 @@ impl RawState {
         if needs_track {
             self.track_slow(owner);
         }
-        if over_limit {
+        if owner.free[usize::from(class)].len > LIST_LIMIT_U8[usize::from(class)] {
             self.spill(owner, usize::from(class));
         }
     }
@@ -980,24 +981,54 @@ impl RawState {
             } else {
                 (stats_class(layout), stats_class(new_layout))
             };
-            let event = Event::Realloc {
-                old: layout.size(),
-                new: new_size,
-                old_class: old_bucket,
-                new_class: new_bucket,
-            };
-            match self.fast_cache() {
-                Some(cache) => {
-                    // SAFETY: I2: this thread holds the cache's slot, and nothing below
-                    // re-enters the allocator while the reference lives.
-                    let owner = unsafe { &mut *cache.owner.get() };
-                    let delta = Self::record(&cache.counters, event);
-                    self.track(owner, delta);
-                }
-                None => self.count(backing, event),
-            }
+            self.count_realloc(backing, layout.size(), new_size, old_bucket, new_bucket);
         }
         result
+    }
+
+    /// Counts a reallocation from `old` to `new` bytes (statistics buckets `old_bucket`
+    /// and `new_bucket`): inline on the thread's cache, through
+    /// [`count`](Self::count) for a thread without one.
+    #[inline(always)]
+    fn count_realloc<A: GlobalAlloc>(
+        &self,
+        backing: &A,
+        old: usize,
+        new: usize,
+        old_bucket: usize,
+        new_bucket: usize,
+    ) {
+        let Some(cache) = self.fast_cache() else {
+            return self.count_realloc_cold(backing, old, new, old_bucket, new_bucket);
+        };
+        // SAFETY: I2: this thread holds the cache's slot, and nothing below re-enters
+        // the allocator while the reference lives.
+        let owner = unsafe { &mut *cache.owner.get() };
+        cache
+            .counters
+            .record_realloc(old, new, old_bucket, new_bucket);
+        self.track(owner, (new as i64).wrapping_sub(old as i64));
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn count_realloc_cold<A: GlobalAlloc>(
+        &self,
+        backing: &A,
+        old: usize,
+        new: usize,
+        old_class: usize,
+        new_class: usize,
+    ) {
+        self.count(
+            backing,
+            Event::Realloc {
+                old,
+                new,
+                old_class,
+                new_class,
+            },
+        );
     }
 
     /// Pops a block of `class`: from the thread's list, else a batch from the shared
@@ -1180,17 +1211,43 @@ impl RawState {
     #[inline(always)]
     fn track(&self, owner: &mut Owner, delta: i64) {
         if owner.shift(delta) {
-            self.track_slow(owner);
+            self.track_slow_outlined(owner);
         }
+    }
+
+    /// [`track_slow`](Self::track_slow) out of line, for the paths that inline
+    /// [`track`](Self::track).
+    #[cold]
+    #[inline(never)]
+    fn track_slow_outlined(&self, owner: &mut Owner) {
+        self.track_slow(owner);
     }
 
     /// Maintains the region mark and the publication window after the live-byte tally
     /// may have crossed `high` or `low` (a one-sided distance went negative), publishing
     /// to the global peak when the unpublished part reaches the granularity, and re-arms
     /// both distances from the exact tally.
-    #[inline(never)]
+    #[inline(always)]
     fn track_slow(&self, owner: &mut Owner) {
         let net = owner.net();
+        // Usually nothing crossed: a one-sided distance ran out early because it
+        // ignores the other side's moves. Then nothing below would change (`mark` and
+        // `window_max` are at least `net`, the pending drop is under the granularity):
+        // only re-arm.
+        let high = owner
+            .mark
+            .min(owner.published.saturating_add(owner.window_max));
+        if net <= high && net > owner.low {
+            owner.rearm(net, high.saturating_sub(net));
+            return;
+        }
+        self.track_crossed(owner, net);
+    }
+
+    /// [`track_slow`](Self::track_slow) when the tally `net` may have crossed `high` or
+    /// `low`.
+    #[inline(never)]
+    fn track_crossed(&self, owner: &mut Owner, net: i64) {
         owner.mark = owner.mark.max(net);
         let pending = net.wrapping_sub(owner.published);
         owner.window_max = owner.window_max.max(pending);
