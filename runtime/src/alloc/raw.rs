@@ -195,7 +195,15 @@ struct Owner {
     to_high: i64,
     /// `low + to_high` at the last re-arm (see `above_low`).
     base: i64,
+    /// `high` as of the last change of `mark`, `published` or `window_max`, capped at
+    /// [`HIGH_CAP`] so `high - net` cannot overflow for any `net` above `low`: the
+    /// quick re-arm of [`RawState::track_slow`] compares with it.
+    high: i64,
 }
+
+/// The largest [`Owner::high`] kept (4 EiB: no real tally gets there; a tally above it
+/// only takes the full tracking path).
+const HIGH_CAP: i64 = 1 << 62;
 
 /// `to_high` of a disarmed cache: the next counted allocation takes the slow path (no
 /// run of frees adds 2^62 bytes).
@@ -228,6 +236,7 @@ impl Owner {
             low: Self::low_for(0, granularity),
             above_low: 0i64.wrapping_sub(Self::low_for(0, granularity)),
             base: Self::low_for(0, granularity).wrapping_add(DISARMED),
+            high: 0,
         }
     }
 
@@ -261,6 +270,15 @@ impl Owner {
             self.above_low = self.above_low.wrapping_add(delta);
             self.above_low < 0
         }
+    }
+
+    /// The level above which `mark` or `window_max` would change, capped at
+    /// [`HIGH_CAP`]; stored in `high` by whoever changes them.
+    #[inline(always)]
+    fn compute_high(&self) -> i64 {
+        self.mark
+            .min(self.published.saturating_add(self.window_max))
+            .min(HIGH_CAP)
     }
 
     /// Re-arms the distances for the tally `net` (exact, from [`net`](Self::net) or a
@@ -1233,12 +1251,9 @@ impl RawState {
         // Usually nothing crossed: a one-sided distance ran out early because it
         // ignores the other side's moves. Then nothing below would change (`mark` and
         // `window_max` are at least `net`, the pending drop is under the granularity):
-        // only re-arm.
-        let high = owner
-            .mark
-            .min(owner.published.saturating_add(owner.window_max));
-        if net <= high && net > owner.low {
-            owner.rearm(net, high.saturating_sub(net));
+        // only re-arm. `low < net <= high <= HIGH_CAP` keeps the differences in range.
+        if net <= owner.high && net > owner.low {
+            owner.rearm(net, owner.high.wrapping_sub(net));
             return;
         }
         self.track_crossed(owner, net);
@@ -1256,10 +1271,8 @@ impl RawState {
         }
         // Re-arm: `window_max < granularity` here, so a rise to the publication
         // threshold also crosses `high`.
-        let high = owner
-            .mark
-            .min(owner.published.saturating_add(owner.window_max));
-        owner.rearm(net, high.saturating_sub(net));
+        owner.high = owner.compute_high();
+        owner.rearm(net, owner.high.saturating_sub(net));
     }
 
     /// [`track_slow`](Self::track_slow), then returns `block` (keeps the caller a tail
@@ -1289,6 +1302,7 @@ impl RawState {
     /// publication state changed outside it), and re-arms the free side against the
     /// current `low`.
     fn disarm(owner: &mut Owner) {
+        owner.high = owner.compute_high();
         owner.rearm(owner.net(), DISARMED);
     }
 
