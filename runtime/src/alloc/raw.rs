@@ -961,12 +961,31 @@ impl RawState {
         } else {
             (None, None)
         };
-        let result = match (old_class, new_class) {
+        // Each arm counts with what it knows about the statistics buckets: `None` when
+        // they are the same, else (old, new).
+        match (old_class, new_class) {
             // Same class: the block already has room, stay in place.
-            (Some(a), Some(b)) if a == b => p,
+            (Some(a), Some(b)) if a == b => {
+                if counting {
+                    self.count_realloc(backing, layout.size(), new_size, None);
+                }
+                p
+            }
             (None, None) => {
                 // SAFETY: I5: both layouts belong to the backing tier; caller contract.
-                unsafe { backing.realloc(p, layout, new_size) }
+                let q = unsafe { backing.realloc(p, layout, new_size) };
+                if counting && !q.is_null() {
+                    // Pooling on: both are larger than any class, so both buckets are
+                    // `LARGE_CLASS`. Off: the buckets as if pooling were on.
+                    let buckets = if config.size_class_pooling {
+                        None
+                    } else {
+                        let (a, b) = (stats_class(layout), stats_class(new_layout));
+                        (a != b).then_some((a, b))
+                    };
+                    self.count_realloc(backing, layout.size(), new_size, buckets);
+                }
+                q
             }
             _ => {
                 // Crossing tiers or classes: move, without counting the parts.
@@ -985,46 +1004,38 @@ impl RawState {
                             self.dealloc_pooled_slow::<A, false>(backing, config, p, layout)
                         })
                     };
+                    if counting {
+                        // Different classes, or one of them none (`LARGE_CLASS`).
+                        let buckets = (
+                            old_class.unwrap_or(LARGE_CLASS),
+                            new_class.unwrap_or(LARGE_CLASS),
+                        );
+                        self.count_realloc(backing, layout.size(), new_size, Some(buckets));
+                    }
                 }
                 q
             }
-        };
-        if counting && !result.is_null() {
-            // The buckets from the classes computed above (pooling on), else computed.
-            let (old_bucket, new_bucket) = if config.size_class_pooling {
-                (
-                    old_class.unwrap_or(LARGE_CLASS),
-                    new_class.unwrap_or(LARGE_CLASS),
-                )
-            } else {
-                (stats_class(layout), stats_class(new_layout))
-            };
-            self.count_realloc(backing, layout.size(), new_size, old_bucket, new_bucket);
         }
-        result
     }
 
-    /// Counts a reallocation from `old` to `new` bytes (statistics buckets `old_bucket`
-    /// and `new_bucket`): inline on the thread's cache, through
-    /// [`count`](Self::count) for a thread without one.
+    /// Counts a reallocation from `old` to `new` bytes that moved the block from
+    /// statistics bucket `.0` to `.1` (`None`: same bucket): inline on the thread's
+    /// cache, through [`count`](Self::count) for a thread without one.
     #[inline(always)]
     fn count_realloc<A: GlobalAlloc>(
         &self,
         backing: &A,
         old: usize,
         new: usize,
-        old_bucket: usize,
-        new_bucket: usize,
+        buckets: Option<(usize, usize)>,
     ) {
         let Some(cache) = self.fast_cache() else {
-            return self.count_realloc_cold(backing, old, new, old_bucket, new_bucket);
+            return self.count_realloc_cold(backing, old, new, buckets);
         };
         // SAFETY: I2: this thread holds the cache's slot, and nothing below re-enters
         // the allocator while the reference lives.
         let owner = unsafe { &mut *cache.owner.get() };
-        cache
-            .counters
-            .record_realloc(old, new, old_bucket, new_bucket);
+        cache.counters.record_realloc_in(old, new, buckets);
         self.track(owner, (new as i64).wrapping_sub(old as i64));
     }
 
@@ -1035,9 +1046,10 @@ impl RawState {
         backing: &A,
         old: usize,
         new: usize,
-        old_class: usize,
-        new_class: usize,
+        buckets: Option<(usize, usize)>,
     ) {
+        // Equal buckets count nothing by class, whichever they are.
+        let (old_class, new_class) = buckets.unwrap_or((LARGE_CLASS, LARGE_CLASS));
         self.count(
             backing,
             Event::Realloc {

@@ -180,11 +180,27 @@ impl Counters {
         old_class: usize,
         new_class: usize,
     ) {
+        self.record_realloc_in(
+            old,
+            new,
+            (old_class != new_class).then_some((old_class, new_class)),
+        );
+    }
+
+    /// A block changed size from `old` to `new` bytes, and from bucket `.0` to `.1` if
+    /// `buckets` is not `None` (the caller knows whether the bucket changed).
+    #[inline(always)]
+    pub(crate) fn record_realloc_in(
+        &self,
+        old: usize,
+        new: usize,
+        buckets: Option<(usize, usize)>,
+    ) {
         add(&self.slow.reallocations, 1);
         if new >= old {
             add(&self.bytes_allocated, (new - old) as u64);
         }
-        if old_class != new_class {
+        if let Some((old_class, new_class)) = buckets {
             add(&self.slow.class_in[old_class], 1);
             add(&self.slow.class_out[new_class], 1);
         }
