@@ -996,14 +996,8 @@ impl RawState {
                     })
                 };
                 if !q.is_null() {
-                    // SAFETY: both blocks hold at least the copied bytes and are distinct.
-                    unsafe { ptr::copy_nonoverlapping(p, q, layout.size().min(new_size)) };
-                    // SAFETY: `p` was allocated with `layout` (caller contract).
-                    unsafe {
-                        self.dealloc::<A, false>(backing, config, p, layout, || {
-                            self.dealloc_pooled_slow::<A, false>(backing, config, p, layout)
-                        })
-                    };
+                    // Counted first (the move cannot fail any more), so the counting's
+                    // values are not kept across the copy.
                     if counting {
                         // Different classes, or one of them none (`LARGE_CLASS`).
                         let buckets = (
@@ -1012,6 +1006,14 @@ impl RawState {
                         );
                         self.count_realloc(backing, layout.size(), new_size, Some(buckets));
                     }
+                    // SAFETY: both blocks hold at least the copied bytes and are distinct.
+                    unsafe { ptr::copy_nonoverlapping(p, q, layout.size().min(new_size)) };
+                    // SAFETY: `p` was allocated with `layout` (caller contract).
+                    unsafe {
+                        self.dealloc::<A, false>(backing, config, p, layout, || {
+                            self.dealloc_pooled_slow::<A, false>(backing, config, p, layout)
+                        })
+                    };
                 }
                 q
             }
