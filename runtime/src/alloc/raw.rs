@@ -331,6 +331,17 @@ enum Event {
     },
 }
 
+/// The path of an allocation or free, from [`RawState::tier`].
+#[derive(Clone, Copy)]
+enum Tier {
+    /// The pooled fast path, counting.
+    PooledCounted,
+    /// The pooled fast path, not counting.
+    Pooled,
+    /// The backing allocator (counted if statistics are on).
+    Backing,
+}
+
 #[repr(C)]
 struct ChunkHeader {
     next: *mut ChunkHeader,
@@ -526,6 +537,45 @@ impl RawState {
         unsafe { p.as_ref() }
     }
 
+    /// What both pooled fast paths start with: the natural class of `layout`'s size,
+    /// if its alignment fits, and the calling thread's cache with exclusive access to
+    /// its owner state, if it has one.
+    ///
+    /// # Safety
+    /// `layout.size() <= MAX_POOLED_SIZE`, and the caller does not re-enter the
+    /// allocator (or make another reference to this owner state) while the returned
+    /// references live.
+    #[inline(always)]
+    #[allow(clippy::mut_from_ref)] // exclusivity per I2 and the caller contract
+    unsafe fn fast_owner(&self, layout: Layout) -> Option<(&Cache, &mut Owner, u8)> {
+        let class = CLASS_OF_SIZE[layout.size()];
+        if layout.align() <= CLASS_ALIGN_U8[usize::from(class)]
+            && let Some(cache) = self.fast_cache()
+        {
+            // SAFETY: I2: this thread holds the cache's slot; exclusive per the
+            // caller contract.
+            let owner = unsafe { &mut *cache.owner.get() };
+            return Some((cache, owner, class));
+        }
+        None
+    }
+
+    /// Which path serves a request of `size` bytes: the one dispatch of
+    /// [`alloc`](Self::alloc) and [`dealloc`](Self::dealloc). One byte compare picks
+    /// the counting copy of the pooled fast path.
+    #[inline(always)]
+    fn tier<const S: bool>(&self, size: usize) -> Tier {
+        if size <= MAX_POOLED_SIZE {
+            if S && self.mode == MODE_POOL_STATS {
+                return Tier::PooledCounted;
+            }
+            if self.pooling {
+                return Tier::Pooled;
+            }
+        }
+        Tier::Backing
+    }
+
     /// # Safety
     /// `GlobalAlloc::alloc`'s contract: `layout` has non-zero size. `slow` calls
     /// [`alloc_pooled_slow`](Self::alloc_pooled_slow) with the same arguments (a cold
@@ -539,19 +589,15 @@ impl RawState {
         zeroed: bool,
         slow: impl FnOnce() -> *mut u8,
     ) -> *mut u8 {
-        if layout.size() <= MAX_POOLED_SIZE {
-            // One byte compare picks the counting copy of the fast path.
-            if S && self.mode == MODE_POOL_STATS {
-                // SAFETY: forwarded caller contract.
-                return unsafe { self.alloc_pooled::<true>(layout, zeroed, slow) };
-            }
-            if self.pooling {
-                // SAFETY: forwarded caller contract.
-                return unsafe { self.alloc_pooled::<false>(layout, zeroed, slow) };
+        // SAFETY: forwarded caller contract (all arms); `tier` picks a pooled path only
+        // for a pooled size.
+        unsafe {
+            match self.tier::<S>(layout.size()) {
+                Tier::PooledCounted => self.alloc_pooled::<true>(layout, zeroed, slow),
+                Tier::Pooled => self.alloc_pooled::<false>(layout, zeroed, slow),
+                Tier::Backing => self.alloc_backing::<A, S>(backing, config, layout, zeroed),
             }
         }
-        // SAFETY: forwarded caller contract.
-        unsafe { self.alloc_backing::<A, S>(backing, config, layout, zeroed) }
     }
 
     /// The pooled fast path, counting when `C`.
@@ -566,13 +612,9 @@ impl RawState {
         slow: impl FnOnce() -> *mut u8,
     ) -> *mut u8 {
         let size = layout.size();
-        let class = CLASS_OF_SIZE[size];
-        if layout.align() <= CLASS_ALIGN_U8[usize::from(class)]
-            && let Some(cache) = self.fast_cache()
-        {
-            // SAFETY: I2: this thread holds the cache's slot, and nothing below
-            // re-enters the allocator while the reference lives.
-            let owner = unsafe { &mut *cache.owner.get() };
+        // SAFETY: forwarded contract (a pooled size); nothing below re-enters the
+        // allocator while the references live.
+        if let Some((cache, owner, class)) = unsafe { self.fast_owner(layout) } {
             // SAFETY: `CLASS_OF_SIZE` holds class indices below `NUM_CLASSES`.
             let list = unsafe { owner.free.get_unchecked_mut(usize::from(class)) };
             let block = list.head;
@@ -728,18 +770,15 @@ impl RawState {
         layout: Layout,
         slow: impl FnOnce(),
     ) {
-        if layout.size() <= MAX_POOLED_SIZE {
-            if S && self.mode == MODE_POOL_STATS {
-                // SAFETY: forwarded caller contract.
-                return unsafe { self.dealloc_pooled::<true>(p, layout, slow) };
-            }
-            if self.pooling {
-                // SAFETY: forwarded caller contract.
-                return unsafe { self.dealloc_pooled::<false>(p, layout, slow) };
+        // SAFETY: forwarded caller contract (all arms); `tier` picks a pooled path only
+        // for a pooled size.
+        unsafe {
+            match self.tier::<S>(layout.size()) {
+                Tier::PooledCounted => self.dealloc_pooled::<true>(p, layout, slow),
+                Tier::Pooled => self.dealloc_pooled::<false>(p, layout, slow),
+                Tier::Backing => self.dealloc_backing::<A, S>(backing, config, p, layout),
             }
         }
-        // SAFETY: forwarded caller contract.
-        unsafe { self.dealloc_backing::<A, S>(backing, config, p, layout) }
     }
 
     /// The pooled free fast path, counting when `C`.
@@ -754,13 +793,9 @@ impl RawState {
         slow: impl FnOnce(),
     ) {
         let size = layout.size();
-        let class = CLASS_OF_SIZE[size];
-        if layout.align() <= CLASS_ALIGN_U8[usize::from(class)]
-            && let Some(cache) = self.fast_cache()
-        {
-            // SAFETY: I2: this thread holds the cache's slot, and nothing below
-            // re-enters the allocator while the reference lives.
-            let owner = unsafe { &mut *cache.owner.get() };
+        // SAFETY: forwarded contract (a pooled size); nothing below re-enters the
+        // allocator while the references live.
+        if let Some((cache, owner, class)) = unsafe { self.fast_owner(layout) } {
             // SAFETY: `CLASS_OF_SIZE` holds class indices below `NUM_CLASSES`.
             let list = unsafe { owner.free.get_unchecked_mut(usize::from(class)) };
             // SAFETY: I5: a pooled block of `class` the caller gives up; it has at
