@@ -412,6 +412,14 @@ const MODE_STATS: u8 = 2;
 /// Pooling and statistics both on: the counting fast path.
 const MODE_POOL_STATS: u8 = MODE_POOL | MODE_STATS;
 
+/// Whether `layout` has a size class and fits its size's natural class (so the
+/// per-size counters describe it exactly).
+#[inline(always)]
+fn has_natural_class(layout: Layout) -> bool {
+    layout.size() <= MAX_POOLED_SIZE
+        && layout.align() <= CLASS_ALIGN_U8[usize::from(CLASS_OF_SIZE[layout.size()])]
+}
+
 /// Blocks taken from the shared cache at once.
 #[inline(always)]
 fn refill_batch(class: usize) -> usize {
@@ -689,13 +697,25 @@ impl RawState {
             }
         };
         if !p.is_null() {
-            self.count(
-                backing,
-                Event::Alloc {
-                    size: layout.size(),
-                    class: stats_class(layout),
-                },
-            );
+            let size = layout.size();
+            match self.fast_cache() {
+                // The common pass-through case: one size counter, as on the pooled
+                // fast path.
+                Some(cache) if has_natural_class(layout) => {
+                    // SAFETY: I2: this thread holds the cache's slot, and nothing
+                    // below re-enters the allocator while the reference lives.
+                    let owner = unsafe { &mut *cache.owner.get() };
+                    cache.counters.record_passthrough_alloc(size);
+                    self.track(owner, size as i64);
+                }
+                _ => self.count(
+                    backing,
+                    Event::Alloc {
+                        size,
+                        class: stats_class(layout),
+                    },
+                ),
+            }
         }
         p
     }
@@ -854,13 +874,24 @@ impl RawState {
     ) {
         // SAFETY: I5: served by the backing allocator with this layout.
         unsafe { backing.dealloc(p, layout) };
-        self.count(
-            backing,
-            Event::Free {
-                size: layout.size(),
-                class: stats_class(layout),
-            },
-        );
+        let size = layout.size();
+        match self.fast_cache() {
+            // As in `alloc_backing_counted`: the size counter of the pooled fast path.
+            Some(cache) if has_natural_class(layout) => {
+                // SAFETY: I2: this thread holds the cache's slot, and nothing below
+                // re-enters the allocator while the reference lives.
+                let owner = unsafe { &mut *cache.owner.get() };
+                cache.counters.record_pooled_free(size);
+                self.track(owner, -(size as i64));
+            }
+            _ => self.count(
+                backing,
+                Event::Free {
+                    size,
+                    class: stats_class(layout),
+                },
+            ),
+        }
     }
 
     /// The owner state of the cache the fast path has just used, for its cold tails.

@@ -148,8 +148,20 @@ impl Counters {
         self.record_free(size, class);
     }
 
+    /// A block of `size` bytes (at most [`MAX_POOLED_SIZE`], an alignment its size's
+    /// natural class has) was handed out by the backing tier (pooling off): counted in
+    /// the size counters like a pooled hand-out, which gives the same count, bytes,
+    /// class, histogram and distribution, with `pooled` corrected down by one so it
+    /// is no pool hit (`pooled` is only ever read in sums, so it may wrap).
+    #[inline(always)]
+    pub(crate) fn record_passthrough_alloc(&self, size: usize) {
+        add(&self.sizes[size], 1);
+        add(&self.slow.pooled, u64::MAX);
+    }
+
     /// A block of `size` bytes (statistics bucket `class`) was handed out by the
     /// backing tier.
+    #[inline(always)]
     pub(crate) fn record_alloc(&self, size: usize, class: usize) {
         add(&self.slow.allocations, 1);
         add(&self.bytes_allocated, size as u64);
@@ -159,6 +171,7 @@ impl Counters {
 
     /// A block of `size` bytes (statistics bucket `class`) came back off the size
     /// counters (backing tier, or a pooled block of a class its size does not pick).
+    #[inline(always)]
     pub(crate) fn record_free(&self, size: usize, class: usize) {
         add(&self.slow.deallocations, 1);
         add(&self.slow.class_in[class], 1);
