@@ -1098,7 +1098,9 @@ impl RawState {
         buckets: Option<(usize, usize)>,
     ) {
         let Some(cache) = self.fast_cache() else {
-            return self.count_realloc_cold(backing, old, new, buckets);
+            // Equal buckets count nothing by class, whichever they are.
+            let (old_class, new_class) = buckets.unwrap_or((LARGE_CLASS, LARGE_CLASS));
+            return self.count_realloc_cold(backing, old, new, old_class, new_class);
         };
         // SAFETY: I2: this thread holds the cache's slot, and nothing below re-enters
         // the allocator while the reference lives.
@@ -1114,10 +1116,9 @@ impl RawState {
         backing: &A,
         old: usize,
         new: usize,
-        buckets: Option<(usize, usize)>,
+        old_class: usize,
+        new_class: usize,
     ) {
-        // Equal buckets count nothing by class, whichever they are.
-        let (old_class, new_class) = buckets.unwrap_or((LARGE_CLASS, LARGE_CLASS));
         self.count(
             backing,
             Event::Realloc {
