@@ -43,6 +43,63 @@ macro_rules! atomic_array {
     }};
 }
 
+/// A fixed array of `Sync` cells (atomics) behind one `UnsafeCell`, laid out and
+/// compiled exactly like `[T; N]`.
+///
+/// It exists for Miri: every reference to a structure holding `N` separate atomics
+/// makes the borrow tracker walk all `N` cells on each retag (on every call taking
+/// `&self`), which made a single allocation take seconds under Miri with the 4097
+/// per-size counters. One cell around the array is one range to it.
+#[repr(transparent)]
+pub struct CellArray<T, const N: usize>(core::cell::UnsafeCell<[T; N]>);
+
+// SAFETY: the array is only reached through shared references to its elements (`at`,
+// `get_unchecked`, `as_slice`) or through `&mut self` (`get_mut`), exactly as a plain
+// `[T; N]` would be, and `T: Sync`.
+unsafe impl<T: Sync, const N: usize> Sync for CellArray<T, N> {}
+
+impl<T, const N: usize> CellArray<T, N> {
+    /// Wraps `items`.
+    pub const fn new(items: [T; N]) -> Self {
+        CellArray(core::cell::UnsafeCell::new(items))
+    }
+
+    /// Element `i` (bounds-checked, as indexing an array is).
+    #[inline(always)]
+    pub fn at(&self, i: usize) -> &T {
+        // SAFETY: no `&mut` to the array exists while `&self` lives (only `get_mut`
+        // forms one, from `&mut self`), so a shared reference to an element is sound.
+        unsafe { &(*self.0.get())[i] }
+    }
+
+    /// Element `i` without a bounds check.
+    ///
+    /// # Safety
+    /// `i < N`.
+    #[inline(always)]
+    pub unsafe fn get_unchecked(&self, i: usize) -> &T {
+        // SAFETY: as in `at`; `i < N` per the caller.
+        unsafe { (*self.0.get()).get_unchecked(i) }
+    }
+
+    /// All elements (a reference to the whole array: for paths off the fast path).
+    pub fn as_slice(&self) -> &[T] {
+        // SAFETY: as in `at`.
+        unsafe { &*self.0.get() }
+    }
+
+    /// All elements, exclusively.
+    pub fn get_mut(&mut self) -> &mut [T; N] {
+        self.0.get_mut()
+    }
+}
+
+impl<T: core::fmt::Debug, const N: usize> core::fmt::Debug for CellArray<T, N> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_list().entries(self.as_slice()).finish()
+    }
+}
+
 /// A counter written by one thread at a time (its cache's current holder) and read by
 /// anyone.
 ///

@@ -68,7 +68,7 @@
 //!   null. So the fast path indexes `caches` with `SLOT` unchecked.
 
 use super::config::AllocatorConfig;
-use super::handoff::{FreeList, PeakPublisher, SlotTable, SpinLock, move_blocks};
+use super::handoff::{CellArray, FreeList, PeakPublisher, SlotTable, SpinLock, move_blocks};
 use super::size_class::{
     CACHE_LINE, CLASS_ALIGN_U8, CLASS_OF_SIZE, LARGE_CLASS, MAX_POOLED_SIZE, NUM_CLASSES,
     SIZE_CLASSES, class_for, place_block, stats_class,
@@ -350,7 +350,7 @@ struct ChunkHeader {
 
 /// An allocator instance's raw state.
 pub(crate) struct RawState {
-    caches: [AtomicPtr<Cache>; SLOT_STATES],
+    caches: CellArray<AtomicPtr<Cache>, SLOT_STATES>,
     /// The cache of threads without a slot, and the exchange for spilled blocks: its
     /// owner state under a spin lock, its counters beside it.
     shared: SpinLock<Owner>,
@@ -434,7 +434,7 @@ impl RawState {
             granularity,
             mode: if pooling { MODE_POOL } else { 0 } | if statistics { MODE_STATS } else { 0 },
             pooling,
-            caches: [const { AtomicPtr::new(ptr::null_mut()) }; SLOT_STATES],
+            caches: CellArray::new([const { AtomicPtr::new(ptr::null_mut()) }; SLOT_STATES]),
             shared: SpinLock::new(Owner::new(granularity)),
             shared_counters: Counters::new(),
             shared_available: [const { AtomicUsize::new(0) }; NUM_CLASSES],
@@ -463,7 +463,7 @@ impl RawState {
     #[inline(always)]
     fn local_cache<A: GlobalAlloc>(&self, backing: &A) -> Option<NonNull<Cache>> {
         let slot = current_slot()?;
-        match NonNull::new(self.caches[slot].load(Acquire)) {
+        match NonNull::new(self.caches.at(slot).load(Acquire)) {
             Some(cache) => Some(cache),
             None => self.install_cache(slot, backing),
         }
@@ -474,7 +474,7 @@ impl RawState {
     fn install_cache<A: GlobalAlloc>(&self, slot: usize, backing: &A) -> Option<NonNull<Cache>> {
         let p = self.new_cache(backing);
         // Only this slot's holder writes `caches[slot]` (I1); readers acquire.
-        self.caches[slot].store(p, Release);
+        self.caches.at(slot).store(p, Release);
         NonNull::new(p)
     }
 
@@ -1252,7 +1252,7 @@ impl RawState {
     #[inline(never)]
     fn reclaim_orphans(&self) -> bool {
         let mut moved = 0;
-        for (slot, cache) in self.caches[..MAX_THREADS].iter().enumerate() {
+        for (slot, cache) in self.caches.as_slice()[..MAX_THREADS].iter().enumerate() {
             let p = cache.load(Acquire);
             if p.is_null() || SLOTS.is_taken(slot) || !SLOTS.try_take(slot) {
                 continue;
@@ -1399,7 +1399,10 @@ impl RawState {
         });
         let mut total = Counts::default();
         let mut caches = 0;
-        for p in self.caches[..MAX_THREADS].iter().map(|c| c.load(Acquire)) {
+        for p in self.caches.as_slice()[..MAX_THREADS]
+            .iter()
+            .map(|c| c.load(Acquire))
+        {
             if !p.is_null() {
                 // SAFETY: I2: the cache lives as long as `self`; only its atomic
                 // counters are read.
@@ -1452,7 +1455,7 @@ impl RawState {
     /// No block of this instance is used afterwards and no thread uses the instance any
     /// more (the caller has it exclusively: it is being dropped).
     pub(crate) unsafe fn release<A: GlobalAlloc>(&mut self, backing: &A) {
-        for p in self.caches.iter_mut().map(|c| *c.get_mut()) {
+        for p in self.caches.get_mut().iter_mut().map(|c| *c.get_mut()) {
             if !p.is_null() {
                 // SAFETY: I2: allocated from `backing` with `Cache`'s layout, unused now.
                 unsafe {

@@ -7,7 +7,7 @@
 //! nothing is lost.
 
 #[cfg(not(loom))]
-use super::handoff::OwnedCounter;
+use super::handoff::{CellArray, OwnedCounter};
 #[cfg(not(loom))]
 use super::size_class::{CLASS_OF_SIZE, MAX_POOLED_SIZE};
 use super::size_class::{LARGE_CLASS, NUM_CLASSES, SIZE_CLASSES};
@@ -44,9 +44,9 @@ pub const LOG2_BUCKETS: usize = 64;
 /// size arrays take 64 KiB per thread cache.
 #[cfg(not(loom))]
 pub(crate) struct Counters {
-    sizes: [OwnedCounter; MAX_POOLED_SIZE + 1],
+    sizes: CellArray<OwnedCounter, { MAX_POOLED_SIZE + 1 }>,
     /// Pooled returns to the natural class, per exact size.
-    freed: [OwnedCounter; MAX_POOLED_SIZE + 1],
+    freed: CellArray<OwnedCounter, { MAX_POOLED_SIZE + 1 }>,
     /// Bytes allocated off the size counters (backing tier, bumped hand-outs, growth by
     /// reallocation).
     bytes_allocated: OwnedCounter,
@@ -93,8 +93,8 @@ const fn log2_bucket(size: usize) -> usize {
 impl Counters {
     pub(crate) const fn new() -> Self {
         Counters {
-            sizes: [const { OwnedCounter::new() }; MAX_POOLED_SIZE + 1],
-            freed: [const { OwnedCounter::new() }; MAX_POOLED_SIZE + 1],
+            sizes: CellArray::new([const { OwnedCounter::new() }; MAX_POOLED_SIZE + 1]),
+            freed: CellArray::new([const { OwnedCounter::new() }; MAX_POOLED_SIZE + 1]),
             bytes_allocated: OwnedCounter::new(),
             bytes_freed: OwnedCounter::new(),
             slow: SlowCounters {
@@ -115,7 +115,7 @@ impl Counters {
     /// its natural class (`CLASS_OF_SIZE[size]`): one increment indexed by the size.
     #[inline(always)]
     pub(crate) fn record_pooled_alloc(&self, size: usize) {
-        add(&self.sizes[size], 1);
+        add(self.sizes.at(size), 1);
     }
 
     /// A pooled block of `size` bytes was handed out from `class`, which need not be
@@ -136,7 +136,7 @@ impl Counters {
     /// reader that sees it also sees the allocation counted before it.
     #[inline(always)]
     pub(crate) fn record_pooled_free(&self, size: usize) {
-        self.freed[size].add_publishing(1);
+        self.freed.at(size).add_publishing(1);
     }
 
     /// A pooled block of `size` bytes came back to `class`, which need not be its
@@ -236,7 +236,13 @@ impl Counters {
         let mut deallocations = slow.deallocations.get_acquire();
         let mut bytes_freed = self.bytes_freed.get_acquire();
         let mut class_in = [0u64; CLASS_BUCKETS];
-        for (size, n) in self.freed.iter().map(OwnedCounter::get_acquire).enumerate() {
+        for (size, n) in self
+            .freed
+            .as_slice()
+            .iter()
+            .map(OwnedCounter::get_acquire)
+            .enumerate()
+        {
             if n != 0 {
                 deallocations = deallocations.wrapping_add(n);
                 bytes_freed = bytes_freed.wrapping_add(n.wrapping_mul(size as u64));
@@ -264,7 +270,13 @@ impl Counters {
         copy(&mut counts.distribution, &slow.distribution);
         copy(&mut counts.log2, &slow.log2);
         let mut pooled = slow.pooled.get();
-        for (size, n) in self.sizes.iter().map(OwnedCounter::get).enumerate() {
+        for (size, n) in self
+            .sizes
+            .as_slice()
+            .iter()
+            .map(OwnedCounter::get)
+            .enumerate()
+        {
             if n == 0 {
                 continue;
             }

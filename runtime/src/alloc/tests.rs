@@ -284,11 +284,6 @@ fn cross_thread_frees_are_counted_and_blocks_reused() {
 }
 
 #[test]
-// Under Miri this test did not finish within 15 minutes after the statistics moved to
-// per-size counters (every other allocator test still runs there). The spill/refill
-// protocol it drives is model-checked by loom (`runtime/tests/loom_alloc.rs`) and the
-// test runs natively in `cargo test`.
-#[cfg_attr(miri, ignore = "did not finish in 15 min under Miri; see above")]
 fn producer_consumer_reuses_blocks_instead_of_growing() {
     // A consumer thread that only frees hands surplus blocks to the shared cache, and
     // its leftovers are collected after it exits; the producer refills from there. Held

@@ -13,7 +13,7 @@ use super::clock::{Clock, SystemClock};
 use super::config::{ClassLayout, FramePoolConfig};
 use super::kind::{FrameClass, FrameKind};
 use super::pooled::{CALL_DEPTH_LIMIT, FrameRequest, Gas, PooledFrame};
-use super::shared::{STACK_LIMIT, SharedMemory, SharedStack, Word};
+use super::shared::{STACK_LIMIT, SharedMemory, SharedStack, Word, take_back_both};
 use super::stats::{BufferStats, ClassStats, PoolStatistics};
 use super::tracker::{AllocationTracker, FrameEvent, FrameEventKind};
 
@@ -95,7 +95,11 @@ struct ClassPool<W> {
     keep_limit: usize,
     /// Exact counters. `peak_in_use` lags: the hot path only raises `window_peak`, which
     /// is folded in by [`fold_window`](Self::fold_window) and when statistics are read.
+    /// `returns` is not counted here but derived in [`stats`](Self::stats): every frame
+    /// handed out (a hit, or a miss that was not refused) is either in use or returned.
     counters: PoolStats,
+    /// Misses refused with [`FrameError::Exhausted`] (nothing handed out).
+    refused: u64,
     /// `hits` and `misses` when the tuning window started.
     window_start_hits: u64,
     window_start_misses: u64,
@@ -108,6 +112,7 @@ impl<W> ClassPool<W> {
     fn stats(&self) -> PoolStats {
         let mut stats = self.counters;
         stats.peak_in_use = stats.peak_in_use.max(self.window_peak);
+        stats.returns = stats.hits + stats.misses - self.refused - stats.in_use;
         stats
     }
 
@@ -245,6 +250,7 @@ impl<W: Copy> FramePoolManager<W> {
                 owned: 0,
                 keep_limit: if c.enabled { c.max } else { 0 },
                 counters: PoolStats::default(),
+                refused: 0,
                 window_start_hits: 0,
                 window_start_misses: 0,
                 window_peak: 0,
@@ -615,6 +621,7 @@ impl<W: Copy> FramePoolManager<W> {
         if pool.config.enabled && pool.owned >= pool.config.max {
             pool.counters.overflows += 1;
             if pool.config.overflow == OverflowPolicy::Fail {
+                pool.refused += 1;
                 return Err(FrameError::Exhausted {
                     class: kind.class(),
                     max: pool.config.max,
@@ -649,8 +656,12 @@ impl<W: Copy> FramePoolManager<W> {
                 parent.gas.remaining = parent.gas.remaining.saturating_add(frame.gas.remaining);
                 parent.gas.refunded = parent.gas.refunded.saturating_add(frame.gas.refunded);
                 if self.config.shared_buffers
-                    && !(parent.stack.take_back(&mut frame.stack)
-                        && parent.memory.take_back(&mut frame.memory))
+                    && !take_back_both(
+                        &mut parent.stack,
+                        &mut parent.memory,
+                        &mut frame.stack,
+                        &mut frame.memory,
+                    )
                 {
                     self.link_error(&mut frame, parent);
                 }
@@ -666,8 +677,7 @@ impl<W: Copy> FramePoolManager<W> {
         let index = state.pool_of[kind.index()].index();
         let now = state.now;
         let pool = &mut state.pools[index];
-        pool.counters.in_use -= 1;
-        pool.counters.returns += 1;
+        pool.counters.in_use -= 1; // `returns` is derived from it (`ClassPool::stats`)
         if (frame.retained_bytes() <= self.small_release_bound) & (pool.owned <= pool.keep_limit) {
             frame.reset();
             frame.last_used = now;

@@ -191,6 +191,9 @@ pub enum LinkError {
     NotChild,
     /// `detach` was called on a child view; only a tree's root can give its buffer away.
     NotRoot,
+    /// `enter_child` on a view nested 2^30 − 1 deep (unreachable in practice: that
+    /// takes as many live views).
+    TooDeep,
 }
 
 impl fmt::Display for LinkError {
@@ -202,6 +205,7 @@ impl fmt::Display for LinkError {
                 "resume called with a view that is not this frame's running direct child (LIFO order)"
             }
             LinkError::NotRoot => "only a call tree's root view can detach the buffer",
+            LinkError::TooDeep => "views cannot nest deeper than 2^30 - 1",
         })
     }
 }
@@ -235,113 +239,334 @@ fn put_into_empty<T>(slot: &mut Vec<T>, buffer: Vec<T>) {
 
 static NEXT_TREE: AtomicU64 = AtomicU64::new(1);
 
+/// A new call tree's id: 32 bits, never 0 (tree 0 is the detached token's). Ids repeat
+/// after 2^32 trees; two views could then only be confused if trees that many
+/// roots apart were both still alive, and even then safe code only gets the wrong
+/// words, never unsound access (each view checks its own bounds).
 fn new_tree_id() -> u64 {
-    NEXT_TREE.fetch_add(1, Ordering::Relaxed)
+    // Truncation is the wrap; `max` keeps 0 out (1 then comes twice per wrap).
+    u64::from((NEXT_TREE.fetch_add(1, Ordering::Relaxed) as u32).max(1))
 }
 
-/// Where a view sits in its tree; the LIFO bookkeeping both buffers share.
+/// The token's low two bits: the view's state.
+const STATE_MASK: u64 = 0b11;
+const RUNNING: u64 = 0;
+const SUSPENDED: u64 = 1;
+/// Every detached view's whole token (tree 0, depth 0, state 3): no live view has it.
+const DETACHED: u64 = 0b11;
+const DEPTH_SHIFT: u32 = 2;
+const DEPTH_BITS: u32 = 30;
+const TREE_SHIFT: u32 = DEPTH_SHIFT + DEPTH_BITS;
+/// The deepest a view can be (2^30 − 1; reaching it needs that many live views).
+const MAX_VIEW_DEPTH: u64 = (1 << DEPTH_BITS) - 1;
+/// A suspended parent's token plus this is its running child's: depth + 1, and the
+/// state Suspended (1) → Running (0). The tree bits are untouched (the depth never
+/// carries into them: [`MAX_VIEW_DEPTH`] is checked on the way down).
+const CHILD_STEP: u64 = (1 << DEPTH_SHIFT) - (SUSPENDED - RUNNING);
+
+/// Where a view sits in its tree; the LIFO bookkeeping all view types share.
+///
+/// The order check is **one compare**: `token` packs the tree id (bits 32..64), the
+/// depth (bits 2..32) and the state (bits 0..2: Running 0, so "is running" is one `test`
+/// of the low byte; Suspended 1; detached 3, with
+/// the whole token [`DETACHED`] for every detached view), so "this view is suspended and
+/// `child` is a running view of the same tree one level deeper" is
+/// `child.token == self.token + CHILD_STEP` ([`is_parent_of`](Self::is_parent_of)).
+/// No other combination matches: a running parent gives state 3 in a live tree (no view
+/// has it), a detached one tree 0 with state 2 (no view has it).
+///
+/// Base and top need no compare: per tree, the views that are not detached always form
+/// one chain (depths 0, 1, ..., the deepest running or, after a running view was
+/// dropped, none running), because a view only becomes running through its parent's
+/// `enter_child` or its own `resume`. So the running view one level below a suspended
+/// one is the child it suspended for, whose base is its top.
 #[derive(Clone, Copy, Debug)]
 struct Link {
-    tree: u64,
-    depth: usize,
+    token: u64,
     base: usize,
     /// The buffer's length when the view suspended for a child (= the child's base).
     top: usize,
-    state: State,
 }
 
 impl Link {
+    #[inline]
     fn root() -> Self {
         Link {
-            tree: new_tree_id(),
-            depth: 0,
+            token: (new_tree_id() << TREE_SHIFT) | RUNNING,
             base: 0,
             top: 0,
-            state: State::Running,
         }
     }
 
     const fn detached() -> Self {
         Link {
-            tree: 0,
-            depth: 0,
+            token: DETACHED,
             base: 0,
             top: 0,
-            state: State::Detached,
+        }
+    }
+
+    #[inline]
+    fn state(&self) -> State {
+        match self.token & STATE_MASK {
+            RUNNING => State::Running,
+            SUSPENDED => State::Suspended,
+            _ => State::Detached,
         }
     }
 
     #[inline]
     fn running(&self) -> bool {
-        self.state == State::Running
+        self.token & STATE_MASK == RUNNING
+    }
+
+    #[inline]
+    fn depth(&self) -> usize {
+        ((self.token >> DEPTH_SHIFT) & MAX_VIEW_DEPTH) as usize
     }
 
     /// Suspends this view at `top` and returns the child's link.
+    #[inline]
     fn suspend_for_child(&mut self, top: usize) -> Result<Link, LinkError> {
         if !self.running() {
             return Err(LinkError::NotRunning);
         }
-        self.state = State::Suspended;
-        self.top = top;
-        Ok(Link {
-            tree: self.tree,
-            depth: self.depth + 1,
-            base: top,
-            top: 0,
-            state: State::Running,
-        })
+        if self.depth() as u64 == MAX_VIEW_DEPTH {
+            return Err(LinkError::TooDeep);
+        }
+        Ok(self.child_at(top))
     }
 
-    /// Checks `child` is the running direct child this view suspended for.
-    fn check_resume(&self, child: &Link) -> Result<(), LinkError> {
-        if self.state != State::Suspended {
-            return Err(LinkError::NotSuspended);
-        }
-        if !child.running()
-            || child.tree != self.tree
-            || child.depth != self.depth + 1
-            || child.base != self.top
-        {
-            return Err(LinkError::NotChild);
-        }
-        Ok(())
-    }
-
-    /// Suspends this (running) view at `top` and returns the child's link; the
-    /// infallible core of [`suspend_for_child`](Self::suspend_for_child).
+    /// Suspends this (running, not maximally deep) view at `top` and returns the
+    /// child's link; the infallible core of [`suspend_for_child`](Self::suspend_for_child).
     #[inline]
     fn child_at(&mut self, top: usize) -> Link {
-        self.state = State::Suspended;
+        debug_assert!(self.running() && (self.depth() as u64) < MAX_VIEW_DEPTH);
+        self.token += SUSPENDED - RUNNING;
         self.top = top;
         Link {
-            tree: self.tree,
-            depth: self.depth + 1,
+            token: self.token + CHILD_STEP,
             base: top,
             top: 0,
-            state: State::Running,
         }
     }
 
-    /// [`check_resume`](Self::check_resume) as one boolean, for the manager's hot path.
-    /// Short-circuit compares: branches, not a `setcc` chain.
+    /// `true` if `child` is the running direct child this view suspended for: one
+    /// compare (see the type's docs).
     #[inline]
     fn is_parent_of(&self, child: &Link) -> bool {
-        self.state == State::Suspended
-            && child.state == State::Running
-            && child.base == self.top
-            && child.depth == self.depth + 1
-            && child.tree == self.tree
+        let matches = child.token == self.token.wrapping_add(CHILD_STEP);
+        debug_assert!(!matches || child.base == self.top);
+        matches
+    }
+
+    /// Checks `child` is the running direct child this view suspended for; the exact
+    /// error is worked out only when the one compare fails.
+    #[inline]
+    fn check_resume(&self, child: &Link) -> Result<(), LinkError> {
+        if self.is_parent_of(child) {
+            Ok(())
+        } else {
+            Err(self.resume_error())
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn resume_error(&self) -> LinkError {
+        if self.token & STATE_MASK != SUSPENDED {
+            LinkError::NotSuspended
+        } else {
+            LinkError::NotChild
+        }
+    }
+
+    /// This (suspended) view runs again; its child handed the buffer back.
+    #[inline]
+    fn resumed(&mut self) {
+        self.token -= SUSPENDED - RUNNING;
     }
 
     fn check_root(&self) -> Result<(), LinkError> {
         if !self.running() {
             return Err(LinkError::NotRunning);
         }
-        if self.depth != 0 {
+        if self.depth() != 0 {
             return Err(LinkError::NotRoot);
         }
         Ok(())
     }
+}
+
+/// The accessors every view type ([`SharedStack`], [`SharedMemory`], [`StackWindow`])
+/// has, written once: they read only the [`Link`] and the buffer's capacity. `$ty`
+/// is the view's type (with its word type) for the examples; `$unit` names what the buffer holds;
+/// `base` adds the stack views' `base()`.
+macro_rules! view_accessors {
+    ($view:ident, $ty:literal, $unit:literal $(, $base:ident)?) => {
+        $(
+            /// Index of this frame's first word in the tree's buffer.
+            ///
+            #[doc = concat!("```\n# use evm_pool_runtime::", stringify!($view), ";")]
+            #[doc = concat!("let mut stack = ", $ty, "::new();")]
+            /// stack.push(1)?;
+            /// let mut child = stack.enter_child()?;
+            /// assert_eq!((stack.base(), child.base()), (0, 1));
+            /// stack.resume(&mut child)?;
+            /// # Ok::<(), Box<dyn std::error::Error>>(())
+            /// ```
+            #[inline]
+            pub fn $base(&self) -> usize {
+                self.link.base
+            }
+        )?
+
+        /// Nesting depth within the tree's views (the root is 0; a detached view 0).
+        ///
+        #[doc = concat!("```\n# use evm_pool_runtime::", stringify!($view), ";")]
+        #[doc = concat!("let mut view = ", $ty, "::new();")]
+        /// let mut child = view.enter_child()?;
+        /// assert_eq!((view.depth(), child.depth()), (0, 1));
+        /// view.resume(&mut child)?;
+        /// assert_eq!(child.depth(), 0); // detached
+        /// # Ok::<(), Box<dyn std::error::Error>>(())
+        /// ```
+        #[inline]
+        pub fn depth(&self) -> usize {
+            self.link.depth()
+        }
+
+        #[doc = concat!($unit, " the tree's buffer can hold without reallocating; 0 unless running.")]
+        ///
+        #[doc = concat!("```\n# use evm_pool_runtime::", stringify!($view), ";")]
+        #[doc = concat!("let mut view = ", $ty, "::new();")]
+        /// let mut child = view.enter_child()?;
+        /// assert_eq!(view.capacity(), 0); // the child holds the buffer
+        /// view.resume(&mut child)?;
+        /// assert_eq!(child.capacity(), 0);
+        /// # Ok::<(), Box<dyn std::error::Error>>(())
+        /// ```
+        #[inline]
+        pub fn capacity(&self) -> usize {
+            self.buf.capacity()
+        }
+
+        /// `true` while this view owns the buffer and may be used.
+        ///
+        #[doc = concat!("```\n# use evm_pool_runtime::", stringify!($view), ";")]
+        #[doc = concat!("let mut view = ", $ty, "::new();")]
+        /// let mut child = view.enter_child()?;
+        /// assert!(!view.is_running() && child.is_running());
+        /// view.resume(&mut child)?;
+        /// assert!(view.is_running());
+        /// # Ok::<(), Box<dyn std::error::Error>>(())
+        /// ```
+        #[inline]
+        pub fn is_running(&self) -> bool {
+            self.link.running()
+        }
+
+        /// `true` while a child view holds the buffer.
+        ///
+        #[doc = concat!("```\n# use evm_pool_runtime::", stringify!($view), ";")]
+        #[doc = concat!("let mut view = ", $ty, "::new();")]
+        /// let mut child = view.enter_child()?;
+        /// assert!(view.is_suspended() && !child.is_suspended());
+        /// view.resume(&mut child)?;
+        /// assert!(!view.is_suspended());
+        /// # Ok::<(), Box<dyn std::error::Error>>(())
+        /// ```
+        #[inline]
+        pub fn is_suspended(&self) -> bool {
+            self.link.state() == State::Suspended
+        }
+
+        /// `true` when the view owns nothing: never attached, returned to its parent, or
+        /// detached from its tree.
+        ///
+        #[doc = concat!("```\n# use evm_pool_runtime::", stringify!($view), ";")]
+        #[doc = concat!("let mut view = ", $ty, "::new();")]
+        /// let mut child = view.enter_child()?;
+        /// view.resume(&mut child)?;
+        /// assert!(child.is_detached() && !view.is_detached());
+        #[doc = concat!("assert!(", $ty, "::detached().is_detached());")]
+        /// # Ok::<(), Box<dyn std::error::Error>>(())
+        /// ```
+        #[inline]
+        pub fn is_detached(&self) -> bool {
+            self.link.token == DETACHED
+        }
+    };
+}
+
+/// The hand-off [`SharedStack`] and [`SharedMemory`] share, down: the running parent
+/// (checked by the caller) suspends at its buffer's end and its buffer moves into
+/// `child`'s empty slot; `child` becomes the running child.
+#[inline]
+fn hand_down<T>(
+    parent_buf: &mut Vec<T>,
+    parent: &mut Link,
+    child_buf: &mut Vec<T>,
+    child: &mut Link,
+) {
+    debug_assert!(parent.running() && (parent.depth() as u64) < MAX_VIEW_DEPTH);
+    // Only what a running view reads: its token and base (`top` is written when it
+    // suspends; a detached view's stale `top` is never read).
+    let top = parent_buf.len();
+    parent.token += SUSPENDED - RUNNING;
+    parent.top = top;
+    child.token = parent.token + CHILD_STEP;
+    child.base = top;
+    // Plain moves (`mem::swap` of a `Vec` runs a chunked loop); `child`'s buffer is the
+    // empty one a detached view holds.
+    put_into_empty(child_buf, std::mem::take(parent_buf));
+}
+
+/// The hand-off back up: the suspended parent takes the buffer back from its running
+/// direct child (order checked by the caller), truncated to the child's base, and runs
+/// again; `child` is left detached.
+#[inline]
+fn hand_up<T>(
+    parent_buf: &mut Vec<T>,
+    parent: &mut Link,
+    child_buf: &mut Vec<T>,
+    child: &mut Link,
+) {
+    // The parent's buffer is the empty one `hand_down` left it.
+    put_into_empty(parent_buf, std::mem::take(child_buf));
+    parent_buf.truncate(child.base);
+    child.token = DETACHED;
+    parent.resumed();
+}
+
+/// The frame manager's hand-back of a frame's two views at once: the two one-compare
+/// order checks feed a single branch, and nothing moves unless both match (the manager
+/// then sorts out what does match on its cold path).
+#[inline]
+pub(crate) fn take_back_both<W>(
+    parent_stack: &mut SharedStack<W>,
+    parent_memory: &mut SharedMemory,
+    stack: &mut SharedStack<W>,
+    memory: &mut SharedMemory,
+) -> bool {
+    if !(parent_stack.link.is_parent_of(&stack.link)
+        & parent_memory.link.is_parent_of(&memory.link))
+    {
+        return false;
+    }
+    hand_up(
+        &mut parent_stack.buf,
+        &mut parent_stack.link,
+        &mut stack.buf,
+        &mut stack.link,
+    );
+    hand_up(
+        &mut parent_memory.buf,
+        &mut parent_memory.link,
+        &mut memory.buf,
+        &mut memory.link,
+    );
+    true
 }
 
 /// One frame's view of its call tree's operand stack (see the [module docs](self)).
@@ -500,11 +725,12 @@ impl<W: Copy> SharedStack<W> {
     #[inline]
     pub fn resume(&mut self, child: &mut Self) -> Result<(), LinkError> {
         self.link.check_resume(&child.link)?;
-        let mut buffer = std::mem::take(&mut child.buf);
-        buffer.truncate(child.link.base);
-        child.link = Link::detached();
-        self.buf = buffer;
-        self.link.state = State::Running;
+        hand_up(
+            &mut self.buf,
+            &mut self.link,
+            &mut child.buf,
+            &mut child.link,
+        );
         Ok(())
     }
 
@@ -513,26 +739,12 @@ impl<W: Copy> SharedStack<W> {
     /// no view is built and moved. The caller has checked that this view is running.
     #[inline]
     pub(crate) fn lend_to(&mut self, child: &mut Self) {
-        debug_assert!(self.link.running());
-        child.link = self.link.child_at(self.buf.len());
-        // Plain moves (`mem::swap` of a `Vec` runs a chunked loop); `child`'s buffer is
-        // the empty one a detached view holds.
-        put_into_empty(&mut child.buf, std::mem::take(&mut self.buf));
-    }
-
-    /// The frame manager's [`resume`](Self::resume): `false` (nothing moved) unless
-    /// `child` is this view's running direct child. `child` is left detached.
-    #[inline]
-    pub(crate) fn take_back(&mut self, child: &mut Self) -> bool {
-        if !self.link.is_parent_of(&child.link) {
-            return false;
-        }
-        // The parent's buffer is the empty one `lend_to` left it.
-        put_into_empty(&mut self.buf, std::mem::take(&mut child.buf));
-        self.buf.truncate(child.link.base);
-        child.link.state = State::Detached;
-        self.link.state = State::Running;
-        true
+        hand_down(
+            &mut self.buf,
+            &mut self.link,
+            &mut child.buf,
+            &mut child.link,
+        );
     }
 
     #[inline]
@@ -557,7 +769,7 @@ impl<W: Copy> SharedStack<W> {
     /// ```
     #[inline]
     pub fn len(&self) -> usize {
-        match self.link.state {
+        match self.link.state() {
             State::Running => self.buf.len() - self.link.base,
             State::Suspended => self.link.top - self.link.base,
             State::Detached => 0,
@@ -853,96 +1065,7 @@ impl<W: Copy> SharedStack<W> {
         }
     }
 
-    /// Index of this frame's first word in the tree's buffer.
-    ///
-    /// ```
-    /// # use evm_pool_runtime::SharedStack;
-    /// let mut stack = SharedStack::<u64>::new();
-    /// stack.push(1)?;
-    /// let mut child = stack.enter_child()?;
-    /// assert_eq!((stack.base(), child.base()), (0, 1));
-    /// stack.resume(&mut child)?;
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    #[inline]
-    pub fn base(&self) -> usize {
-        self.link.base
-    }
-
-    /// Nesting depth within the tree's views (the root is 0).
-    ///
-    /// ```
-    /// # use evm_pool_runtime::SharedStack;
-    /// let mut stack = SharedStack::<u64>::new();
-    /// let mut child = stack.enter_child()?;
-    /// assert_eq!((stack.depth(), child.depth()), (0, 1));
-    /// stack.resume(&mut child)?;
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    #[inline]
-    pub fn depth(&self) -> usize {
-        self.link.depth
-    }
-
-    /// Words the tree's buffer can hold without reallocating; 0 unless running.
-    ///
-    /// ```
-    /// # use evm_pool_runtime::SharedStack;
-    /// let stack = SharedStack::<u64>::with_capacity(8);
-    /// assert!(stack.capacity() >= 8);
-    /// ```
-    #[inline]
-    pub fn capacity(&self) -> usize {
-        self.buf.capacity()
-    }
-
-    /// `true` while this view owns the buffer and may be used.
-    ///
-    /// ```
-    /// # use evm_pool_runtime::SharedStack;
-    /// let mut stack = SharedStack::<u64>::new();
-    /// let mut child = stack.enter_child()?;
-    /// assert!(!stack.is_running() && child.is_running());
-    /// stack.resume(&mut child)?;
-    /// assert!(stack.is_running());
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    #[inline]
-    pub fn is_running(&self) -> bool {
-        self.link.running()
-    }
-
-    /// `true` while a child view holds the buffer.
-    ///
-    /// ```
-    /// # use evm_pool_runtime::SharedStack;
-    /// let mut stack = SharedStack::<u64>::new();
-    /// let mut child = stack.enter_child()?;
-    /// assert!(stack.is_suspended());
-    /// stack.resume(&mut child)?;
-    /// assert!(!stack.is_suspended());
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    #[inline]
-    pub fn is_suspended(&self) -> bool {
-        self.link.state == State::Suspended
-    }
-
-    /// `true` when the view owns nothing: never attached, returned to its parent, or
-    /// detached from its tree.
-    ///
-    /// ```
-    /// # use evm_pool_runtime::SharedStack;
-    /// let mut stack = SharedStack::<u64>::new();
-    /// let mut child = stack.enter_child()?;
-    /// stack.resume(&mut child)?;
-    /// assert!(child.is_detached() && !stack.is_detached());
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    #[inline]
-    pub fn is_detached(&self) -> bool {
-        self.link.state == State::Detached
-    }
+    view_accessors!(SharedStack, "SharedStack::<u64>", "Words", base);
 }
 
 impl<W: Copy> Default for SharedStack<W> {
@@ -955,8 +1078,8 @@ impl<W: Copy> Default for SharedStack<W> {
 impl<W> fmt::Debug for SharedStack<W> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SharedStack")
-            .field("state", &self.link.state)
-            .field("depth", &self.link.depth)
+            .field("state", &self.link.state())
+            .field("depth", &self.link.depth())
             .field("base", &self.link.base)
             .field("buffer_len", &self.buf.len())
             .finish()
@@ -1009,6 +1132,7 @@ impl SharedMemory {
     /// let mut memory = SharedMemory::with_limit(1024);
     /// assert!(memory.resize(1024).is_ok() && memory.resize(1056).is_err());
     /// ```
+    #[inline]
     pub fn with_limit(limit: usize) -> Self {
         let mut memory = Self::new();
         memory.limit = limit;
@@ -1022,6 +1146,7 @@ impl SharedMemory {
     /// let memory = SharedMemory::from_buffer(vec![1; 64]);
     /// assert!(memory.is_empty() && memory.capacity() >= 64);
     /// ```
+    #[inline]
     pub fn from_buffer(mut buffer: Vec<u8>) -> Self {
         buffer.clear();
         SharedMemory {
@@ -1118,11 +1243,12 @@ impl SharedMemory {
     #[inline]
     pub fn resume(&mut self, child: &mut Self) -> Result<(), LinkError> {
         self.link.check_resume(&child.link)?;
-        let mut buffer = std::mem::take(&mut child.buf);
-        buffer.truncate(child.link.base);
-        child.link = Link::detached();
-        self.buf = buffer;
-        self.link.state = State::Running;
+        hand_up(
+            &mut self.buf,
+            &mut self.link,
+            &mut child.buf,
+            &mut child.link,
+        );
         Ok(())
     }
 
@@ -1130,25 +1256,13 @@ impl SharedMemory {
     /// [`SharedStack`]'s). The caller has checked that this view is running.
     #[inline]
     pub(crate) fn lend_to(&mut self, child: &mut Self) {
-        debug_assert!(self.link.running());
-        child.link = self.link.child_at(self.buf.len());
         child.limit = self.limit;
-        put_into_empty(&mut child.buf, std::mem::take(&mut self.buf));
-    }
-
-    /// The frame manager's [`resume`](Self::resume): `false` (nothing moved) unless
-    /// `child` is this view's running direct child. `child` is left detached.
-    #[inline]
-    pub(crate) fn take_back(&mut self, child: &mut Self) -> bool {
-        if !self.link.is_parent_of(&child.link) {
-            return false;
-        }
-        // The parent's buffer is the empty one `lend_to` left it.
-        put_into_empty(&mut self.buf, std::mem::take(&mut child.buf));
-        self.buf.truncate(child.link.base);
-        child.link.state = State::Detached;
-        self.link.state = State::Running;
-        true
+        hand_down(
+            &mut self.buf,
+            &mut self.link,
+            &mut child.buf,
+            &mut child.link,
+        );
     }
 
     #[inline]
@@ -1182,7 +1296,7 @@ impl SharedMemory {
     /// ```
     #[inline]
     pub fn len(&self) -> usize {
-        match self.link.state {
+        match self.link.state() {
             State::Running => self.buf.len() - self.link.base,
             State::Suspended => self.link.top - self.link.base,
             State::Detached => 0,
@@ -1455,21 +1569,6 @@ impl SharedMemory {
         }
     }
 
-    /// Nesting depth within the tree's views (the root is 0).
-    ///
-    /// ```
-    /// # use evm_pool_runtime::SharedMemory;
-    /// let mut memory = SharedMemory::new();
-    /// let mut child = memory.enter_child()?;
-    /// assert_eq!(child.depth(), 1);
-    /// memory.resume(&mut child)?;
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    #[inline]
-    pub fn depth(&self) -> usize {
-        self.link.depth
-    }
-
     /// The most bytes the tree's buffer may hold.
     ///
     /// ```
@@ -1479,20 +1578,6 @@ impl SharedMemory {
     #[inline]
     pub fn limit(&self) -> usize {
         self.limit
-    }
-
-    /// Bytes the tree's buffer can hold without reallocating; 0 unless running.
-    ///
-    /// ```
-    /// # use evm_pool_runtime::SharedMemory;
-    /// let mut memory = SharedMemory::new();
-    /// memory.resize(100)?;
-    /// assert!(memory.capacity() >= 100);
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    #[inline]
-    pub fn capacity(&self) -> usize {
-        self.buf.capacity()
     }
 
     /// Total bytes in the tree's buffer (all frames); 0 unless running.
@@ -1512,48 +1597,7 @@ impl SharedMemory {
         self.buf.len()
     }
 
-    /// `true` while this view owns the buffer and may be used.
-    ///
-    /// ```
-    /// # use evm_pool_runtime::SharedMemory;
-    /// let mut memory = SharedMemory::new();
-    /// let mut child = memory.enter_child()?;
-    /// assert!(!memory.is_running() && child.is_running());
-    /// memory.resume(&mut child)?;
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    #[inline]
-    pub fn is_running(&self) -> bool {
-        self.link.running()
-    }
-
-    /// `true` while a child view holds the buffer.
-    ///
-    /// ```
-    /// # use evm_pool_runtime::SharedMemory;
-    /// let mut memory = SharedMemory::new();
-    /// let mut child = memory.enter_child()?;
-    /// assert!(memory.is_suspended());
-    /// memory.resume(&mut child)?;
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    #[inline]
-    pub fn is_suspended(&self) -> bool {
-        self.link.state == State::Suspended
-    }
-
-    /// `true` when the view owns nothing: never attached, returned to its parent, or
-    /// detached from its tree.
-    ///
-    /// ```
-    /// # use evm_pool_runtime::SharedMemory;
-    /// let mut memory = SharedMemory::new();
-    /// assert!(SharedMemory::detached().is_detached() && !memory.is_detached());
-    /// ```
-    #[inline]
-    pub fn is_detached(&self) -> bool {
-        self.link.state == State::Detached
-    }
+    view_accessors!(SharedMemory, "SharedMemory", "Bytes");
 }
 
 impl Default for SharedMemory {
@@ -1566,8 +1610,8 @@ impl Default for SharedMemory {
 impl fmt::Debug for SharedMemory {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SharedMemory")
-            .field("state", &self.link.state)
-            .field("depth", &self.link.depth)
+            .field("state", &self.link.state())
+            .field("depth", &self.link.depth())
             .field("local_offset", &self.link.base)
             .field("len", &self.len())
             .finish()
@@ -1817,9 +1861,9 @@ impl<W: Copy + Default> StackWindow<W> {
         child.len = 0;
         child.limit = 0;
         child.base_ptr = NonNull::dangling();
-        child.link.state = State::Detached;
+        child.link.token = DETACHED;
         let mut link = self.link;
-        link.state = State::Running;
+        link.resumed();
         self.run_on(buffer, link, link.top - link.base);
         Ok(())
     }
@@ -2158,22 +2202,6 @@ impl<W: Copy + Default> StackWindow<W> {
         unsafe { std::slice::from_raw_parts_mut(self.base_ptr.as_ptr(), self.len) }
     }
 
-    /// Index of this frame's first word in the tree's buffer.
-    ///
-    /// ```
-    /// # use evm_pool_runtime::StackWindow;
-    /// let mut stack = StackWindow::<u64>::new();
-    /// stack.push(1)?;
-    /// let mut child = stack.enter_child()?;
-    /// assert_eq!((stack.base(), child.base()), (0, 1));
-    /// stack.resume(&mut child)?;
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    #[inline]
-    pub fn base(&self) -> usize {
-        self.link.base
-    }
-
     /// Words of the tree's buffer in use up to this frame's top (its ancestors' words and
     /// its own); for a suspended view, up to its top when it suspended.
     ///
@@ -2189,86 +2217,13 @@ impl<W: Copy + Default> StackWindow<W> {
     /// ```
     #[inline]
     pub fn global_len(&self) -> usize {
-        match self.link.state {
+        match self.link.state() {
             State::Suspended => self.link.top,
             _ => self.link.base + self.len,
         }
     }
 
-    /// Nesting depth within the tree's views (the root is 0).
-    ///
-    /// ```
-    /// # use evm_pool_runtime::StackWindow;
-    /// let mut stack = StackWindow::<u64>::new();
-    /// let mut child = stack.enter_child()?;
-    /// assert_eq!((stack.depth(), child.depth()), (0, 1));
-    /// stack.resume(&mut child)?;
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    #[inline]
-    pub fn depth(&self) -> usize {
-        self.link.depth
-    }
-
-    /// Words the tree's buffer can hold without reallocating; 0 unless running.
-    ///
-    /// ```
-    /// # use evm_pool_runtime::StackWindow;
-    /// let stack = StackWindow::<u64>::new();
-    /// assert!(stack.capacity() >= 1024);
-    /// ```
-    #[inline]
-    pub fn capacity(&self) -> usize {
-        self.buf.capacity()
-    }
-
-    /// `true` while this view owns the buffer and may be used.
-    ///
-    /// ```
-    /// # use evm_pool_runtime::StackWindow;
-    /// let mut stack = StackWindow::<u64>::new();
-    /// let mut child = stack.enter_child()?;
-    /// assert!(!stack.is_running() && child.is_running());
-    /// stack.resume(&mut child)?;
-    /// assert!(stack.is_running());
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    #[inline]
-    pub fn is_running(&self) -> bool {
-        self.link.running()
-    }
-
-    /// `true` while a child view holds the buffer.
-    ///
-    /// ```
-    /// # use evm_pool_runtime::StackWindow;
-    /// let mut stack = StackWindow::<u64>::new();
-    /// let mut child = stack.enter_child()?;
-    /// assert!(stack.is_suspended());
-    /// stack.resume(&mut child)?;
-    /// assert!(!stack.is_suspended());
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    #[inline]
-    pub fn is_suspended(&self) -> bool {
-        self.link.state == State::Suspended
-    }
-
-    /// `true` when the view owns nothing: never attached, returned to its parent, or
-    /// detached from its tree.
-    ///
-    /// ```
-    /// # use evm_pool_runtime::StackWindow;
-    /// let mut stack = StackWindow::<u64>::new();
-    /// let mut child = stack.enter_child()?;
-    /// stack.resume(&mut child)?;
-    /// assert!(child.is_detached() && !stack.is_detached());
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    #[inline]
-    pub fn is_detached(&self) -> bool {
-        self.link.state == State::Detached
-    }
+    view_accessors!(StackWindow, "StackWindow::<u64>", "Words", base);
 }
 /// Grows `buffer` to at least `len` initialized words (new words are `W::default()`).
 #[inline]
@@ -2294,8 +2249,8 @@ impl<W: Copy + Default> Default for StackWindow<W> {
 impl<W> fmt::Debug for StackWindow<W> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("StackWindow")
-            .field("state", &self.link.state)
-            .field("depth", &self.link.depth)
+            .field("state", &self.link.state())
+            .field("depth", &self.link.depth())
             .field("base", &self.link.base)
             .field("len", &self.len)
             .field("buffer_len", &self.buf.len())
@@ -2427,6 +2382,86 @@ mod window_tests {
         a.resume(&mut a1).unwrap();
         b.resume(&mut b1).unwrap();
         assert!(a.is_running() && b.is_running());
+    }
+
+    /// The one-compare order check matches no pair but a suspended view and its running
+    /// child: every other state combination, depth and tree is refused with the error
+    /// the five-field check gave.
+    #[test]
+    fn the_depth_token_matches_only_the_running_direct_child() {
+        let mut a = StackWindow::<u64>::new();
+        let mut a1 = a.enter_child().unwrap();
+        assert!(a.link.is_parent_of(&a1.link));
+        // A running parent (state 0) plus the step is state 3 in a live tree: no view
+        // has it.
+        let mut fresh = StackWindow::<u64>::new();
+        let mut fresh_child = StackWindow::<u64>::detached();
+        assert_eq!(
+            fresh.resume(&mut fresh_child).unwrap_err(),
+            LinkError::NotSuspended
+        );
+        // A detached parent plus the step is tree 0: no live view has it, whatever the
+        // other view's depth or state.
+        let mut a2 = a1.enter_child().unwrap(); // a1 suspended at depth 1, a2 at 2
+        let mut gone = StackWindow::<u64>::detached();
+        for view in [&mut a1, &mut a2] {
+            assert_eq!(gone.resume(view).unwrap_err(), LinkError::NotSuspended);
+        }
+        // Resuming twice: the child is detached (the whole token reset).
+        a1.resume(&mut a2).unwrap();
+        assert_eq!(a1.resume(&mut a2).unwrap_err(), LinkError::NotSuspended);
+        assert_eq!((a2.depth(), a2.link.token), (0, DETACHED));
+        a.resume(&mut a1).unwrap();
+        assert_eq!(a.resume(&mut a1).unwrap_err(), LinkError::NotSuspended);
+        // SharedStack and SharedMemory use the same token.
+        let mut s = SharedStack::<u64>::new();
+        let mut m = SharedMemory::new();
+        let (mut s1, mut m1) = (s.enter_child().unwrap(), m.enter_child().unwrap());
+        // The manager's pair hand-back moves nothing unless both views match.
+        let mut other = SharedMemory::new();
+        let mut other1 = other.enter_child().unwrap();
+        assert!(!take_back_both(&mut s, &mut m, &mut s1, &mut other1));
+        assert!(s.is_suspended() && s1.is_running() && other1.is_running());
+        assert!(take_back_both(&mut s, &mut m, &mut s1, &mut m1));
+        assert!(!take_back_both(&mut s, &mut m, &mut s1, &mut m1));
+        assert!(s.is_running() && m.is_running() && s1.is_detached() && m1.is_detached());
+        other.resume(&mut other1).unwrap();
+    }
+
+    /// The depth never carries into the tree bits: entering a child below the deepest
+    /// representable depth is a typed error (reaching it for real takes 2^30 live views,
+    /// so the test starts a view there).
+    #[test]
+    fn the_deepest_view_cannot_open_a_child() {
+        let mut deep = StackWindow::<u64>::new();
+        deep.link.token |= (MAX_VIEW_DEPTH - 1) << DEPTH_SHIFT;
+        let mut last = deep.enter_child().unwrap();
+        assert_eq!(last.depth() as u64, MAX_VIEW_DEPTH);
+        assert_eq!(last.enter_child().unwrap_err(), LinkError::TooDeep);
+        let mut into = StackWindow::detached();
+        assert_eq!(
+            last.enter_child_into(&mut into).unwrap_err(),
+            LinkError::TooDeep
+        );
+        assert!(last.is_running() && into.is_detached()); // nothing changed
+        last.push(1).unwrap();
+        deep.resume(&mut last).unwrap();
+        let mut stack = SharedStack::<u64>::new();
+        stack.link.token |= MAX_VIEW_DEPTH << DEPTH_SHIFT;
+        assert_eq!(stack.enter_child().unwrap_err(), LinkError::TooDeep);
+        let mut memory = SharedMemory::new();
+        memory.link.token |= MAX_VIEW_DEPTH << DEPTH_SHIFT;
+        assert_eq!(memory.enter_child().unwrap_err(), LinkError::TooDeep);
+        assert!(stack.is_running() && memory.is_running());
+    }
+
+    #[test]
+    fn tree_ids_are_never_zero() {
+        for _ in 0..1000 {
+            let id = Link::root().token >> TREE_SHIFT;
+            assert!(id != 0 && id <= u64::from(u32::MAX));
+        }
+        assert_eq!(Link::detached().token >> TREE_SHIFT, 0);
     }
 
     #[test]

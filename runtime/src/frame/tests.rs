@@ -711,6 +711,15 @@ fn fail_policy_is_a_typed_error() {
     );
     let s = m.statistics().class(FrameClass::Call).copied().unwrap();
     assert_eq!((s.in_use, s.created, s.overflows), (1, 1, 1));
+    // `returns` is derived (hits + misses − refusals − in use): the refusal is no return.
+    assert_eq!((s.hits + s.misses, s.returns), (2, 0));
+    drop(root);
+    let s = m.statistics().class(FrameClass::Call).copied().unwrap();
+    assert_eq!((s.in_use, s.returns), (0, 1));
+    let root = m.acquire(FrameKind::Call, None).unwrap();
+    drop(root);
+    let s = m.statistics().class(FrameClass::Call).copied().unwrap();
+    assert_eq!((s.hits, s.in_use, s.returns), (2, 0, 2));
 }
 
 #[test]
@@ -1443,7 +1452,7 @@ proptest! {
     #[test]
     // Interpreted, each random tree takes minutes on a shared machine, and `frame/` has
     // no `unsafe`: the unit tests above cover the same code paths under Miri.
-    #[cfg_attr(miri, ignore = "too slow under Miri; frame/ has no unsafe code")]
+    #[cfg_attr(miri, ignore = "too slow under Miri; the manager and SharedStack/SharedMemory it drives have no unsafe code (StackWindow's is covered by window_tests)")]
     fn random_call_trees_lose_nothing_and_count_exactly(
         trees in proptest::collection::vec(tree(), 1..4)
     ) {
