@@ -155,7 +155,7 @@ impl Counters {
     /// is no pool hit (`pooled` is only ever read in sums, so it may wrap).
     #[inline(always)]
     pub(crate) fn record_passthrough_alloc(&self, size: usize) {
-        add(&self.sizes[size], 1);
+        add(self.sizes.at(size), 1);
         add(&self.slow.pooled, u64::MAX);
     }
 
