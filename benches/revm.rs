@@ -10,11 +10,13 @@
 //! fixed number of times under callgrind, collecting only inside the measured loop:
 //!
 //! ```text
-//! cargo bench --bench revm --no-run
+//! cargo bench --profile measure --bench revm --no-run
 //! EVM_POOL_CALLGRIND=pooled:call-loop-1000:20 valgrind --tool=callgrind \
-//!     --collect-atstart=no --toggle-collect='*measured_loop*' target/release/deps/revm-*
+//!     --collect-atstart=no --toggle-collect='*measured_loop*' target/measure/deps/revm-*
 //! ```
-//! (divide the total by the number of transactions: runs × transactions per run).
+//! (divide the total by the number of transactions: runs × transactions per run). The
+//! `measure` profile (one codegen unit, fat LTO) keeps revm's code layout stable between
+//! builds; the release profile's counts drift by a few percent with unrelated changes.
 
 /// Appended to each criterion group name: nothing here (groups are the workload names);
 /// `revm_evm_allocator` appends ` + EvmAllocator` so the two do not overwrite each other.

@@ -261,11 +261,12 @@ fn jobs(mode: Mode, binaries: &Binaries) -> Vec<Job> {
         }
     }
 
-    for bench in ["revm", "revm_evm_allocator", "revm_evm_allocator_stats"] {
+    for bench in crate::cargo::MEASURE_BENCHES {
         if quick && bench != "revm" {
             continue;
         }
-        let Some(binary) = binaries.benches.get(bench) else {
+        // The `measure` profile's build: stable code layout for revm's generics.
+        let Some(binary) = binaries.measure.get(bench) else {
             continue;
         };
         let workloads = if quick {

@@ -894,7 +894,9 @@ mod tests {
     /// size: class, log2 bucket and the `< 256` / `256..=4096` split.
     #[test]
     fn sizes_derive_class_histogram_and_distribution_exactly() {
-        let step = if cfg!(miri) { 97 } else { 1 };
+        // Each size builds and reads 8194 counters: under Miri a sample (plus the band
+        // edges below) keeps this to seconds; the native run covers every size.
+        let step = if cfg!(miri) { 397 } else { 1 };
         for size in (1..=MAX_POOLED_SIZE)
             .step_by(step)
             .chain([255, 256, 4095, 4096])

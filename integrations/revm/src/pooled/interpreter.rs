@@ -53,7 +53,7 @@ impl InterpreterTypes for PooledInterpreter {
 pub struct FrameExtras {
     /// A recycled box the next `CALL`/`CALLCODE`/`DELEGATECALL`/`STATICCALL` fills
     /// instead of allocating; `None` makes that instruction allocate (a pool miss).
-    /// Refilled by the EVM (from the frame's child, or the pool) before the frame runs.
+    /// Refilled by the EVM from the frame's child, or from the pool when the frame starts.
     pub spare_call_inputs: Option<Box<CallInputs>>,
     /// The same for `CREATE`/`CREATE2`.
     pub spare_create_inputs: Option<Box<CreateInputs>>,

@@ -279,8 +279,19 @@ where
     }
 
     /// Returns every alive frame's resources to the pools (after an error unwound the
-    /// handler, or before reuse).
+    /// handler, or before reuse). Inline check, out-of-line work: after a normal
+    /// transaction no frame is alive, and this runs twice per transaction.
+    #[inline(always)]
     fn reclaim_frames(&mut self) {
+        if self.active > 0 {
+            self.reclaim_alive_frames();
+        }
+    }
+
+    /// [`reclaim_frames`](Self::reclaim_frames)' work when frames are alive.
+    #[cold]
+    #[inline(never)]
+    fn reclaim_alive_frames(&mut self) {
         while self.active > 0 {
             self.active -= 1;
             self.frames[self.active].finish(&mut self.pools);
@@ -481,6 +492,19 @@ where
         // The running frame's stack buffer moves to the new frame.
         let (parents, rest) = self.frames.split_at_mut(self.active);
         let frame = &mut rest[0];
+        // The slot's spare boxes stay in it across calls and transactions (a child's box
+        // comes back into the slot its caller's CALL emptied). An empty slot (first run at
+        // this depth) is refilled here, once per frame rather than before every run of it:
+        // within a transaction the pools only receive boxes when the root frame ends, so
+        // a later refill could never find more. The create pool is looked at only when it
+        // has boxes: call-only workloads never fill it.
+        let extras = &mut frame.interpreter.extend;
+        if extras.spare_call_inputs.is_none() {
+            extras.spare_call_inputs = self.pools.spare_call();
+        }
+        if extras.spare_create_inputs.is_none() && self.pools.has_spare_create() {
+            extras.spare_create_inputs = self.pools.spare_create();
+        }
         let stack = frame.interpreter.stack.window_mut();
         match parents.last_mut() {
             Some(parent) => parent
@@ -501,16 +525,6 @@ where
     #[inline]
     fn frame_run(&mut self) -> Result<FrameInitOrResult<Self::Frame>, ContextDbError<CTX>> {
         let frame = &mut self.frames[self.active - 1];
-        // The frame's spare boxes normally came back from its last child; an empty slot
-        // (first run at this depth) is refilled from the pool if it has one.
-        let extras = &mut frame.interpreter.extend;
-        if extras.spare_call_inputs.is_none() {
-            extras.spare_call_inputs = self.pools.spare_call();
-        }
-        if extras.spare_create_inputs.is_none() {
-            extras.spare_create_inputs = self.pools.spare_create();
-        }
-
         let action = frame.interpreter.run_plain(
             self.instructions.instruction_table(),
             self.instructions.gas_table(),

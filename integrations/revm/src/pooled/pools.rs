@@ -237,6 +237,13 @@ impl FramePools {
         spare
     }
 
+    /// Whether a recycled create-inputs box is spare (a check without touching the
+    /// demand counters).
+    #[inline]
+    pub(crate) fn has_spare_create(&self) -> bool {
+        !self.create_inputs.is_empty()
+    }
+
     /// A recycled create-inputs box, if one is spare.
     #[inline]
     pub(crate) fn spare_create(&mut self) -> Option<Box<CreateInputs>> {
