@@ -37,15 +37,17 @@
 //!
 //! Every thread counts into its own cache with plain instructions (no atomic
 //! read-modify-write), as few as exactness allows: a pooled allocation increments the
-//! counter of its exact size and moves the thread's live-byte tally, kept as two
-//! distances to the peak-tracking thresholds, with an `add` and a `sub` to memory whose
-//! sign is the only test; a pooled free does the same with its size's free counter
-//! (four instructions each on x86-64). Counts, bytes allocated and freed, per-class
-//! figures, the log2 histogram, the size distribution and pool hits are derived
-//! exactly when read (the per-size counters take 64 KiB per thread cache). Reading
-//! ([`EvmAllocator::stats`]) sums all threads. [`EvmAllocator::region`] measures what the
-//! calling thread does between two points — counts, bytes, the peak inside, by size
-//! class — which is what per-transaction figures need. The `STATS` parameter compiles
+//! counter of its exact size and subtracts its size from the thread's distance to the
+//! next peak-tracking threshold, a `sub` to memory whose sign is the only test; a
+//! pooled free does the same with its size's free counter and the distance to the
+//! threshold below (three instructions each on x86-64). Each distance ignores the
+//! other side's moves, so it can only run out early: the rare slow path then finds the
+//! exact live-byte tally, and a peak is never missed. Counts, bytes allocated and
+//! freed, per-class figures, the log2 histogram, the size distribution and pool hits
+//! are derived exactly when read (the per-size counters take 64 KiB per thread cache).
+//! Reading ([`EvmAllocator::stats`]) sums all threads. [`EvmAllocator::region`]
+//! measures what the calling thread does between two points — counts, bytes, the peak
+//! inside, by size class — which is what per-transaction figures need. The `STATS` parameter compiles
 //! counting out altogether: `EvmAllocator<System, false>` has no statistics API and its
 //! fast path contains no counting instructions.
 //!

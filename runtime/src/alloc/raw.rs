@@ -70,8 +70,8 @@
 use super::config::AllocatorConfig;
 use super::handoff::{CellArray, FreeList, PeakPublisher, SlotTable, SpinLock, move_blocks};
 use super::size_class::{
-    CACHE_LINE, CLASS_ALIGN_U8, CLASS_OF_SIZE, MAX_POOLED_SIZE, NUM_CLASSES, SIZE_CLASSES,
-    class_for, place_block, stats_class,
+    CACHE_LINE, CLASS_ALIGN_U8, CLASS_OF_SIZE, LARGE_CLASS, MAX_POOLED_SIZE, NUM_CLASSES,
+    SIZE_CLASSES, class_for, place_block, stats_class,
 };
 use super::stats::{Counters, Counts};
 use std::alloc::{GlobalAlloc, Layout};
@@ -178,19 +178,32 @@ struct Owner {
     /// Highest `net - published` since the last publication.
     window_max: i64,
     /// The live-byte tally `net` (bytes allocated minus bytes freed through this cache;
-    /// negative when its users free others' memory) is kept as two distances, each
-    /// updated on every counted operation, so the fast path compares with zero and
-    /// loads no threshold (a sign test of the `add`/`sub` to memory): `net = low +
-    /// above_low`, and `net > high` (`to_high < 0`) or `net < low` (`above_low < 0`)
-    /// sends the operation through
-    /// [`RawState::track_slow`]. `high` is the lowest level at which `mark` or
-    /// `window_max` would change, `low` the level below which a drop must be published. An
-    /// allocation only raises `net`, so it tests `to_high` alone; a free only lowers it
-    /// and tests `above_low` alone.
+    /// negative when its users free others' memory) is kept as two one-sided distances
+    /// and a base, `net = base + above_low - to_high`, so a counted operation moves one
+    /// of them with one `sub` to memory whose sign flag is the test (no threshold
+    /// load). `high` is the lowest level at which `mark` or `window_max` would change,
+    /// `low` the level below which a drop must be published. An allocation only raises
+    /// `net`, so it only has to detect `net > high`: it subtracts its size from
+    /// `to_high` (armed at `high - net`); a free only lowers `net` and subtracts its size
+    /// from `above_low` (armed at `net - low`). Each distance ignores the other side's
+    /// moves, so it is never larger than the true distance (`high - net` resp. `net -
+    /// low`): a crossing is never missed, at worst
+    /// [`RawState::track_slow`] runs early, finds nothing crossed, and re-arms both
+    /// distances from the exact `net`.
     low: i64,
     above_low: i64,
     to_high: i64,
+    /// `low + to_high` at the last re-arm (see `above_low`).
+    base: i64,
+    /// `high` as of the last change of `mark`, `published` or `window_max`, capped at
+    /// [`HIGH_CAP`] so `high - net` cannot overflow for any `net` above `low`: the
+    /// quick re-arm of [`RawState::track_slow`] compares with it.
+    high: i64,
 }
+
+/// The largest [`Owner::high`] kept (4 EiB: no real tally gets there; a tally above it
+/// only takes the full tracking path).
+const HIGH_CAP: i64 = 1 << 62;
 
 /// `to_high` of a disarmed cache: the next counted allocation takes the slow path (no
 /// run of frees adds 2^62 bytes).
@@ -222,6 +235,8 @@ impl Owner {
             to_high: DISARMED,
             low: Self::low_for(0, granularity),
             above_low: 0i64.wrapping_sub(Self::low_for(0, granularity)),
+            base: Self::low_for(0, granularity).wrapping_add(DISARMED),
+            high: 0,
         }
     }
 
@@ -240,15 +255,39 @@ impl Owner {
     /// The live-byte tally.
     #[inline(always)]
     fn net(&self) -> i64 {
-        self.low.wrapping_add(self.above_low)
+        self.base
+            .wrapping_add(self.above_low)
+            .wrapping_sub(self.to_high)
     }
 
-    /// Moves the tally by `delta`; true when it crossed `high` or `low`.
+    /// Moves the tally by `delta`; true when it may have crossed `high` or `low`.
     #[inline(always)]
     fn shift(&mut self, delta: i64) -> bool {
-        self.above_low = self.above_low.wrapping_add(delta);
-        self.to_high = self.to_high.wrapping_sub(delta);
-        self.to_high < 0 || self.above_low < 0
+        if delta >= 0 {
+            self.to_high = self.to_high.wrapping_sub(delta);
+            self.to_high < 0
+        } else {
+            self.above_low = self.above_low.wrapping_add(delta);
+            self.above_low < 0
+        }
+    }
+
+    /// The level above which `mark` or `window_max` would change, capped at
+    /// [`HIGH_CAP`]; stored in `high` by whoever changes them.
+    #[inline(always)]
+    fn compute_high(&self) -> i64 {
+        self.mark
+            .min(self.published.saturating_add(self.window_max))
+            .min(HIGH_CAP)
+    }
+
+    /// Re-arms the distances for the tally `net` (exact, from [`net`](Self::net) or a
+    /// new level) and the given `to_high`, against the current `low`.
+    #[inline(always)]
+    fn rearm(&mut self, net: i64, to_high: i64) {
+        self.to_high = to_high;
+        self.above_low = net.wrapping_sub(self.low);
+        self.base = self.low.wrapping_add(to_high);
     }
 }
 
@@ -290,6 +329,17 @@ enum Event {
         old_class: usize,
         new_class: usize,
     },
+}
+
+/// The path of an allocation or free, from [`RawState::tier`].
+#[derive(Clone, Copy)]
+enum Tier {
+    /// The pooled fast path, counting.
+    PooledCounted,
+    /// The pooled fast path, not counting.
+    Pooled,
+    /// The backing allocator (counted if statistics are on).
+    Backing,
 }
 
 #[repr(C)]
@@ -361,6 +411,14 @@ const MODE_POOL: u8 = 1;
 const MODE_STATS: u8 = 2;
 /// Pooling and statistics both on: the counting fast path.
 const MODE_POOL_STATS: u8 = MODE_POOL | MODE_STATS;
+
+/// Whether `layout` has a size class and fits its size's natural class (so the
+/// per-size counters describe it exactly).
+#[inline(always)]
+fn has_natural_class(layout: Layout) -> bool {
+    layout.size() <= MAX_POOLED_SIZE
+        && layout.align() <= CLASS_ALIGN_U8[usize::from(CLASS_OF_SIZE[layout.size()])]
+}
 
 /// Blocks taken from the shared cache at once.
 #[inline(always)]
@@ -487,6 +545,45 @@ impl RawState {
         unsafe { p.as_ref() }
     }
 
+    /// What both pooled fast paths start with: the natural class of `layout`'s size,
+    /// if its alignment fits, and the calling thread's cache with exclusive access to
+    /// its owner state, if it has one.
+    ///
+    /// # Safety
+    /// `layout.size() <= MAX_POOLED_SIZE`, and the caller does not re-enter the
+    /// allocator (or make another reference to this owner state) while the returned
+    /// references live.
+    #[inline(always)]
+    #[allow(clippy::mut_from_ref)] // exclusivity per I2 and the caller contract
+    unsafe fn fast_owner(&self, layout: Layout) -> Option<(&Cache, &mut Owner, u8)> {
+        let class = CLASS_OF_SIZE[layout.size()];
+        if layout.align() <= CLASS_ALIGN_U8[usize::from(class)]
+            && let Some(cache) = self.fast_cache()
+        {
+            // SAFETY: I2: this thread holds the cache's slot; exclusive per the
+            // caller contract.
+            let owner = unsafe { &mut *cache.owner.get() };
+            return Some((cache, owner, class));
+        }
+        None
+    }
+
+    /// Which path serves a request of `size` bytes: the one dispatch of
+    /// [`alloc`](Self::alloc) and [`dealloc`](Self::dealloc). One byte compare picks
+    /// the counting copy of the pooled fast path.
+    #[inline(always)]
+    fn tier<const S: bool>(&self, size: usize) -> Tier {
+        if size <= MAX_POOLED_SIZE {
+            if S && self.mode == MODE_POOL_STATS {
+                return Tier::PooledCounted;
+            }
+            if self.pooling {
+                return Tier::Pooled;
+            }
+        }
+        Tier::Backing
+    }
+
     /// # Safety
     /// `GlobalAlloc::alloc`'s contract: `layout` has non-zero size. `slow` calls
     /// [`alloc_pooled_slow`](Self::alloc_pooled_slow) with the same arguments (a cold
@@ -500,19 +597,15 @@ impl RawState {
         zeroed: bool,
         slow: impl FnOnce() -> *mut u8,
     ) -> *mut u8 {
-        if layout.size() <= MAX_POOLED_SIZE {
-            // One byte compare picks the counting copy of the fast path.
-            if S && self.mode == MODE_POOL_STATS {
-                // SAFETY: forwarded caller contract.
-                return unsafe { self.alloc_pooled::<true>(layout, zeroed, slow) };
-            }
-            if self.pooling {
-                // SAFETY: forwarded caller contract.
-                return unsafe { self.alloc_pooled::<false>(layout, zeroed, slow) };
+        // SAFETY: forwarded caller contract (all arms); `tier` picks a pooled path only
+        // for a pooled size.
+        unsafe {
+            match self.tier::<S>(layout.size()) {
+                Tier::PooledCounted => self.alloc_pooled::<true>(layout, zeroed, slow),
+                Tier::Pooled => self.alloc_pooled::<false>(layout, zeroed, slow),
+                Tier::Backing => self.alloc_backing::<A, S>(backing, config, layout, zeroed),
             }
         }
-        // SAFETY: forwarded caller contract.
-        unsafe { self.alloc_backing::<A, S>(backing, config, layout, zeroed) }
     }
 
     /// The pooled fast path, counting when `C`.
@@ -527,13 +620,9 @@ impl RawState {
         slow: impl FnOnce() -> *mut u8,
     ) -> *mut u8 {
         let size = layout.size();
-        let class = CLASS_OF_SIZE[size];
-        if layout.align() <= CLASS_ALIGN_U8[usize::from(class)]
-            && let Some(cache) = self.fast_cache()
-        {
-            // SAFETY: I2: this thread holds the cache's slot, and nothing below
-            // re-enters the allocator while the reference lives.
-            let owner = unsafe { &mut *cache.owner.get() };
+        // SAFETY: forwarded contract (a pooled size); nothing below re-enters the
+        // allocator while the references live.
+        if let Some((cache, owner, class)) = unsafe { self.fast_owner(layout) } {
             // SAFETY: `CLASS_OF_SIZE` holds class indices below `NUM_CLASSES`.
             let list = unsafe { owner.free.get_unchecked_mut(usize::from(class)) };
             let block = list.head;
@@ -547,10 +636,9 @@ impl RawState {
                 }
                 if C {
                     cache.counters.record_pooled_alloc(size);
-                    owner.above_low = owner.above_low.wrapping_add(size as i64);
                     owner.to_high = owner.to_high.wrapping_sub(size as i64);
                     if owner.to_high < 0 {
-                        return self.track_slow_returning(owner, block);
+                        return self.track_slow_returning(block);
                     }
                 }
                 return block;
@@ -574,7 +662,7 @@ impl RawState {
     ) -> *mut u8 {
         if S && config.statistics {
             // SAFETY: forwarded caller contract.
-            return unsafe { self.alloc_backing_counted(backing, layout, zeroed) };
+            return unsafe { self.alloc_backing_counted(layout, zeroed, backing) };
         }
         // SAFETY: forwarded caller contract.
         unsafe {
@@ -591,11 +679,14 @@ impl RawState {
     /// # Safety
     /// As [`alloc`](Self::alloc).
     #[inline(never)]
+    ///
+    /// `backing` comes last so `layout` stays in the registers it arrives in at the
+    /// `GlobalAlloc` entry (no register moves on the fast path for this tail call).
     unsafe fn alloc_backing_counted<A: GlobalAlloc>(
         &self,
-        backing: &A,
         layout: Layout,
         zeroed: bool,
+        backing: &A,
     ) -> *mut u8 {
         // SAFETY: forwarded caller contract.
         let p = unsafe {
@@ -606,13 +697,25 @@ impl RawState {
             }
         };
         if !p.is_null() {
-            self.count(
-                backing,
-                Event::Alloc {
-                    size: layout.size(),
-                    class: stats_class(layout),
-                },
-            );
+            let size = layout.size();
+            match self.fast_cache() {
+                // The common pass-through case: one size counter, as on the pooled
+                // fast path.
+                Some(cache) if has_natural_class(layout) => {
+                    // SAFETY: I2: this thread holds the cache's slot, and nothing
+                    // below re-enters the allocator while the reference lives.
+                    let owner = unsafe { &mut *cache.owner.get() };
+                    cache.counters.record_passthrough_alloc(size);
+                    self.track(owner, size as i64);
+                }
+                _ => self.count(
+                    backing,
+                    Event::Alloc {
+                        size,
+                        class: stats_class(layout),
+                    },
+                ),
+            }
         }
         p
     }
@@ -687,18 +790,15 @@ impl RawState {
         layout: Layout,
         slow: impl FnOnce(),
     ) {
-        if layout.size() <= MAX_POOLED_SIZE {
-            if S && self.mode == MODE_POOL_STATS {
-                // SAFETY: forwarded caller contract.
-                return unsafe { self.dealloc_pooled::<true>(p, layout, slow) };
-            }
-            if self.pooling {
-                // SAFETY: forwarded caller contract.
-                return unsafe { self.dealloc_pooled::<false>(p, layout, slow) };
+        // SAFETY: forwarded caller contract (all arms); `tier` picks a pooled path only
+        // for a pooled size.
+        unsafe {
+            match self.tier::<S>(layout.size()) {
+                Tier::PooledCounted => self.dealloc_pooled::<true>(p, layout, slow),
+                Tier::Pooled => self.dealloc_pooled::<false>(p, layout, slow),
+                Tier::Backing => self.dealloc_backing::<A, S>(backing, config, p, layout),
             }
         }
-        // SAFETY: forwarded caller contract.
-        unsafe { self.dealloc_backing::<A, S>(backing, config, p, layout) }
     }
 
     /// The pooled free fast path, counting when `C`.
@@ -713,13 +813,9 @@ impl RawState {
         slow: impl FnOnce(),
     ) {
         let size = layout.size();
-        let class = CLASS_OF_SIZE[size];
-        if layout.align() <= CLASS_ALIGN_U8[usize::from(class)]
-            && let Some(cache) = self.fast_cache()
-        {
-            // SAFETY: I2: this thread holds the cache's slot, and nothing below
-            // re-enters the allocator while the reference lives.
-            let owner = unsafe { &mut *cache.owner.get() };
+        // SAFETY: forwarded contract (a pooled size); nothing below re-enters the
+        // allocator while the references live.
+        if let Some((cache, owner, class)) = unsafe { self.fast_owner(layout) } {
             // SAFETY: `CLASS_OF_SIZE` holds class indices below `NUM_CLASSES`.
             let list = unsafe { owner.free.get_unchecked_mut(usize::from(class)) };
             // SAFETY: I5: a pooled block of `class` the caller gives up; it has at
@@ -727,18 +823,17 @@ impl RawState {
             unsafe { p.cast::<*mut u8>().write_unaligned(list.head) };
             list.head = p;
             list.len += 1;
-            let over_limit = list.len > LIST_LIMIT_U8[usize::from(class)];
             if C {
                 cache.counters.record_pooled_free(size);
-                owner.to_high = owner.to_high.wrapping_add(size as i64);
                 owner.above_low = owner.above_low.wrapping_sub(size as i64);
                 if owner.above_low < 0 {
-                    // Tail calls, so the common case saves no registers.
-                    return self.dealloc_finish(owner, class, over_limit, true);
+                    // Tail calls, so the common case saves no registers. The list limit
+                    // is tested there, so it is not loaded before the counting.
+                    return self.dealloc_finish(class, true);
                 }
             }
-            if over_limit {
-                return self.dealloc_finish(owner, class, true, false);
+            if list.len > LIST_LIMIT_U8[usize::from(class)] {
+                return self.dealloc_finish(class, false);
             }
             return;
         }
@@ -758,7 +853,7 @@ impl RawState {
     ) {
         if S && config.statistics {
             // SAFETY: forwarded caller contract.
-            return unsafe { self.dealloc_backing_counted(backing, p, layout) };
+            return unsafe { self.dealloc_backing_counted(p, layout, backing) };
         }
         // SAFETY: I5: served by the backing allocator with this layout.
         unsafe { backing.dealloc(p, layout) }
@@ -769,31 +864,64 @@ impl RawState {
     /// # Safety
     /// As [`dealloc_backing`](Self::dealloc_backing).
     #[inline(never)]
+    ///
+    /// `backing` comes last, as in [`alloc_backing_counted`](Self::alloc_backing_counted).
     unsafe fn dealloc_backing_counted<A: GlobalAlloc>(
         &self,
-        backing: &A,
         p: *mut u8,
         layout: Layout,
+        backing: &A,
     ) {
         // SAFETY: I5: served by the backing allocator with this layout.
         unsafe { backing.dealloc(p, layout) };
-        self.count(
-            backing,
-            Event::Free {
-                size: layout.size(),
-                class: stats_class(layout),
-            },
-        );
+        let size = layout.size();
+        match self.fast_cache() {
+            // As in `alloc_backing_counted`: the size counter of the pooled fast path.
+            Some(cache) if has_natural_class(layout) => {
+                // SAFETY: I2: this thread holds the cache's slot, and nothing below
+                // re-enters the allocator while the reference lives.
+                let owner = unsafe { &mut *cache.owner.get() };
+                cache.counters.record_pooled_free(size);
+                self.track(owner, -(size as i64));
+            }
+            _ => self.count(
+                backing,
+                Event::Free {
+                    size,
+                    class: stats_class(layout),
+                },
+            ),
+        }
     }
 
-    /// The rare tail of the pooled free fast path.
+    /// The owner state of the cache the fast path has just used, for its cold tails.
+    /// Found again from the thread's slot rather than passed in: a pointer argument
+    /// would pin the cache to an argument register that the fast path's own arguments
+    /// occupy, and cost register moves on every operation.
+    ///
+    /// # Safety
+    /// The calling thread's fast path found its cache (so it exists).
+    #[inline(always)]
+    unsafe fn fast_path_owner(&self) -> *mut Owner {
+        let cache = self.fast_cache();
+        debug_assert!(cache.is_some());
+        // SAFETY: the fast path found the cache (caller contract), so it is there.
+        unsafe { cache.unwrap_unchecked() }.owner.get()
+    }
+
+    /// The rare tail of the pooled free fast path: the peak tracking when `needs_track`,
+    /// then the spill of a list over its limit.
     #[cold]
     #[inline(never)]
-    fn dealloc_finish(&self, owner: &mut Owner, class: u8, over_limit: bool, needs_track: bool) {
+    fn dealloc_finish(&self, class: u8, needs_track: bool) {
+        // SAFETY: called only from the fast path, which has just used this thread's
+        // cache (so it exists) and holds no reference to it any more; I2: this thread
+        // holds the cache's slot, so the owner state is ours alone.
+        let owner = unsafe { &mut *self.fast_path_owner() };
         if needs_track {
             self.track_slow(owner);
         }
-        if over_limit {
+        if owner.free[usize::from(class)].len > LIST_LIMIT_U8[usize::from(class)] {
             self.spill(owner, usize::from(class));
         }
     }
@@ -849,28 +977,33 @@ impl RawState {
     #[inline(never)]
     fn count<A: GlobalAlloc>(&self, backing: &A, event: Event) {
         self.with_cache(backing, |ctx| {
-            let counters = &ctx.counters;
-            let delta = match event {
-                Event::Alloc { size, class } => {
-                    counters.record_alloc(size, class);
-                    size as i64
-                }
-                Event::Free { size, class } => {
-                    counters.record_free(size, class);
-                    -(size as i64)
-                }
-                Event::Realloc {
-                    old,
-                    new,
-                    old_class,
-                    new_class,
-                } => {
-                    counters.record_realloc(old, new, old_class, new_class);
-                    (new as i64).wrapping_sub(old as i64)
-                }
-            };
+            let delta = Self::record(ctx.counters, event);
             self.track(ctx.owner, delta);
         });
+    }
+
+    /// Counts `event` in `counters`; returns how it moves the live-byte tally.
+    #[inline(always)]
+    fn record(counters: &Counters, event: Event) -> i64 {
+        match event {
+            Event::Alloc { size, class } => {
+                counters.record_alloc(size, class);
+                size as i64
+            }
+            Event::Free { size, class } => {
+                counters.record_free(size, class);
+                -(size as i64)
+            }
+            Event::Realloc {
+                old,
+                new,
+                old_class,
+                new_class,
+            } => {
+                counters.record_realloc(old, new, old_class, new_class);
+                (new as i64).wrapping_sub(old as i64)
+            }
+        }
     }
 
     /// # Safety
@@ -894,12 +1027,31 @@ impl RawState {
         } else {
             (None, None)
         };
-        let result = match (old_class, new_class) {
+        // Each arm counts with what it knows about the statistics buckets: `None` when
+        // they are the same, else (old, new).
+        match (old_class, new_class) {
             // Same class: the block already has room, stay in place.
-            (Some(a), Some(b)) if a == b => p,
+            (Some(a), Some(b)) if a == b => {
+                if counting {
+                    self.count_realloc(backing, layout.size(), new_size, None);
+                }
+                p
+            }
             (None, None) => {
                 // SAFETY: I5: both layouts belong to the backing tier; caller contract.
-                unsafe { backing.realloc(p, layout, new_size) }
+                let q = unsafe { backing.realloc(p, layout, new_size) };
+                if counting && !q.is_null() {
+                    // Pooling on: both are larger than any class, so both buckets are
+                    // `LARGE_CLASS`. Off: the buckets as if pooling were on.
+                    let buckets = if config.size_class_pooling {
+                        None
+                    } else {
+                        let (a, b) = (stats_class(layout), stats_class(new_layout));
+                        (a != b).then_some((a, b))
+                    };
+                    self.count_realloc(backing, layout.size(), new_size, buckets);
+                }
+                q
             }
             _ => {
                 // Crossing tiers or classes: move, without counting the parts.
@@ -910,6 +1062,16 @@ impl RawState {
                     })
                 };
                 if !q.is_null() {
+                    // Counted first (the move cannot fail any more), so the counting's
+                    // values are not kept across the copy.
+                    if counting {
+                        // Different classes, or one of them none (`LARGE_CLASS`).
+                        let buckets = (
+                            old_class.unwrap_or(LARGE_CLASS),
+                            new_class.unwrap_or(LARGE_CLASS),
+                        );
+                        self.count_realloc(backing, layout.size(), new_size, Some(buckets));
+                    }
                     // SAFETY: both blocks hold at least the copied bytes and are distinct.
                     unsafe { ptr::copy_nonoverlapping(p, q, layout.size().min(new_size)) };
                     // SAFETY: `p` was allocated with `layout` (caller contract).
@@ -921,19 +1083,51 @@ impl RawState {
                 }
                 q
             }
-        };
-        if counting && !result.is_null() {
-            self.count(
-                backing,
-                Event::Realloc {
-                    old: layout.size(),
-                    new: new_size,
-                    old_class: stats_class(layout),
-                    new_class: stats_class(new_layout),
-                },
-            );
         }
-        result
+    }
+
+    /// Counts a reallocation from `old` to `new` bytes that moved the block from
+    /// statistics bucket `.0` to `.1` (`None`: same bucket): inline on the thread's
+    /// cache, through [`count`](Self::count) for a thread without one.
+    #[inline(always)]
+    fn count_realloc<A: GlobalAlloc>(
+        &self,
+        backing: &A,
+        old: usize,
+        new: usize,
+        buckets: Option<(usize, usize)>,
+    ) {
+        let Some(cache) = self.fast_cache() else {
+            // Equal buckets count nothing by class, whichever they are.
+            let (old_class, new_class) = buckets.unwrap_or((LARGE_CLASS, LARGE_CLASS));
+            return self.count_realloc_cold(backing, old, new, old_class, new_class);
+        };
+        // SAFETY: I2: this thread holds the cache's slot, and nothing below re-enters
+        // the allocator while the reference lives.
+        let owner = unsafe { &mut *cache.owner.get() };
+        cache.counters.record_realloc_in(old, new, buckets);
+        self.track(owner, (new as i64).wrapping_sub(old as i64));
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn count_realloc_cold<A: GlobalAlloc>(
+        &self,
+        backing: &A,
+        old: usize,
+        new: usize,
+        old_class: usize,
+        new_class: usize,
+    ) {
+        self.count(
+            backing,
+            Event::Realloc {
+                old,
+                new,
+                old_class,
+                new_class,
+            },
+        );
     }
 
     /// Pops a block of `class`: from the thread's list, else a batch from the shared
@@ -1116,16 +1310,40 @@ impl RawState {
     #[inline(always)]
     fn track(&self, owner: &mut Owner, delta: i64) {
         if owner.shift(delta) {
-            self.track_slow(owner);
+            self.track_slow_outlined(owner);
         }
     }
 
-    /// Maintains the region mark and the publication window after the live-byte tally
-    /// crossed `high` or `low`, publishing to the global peak when the unpublished part
-    /// reaches the granularity, and re-arms both thresholds.
+    /// [`track_slow`](Self::track_slow) out of line, for the paths that inline
+    /// [`track`](Self::track).
+    #[cold]
     #[inline(never)]
+    fn track_slow_outlined(&self, owner: &mut Owner) {
+        self.track_slow(owner);
+    }
+
+    /// Maintains the region mark and the publication window after the live-byte tally
+    /// may have crossed `high` or `low` (a one-sided distance went negative), publishing
+    /// to the global peak when the unpublished part reaches the granularity, and re-arms
+    /// both distances from the exact tally.
+    #[inline(always)]
     fn track_slow(&self, owner: &mut Owner) {
         let net = owner.net();
+        // Usually nothing crossed: a one-sided distance ran out early because it
+        // ignores the other side's moves. Then nothing below would change (`mark` and
+        // `window_max` are at least `net`, the pending drop is under the granularity):
+        // only re-arm. `low < net <= high <= HIGH_CAP` keeps the differences in range.
+        if net <= owner.high && net > owner.low {
+            owner.rearm(net, owner.high.wrapping_sub(net));
+            return;
+        }
+        self.track_crossed(owner, net);
+    }
+
+    /// [`track_slow`](Self::track_slow) when the tally `net` may have crossed `high` or
+    /// `low`.
+    #[inline(never)]
+    fn track_crossed(&self, owner: &mut Owner, net: i64) {
         owner.mark = owner.mark.max(net);
         let pending = net.wrapping_sub(owner.published);
         owner.window_max = owner.window_max.max(pending);
@@ -1134,38 +1352,39 @@ impl RawState {
         }
         // Re-arm: `window_max < granularity` here, so a rise to the publication
         // threshold also crosses `high`.
-        let high = owner
-            .mark
-            .min(owner.published.saturating_add(owner.window_max));
-        owner.to_high = high.saturating_sub(net);
+        owner.high = owner.compute_high();
+        owner.rearm(net, owner.high.saturating_sub(net));
     }
 
     /// [`track_slow`](Self::track_slow), then returns `block` (keeps the caller a tail
     /// call).
     #[cold]
     #[inline(never)]
-    fn track_slow_returning(&self, owner: &mut Owner, block: *mut u8) -> *mut u8 {
+    fn track_slow_returning(&self, block: *mut u8) -> *mut u8 {
+        // SAFETY: as in `dealloc_finish`.
+        let owner = unsafe { &mut *self.fast_path_owner() };
         self.track_slow(owner);
         block
     }
 
     /// Adds the cache's unpublished bytes (`net` is its live-byte tally) to the
     /// published total and the global peak, and sets `low` for the new published level.
-    /// Leaves `high` to the caller: it must be re-armed or disarmed.
+    /// Leaves the distances to the caller: it must re-arm or disarm them (the tally
+    /// itself does not depend on `low`).
     fn publish(&self, net: i64, owner: &mut Owner) {
         let pending = net.wrapping_sub(owner.published);
         self.peak.publish(pending, owner.window_max);
         owner.published = net;
         owner.window_max = 0;
         owner.low = Owner::low_for(net, self.granularity);
-        owner.above_low = net.wrapping_sub(owner.low);
     }
 
     /// Sends the cache's next allocation through the slow path (after `mark` or the
-    /// publication state changed outside it). `low` stays valid: only
-    /// [`publish`](Self::publish) moves the level it is relative to.
+    /// publication state changed outside it), and re-arms the free side against the
+    /// current `low`.
     fn disarm(owner: &mut Owner) {
-        owner.to_high = DISARMED;
+        owner.high = owner.compute_high();
+        owner.rearm(owner.net(), DISARMED);
     }
 
     // -----------------------------------------------------------------------------------

@@ -148,8 +148,20 @@ impl Counters {
         self.record_free(size, class);
     }
 
+    /// A block of `size` bytes (at most [`MAX_POOLED_SIZE`], an alignment its size's
+    /// natural class has) was handed out by the backing tier (pooling off): counted in
+    /// the size counters like a pooled hand-out, which gives the same count, bytes,
+    /// class, histogram and distribution, with `pooled` corrected down by one so it
+    /// is no pool hit (`pooled` is only ever read in sums, so it may wrap).
+    #[inline(always)]
+    pub(crate) fn record_passthrough_alloc(&self, size: usize) {
+        add(self.sizes.at(size), 1);
+        add(&self.slow.pooled, u64::MAX);
+    }
+
     /// A block of `size` bytes (statistics bucket `class`) was handed out by the
     /// backing tier.
+    #[inline(always)]
     pub(crate) fn record_alloc(&self, size: usize, class: usize) {
         add(&self.slow.allocations, 1);
         add(&self.bytes_allocated, size as u64);
@@ -159,18 +171,21 @@ impl Counters {
 
     /// A block of `size` bytes (statistics bucket `class`) came back off the size
     /// counters (backing tier, or a pooled block of a class its size does not pick).
+    #[inline(always)]
     pub(crate) fn record_free(&self, size: usize, class: usize) {
         add(&self.slow.deallocations, 1);
         add(&self.slow.class_in[class], 1);
         self.bytes_freed.add_publishing(size as u64);
     }
 
+    #[inline(always)]
     fn record_request(&self, size: usize) {
         add(&self.slow.distribution[distribution_bucket(size)], 1);
         add(&self.slow.log2[log2_bucket(size)], 1);
     }
 
     /// A block changed size from `old` to `new` bytes (and bucket, if it changed class).
+    #[inline(always)]
     pub(crate) fn record_realloc(
         &self,
         old: usize,
@@ -178,11 +193,27 @@ impl Counters {
         old_class: usize,
         new_class: usize,
     ) {
+        self.record_realloc_in(
+            old,
+            new,
+            (old_class != new_class).then_some((old_class, new_class)),
+        );
+    }
+
+    /// A block changed size from `old` to `new` bytes, and from bucket `.0` to `.1` if
+    /// `buckets` is not `None` (the caller knows whether the bucket changed).
+    #[inline(always)]
+    pub(crate) fn record_realloc_in(
+        &self,
+        old: usize,
+        new: usize,
+        buckets: Option<(usize, usize)>,
+    ) {
         add(&self.slow.reallocations, 1);
         if new >= old {
             add(&self.bytes_allocated, (new - old) as u64);
         }
-        if old_class != new_class {
+        if let Some((old_class, new_class)) = buckets {
             add(&self.slow.class_in[old_class], 1);
             add(&self.slow.class_out[new_class], 1);
         }

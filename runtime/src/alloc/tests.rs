@@ -410,8 +410,8 @@ fn regions_nest_and_handle_memory_from_before() {
         assert_eq!((s.allocations, s.deallocations), (1, 2));
         assert_eq!(s.net_bytes, -1024);
         assert_eq!(s.peak_bytes, 4096 - 1024);
-        assert_eq!(s.class(4096).allocated, 1);
-        assert_eq!(s.class(1024).freed, 1);
+        assert_eq!(s.by_class[class_index(4096)].allocated, 1);
+        assert_eq!(s.by_class[class_index(1024)].freed, 1);
     }
     let c = Box::new_in([0u8; 32], &alloc);
     let s = outer.stats();
@@ -463,6 +463,82 @@ fn minimal_config_forwards_everything_and_counts_nothing() {
         (stats.pool_bytes_held, stats.pool_hits + stats.pool_misses),
         (0, 0)
     );
+}
+
+#[test]
+fn pass_through_counts_every_size_and_alignment_exactly() {
+    // Pooling off, statistics on: natural-class sizes count in the size counters,
+    // alignment-bumped and large ones in the merged form; both must give the same
+    // figures as pooling would (and no pool hits).
+    let mut config = AllocatorConfig::minimal();
+    config.statistics = true;
+    let alloc = EvmAllocator::with_config(System, config);
+    let requests = [
+        (20, 4),
+        (20, 8),
+        (32, 8),
+        (256, 8),
+        (4096, 8),
+        (5000, 8),
+        (64, 128),
+    ];
+    let blocks: std::vec::Vec<_> = requests
+        .iter()
+        .map(|&(size, align)| {
+            let layout = Layout::from_size_align(size, align).unwrap();
+            // SAFETY: non-zero sizes; freed below with the same layout.
+            let p = unsafe { GlobalAlloc::alloc(&alloc, layout) };
+            assert!(!p.is_null() && p.addr() % align == 0);
+            (p, layout)
+        })
+        .collect();
+    let total: u64 = requests.iter().map(|&(size, _)| size as u64).sum();
+    let during = alloc.stats();
+    assert_eq!((during.allocations, during.current_bytes), (7, total));
+    assert_eq!(during.peak_bytes, total);
+    for (p, layout) in blocks {
+        // SAFETY: allocated above with `layout`.
+        unsafe { GlobalAlloc::dealloc(&alloc, p, layout) };
+    }
+    let s = alloc.stats();
+    assert_eq!((s.allocations, s.deallocations), (7, 7));
+    assert_eq!(
+        (s.bytes_allocated, s.bytes_freed, s.current_bytes),
+        (total, total, 0)
+    );
+    assert_eq!((s.pool_hits, s.pool_misses, s.pool_bytes_held), (0, 0, 0));
+    assert_eq!(
+        (
+            s.by_class[class_index(20)].allocated,
+            s.by_class[class_index(20)].freed
+        ),
+        (1, 1)
+    );
+    // 20 bytes aligned to 8 is served from the 32-byte class's bucket.
+    assert_eq!(
+        (
+            s.by_class[class_index(32)].allocated,
+            s.by_class[class_index(32)].freed
+        ),
+        (2, 2)
+    );
+    assert_eq!(s.by_class[class_index(256)].allocated, 1);
+    assert_eq!(s.by_class[class_index(4096)].allocated, 1);
+    let large = s.by_class.iter().find(|c| c.size.is_none()).unwrap();
+    // 5000 bytes, and 64 bytes aligned beyond any class.
+    assert_eq!((large.allocated, large.freed), (2, 2));
+    assert_eq!(
+        (
+            s.distribution.below_256,
+            s.distribution.up_to_4k,
+            s.distribution.above_4k
+        ),
+        (4, 2, 1)
+    );
+    assert_eq!(s.histogram.buckets[4], 2); // 20, 20
+    assert_eq!(s.histogram.buckets[5], 1); // 32
+    assert_eq!(s.histogram.buckets[6], 1); // 64
+    assert_eq!(s.histogram.buckets[12], 2); // 4096, 5000
 }
 
 #[test]
