@@ -94,12 +94,6 @@ impl<T, const N: usize> CellArray<T, N> {
     }
 }
 
-impl<T: core::fmt::Debug, const N: usize> core::fmt::Debug for CellArray<T, N> {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.debug_list().entries(self.as_slice()).finish()
-    }
-}
-
 /// A counter written by one thread at a time (its cache's current holder) and read by
 /// anyone.
 ///
