@@ -1293,6 +1293,15 @@ impl SharedMemory {
         );
     }
 
+    /// For [`MemoryWindow`](super::MemoryWindow)'s cache: the address of this view's
+    /// first byte in its buffer, derived from the `Vec`'s own pointer (no reference to
+    /// the bytes is created, so the address keeps the whole buffer's provenance).
+    /// Meaningful only while running; valid until the buffer is reallocated.
+    #[inline]
+    pub(crate) fn local_base_ptr(&mut self) -> *mut u8 {
+        self.buf.as_mut_ptr().wrapping_add(self.link.base)
+    }
+
     #[inline]
     fn running(&self) -> Result<(), MemoryError> {
         if self.link.running() {
