@@ -2115,11 +2115,7 @@ impl<W: Copy + Default> StackWindow<W> {
         // Against the constant limit, as revm does (one comparison for a constant `n`):
         // a view that is not running has `len == 0 < n` and fails the underflow half.
         if n == 0 || (len < n) | (len >= STACK_LIMIT) {
-            return Err(if n == 0 || len < n {
-                StackError::Underflow
-            } else {
-                StackError::Overflow
-            });
+            return Err(dup_error(n, len));
         }
         let ptr = self.base_ptr;
         // SAFETY: `1 <= n <= len`, so the view runs (invariant), and `len < STACK_LIMIT`: the source `base + len - n` was
@@ -2254,6 +2250,18 @@ impl<W: Copy + Default> StackWindow<W> {
 
     view_accessors!(StackWindow, "StackWindow::<u64>", "Words", base);
 }
+/// [`StackWindow::dup`]'s error, out of line and cold (as revm marks its own stack's
+/// error paths): the check's hot path then carries no error code.
+#[cold]
+#[inline(never)]
+fn dup_error(n: usize, len: usize) -> StackError {
+    if n == 0 || len < n {
+        StackError::Underflow
+    } else {
+        StackError::Overflow
+    }
+}
+
 /// Grows `buffer` to at least `len` initialized words (new words are `W::default()`).
 #[inline]
 fn grow_to<W: Copy + Default>(buffer: &mut Vec<W>, len: usize) {
