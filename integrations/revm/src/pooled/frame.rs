@@ -239,13 +239,28 @@ impl PooledFrame {
 
         match result {
             FrameResult::Call(outcome) => {
-                let mut out_gas = outcome.gas();
-                let ins_result = *outcome.instruction_result();
-                let returned_len = outcome.result.output.len();
+                // Taken apart field by field: only a precompile call carries logs here,
+                // and nothing reads them (revm's frame drops them too). An empty,
+                // unallocated `Vec` owns nothing, so it is forgotten rather than run
+                // through the out-of-line drop glue on every CALL.
+                let CallOutcome {
+                    result: out,
+                    memory_offset,
+                    precompile_call_logs,
+                    ..
+                } = outcome;
+                if precompile_call_logs.capacity() == 0 {
+                    core::mem::forget(precompile_call_logs);
+                } else {
+                    drop(precompile_call_logs);
+                }
+                let mut out_gas = out.gas;
+                let ins_result = out.result;
+                let returned_len = out.output.len();
                 let interpreter = &mut self.interpreter;
-                let mem_length = outcome.memory_length();
-                let mem_start = outcome.memory_start();
-                interpreter.return_data.set_buffer(outcome.result.output);
+                let mem_length = memory_offset.len();
+                let mem_start = memory_offset.start;
+                interpreter.return_data.set_buffer(out.output);
                 let target_len = mem_length.min(returned_len);
                 // revm panics here too: a fatal external error cannot be inserted.
                 assert_ne!(
