@@ -27,7 +27,7 @@ use std::fmt;
 ///   bytes inside the buffer.
 /// - **Suspended or detached**: `len == 0` and `base_ptr` is dangling: every non-empty
 ///   access fails its one bounds compare and touches nothing.
-/// - The cache is refreshed ([`refresh`](Self::refresh)) after every operation that may
+/// - The cache is re-derived from the view after every operation that may
 ///   move, grow, shrink or hand off the buffer (`resize`, `attach`, `detach`,
 ///   `enter_child_into`, `resume`, `clear`); operations that only write bytes in place
 ///   go through the cache itself.
@@ -76,7 +76,7 @@ impl MemoryWindow {
     ///
     /// ```
     /// # use evm_pool_runtime::MemoryWindow;
-    /// let memory = MemoryWindow::detached();
+    /// let mut memory = MemoryWindow::detached();
     /// assert!(memory.is_empty() && memory.set(0, &[1]).is_err());
     /// ```
     pub const fn detached() -> Self {
