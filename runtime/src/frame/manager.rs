@@ -54,17 +54,17 @@ use super::tracker::{AllocationTracker, FrameEvent, FrameEventKind};
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub struct FramePoolManager<W: Copy = Word> {
-    config: FramePoolConfig,
+    pub(super) config: FramePoolConfig,
     /// The first size-class bound (`usize::MAX` without size classes).
     smallest_bound: usize,
     /// Frames retaining at most this many bytes go back to the smallest size class on
     /// the inline release path: `min(smallest_bound, max_pooled_bytes)`.
     small_release_bound: usize,
     clock: Box<dyn Clock>,
-    state: RefCell<State<W>>,
+    pub(super) state: RefCell<State<W>>,
 }
 
-struct State<W> {
+pub(super) struct State<W> {
     /// One pool per class; only the first `live` are used (1 with a shared class).
     /// A fixed array indexed by [`FrameClass`], so the hot path has no bounds check.
     pools: [ClassPool<W>; 8],
@@ -394,16 +394,39 @@ impl<W: Copy> FramePoolManager<W> {
         request: &FrameRequest<'_>,
         parent: &mut PooledFrame<W>,
     ) -> Result<Box<PooledFrame<W>>, FrameError> {
-        let kind = request.kind;
         let shared = self.config.shared_buffers;
-        // Non-short-circuit `|`/`&`: one flag, one branch.
+        // Non-short-circuit `&`/`|`: folded into `open_child`'s one flag.
+        let views_ok = !shared | (parent.stack.is_running() & parent.memory.is_running());
+        let mut frame = self.open_child(request, parent, views_ok)?;
+        if shared {
+            // Both views running: checked in `open_child`.
+            parent.stack.lend_to(&mut frame.stack);
+            parent.memory.lend_to(&mut frame.memory);
+        } else {
+            Self::standalone_buffers(&mut frame, self.config.memory_limit);
+        }
+        Ok(frame)
+    }
+
+    /// What both child APIs share: the rules (one combined test, the exact error out of
+    /// line; `views_ok` is the guard API's "parent's views are running"), a frame from
+    /// the pool, its call context and its gas (EIP-150, taken from the parent).
+    #[inline(always)] // one call site per API; out of line it cost ~17 in saves
+    pub(super) fn open_child(
+        &self,
+        request: &FrameRequest<'_>,
+        parent: &mut PooledFrame<W>,
+        views_ok: bool,
+    ) -> Result<Box<PooledFrame<W>>, FrameError> {
+        let kind = request.kind;
+        // Non-short-circuit `|`: one flag, one branch.
         if (parent.kind == FrameKind::Precompile)
             | (parent.depth >= CALL_DEPTH_LIMIT)
             | parent.is_static
-            | (shared & !(parent.stack.is_running() & parent.memory.is_running()))
+            | !views_ok
         {
-            // Static parents are legal for most kinds; `child_rule_error` decides.
-            if let Err(error) = self.check_rules(request, parent) {
+            // Static parents are legal for most kinds; `check_rules` decides.
+            if let Err(error) = Self::check_rules(request, parent, views_ok) {
                 return Err(self.reject(kind, parent.depth + 1, error));
             }
         }
@@ -446,13 +469,6 @@ impl<W: Copy> FramePoolManager<W> {
                 frame.value = request.value;
             }
         }
-        if shared {
-            // Both views running: checked above.
-            parent.stack.lend_to(&mut frame.stack);
-            parent.memory.lend_to(&mut frame.memory);
-        } else {
-            Self::standalone_buffers(&mut frame, self.config.memory_limit);
-        }
         Ok(frame)
     }
 
@@ -460,14 +476,50 @@ impl<W: Copy> FramePoolManager<W> {
     /// maintenance when due, and hands the frame the spare call-tree buffers.
     #[inline(never)]
     fn acquire_root(&self, request: &FrameRequest<'_>) -> Result<Box<PooledFrame<W>>, FrameError> {
-        let kind = request.kind;
         let mut state = self.state.borrow_mut();
+        self.begin_transaction(&mut state);
+        let mut frame = self.open_root(&mut state, request)?;
+        state.buffers.trees += 1;
+        if self.config.shared_buffers {
+            let (stack, memory) = Self::spare_buffers(&mut state);
+            frame.stack.attach(stack);
+            frame.memory.attach(memory, self.config.memory_limit);
+        } else {
+            Self::standalone_buffers(&mut frame, self.config.memory_limit);
+        }
+        Ok(frame)
+    }
+
+    /// A transaction starts: counted, the clock read, maintenance run when due.
+    fn begin_transaction(&self, state: &mut State<W>) {
         state.transaction += 1;
         state.now = self.clock.now();
         if state.now.saturating_sub(state.last_maintenance) >= self.config.cleanup_interval {
-            self.maintain(&mut state);
+            self.maintain(state);
         }
-        let mut frame = self.take_frame(&mut state, kind, request.input.len(), 0)?;
+    }
+
+    /// A nested-API call tree starts: a transaction, counted as a tree; its buffers from
+    /// the spare list with shared buffers (empty ones otherwise).
+    pub(super) fn begin_tree(&self) -> (Vec<W>, Vec<u8>) {
+        let mut state = self.state.borrow_mut();
+        self.begin_transaction(&mut state);
+        state.buffers.trees += 1;
+        if self.config.shared_buffers {
+            Self::spare_buffers(&mut state)
+        } else {
+            (Vec::new(), Vec::new())
+        }
+    }
+
+    /// A depth-0 frame for `request`, taken from its pool and filled in.
+    pub(super) fn open_root(
+        &self,
+        state: &mut State<W>,
+        request: &FrameRequest<'_>,
+    ) -> Result<Box<PooledFrame<W>>, FrameError> {
+        let kind = request.kind;
+        let mut frame = self.take_frame(state, kind, request.input.len(), 0)?;
         frame.kind = kind;
         frame.depth = 0;
         frame.usage_count += 1;
@@ -481,27 +533,38 @@ impl<W: Copy> FramePoolManager<W> {
         } else {
             request.value
         };
-        state.buffers.trees += 1;
-        if self.config.shared_buffers {
-            let stack = state.spare_stacks.pop();
-            let memory = state.spare_memories.pop();
-            if stack.is_some() && memory.is_some() {
-                state.buffers.reused += 1;
-            }
-            frame.stack.attach(stack.unwrap_or_default());
-            frame
-                .memory
-                .attach(memory.unwrap_or_default(), self.config.memory_limit);
-        } else {
-            Self::standalone_buffers(&mut frame, self.config.memory_limit);
-        }
         Ok(frame)
+    }
+
+    /// A call tree's stack and memory buffers from the spare list (empty ones if none is
+    /// spare), counted as reused when both were.
+    fn spare_buffers(state: &mut State<W>) -> (Vec<W>, Vec<u8>) {
+        let stack = state.spare_stacks.pop();
+        let memory = state.spare_memories.pop();
+        if stack.is_some() && memory.is_some() {
+            state.buffers.reused += 1;
+        }
+        (stack.unwrap_or_default(), memory.unwrap_or_default())
+    }
+
+    /// A call tree's buffers (cleared, capacity kept) go to the spare list unless they
+    /// are over `max_pooled_bytes`; their sizes feed the buffer peaks.
+    pub(super) fn keep_spare_buffers(&self, state: &mut State<W>, stack: Vec<W>, memory: Vec<u8>) {
+        let stack_bytes = (stack.capacity() * size_of::<W>()) as u64;
+        let memory_bytes = memory.capacity() as u64;
+        let b = &mut state.buffers;
+        b.peak_stack_bytes = b.peak_stack_bytes.max(stack_bytes);
+        b.peak_memory_bytes = b.peak_memory_bytes.max(memory_bytes);
+        if stack_bytes + memory_bytes <= self.config.max_pooled_bytes as u64 {
+            state.spare_stacks.push(stack);
+            state.spare_memories.push(memory);
+        }
     }
 
     /// Counts a refused acquire and hands back its error.
     #[cold]
     #[inline(never)]
-    fn reject(&self, kind: FrameKind, depth: usize, error: FrameError) -> FrameError {
+    pub(super) fn reject(&self, kind: FrameKind, depth: usize, error: FrameError) -> FrameError {
         self.state
             .borrow_mut()
             .record(kind, depth, FrameEventKind::Rejected);
@@ -510,15 +573,17 @@ impl<W: Copy> FramePoolManager<W> {
 
     /// The revm-style baseline: a frame's own 1024-word stack and memory.
     #[inline(never)]
-    fn standalone_buffers(frame: &mut PooledFrame<W>, memory_limit: usize) {
+    pub(super) fn standalone_buffers(frame: &mut PooledFrame<W>, memory_limit: usize) {
         frame.stack = SharedStack::with_capacity(STACK_LIMIT);
         frame.memory = SharedMemory::with_limit(memory_limit);
     }
 
+    /// The exact rule a child request breaks (`views_ok`: the guard API's parent views
+    /// are running).
     fn check_rules(
-        &self,
         request: &FrameRequest<'_>,
         parent: &PooledFrame<W>,
+        views_ok: bool,
     ) -> Result<(), FrameError> {
         let kind = request.kind;
         if parent.kind == FrameKind::Precompile {
@@ -534,8 +599,7 @@ impl<W: Copy> FramePoolManager<W> {
         {
             return Err(FrameError::StaticViolation { kind });
         }
-        if self.config.shared_buffers && !(parent.stack.is_running() && parent.memory.is_running())
-        {
+        if !views_ok {
             return Err(FrameError::ParentNotRunning);
         }
         Ok(())
@@ -543,7 +607,7 @@ impl<W: Copy> FramePoolManager<W> {
 
     /// A frame for `kind` from its pool (hit) or freshly created (miss), counted.
     #[inline]
-    fn take_frame(
+    pub(super) fn take_frame(
         &self,
         state: &mut State<W>,
         kind: FrameKind,
@@ -647,14 +711,12 @@ impl<W: Copy> FramePoolManager<W> {
     }
 
     /// Gives `frame` back: buffers to the parent (or the spare list), gas to the parent,
-    /// the frame to its pool. A small frame going back to a pool with room takes the
-    /// inline path; everything else goes through [`release_slow`](Self::release_slow).
+    /// the frame to its pool ([`put_back`](Self::put_back)).
     #[inline]
     fn release(&self, mut frame: Box<PooledFrame<W>>, parent: Option<&mut PooledFrame<W>>) {
         match parent {
             Some(parent) => {
-                parent.gas.remaining = parent.gas.remaining.saturating_add(frame.gas.remaining);
-                parent.gas.refunded = parent.gas.refunded.saturating_add(frame.gas.refunded);
+                give_back_gas(&mut parent.gas, &frame.gas);
                 if self.config.shared_buffers
                     && !take_back_both(
                         &mut parent.stack,
@@ -668,6 +730,14 @@ impl<W: Copy> FramePoolManager<W> {
             }
             None => self.release_root_buffers(&mut frame),
         }
+        self.put_back(frame);
+    }
+
+    /// The frame goes back to its pool, counted. A small frame going back to a pool with
+    /// room takes the inline path; everything else goes through
+    /// [`release_slow`](Self::release_slow).
+    #[inline(always)] // one call site per API; out of line it cost ~17 in saves
+    pub(super) fn put_back(&self, mut frame: Box<PooledFrame<W>>) {
         let mut state = self.state.borrow_mut();
         let kind = frame.kind;
         state.tracker.count(kind, FrameEventKind::Release);
@@ -720,15 +790,7 @@ impl<W: Copy> FramePoolManager<W> {
         }
         let mut state = self.state.borrow_mut();
         if let (Ok(stack), Ok(memory)) = (frame.stack.detach(), frame.memory.detach()) {
-            let stack_bytes = (stack.capacity() * size_of::<W>()) as u64;
-            let memory_bytes = memory.capacity() as u64;
-            let b = &mut state.buffers;
-            b.peak_stack_bytes = b.peak_stack_bytes.max(stack_bytes);
-            b.peak_memory_bytes = b.peak_memory_bytes.max(memory_bytes);
-            if stack_bytes + memory_bytes <= self.config.max_pooled_bytes as u64 {
-                state.spare_stacks.push(stack);
-                state.spare_memories.push(memory);
-            }
+            self.keep_spare_buffers(&mut state, stack, memory);
         } else {
             state.buffers.link_errors += 1;
         }
@@ -999,6 +1061,13 @@ impl<W: Copy> FramePoolManager<W> {
         let state = self.state.borrow();
         state.pools[state.pool_of[kind_of_class(class).index()].index()].owned
     }
+}
+
+/// Unused gas and the refund counter of a returning child go back to its parent.
+#[inline]
+pub(super) fn give_back_gas(parent: &mut Gas, child: &Gas) {
+    parent.remaining = parent.remaining.saturating_add(child.remaining);
+    parent.refunded = parent.refunded.saturating_add(child.refunded);
 }
 
 fn kind_of_class(class: FrameClass) -> FrameKind {

@@ -82,6 +82,7 @@ mod clock;
 mod config;
 mod kind;
 mod manager;
+pub mod nested;
 mod pooled;
 pub mod shared;
 mod stats;
@@ -95,6 +96,7 @@ pub use kind::{FrameClass, FrameKind};
 pub use manager::{
     CleanupReport, FrameGuard, FramePoolManager, PressureLevel, PressureReport, TuneReport,
 };
+pub use nested::{CallFrame, CallTree, FrameMemory, FrameStack};
 pub use pooled::{Address, CALL_DEPTH_LIMIT, FrameRequest, Gas, PooledFrame};
 pub use shared::{
     LinkError, MemoryError, STACK_LIMIT, SharedMemory, SharedStack, StackError, StackWindow, Word,
