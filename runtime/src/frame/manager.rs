@@ -606,7 +606,7 @@ impl<W: Copy> FramePoolManager<W> {
     }
 
     /// A frame for `kind` from its pool (hit) or freshly created (miss), counted.
-    #[inline]
+    #[inline(always)] // out of line it cost ~17 instructions of register saves per frame
     pub(super) fn take_frame(
         &self,
         state: &mut State<W>,
@@ -730,14 +730,16 @@ impl<W: Copy> FramePoolManager<W> {
             }
             None => self.release_root_buffers(&mut frame),
         }
-        self.put_back(frame);
+        self.put_back(frame, false);
     }
 
-    /// The frame goes back to its pool, counted. A small frame going back to a pool with
+    /// The frame goes back to its pool, counted. `views_detached`: the caller knows the
+    /// frame's stack and memory views are detached (the nested API never attaches them),
+    /// so `reset` need not check them. A small frame going back to a pool with
     /// room takes the inline path; everything else goes through
     /// [`release_slow`](Self::release_slow).
     #[inline(always)] // one call site per API; out of line it cost ~17 in saves
-    pub(super) fn put_back(&self, mut frame: Box<PooledFrame<W>>) {
+    pub(super) fn put_back(&self, mut frame: Box<PooledFrame<W>>, views_detached: bool) {
         let mut state = self.state.borrow_mut();
         let kind = frame.kind;
         state.tracker.count(kind, FrameEventKind::Release);
@@ -749,7 +751,11 @@ impl<W: Copy> FramePoolManager<W> {
         let pool = &mut state.pools[index];
         pool.counters.in_use -= 1; // `returns` is derived from it (`ClassPool::stats`)
         if (frame.retained_bytes() <= self.small_release_bound) & (pool.owned <= pool.keep_limit) {
-            frame.reset();
+            if views_detached {
+                frame.clear_buffers();
+            } else {
+                frame.reset();
+            }
             frame.last_used = now;
             pool.buckets[0].push(frame);
         } else {

@@ -510,7 +510,7 @@ impl<W: Copy> Drop for CallFrame<'_, W> {
             } else {
                 restore_buffers(&mut frame, self.buffers);
             }
-            self.manager.put_back(frame);
+            self.manager.put_back(frame, true);
         }
     }
 }
@@ -793,5 +793,628 @@ impl fmt::Debug for FrameMemory<'_> {
             .field("len", &self.len())
             .field("limit", &self.limit)
             .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::{HashMap, HashSet};
+
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::frame::{CALL_DEPTH_LIMIT, FrameClass, FramePoolConfig};
+    use crate::pool::{OverflowPolicy, PoolConfig};
+    use crate::{ClassLayout, FrameEventKind};
+
+    type Manager = FramePoolManager<u64>;
+
+    fn request(kind: FrameKind) -> FrameRequest<'static> {
+        FrameRequest::new(kind)
+    }
+
+    /// Opens `n` nested `Call` frames below `frame` and runs `at_bottom` in the deepest.
+    fn nest(
+        frame: &mut CallFrame<'_, u64>,
+        n: usize,
+        at_bottom: &mut dyn FnMut(&mut CallFrame<'_, u64>),
+    ) {
+        if n == 0 {
+            at_bottom(frame);
+            return;
+        }
+        let mut child = frame.call(&request(FrameKind::Call)).unwrap();
+        nest(&mut child, n - 1, at_bottom);
+    }
+
+    #[test]
+    fn depth_limit_is_1024_and_the_1025th_call_fails_without_leaking() {
+        let m = Manager::new(FramePoolConfig::high_performance()).unwrap();
+        let mut tree = m.call_tree();
+        let mut root = tree.root(&request(FrameKind::Call).gas(u64::MAX)).unwrap();
+        let mut reached = 0;
+        nest(&mut root, CALL_DEPTH_LIMIT, &mut |deepest| {
+            reached = deepest.depth();
+            assert_eq!(
+                deepest.call(&request(FrameKind::Call)).unwrap_err(),
+                FrameError::DepthLimit {
+                    limit: CALL_DEPTH_LIMIT
+                }
+            );
+            assert_eq!(
+                deepest.call(&request(FrameKind::StaticCall)).unwrap_err(),
+                FrameError::DepthLimit {
+                    limit: CALL_DEPTH_LIMIT
+                }
+            );
+        });
+        assert_eq!(reached, CALL_DEPTH_LIMIT);
+        drop(root);
+        let s = m.statistics().total;
+        assert_eq!((s.acquires(), s.in_use, s.returns), (1025, 0, 1025));
+        assert_eq!(s.peak_in_use, 1025);
+        let t = m.tracker();
+        assert_eq!(t.kind(FrameKind::Call).rejected, 1);
+        assert_eq!(t.kind(FrameKind::StaticCall).rejected, 1);
+    }
+
+    #[test]
+    fn eip150_forwards_all_but_one_64th_and_returns_unused_gas() {
+        let m = Manager::new(FramePoolConfig::balanced()).unwrap();
+        let mut tree = m.call_tree();
+        let mut root = tree.root(&request(FrameKind::Call).gas(6_400)).unwrap();
+        {
+            let mut child = root.call(&request(FrameKind::Call)).unwrap();
+            assert_eq!(child.gas().limit, 6_300); // 6_400 − 6_400/64
+            assert!(child.gas_mut().spend(300));
+            child.gas_mut().refunded = -5;
+            let grandchild = child.call(&request(FrameKind::Call).gas(1_000)).unwrap();
+            assert_eq!(grandchild.gas().limit, 1_000); // asked for less than allowed
+            // The child is borrowed while the grandchild lives: its gas is read after.
+            drop(grandchild);
+            assert_eq!(child.gas().remaining, 6_000);
+        }
+        assert_eq!(root.gas().remaining, 100 + 6_000);
+        assert_eq!(root.gas().refunded, -5);
+        root.release();
+        assert_eq!(tree.returned_gas().remaining, 6_100);
+    }
+
+    #[test]
+    fn static_frames_make_static_children_and_refuse_state_changes() {
+        let m = Manager::new(FramePoolConfig::high_performance()).unwrap();
+        let mut tree = m.call_tree();
+        let mut root = tree.root(&request(FrameKind::Call)).unwrap();
+        assert!(!root.is_static());
+        let mut view = root
+            .call(&request(FrameKind::StaticCall).value([1; 32]))
+            .unwrap();
+        assert!(view.is_static());
+        assert_eq!(view.value(), [0; 32], "STATICCALL carries no value");
+        for kind in [FrameKind::Create, FrameKind::Create2] {
+            assert_eq!(
+                view.call(&request(kind)).unwrap_err(),
+                FrameError::StaticViolation { kind }
+            );
+        }
+        assert_eq!(
+            view.call(&request(FrameKind::Call).value([0, 1].repeat(16).try_into().unwrap()))
+                .unwrap_err(),
+            FrameError::StaticViolation {
+                kind: FrameKind::Call
+            }
+        );
+        let mut inner = view.call(&request(FrameKind::Call)).unwrap(); // no value: fine
+        assert!(inner.is_static(), "inherited");
+        let delegate = inner.call(&request(FrameKind::DelegateCall)).unwrap();
+        assert!(delegate.is_static());
+        drop(delegate);
+        drop(inner);
+        drop(view);
+        let s = m.statistics().total;
+        assert_eq!(
+            (s.acquires(), s.in_use),
+            (4, 1),
+            "refusals took nothing; the root lives"
+        );
+    }
+
+    #[test]
+    fn precompiles_have_no_children() {
+        let m = Manager::new(FramePoolConfig::minimal()).unwrap();
+        let mut tree = m.call_tree();
+        let mut root = tree.root(&request(FrameKind::Call)).unwrap();
+        let mut pre = root.call(&request(FrameKind::Precompile)).unwrap();
+        for kind in FrameKind::ALL {
+            assert_eq!(
+                pre.call(&request(kind)).unwrap_err(),
+                FrameError::PrecompileHasNoChildren
+            );
+        }
+        drop(pre);
+        assert_eq!(m.statistics().total.in_use, 1);
+    }
+
+    #[test]
+    fn call_context_follows_the_evm() {
+        let m = Manager::new(FramePoolConfig::high_performance()).unwrap();
+        let mut tree = m.call_tree();
+        let mut root = tree
+            .root(
+                &FrameRequest::new(FrameKind::Call)
+                    .origin([1; 20])
+                    .target([2; 20])
+                    .value([3; 32]),
+            )
+            .unwrap();
+        assert_eq!(
+            (root.caller(), root.address(), root.value()),
+            ([1; 20], [2; 20], [3; 32])
+        );
+        let call = FrameRequest::new(FrameKind::Call)
+            .target([4; 20])
+            .value([5; 32]);
+        {
+            let c = root.call(&call).unwrap();
+            assert_eq!(
+                (c.caller(), c.address(), c.value()),
+                ([2; 20], [4; 20], [5; 32])
+            );
+        }
+        {
+            let c = root
+                .call(&FrameRequest {
+                    kind: FrameKind::DelegateCall,
+                    ..call
+                })
+                .unwrap();
+            assert_eq!(
+                (c.caller(), c.address(), c.value()),
+                ([1; 20], [2; 20], [3; 32])
+            );
+        }
+        {
+            let c = root
+                .call(&FrameRequest {
+                    kind: FrameKind::CallCode,
+                    ..call
+                })
+                .unwrap();
+            assert_eq!(
+                (c.caller(), c.address(), c.value()),
+                ([2; 20], [2; 20], [5; 32])
+            );
+        }
+        let c = root
+            .call(&FrameRequest {
+                kind: FrameKind::StaticCall,
+                ..call
+            })
+            .unwrap();
+        assert_eq!(
+            (c.caller(), c.address(), c.value()),
+            ([2; 20], [4; 20], [0; 32])
+        );
+        assert_eq!((c.kind(), c.depth()), (FrameKind::StaticCall, 1));
+    }
+
+    #[test]
+    fn children_work_in_windows_and_parents_resume_intact() {
+        let m = Manager::new(FramePoolConfig::high_performance()).unwrap();
+        let mut tree = m.call_tree();
+        let mut root = tree.root(&request(FrameKind::Call)).unwrap();
+        root.stack_mut().push(1).unwrap();
+        root.stack_mut().push(2).unwrap();
+        root.memory_mut().resize(32).unwrap();
+        root.memory_mut().set(0, &[7; 32]).unwrap();
+        for sibling in 0..3u64 {
+            let mut child = root.call(&request(FrameKind::Call)).unwrap();
+            let mut stack = child.stack_mut();
+            assert_eq!(
+                stack.pop(),
+                Err(StackError::Underflow),
+                "the parent's words are out of reach"
+            );
+            assert_eq!(stack.peek(0), Err(StackError::Underflow));
+            assert_eq!(stack.dup(1), Err(StackError::Underflow));
+            assert_eq!(stack.swap(1), Err(StackError::Underflow));
+            stack.push(10 + sibling).unwrap();
+            stack.push(20).unwrap();
+            stack.swap(1).unwrap();
+            assert_eq!(stack.as_slice(), [20, 10 + sibling]);
+            stack.as_mut_slice()[0] = 21;
+            stack.dup(2).unwrap();
+            assert_eq!(stack.popn::<3>(), Ok([21, 10 + sibling, 21]));
+            stack.push(9).unwrap();
+            let mut memory = child.memory_mut();
+            assert_eq!(memory.local_offset(), 32, "same base for every sibling");
+            assert!(memory.is_empty());
+            assert_eq!(
+                memory.slice(0, 1),
+                Err(MemoryError::OutOfBounds {
+                    offset: 0,
+                    len: 1,
+                    size: 0
+                })
+            );
+            memory.resize(64).unwrap();
+            assert_eq!(
+                memory.as_slice(),
+                [0; 64],
+                "new memory is zero, not the last sibling's"
+            );
+            memory.set(0, &[sibling as u8 + 1; 64]).unwrap();
+            assert_eq!(memory.global_slice(0..32).unwrap(), [7; 32]);
+            assert!(memory.global_slice(0..200).is_err());
+            assert_eq!(child.stack(), [9]);
+            assert_eq!(child.memory()[..2], [sibling as u8 + 1; 2]);
+        }
+        assert_eq!(root.stack(), [1, 2]);
+        assert_eq!(root.memory(), [7; 32]);
+        let mut stack = root.stack_mut();
+        stack.clear();
+        assert_eq!((stack.is_empty(), stack.len()), (true, 0));
+        let s = m.statistics().total;
+        assert_eq!((s.hits, s.in_use, s.peak_in_use), (4, 1, 2));
+    }
+
+    #[test]
+    fn each_frame_has_its_own_1024_word_limit_and_the_tree_one_memory_limit() {
+        let mut config = FramePoolConfig::high_performance();
+        config.memory_limit = 100;
+        let m = Manager::new(config).unwrap();
+        let mut tree = m.call_tree();
+        let mut root = tree.root(&request(FrameKind::Call)).unwrap();
+        for i in 0..STACK_LIMIT as u64 {
+            root.stack_mut().push(i).unwrap();
+        }
+        assert_eq!(root.stack_mut().push(0), Err(StackError::Overflow));
+        assert_eq!(root.stack_mut().dup(1), Err(StackError::Overflow));
+        root.memory_mut().resize(60).unwrap();
+        let mut child = root.call(&request(FrameKind::Call)).unwrap();
+        for i in 0..STACK_LIMIT as u64 {
+            child.stack_mut().push(i).unwrap();
+        }
+        assert_eq!(child.stack_mut().push(0), Err(StackError::Overflow));
+        let mut memory = child.memory_mut();
+        assert_eq!(memory.limit(), 100);
+        assert_eq!(
+            memory.resize(41),
+            Err(MemoryError::LimitExceeded {
+                requested: 101,
+                limit: 100
+            })
+        );
+        assert!(memory.resize(usize::MAX).is_err());
+        memory.resize(40).unwrap();
+    }
+
+    #[test]
+    fn statistics_are_exact_and_frames_are_reused() {
+        let m = Manager::new(FramePoolConfig::high_performance()).unwrap();
+        let mut ids = HashSet::new();
+        for _ in 0..3 {
+            let mut tree = m.call_tree();
+            let mut root = tree.root(&request(FrameKind::Call)).unwrap();
+            let a = root.call(&request(FrameKind::StaticCall)).unwrap();
+            ids.insert(a.frame().pool_id());
+            drop(a);
+            let b = root.call(&request(FrameKind::StaticCall)).unwrap();
+            assert!(
+                ids.contains(&b.frame().pool_id()),
+                "the released frame is handed out again"
+            );
+        }
+        let stats = m.statistics();
+        let call = stats.class(FrameClass::Call).unwrap();
+        let view = stats.class(FrameClass::StaticCall).unwrap();
+        assert_eq!(
+            (
+                call.hits,
+                call.misses,
+                call.returns,
+                call.in_use,
+                call.peak_in_use
+            ),
+            (3, 0, 3, 0, 1)
+        );
+        assert_eq!(
+            (
+                view.hits,
+                view.misses,
+                view.returns,
+                view.in_use,
+                view.peak_in_use
+            ),
+            (6, 0, 6, 0, 1)
+        );
+        assert_eq!((stats.buffers.trees, stats.buffers.reused), (3, 2));
+        let t = m.tracker();
+        assert_eq!(t.kind(FrameKind::StaticCall).acquires, 6);
+        assert_eq!(t.kind(FrameKind::StaticCall).releases, 6);
+        let _ = FrameEventKind::Release;
+    }
+
+    #[test]
+    fn exhaustion_follows_the_overflow_policy() {
+        let mut class = PoolConfig::balanced();
+        class.initial = 1;
+        class.max = 1;
+        let mut classes: [PoolConfig; 8] = std::array::from_fn(|_| class.clone());
+        classes[FrameClass::Call.index()].overflow = OverflowPolicy::Fail;
+        let config = FramePoolConfig {
+            classes: ClassLayout::PerKind(classes),
+            auto_tune: false,
+            ..FramePoolConfig::balanced()
+        };
+        let m = Manager::new(config).unwrap();
+        let mut tree = m.call_tree();
+        let mut root = tree.root(&request(FrameKind::Call)).unwrap();
+        assert_eq!(
+            root.call(&request(FrameKind::CallCode)).unwrap_err(),
+            FrameError::Exhausted {
+                class: FrameClass::Call,
+                max: 1
+            }
+        );
+        // Another class overflows by allocating (the default policy) and discards later.
+        let mut a = root.call(&request(FrameKind::StaticCall)).unwrap();
+        let b = a.call(&request(FrameKind::StaticCall)).unwrap();
+        drop(b);
+        drop(a);
+        drop(root);
+        let stats = m.statistics();
+        let call = stats.class(FrameClass::Call).unwrap();
+        assert_eq!((call.in_use, call.overflows, call.returns), (0, 1, 1));
+        let view = stats.class(FrameClass::StaticCall).unwrap();
+        assert_eq!(
+            (view.hits, view.misses, view.overflows, view.discards),
+            (1, 1, 1, 1)
+        );
+    }
+
+    #[test]
+    fn disabled_gives_every_frame_fresh_buffers_through_the_same_api() {
+        let m = Manager::new(FramePoolConfig::disabled()).unwrap();
+        for _ in 0..2 {
+            let mut tree = m.call_tree();
+            let mut root = tree.root(&request(FrameKind::Call).gas(6_400)).unwrap();
+            root.stack_mut().push(1).unwrap();
+            root.memory_mut().resize(32).unwrap();
+            {
+                let mut child = root.call(&request(FrameKind::Call)).unwrap();
+                assert_eq!(child.memory_mut().local_offset(), 0, "its own memory");
+                assert!(child.stack().is_empty());
+                child.stack_mut().push(2).unwrap();
+                child.memory_mut().resize(64).unwrap();
+                assert_eq!(child.gas().limit, 6_300);
+            }
+            assert_eq!(root.stack(), [1], "the parent's own buffer is back");
+            assert_eq!(root.memory().len(), 32);
+        }
+        let s = m.statistics().total;
+        assert_eq!((s.hits, s.misses, s.discards, s.in_use), (0, 4, 4, 0));
+        assert_eq!(m.bytes_held(), 0);
+    }
+
+    #[test]
+    fn both_apis_share_pools_and_frames_stay_clean() {
+        let m = Manager::new(FramePoolConfig::minimal()).unwrap();
+        {
+            let mut tree = m.call_tree();
+            let mut root = tree
+                .root(&request(FrameKind::Call).input(&[1; 40]))
+                .unwrap();
+            root.output_mut().extend_from_slice(&[2; 8]);
+            assert_eq!(root.input(), [1; 40]);
+            let child = root.call(&request(FrameKind::Call).input(&[3; 4])).unwrap();
+            assert_eq!(child.input(), [3; 4]);
+            assert!(format!("{child:?}").contains("CallFrame"));
+        }
+        assert!(format!("{:?}", m.call_tree()).contains("CallTree"));
+        // The guard API gets the same frames back, reset, with detached views.
+        let mut root = m.acquire(FrameKind::Call, None).unwrap();
+        let child = m.acquire(FrameKind::Call, Some(&mut root)).unwrap();
+        assert!(child.input.is_empty() && child.output.is_empty());
+        assert!(child.stack().is_running());
+        drop(child);
+        assert_eq!(m.statistics().buffers.link_errors, 0);
+    }
+
+    /// A random call tree: kind, whether the call carries value, gas asked for, words
+    /// pushed, memory words, children.
+    #[derive(Clone, Debug)]
+    struct Node {
+        kind: FrameKind,
+        value: bool,
+        gas: u64,
+        words: u8,
+        memory_words: u8,
+        children: Vec<Node>,
+    }
+
+    fn node() -> impl Strategy<Value = Node> {
+        let leaf = (
+            proptest::sample::select(FrameKind::ALL.to_vec()),
+            proptest::bool::weighted(0.2),
+            prop_oneof![Just(u64::MAX), 0..100_000u64],
+            0..6u8,
+            0..4u8,
+        )
+            .prop_map(|(kind, value, gas, words, memory_words)| Node {
+                kind,
+                value,
+                gas,
+                words,
+                memory_words,
+                children: Vec::new(),
+            });
+        leaf.prop_recursive(5, 40, 4, |inner| {
+            (inner.clone(), proptest::collection::vec(inner, 0..4)).prop_map(|(mut n, c)| {
+                n.children = c;
+                n
+            })
+        })
+    }
+
+    #[derive(Default)]
+    struct Model {
+        opened: u64,
+        rejected: u64,
+        live: HashSet<u64>,
+        in_use: HashMap<FrameClass, u64>,
+        peak: HashMap<FrameClass, u64>,
+    }
+
+    fn mark(id: u64, i: u64) -> u64 {
+        id.wrapping_mul(1_000_003) ^ i
+    }
+
+    fn expected_error(node: &Node, parent: &CallFrame<'_, u64>) -> Option<FrameError> {
+        if parent.kind() == FrameKind::Precompile {
+            Some(FrameError::PrecompileHasNoChildren)
+        } else if parent.depth() >= CALL_DEPTH_LIMIT {
+            Some(FrameError::DepthLimit {
+                limit: CALL_DEPTH_LIMIT,
+            })
+        } else if parent.is_static()
+            && (node.kind.is_create() || (node.kind == FrameKind::Call && node.value))
+        {
+            Some(FrameError::StaticViolation { kind: node.kind })
+        } else {
+            None
+        }
+    }
+
+    /// Runs `node` in `frame`: marks its stack and memory, replays its children (each
+    /// checked against the rules and the model), and checks its marks survived them.
+    /// Returns the gas its children's subtrees spent.
+    fn replay(frame: &mut CallFrame<'_, u64>, node: &Node, spine: usize, model: &mut Model) -> u64 {
+        let id = frame.frame().pool_id();
+        for i in 0..node.words as u64 {
+            frame.stack_mut().push(mark(id, i)).unwrap();
+        }
+        let bytes = 32 * node.memory_words as usize;
+        frame.memory_mut().resize(bytes).unwrap();
+        frame
+            .memory_mut()
+            .slice_mut(0, bytes)
+            .unwrap()
+            .fill(id as u8);
+        let spine_child = Node {
+            kind: FrameKind::Call,
+            value: false,
+            gas: u64::MAX,
+            words: 1,
+            memory_words: 0,
+            children: Vec::new(),
+        };
+        let mut subtree_spent = 0;
+        let children: Vec<&Node> = if spine > 0 {
+            vec![&spine_child]
+        } else {
+            node.children.iter().collect()
+        };
+        for child in children {
+            let value = if child.value { [1; 32] } else { [0; 32] };
+            let request = FrameRequest::new(child.kind).gas(child.gas).value(value);
+            let expected = expected_error(child, frame);
+            let remaining = frame.gas().remaining;
+            let spent = match frame.call(&request) {
+                Err(error) => {
+                    assert_eq!(Some(error), expected);
+                    model.rejected += 1;
+                    0
+                }
+                Ok(mut c) => {
+                    assert_eq!(expected, None);
+                    let forwarded = child.gas.min(remaining - remaining / 64);
+                    assert_eq!(c.gas().limit, forwarded);
+                    assert!(model.live.insert(c.frame().pool_id()), "handed out twice");
+                    model.opened += 1;
+                    let class = c.kind().class();
+                    let n = model.in_use.entry(class).or_default();
+                    *n += 1;
+                    let n = *n;
+                    let peak = model.peak.entry(class).or_default();
+                    *peak = (*peak).max(n);
+                    let spent = forwarded / 3;
+                    assert!(c.gas_mut().spend(spent));
+                    let sub = if spine > 0 { node } else { child };
+                    let below = replay(&mut c, sub, spine.saturating_sub(1), model);
+                    model.live.remove(&c.frame().pool_id());
+                    *model.in_use.get_mut(&class).unwrap() -= 1;
+                    drop(c);
+                    spent + below
+                }
+            };
+            assert_eq!(
+                frame.gas().remaining,
+                remaining - spent,
+                "unused gas came back"
+            );
+            subtree_spent += spent;
+        }
+        let words: Vec<u64> = (0..node.words as u64).map(|i| mark(id, i)).collect();
+        assert_eq!(frame.stack(), words);
+        assert!(frame.memory().iter().all(|&b| b == id as u8));
+        assert_eq!(frame.memory().len(), bytes);
+        subtree_spent
+    }
+
+    fn check_tree(root_node: Node, spine: usize, preset: FramePoolConfig) {
+        let m = Manager::new(preset).unwrap();
+        let mut model = Model::default();
+        for _ in 0..2 {
+            let mut tree = m.call_tree();
+            let mut root = tree
+                .root(&FrameRequest::new(root_node.kind).gas(u64::MAX / 2))
+                .unwrap();
+            model.opened += 1;
+            let class = root.kind().class();
+            let n = model.in_use.entry(class).or_default();
+            *n += 1;
+            let n = *n;
+            let peak = model.peak.entry(class).or_default();
+            *peak = (*peak).max(n);
+            replay(&mut root, &root_node, spine, &mut model);
+            drop(root);
+            *model.in_use.get_mut(&class).unwrap() -= 1;
+        }
+        let stats = m.statistics();
+        let total = stats.total;
+        assert_eq!(
+            (total.acquires(), total.returns, total.in_use),
+            (model.opened, model.opened, 0)
+        );
+        if !stats.classes.iter().any(|c| c.class.is_none()) {
+            for (class, peak) in &model.peak {
+                assert_eq!(stats.class(*class).unwrap().peak_in_use, *peak, "{class:?}");
+            }
+        }
+        let tracker = m.tracker();
+        let rejected: u64 = FrameKind::ALL
+            .iter()
+            .map(|&k| tracker.kind(k).rejected)
+            .sum();
+        assert_eq!(rejected, model.rejected);
+        assert!(model.live.is_empty());
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig {
+            failure_persistence: if cfg!(miri) { None } else { ProptestConfig::default().failure_persistence },
+            ..ProptestConfig::default()
+        })]
+        #[test]
+        fn random_call_trees_replay_through_the_nested_api(
+            root in node(),
+            spine in if cfg!(miri) { 0..8usize } else { 0..1100usize },
+            preset in 0..3usize,
+        ) {
+            let config = [FramePoolConfig::high_performance(), FramePoolConfig::minimal(), FramePoolConfig::disabled()][preset].clone();
+            let run = move || check_tree(root, spine, config);
+            std::thread::Builder::new().stack_size(64 << 20).spawn(run).unwrap().join().unwrap();
+        }
     }
 }
