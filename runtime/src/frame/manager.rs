@@ -491,6 +491,7 @@ impl<W: Copy> FramePoolManager<W> {
     }
 
     /// A transaction starts: counted, the clock read, maintenance run when due.
+    #[inline]
     fn begin_transaction(&self, state: &mut State<W>) {
         state.transaction += 1;
         state.now = self.clock.now();
@@ -513,6 +514,7 @@ impl<W: Copy> FramePoolManager<W> {
     }
 
     /// A depth-0 frame for `request`, taken from its pool and filled in.
+    #[inline]
     pub(super) fn open_root(
         &self,
         state: &mut State<W>,
@@ -538,6 +540,7 @@ impl<W: Copy> FramePoolManager<W> {
 
     /// A call tree's stack and memory buffers from the spare list (empty ones if none is
     /// spare), counted as reused when both were.
+    #[inline]
     fn spare_buffers(state: &mut State<W>) -> (Vec<W>, Vec<u8>) {
         let stack = state.spare_stacks.pop();
         let memory = state.spare_memories.pop();
@@ -549,6 +552,7 @@ impl<W: Copy> FramePoolManager<W> {
 
     /// A call tree's buffers (cleared, capacity kept) go to the spare list unless they
     /// are over `max_pooled_bytes`; their sizes feed the buffer peaks.
+    #[inline]
     pub(super) fn keep_spare_buffers(&self, state: &mut State<W>, stack: Vec<W>, memory: Vec<u8>) {
         let stack_bytes = (stack.capacity() * size_of::<W>()) as u64;
         let memory_bytes = memory.capacity() as u64;
@@ -1017,6 +1021,8 @@ impl<W: Copy> FramePoolManager<W> {
     }
 
     /// One maintenance tick: cleanup, pressure (if handled), tuning (if on).
+    #[cold]
+    #[inline(never)]
     fn maintain(&self, state: &mut State<W>) {
         state.last_maintenance = state.now;
         self.cleanup_locked(state);
