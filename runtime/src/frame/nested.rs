@@ -25,7 +25,7 @@
 //! [`CALL_DEPTH_LIMIT`](crate::CALL_DEPTH_LIMIT), all but one 64th of the gas, static
 //! inheritance and refusals, no children for precompiles; hits, misses, returns,
 //! current and peak frames and the tracker are counted the same way, and pool
-//! exhaustion follows the overflow policy. With [`FramePoolConfig::disabled`]
+//! exhaustion follows the overflow policy. With [`FramePoolConfig::disabled`](crate::FramePoolConfig::disabled)
 //! (`shared_buffers` off) every frame gets a freshly allocated 1024-word stack and its
 //! own memory buffer, as revm does, through the same API: the benchmark baseline.
 //!
