@@ -84,10 +84,14 @@ pub(super) struct State<W> {
 
 struct ClassPool<W> {
     config: PoolConfig,
-    /// Idle frames by size class of their retained buffers. Boxed on purpose: handing a
-    /// frame out or back moves one pointer, not the whole frame.
+    /// Idle frames of the smallest size class: the one the hot path pops and pushes,
+    /// kept in the pool itself so it costs no bounds check and no indirection. Boxed on
+    /// purpose: handing a frame out or back moves one pointer, not the whole frame.
     #[allow(clippy::vec_box)]
-    buckets: Vec<Vec<Box<PooledFrame<W>>>>,
+    small: Vec<Box<PooledFrame<W>>>,
+    /// Idle frames of the larger size classes (class `b` at index `b - 1`).
+    #[allow(clippy::vec_box)]
+    larger: Vec<Vec<Box<PooledFrame<W>>>>,
     /// Frames the pool answers for: idle plus in use.
     owned: usize,
     /// A returned frame is kept while `owned <= keep_limit`: `max`, or 0 for a disabled
@@ -128,13 +132,32 @@ impl<W> ClassPool<W> {
         (hits, misses, peak)
     }
 
+    /// Every size class's idle frames, smallest class first.
+    #[allow(clippy::vec_box)]
+    fn buckets(&self) -> impl DoubleEndedIterator<Item = &Vec<Box<PooledFrame<W>>>> {
+        std::iter::once(&self.small).chain(&self.larger)
+    }
+
+    #[allow(clippy::vec_box)]
+    fn buckets_mut(&mut self) -> impl DoubleEndedIterator<Item = &mut Vec<Box<PooledFrame<W>>>> {
+        std::iter::once(&mut self.small).chain(&mut self.larger)
+    }
+
+    /// Size class `b`'s idle frames.
+    #[allow(clippy::vec_box)]
+    fn bucket_mut(&mut self, b: usize) -> &mut Vec<Box<PooledFrame<W>>> {
+        match b {
+            0 => &mut self.small,
+            _ => &mut self.larger[b - 1],
+        }
+    }
+
     fn available(&self) -> usize {
-        self.buckets.iter().map(Vec::len).sum()
+        self.buckets().map(Vec::len).sum()
     }
 
     fn idle_bytes(&self) -> u64 {
-        self.buckets
-            .iter()
+        self.buckets()
             .flatten()
             .map(|frame| frame_bytes(frame))
             .sum()
@@ -145,7 +168,7 @@ impl<W> ClassPool<W> {
     fn trim_idle_to(&mut self, keep: usize) -> usize {
         let mut excess = self.available().saturating_sub(keep);
         let dropped = excess;
-        for bucket in self.buckets.iter_mut().rev() {
+        for bucket in self.buckets_mut().rev() {
             let n = excess.min(bucket.len());
             bucket.truncate(bucket.len() - n);
             excess -= n;
@@ -246,7 +269,8 @@ impl<W: Copy> FramePoolManager<W> {
             let c = &configs[index.min(live - 1)];
             ClassPool {
                 config: c.clone(),
-                buckets: (0..buckets).map(|_| Vec::new()).collect(),
+                small: Vec::new(),
+                larger: (1..buckets).map(|_| Vec::new()).collect(),
                 owned: 0,
                 keep_limit: if c.enabled { c.max } else { 0 },
                 counters: PoolStats::default(),
@@ -621,7 +645,7 @@ impl<W: Copy> FramePoolManager<W> {
         let index = state.pool_of[kind.index()].index();
         let pool = &mut state.pools[index];
         let popped = if size <= self.smallest_bound {
-            pool.buckets[0].pop()
+            pool.small.pop()
         } else {
             None
         };
@@ -678,9 +702,9 @@ impl<W: Copy> FramePoolManager<W> {
     ) -> Result<(Box<PooledFrame<W>>, bool), FrameError> {
         let wanted = self.bucket_of(size);
         let pool = &mut state.pools[index];
-        let found = (wanted..pool.buckets.len())
+        let found = (wanted..pool.larger.len() + 1)
             .chain((0..wanted).rev())
-            .find_map(|b| pool.buckets[b].pop());
+            .find_map(|b| pool.bucket_mut(b).pop());
         if let Some(frame) = found {
             pool.counters.hits += 1;
             return Ok((frame, true));
@@ -761,7 +785,7 @@ impl<W: Copy> FramePoolManager<W> {
                 frame.reset();
             }
             frame.last_used = now;
-            pool.buckets[0].push(frame);
+            pool.small.push(frame);
         } else {
             self.release_slow(pool, frame, now);
         }
@@ -779,7 +803,7 @@ impl<W: Copy> FramePoolManager<W> {
         }
         frame.reset();
         frame.last_used = now;
-        pool.buckets[self.bucket_of(retained)].push(frame);
+        pool.bucket_mut(self.bucket_of(retained)).push(frame);
     }
 
     /// Only the running direct child can hand the buffers back: a frame whose views were
@@ -822,7 +846,7 @@ impl<W: Copy> FramePoolManager<W> {
             state.next_id += 1;
             let mut frame = Box::new(PooledFrame::new(kind, id));
             frame.last_used = state.now;
-            state.pools[index].buckets[0].push(frame);
+            state.pools[index].small.push(frame);
         }
         let pool = &mut state.pools[index];
         pool.owned += missing;
@@ -931,7 +955,7 @@ impl<W: Copy> FramePoolManager<W> {
         let live = state.live;
         for pool in &mut state.pools[..live] {
             let mut dropped = 0;
-            for bucket in &mut pool.buckets {
+            for bucket in pool.buckets_mut() {
                 bucket.retain(|frame| {
                     let stale = now.saturating_sub(frame.last_used) > self.config.idle_timeout
                         && frame.usage_count < self.config.min_uses;

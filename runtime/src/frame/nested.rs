@@ -346,7 +346,35 @@ impl<W: Copy> CallFrame<'_, W> {
     }
 
     /// Releases the frame now (the same as dropping it).
+    ///
+    /// ```
+    /// # use evm_pool_runtime::{FrameKind, FramePoolConfig, FramePoolManager, FrameRequest};
+    /// let manager = FramePoolManager::<[u8; 32]>::new(FramePoolConfig::minimal())?;
+    /// let mut tree = manager.call_tree();
+    /// let mut root = tree.root(&FrameRequest::new(FrameKind::Call).gas(1_000))?;
+    /// let child = root.call(&FrameRequest::new(FrameKind::Call))?;
+    /// child.release(); // its unused gas is back
+    /// assert_eq!(root.gas().remaining, 1_000);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn release(self) {}
+
+    /// Gives the frame back: unused gas and refunds to the parent, the buffers truncated
+    /// to this frame's bases (or, with `shared_buffers` off, the parent's put back), the
+    /// pooled frame to its pool.
+    #[inline(always)]
+    fn close(&mut self) {
+        if let Some(mut frame) = self.frame.take() {
+            give_back_gas(self.parent_gas, &frame.gas);
+            if self.manager.config.shared_buffers {
+                self.buffers.stack.truncate(self.stack_base);
+                self.buffers.memory.truncate(self.memory_base);
+            } else {
+                restore_buffers(&mut frame, self.buffers);
+            }
+            self.manager.put_back(frame, true);
+        }
+    }
 
     /// This frame's stack words, bottom first (not its ancestors').
     ///
@@ -500,18 +528,8 @@ impl<W: Copy> CallFrame<'_, W> {
 }
 
 impl<W: Copy> Drop for CallFrame<'_, W> {
-    #[inline]
     fn drop(&mut self) {
-        if let Some(mut frame) = self.frame.take() {
-            give_back_gas(self.parent_gas, &frame.gas);
-            if self.manager.config.shared_buffers {
-                self.buffers.stack.truncate(self.stack_base);
-                self.buffers.memory.truncate(self.memory_base);
-            } else {
-                restore_buffers(&mut frame, self.buffers);
-            }
-            self.manager.put_back(frame, true);
-        }
+        self.close();
     }
 }
 
