@@ -71,8 +71,9 @@ pub(super) struct State<W> {
     live: usize,
     /// Pool for each [`FrameKind`] (by [`FrameKind::index`]).
     pool_of: [FrameClass; 9],
-    spare_stacks: Vec<Vec<W>>,
-    spare_memories: Vec<Vec<u8>>,
+    /// Call-tree buffers kept for the next trees: a stack and a memory buffer each,
+    /// in pairs (one pop and one push per tree).
+    spare: Vec<(Vec<W>, Vec<u8>)>,
     buffers: BufferStats,
     tracker: AllocationTracker,
     /// Clock reading at the current transaction's start.
@@ -295,8 +296,7 @@ impl<W: Copy> FramePoolManager<W> {
                 pools,
                 live,
                 pool_of,
-                spare_stacks: Vec::new(),
-                spare_memories: Vec::new(),
+                spare: Vec::new(),
                 buffers: BufferStats::default(),
                 tracker,
                 now,
@@ -563,15 +563,16 @@ impl<W: Copy> FramePoolManager<W> {
     }
 
     /// A call tree's stack and memory buffers from the spare list (empty ones if none is
-    /// spare), counted as reused when both were.
+    /// spare), counted as reused.
     #[inline]
     fn spare_buffers(state: &mut State<W>) -> (Vec<W>, Vec<u8>) {
-        let stack = state.spare_stacks.pop();
-        let memory = state.spare_memories.pop();
-        if stack.is_some() && memory.is_some() {
-            state.buffers.reused += 1;
+        match state.spare.pop() {
+            Some(pair) => {
+                state.buffers.reused += 1;
+                pair
+            }
+            None => (Vec::new(), Vec::new()),
         }
-        (stack.unwrap_or_default(), memory.unwrap_or_default())
     }
 
     /// A call tree's buffers (cleared, capacity kept) go to the spare list unless they
@@ -584,8 +585,7 @@ impl<W: Copy> FramePoolManager<W> {
         b.peak_stack_bytes = b.peak_stack_bytes.max(stack_bytes);
         b.peak_memory_bytes = b.peak_memory_bytes.max(memory_bytes);
         if stack_bytes + memory_bytes <= self.config.max_pooled_bytes as u64 {
-            state.spare_stacks.push(stack);
-            state.spare_memories.push(memory);
+            state.spare.push((stack, memory));
         }
     }
 
@@ -1030,10 +1030,8 @@ impl<W: Copy> FramePoolManager<W> {
                 frames_dropped += pool.trim_idle_to(keep);
             }
             if level == PressureLevel::Critical {
-                state.spare_stacks.clear();
-                state.spare_memories.clear();
-                state.spare_stacks.shrink_to_fit();
-                state.spare_memories.shrink_to_fit();
+                state.spare.clear();
+                state.spare.shrink_to_fit();
             }
         }
         PressureReport {
@@ -1078,7 +1076,7 @@ impl<W: Copy> FramePoolManager<W> {
             })
             .collect();
         let mut buffers = state.buffers;
-        buffers.spare = state.spare_stacks.len() as u64;
+        buffers.spare = state.spare.len() as u64;
         buffers.spare_bytes = state.spare_bytes();
         PoolStatistics {
             classes,
@@ -1140,13 +1138,10 @@ impl<W> State<W> {
     }
 
     fn spare_bytes(&self) -> u64 {
-        let stacks: usize = self
-            .spare_stacks
+        self.spare
             .iter()
-            .map(|s| s.capacity() * size_of::<W>())
-            .sum();
-        let memories: usize = self.spare_memories.iter().map(Vec::capacity).sum();
-        (stacks + memories) as u64
+            .map(|(stack, memory)| (stack.capacity() * size_of::<W>() + memory.capacity()) as u64)
+            .sum()
     }
 
     fn bytes_held(&self) -> u64 {
