@@ -250,6 +250,11 @@ fn restore_buffers<W: Copy>(frame: &mut PooledFrame<W>, buffers: &mut TreeBuffer
 /// unused gas and the refund counter go back to this frame, the buffers are truncated
 /// back to the child's bases, the pooled frame goes back to its pool.
 ///
+/// A frame passed to [`std::mem::forget`] is never released: it leaks its pooled frame
+/// (counted as in use for good), its gas never returns, and its words and bytes stay on
+/// top of its parent's in the tree's buffers. Nothing unsafe follows, but the parent then
+/// sees them as its own.
+///
 /// ```
 /// use evm_pool_runtime::{CallFrame, FrameKind, FramePoolConfig, FramePoolManager, FrameRequest};
 ///
