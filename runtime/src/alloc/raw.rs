@@ -264,12 +264,24 @@ impl Owner {
     #[inline(always)]
     fn shift(&mut self, delta: i64) -> bool {
         if delta >= 0 {
-            self.to_high = self.to_high.wrapping_sub(delta);
-            self.to_high < 0
+            self.rise(delta)
         } else {
-            self.above_low = self.above_low.wrapping_add(delta);
-            self.above_low < 0
+            self.drop(delta.wrapping_neg())
         }
+    }
+
+    /// Raises the tally by `n` bytes; true when it may have crossed `high`.
+    #[inline(always)]
+    fn rise(&mut self, n: i64) -> bool {
+        self.to_high = self.to_high.wrapping_sub(n);
+        self.to_high < 0
+    }
+
+    /// Lowers the tally by `n` bytes; true when it may have crossed `low`.
+    #[inline(always)]
+    fn drop(&mut self, n: i64) -> bool {
+        self.above_low = self.above_low.wrapping_sub(n);
+        self.above_low < 0
     }
 
     /// The level above which `mark` or `window_max` would change, capped at
@@ -638,7 +650,7 @@ impl RawState {
                     cache.counters.record_pooled_alloc(size);
                     owner.to_high = owner.to_high.wrapping_sub(size as i64);
                     if owner.to_high < 0 {
-                        return self.track_slow_returning(block);
+                        return self.track_slow_returning(block, cache);
                     }
                 }
                 return block;
@@ -1053,37 +1065,132 @@ impl RawState {
                 }
                 q
             }
-            _ => {
-                // Crossing tiers or classes: move, without counting the parts.
-                // SAFETY: `new_layout` has non-zero size.
-                let q = unsafe {
-                    self.alloc::<A, false>(backing, config, new_layout, false, || {
-                        self.alloc_pooled_slow::<A, false>(backing, config, new_layout, false)
-                    })
-                };
-                if !q.is_null() {
-                    // Counted first (the move cannot fail any more), so the counting's
-                    // values are not kept across the copy.
-                    if counting {
-                        // Different classes, or one of them none (`LARGE_CLASS`).
-                        let buckets = (
-                            old_class.unwrap_or(LARGE_CLASS),
-                            new_class.unwrap_or(LARGE_CLASS),
-                        );
-                        self.count_realloc(backing, layout.size(), new_size, Some(buckets));
-                    }
-                    // SAFETY: both blocks hold at least the copied bytes and are distinct.
-                    unsafe { ptr::copy_nonoverlapping(p, q, layout.size().min(new_size)) };
-                    // SAFETY: `p` was allocated with `layout` (caller contract).
-                    unsafe {
-                        self.dealloc::<A, false>(backing, config, p, layout, || {
-                            self.dealloc_pooled_slow::<A, false>(backing, config, p, layout)
-                        })
-                    };
-                }
-                q
+            // Between two classes: one cache lookup for the pop, the counting and the
+            // push.
+            (Some(a), Some(b)) => match self.fast_cache() {
+                // SAFETY: caller contract; `a` is the class `p` was served from (I5),
+                // `b` the one `new_layout` picks, and `cache` this thread's cache.
+                Some(cache) => unsafe {
+                    self.move_pooled::<A, S>(backing, config, cache, p, layout, new_size, a, b)
+                },
+                // SAFETY: caller contract; the classes differ.
+                None => unsafe {
+                    self.move_block::<A, S>(
+                        backing, config, p, layout, new_layout, old_class, new_class,
+                    )
+                },
+            },
+            // SAFETY: caller contract; the tiers differ.
+            _ => unsafe {
+                self.move_block::<A, S>(
+                    backing, config, p, layout, new_layout, old_class, new_class,
+                )
+            },
+        }
+    }
+
+    /// The reallocation of a pooled block of class `old_class` to another class,
+    /// `new_class`, on the calling thread's cache: pops a block of the new class,
+    /// counts, copies, pushes the old block.
+    ///
+    /// # Safety
+    /// As [`realloc`](Self::realloc); `p` is a block of `old_class` (I5), `new_class`
+    /// is `class_for` of the new layout and differs from `old_class`, and `cache` is the
+    /// calling thread's cache (from [`fast_cache`](Self::fast_cache)).
+    #[allow(clippy::too_many_arguments)]
+    #[inline(always)]
+    unsafe fn move_pooled<A: GlobalAlloc, const S: bool>(
+        &self,
+        backing: &A,
+        config: &AllocatorConfig,
+        cache: &Cache,
+        p: *mut u8,
+        layout: Layout,
+        new_size: usize,
+        old_class: usize,
+        new_class: usize,
+    ) -> *mut u8 {
+        // SAFETY: `cache` is this thread's cache (caller contract); nothing below
+        // re-enters the allocator while the context lives.
+        let mut ctx = unsafe { Self::local_ctx(NonNull::from(cache)) };
+        // Not counted as a hand-out (nor as a pool miss): it is part of a reallocation.
+        let q = self.pop_block(backing, config, &mut ctx, new_class, false);
+        if q.is_null() {
+            return q;
+        }
+        // Counted first (the move cannot fail any more), so the counting's values are not
+        // kept across the copy.
+        if S && config.statistics {
+            let (old, new) = (layout.size(), new_size);
+            ctx.counters.record_resize_pooled(new, old_class, new_class);
+            // One test of the direction for the byte counter and the tally.
+            let crossed = if new >= old {
+                ctx.counters.record_grown(new - old);
+                ctx.owner.rise((new - old) as i64)
+            } else {
+                ctx.counters.record_shrunk(old - new);
+                ctx.owner.drop((old - new) as i64)
+            };
+            if crossed {
+                self.track_slow_outlined(ctx.owner);
             }
         }
+        // SAFETY: both blocks hold at least the copied bytes (I3: the classes fit the
+        // layouts) and are distinct (`q` came off a list or a chunk, `p` is the
+        // caller's).
+        unsafe { ptr::copy_nonoverlapping(p, q, layout.size().min(new_size)) };
+        // SAFETY: `p` is a block of `old_class` the caller gives up (I5).
+        unsafe { self.push_block(&mut ctx, old_class, p) };
+        q
+    }
+
+    /// A reallocation that moves the block across tiers or classes through the
+    /// allocation and free paths.
+    ///
+    /// # Safety
+    /// As [`realloc`](Self::realloc) for `p`, `layout` and `new_layout` (the new size
+    /// with the old alignment); the two layouts differ in tier or class, which are
+    /// `old_class` and `new_class` (`class_for`, `None` without pooling).
+    #[allow(clippy::too_many_arguments)]
+    #[inline(always)]
+    unsafe fn move_block<A: GlobalAlloc, const S: bool>(
+        &self,
+        backing: &A,
+        config: &AllocatorConfig,
+        p: *mut u8,
+        layout: Layout,
+        new_layout: Layout,
+        old_class: Option<usize>,
+        new_class: Option<usize>,
+    ) -> *mut u8 {
+        // Without counting the parts.
+        // SAFETY: `new_layout` has non-zero size (caller contract).
+        let q = unsafe {
+            self.alloc::<A, false>(backing, config, new_layout, false, || {
+                self.alloc_pooled_slow::<A, false>(backing, config, new_layout, false)
+            })
+        };
+        if !q.is_null() {
+            // Counted first (the move cannot fail any more), so the counting's values
+            // are not kept across the copy.
+            if S && config.statistics {
+                // Different classes, or one of them none (`LARGE_CLASS`).
+                let buckets = (
+                    old_class.unwrap_or(LARGE_CLASS),
+                    new_class.unwrap_or(LARGE_CLASS),
+                );
+                self.count_realloc(backing, layout.size(), new_layout.size(), Some(buckets));
+            }
+            // SAFETY: both blocks hold at least the copied bytes and are distinct.
+            unsafe { ptr::copy_nonoverlapping(p, q, layout.size().min(new_layout.size())) };
+            // SAFETY: `p` was allocated with `layout` (caller contract).
+            unsafe {
+                self.dealloc::<A, false>(backing, config, p, layout, || {
+                    self.dealloc_pooled_slow::<A, false>(backing, config, p, layout)
+                })
+            };
+        }
+        q
     }
 
     /// Counts a reallocation from `old` to `new` bytes that moved the block from
@@ -1105,8 +1212,18 @@ impl RawState {
         // SAFETY: I2: this thread holds the cache's slot, and nothing below re-enters
         // the allocator while the reference lives.
         let owner = unsafe { &mut *cache.owner.get() };
-        cache.counters.record_realloc_in(old, new, buckets);
-        self.track(owner, (new as i64).wrapping_sub(old as i64));
+        cache.counters.record_resize(new, buckets);
+        // One test of the direction for the byte counter and the tally.
+        let crossed = if new >= old {
+            cache.counters.record_grown(new - old);
+            owner.rise((new - old) as i64)
+        } else {
+            cache.counters.record_shrunk(old - new);
+            owner.drop((old - new) as i64)
+        };
+        if crossed {
+            self.track_slow_outlined(owner);
+        }
     }
 
     #[cold]
@@ -1356,15 +1473,48 @@ impl RawState {
         owner.rearm(net, owner.high.saturating_sub(net));
     }
 
-    /// [`track_slow`](Self::track_slow), then returns `block` (keeps the caller a tail
-    /// call).
+    /// [`track_slow`](Self::track_slow) for the allocation fast path, then returns
+    /// `block` (keeps the caller a tail call).
+    ///
+    /// Called when an allocation ran `to_high` out, so only `high` can have been
+    /// crossed: when it was not (the usual case: frees since the last re-arm, which
+    /// `to_high` ignores, kept `net` below it), only `to_high` is re-armed, without a
+    /// register saved. `above_low` stays as it is: allocations do not change `net - low`
+    /// downwards, so it is still no larger than that distance.
+    ///
+    /// `cache` is the calling thread's cache, which the fast path has just used and
+    /// holds no reference into any more. It comes last, so the fast path moves it into
+    /// its argument register only in its cold branch to here. (Found again from the
+    /// thread's slot, as [`dealloc_finish`](Self::dealloc_finish) does, the thread-local
+    /// access made this function save and restore two registers.)
     #[cold]
     #[inline(never)]
-    fn track_slow_returning(&self, block: *mut u8) -> *mut u8 {
-        // SAFETY: as in `dealloc_finish`.
-        let owner = unsafe { &mut *self.fast_path_owner() };
-        self.track_slow(owner);
-        block
+    fn track_slow_returning(&self, block: *mut u8, cache: &Cache) -> *mut u8 {
+        // SAFETY: I2: `cache` is this thread's cache (caller contract), so its owner
+        // state is ours alone; the fast path no longer uses its reference to it.
+        let owner = unsafe { &mut *cache.owner.get() };
+        let net = owner.net();
+        if net <= owner.high {
+            // `net <= high <= HIGH_CAP`: in range. `base` keeps `net = base +
+            // above_low - to_high`.
+            owner.to_high = owner.high.wrapping_sub(net);
+            owner.base = owner.high.wrapping_sub(owner.above_low);
+            return block;
+        }
+        // A tail call, so the common case above saves no registers.
+        self.track_crossed_returning(block, cache)
+    }
+
+    /// [`track_slow_returning`](Self::track_slow_returning) when `high` was crossed.
+    #[cold]
+    #[inline(never)]
+    fn track_crossed_returning(&self, block: *mut u8, cache: &Cache) -> *mut u8 {
+        // SAFETY: as in `track_slow_returning`.
+        let owner = unsafe { &mut *cache.owner.get() };
+        self.track_crossed(owner, owner.net());
+        // Opaque, so the caller cannot infer that this returns its argument and keep
+        // `block` in a saved register instead of tail-calling.
+        std::hint::black_box(block)
     }
 
     /// Adds the cache's unpublished bytes (`net` is its live-byte tally) to the
