@@ -929,6 +929,41 @@ mod tests {
     /// Hand-outs and returns bumped to another class by alignment count in the merged
     /// form, under the class that served them.
     #[test]
+    fn request_buckets_keep_histogram_and_distribution_exact_at_the_edges() {
+        let sizes = [
+            1,
+            127,
+            128,
+            255,
+            256,
+            511,
+            4095,
+            4096,
+            4097,
+            8191,
+            8192,
+            1 << 40,
+        ];
+        let c = Counters::new();
+        for &size in &sizes {
+            c.record_alloc(size, LARGE_CLASS);
+            c.record_realloc(size + 1, size, LARGE_CLASS, LARGE_CLASS);
+        }
+        let counts = c.load();
+        assert_eq!(counts.reallocations, sizes.len() as u64);
+        let mut log2 = [0u64; LOG2_BUCKETS];
+        let mut distribution = [0u64; 3];
+        for &size in &sizes {
+            log2[log2_bucket(size)] += 2;
+            distribution[distribution_bucket(size)] += 2;
+        }
+        assert_eq!(counts.log2, log2);
+        assert_eq!(counts.distribution, distribution);
+        assert_eq!(distribution, [8, 8, 8]);
+        assert_eq!((log2[12], log2[13]), (6, 2)); // 4096, 4097 and 8191; 8192
+    }
+
+    #[test]
     fn bumped_hand_outs_count_under_their_class() {
         let a = Counters::new();
         assert_eq!(CLASS_OF_SIZE[20], 2);

@@ -177,6 +177,63 @@ fn realloc_within_a_class_stays_in_place_and_across_classes_moves() {
 }
 
 #[test]
+fn moves_between_classes_count_exactly_both_ways() {
+    let alloc = EvmAllocator::with_config(System, exact_peak());
+    let warm = Box::new_in(0u64, &alloc); // the thread's cache exists before the region
+    let region = alloc.region();
+    let l = |n| Layout::from_size_align(n, 8).unwrap();
+    // SAFETY: GlobalAlloc contract: each pointer is reallocated with its current layout.
+    unsafe {
+        let p = alloc.alloc(l(1000)); // class 1024
+        p.write_bytes(0x5A, 1000);
+        let shrunk = alloc.realloc(p, l(1000), 40); // to class 48: a move downwards
+        assert_ne!(shrunk, p);
+        let grown = alloc.realloc(shrunk, l(40), 3000); // to class 3072
+        let full = alloc.realloc(grown, l(3000), 4096); // to class 4096
+        assert!(
+            std::slice::from_raw_parts(full, 40)
+                .iter()
+                .all(|&b| b == 0x5A)
+        );
+        let back = alloc.realloc(full, l(4096), 256); // to class 256
+        assert!(
+            std::slice::from_raw_parts(back, 40)
+                .iter()
+                .all(|&b| b == 0x5A)
+        );
+        alloc.dealloc(back, l(256));
+    }
+    let s = region.finish();
+    assert_eq!((s.allocations, s.reallocations, s.deallocations), (1, 4, 1));
+    assert_eq!(s.bytes_allocated, 1000 + 2960 + 1096);
+    assert_eq!(s.bytes_freed, 960 + 3840 + 256);
+    assert_eq!((s.net_bytes, s.peak_bytes), (0, 4096));
+    for size in [1000, 40, 3000, 4096, 256] {
+        assert_eq!(
+            (s.class(size).allocated, s.class(size).freed),
+            (1, 1),
+            "class of {size}"
+        );
+    }
+    // Requests: the allocation of 1000 and the reallocations' new sizes.
+    assert_eq!(
+        s.distribution,
+        SizeDistribution {
+            below_256: 1,
+            up_to_4k: 4,
+            above_4k: 0
+        }
+    );
+    for (bucket, size) in [(9, 1000), (5, 40), (11, 3000), (12, 4096), (8, 256)] {
+        assert_eq!(s.histogram.buckets[bucket], 1, "{size}");
+    }
+    assert_eq!(s.histogram.total(), 5);
+    assert_eq!((s.pool_hits, s.pool_misses), (0, 1)); // 1000 carved a fresh block
+    assert_eq!(alloc.stats().peak_bytes, 8 + 4096);
+    drop(warm);
+}
+
+#[test]
 fn vec_growth_through_allocator_api2_preserves_data_and_counts_reallocs() {
     let alloc = EvmAllocator::with_config(System, exact_peak());
     let mut memory: Vec<u8, _> = Vec::new_in(&alloc);
