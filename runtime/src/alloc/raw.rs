@@ -1022,8 +1022,50 @@ impl RawState {
     /// `GlobalAlloc::realloc`'s contract: `p` was allocated by this instance with
     /// `layout`, `new_size` is non-zero and does not overflow `isize` when rounded up to
     /// `layout.align()`.
-    #[inline]
+    #[inline(always)]
     pub(crate) unsafe fn realloc<A: GlobalAlloc, const S: bool>(
+        &self,
+        backing: &A,
+        config: &AllocatorConfig,
+        p: *mut u8,
+        layout: Layout,
+        new_size: usize,
+    ) -> *mut u8 {
+        // The common case first, as on the allocation fast path: both sizes pooled in
+        // their natural classes (the alignment fits both), so `class_for` would pick
+        // exactly these classes.
+        let old_size = layout.size();
+        if old_size <= MAX_POOLED_SIZE && new_size <= MAX_POOLED_SIZE && config.size_class_pooling {
+            let a = usize::from(CLASS_OF_SIZE[old_size]);
+            let b = usize::from(CLASS_OF_SIZE[new_size]);
+            if layout.align() <= CLASS_ALIGN_U8[a] && layout.align() <= CLASS_ALIGN_U8[b] {
+                if a == b {
+                    // The block already has room: stay in place.
+                    if S && config.statistics {
+                        self.count_realloc(backing, old_size, new_size, None);
+                    }
+                    return p;
+                }
+                if let Some(cache) = self.fast_cache() {
+                    // SAFETY: caller contract; `a` is the class `p` was served from (I5:
+                    // `class_for(layout)`), `b` the one the new layout picks, and `cache`
+                    // this thread's cache.
+                    return unsafe {
+                        self.move_pooled::<A, S>(backing, config, cache, p, layout, new_size, a, b)
+                    };
+                }
+            }
+        }
+        // SAFETY: caller contract.
+        unsafe { self.realloc_slow::<A, S>(backing, config, p, layout, new_size) }
+    }
+
+    /// Every reallocation [`realloc`](Self::realloc) does not finish itself.
+    ///
+    /// # Safety
+    /// As [`realloc`](Self::realloc).
+    #[inline(never)]
+    unsafe fn realloc_slow<A: GlobalAlloc, const S: bool>(
         &self,
         backing: &A,
         config: &AllocatorConfig,
@@ -1094,8 +1136,9 @@ impl RawState {
     /// counts, copies, pushes the old block.
     ///
     /// # Safety
-    /// As [`realloc`](Self::realloc); `p` is a block of `old_class` (I5), `new_class`
-    /// is `class_for` of the new layout and differs from `old_class`, and `cache` is the
+    /// As [`realloc`](Self::realloc); `p` is a block of class `old_class` (I5),
+    /// `new_class` is `class_for` of the new layout and differs from it (both below
+    /// `NUM_CLASSES`), and `cache` is the
     /// calling thread's cache (from [`fast_cache`](Self::fast_cache)).
     #[allow(clippy::too_many_arguments)]
     #[inline(always)]
@@ -1110,6 +1153,9 @@ impl RawState {
         old_class: usize,
         new_class: usize,
     ) -> *mut u8 {
+        // SAFETY: both are classes (caller contract), so the indexing below needs no
+        // bounds checks.
+        unsafe { std::hint::assert_unchecked(old_class < NUM_CLASSES && new_class < NUM_CLASSES) };
         // SAFETY: `cache` is this thread's cache (caller contract); nothing below
         // re-enters the allocator while the context lives.
         let mut ctx = unsafe { Self::local_ctx(NonNull::from(cache)) };

@@ -234,6 +234,39 @@ fn moves_between_classes_count_exactly_both_ways() {
 }
 
 #[test]
+fn realloc_of_a_block_bumped_by_its_alignment_counts_under_its_classes() {
+    let alloc = EvmAllocator::with_config(System, exact_peak());
+    let l = |n| Layout::from_size_align(n, 64).unwrap();
+    // SAFETY: GlobalAlloc contract: each pointer is reallocated with its current layout.
+    unsafe {
+        let p = alloc.alloc(l(40)); // class 48 is 16-aligned: served from class 64
+        p.write_bytes(0x3C, 40);
+        let grown = alloc.realloc(p, l(40), 100); // class 128
+        let shrunk = alloc.realloc(grown, l(100), 60); // class 64 again
+        let same = alloc.realloc(shrunk, l(60), 50); // still class 64: in place
+        assert_eq!(same, shrunk);
+        for q in [grown, shrunk] {
+            assert_eq!(q.addr() % 64, 0);
+        }
+        assert!(
+            std::slice::from_raw_parts(same, 40)
+                .iter()
+                .all(|&b| b == 0x3C)
+        );
+        alloc.dealloc(same, l(50));
+    }
+    let s = alloc.stats();
+    assert_eq!((s.allocations, s.reallocations, s.deallocations), (1, 3, 1));
+    assert_eq!((s.bytes_allocated, s.bytes_freed), (40 + 60, 40 + 10 + 50));
+    assert_eq!((s.current_bytes, s.peak_bytes), (0, 100));
+    let class = |size| s.by_class[class_index(size)];
+    assert_eq!((class(64).allocated, class(64).freed), (2, 2));
+    assert_eq!((class(128).allocated, class(128).freed), (1, 1));
+    assert_eq!(class(48).allocated + class(48).freed, 0);
+    assert_eq!(s.histogram.total(), 4);
+}
+
+#[test]
 fn vec_growth_through_allocator_api2_preserves_data_and_counts_reallocs() {
     let alloc = EvmAllocator::with_config(System, exact_peak());
     let mut memory: Vec<u8, _> = Vec::new_in(&alloc);
