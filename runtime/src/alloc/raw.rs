@@ -1031,11 +1031,16 @@ impl RawState {
         layout: Layout,
         new_size: usize,
     ) -> *mut u8 {
+        if !config.size_class_pooling {
+            // SAFETY: I5: without pooling every block belongs to the backing tier;
+            // caller contract.
+            return unsafe { self.realloc_backing::<A, S>(backing, config, p, layout, new_size) };
+        }
         // The common case first, as on the allocation fast path: both sizes pooled in
         // their natural classes (the alignment fits both), so `class_for` would pick
         // exactly these classes.
         let old_size = layout.size();
-        if old_size <= MAX_POOLED_SIZE && new_size <= MAX_POOLED_SIZE && config.size_class_pooling {
+        if old_size.max(new_size) <= MAX_POOLED_SIZE {
             let a = usize::from(CLASS_OF_SIZE[old_size]);
             let b = usize::from(CLASS_OF_SIZE[new_size]);
             if layout.align() <= CLASS_ALIGN_U8[a] && layout.align() <= CLASS_ALIGN_U8[b] {
@@ -1060,7 +1065,40 @@ impl RawState {
         unsafe { self.realloc_slow::<A, S>(backing, config, p, layout, new_size) }
     }
 
-    /// Every reallocation [`realloc`](Self::realloc) does not finish itself.
+    /// A reallocation by the backing tier.
+    ///
+    /// # Safety
+    /// As [`realloc`](Self::realloc), and both layouts belong to the backing tier (I5).
+    #[inline(always)]
+    unsafe fn realloc_backing<A: GlobalAlloc, const S: bool>(
+        &self,
+        backing: &A,
+        config: &AllocatorConfig,
+        p: *mut u8,
+        layout: Layout,
+        new_size: usize,
+    ) -> *mut u8 {
+        // SAFETY: caller contract.
+        let q = unsafe { backing.realloc(p, layout, new_size) };
+        if S && config.statistics && !q.is_null() {
+            // Pooling on: both are larger than any class, so both buckets are
+            // `LARGE_CLASS`. Off: the buckets as if pooling were on.
+            let buckets = if config.size_class_pooling {
+                None
+            } else {
+                // SAFETY: caller contract (`new_size` is valid with this alignment).
+                let new_layout =
+                    unsafe { Layout::from_size_align_unchecked(new_size, layout.align()) };
+                let (a, b) = (stats_class(layout), stats_class(new_layout));
+                (a != b).then_some((a, b))
+            };
+            self.count_realloc(backing, layout.size(), new_size, buckets);
+        }
+        q
+    }
+
+    /// Every reallocation with pooling on that [`realloc`](Self::realloc) does not
+    /// finish itself.
     ///
     /// # Safety
     /// As [`realloc`](Self::realloc).
@@ -1091,22 +1129,10 @@ impl RawState {
                 }
                 p
             }
-            (None, None) => {
-                // SAFETY: I5: both layouts belong to the backing tier; caller contract.
-                let q = unsafe { backing.realloc(p, layout, new_size) };
-                if counting && !q.is_null() {
-                    // Pooling on: both are larger than any class, so both buckets are
-                    // `LARGE_CLASS`. Off: the buckets as if pooling were on.
-                    let buckets = if config.size_class_pooling {
-                        None
-                    } else {
-                        let (a, b) = (stats_class(layout), stats_class(new_layout));
-                        (a != b).then_some((a, b))
-                    };
-                    self.count_realloc(backing, layout.size(), new_size, buckets);
-                }
-                q
-            }
+            // SAFETY: I5: both layouts belong to the backing tier; caller contract.
+            (None, None) => unsafe {
+                self.realloc_backing::<A, S>(backing, config, p, layout, new_size)
+            },
             // Between two classes: one cache lookup for the pop, the counting and the
             // push.
             (Some(a), Some(b)) => match self.fast_cache() {
