@@ -1182,38 +1182,79 @@ impl RawState {
         // SAFETY: both are classes (caller contract), so the indexing below needs no
         // bounds checks.
         unsafe { std::hint::assert_unchecked(old_class < NUM_CLASSES && new_class < NUM_CLASSES) };
-        // SAFETY: `cache` is this thread's cache (caller contract); nothing below
-        // re-enters the allocator while the context lives.
-        let mut ctx = unsafe { Self::local_ctx(NonNull::from(cache)) };
-        // Not counted as a hand-out (nor as a pool miss): it is part of a reallocation.
-        let q = self.pop_block(backing, config, &mut ctx, new_class, false);
+        // The list pop inline, as on the allocation fast path (no `Ctx` on the stack);
+        // an empty list takes the cold path. Not counted as a hand-out (nor as a pool
+        // miss): it is part of a reallocation.
+        let q = {
+            // SAFETY: I2: `cache` is this thread's cache (caller contract), so its owner
+            // state is ours alone; the reference ends before the cold path makes its own.
+            let list = unsafe { &mut (*cache.owner.get()).free[new_class] };
+            let block = list.head;
+            if block.is_null() {
+                self.pop_block_cold(backing, config, cache, new_class)
+            } else {
+                // SAFETY: I3: a listed block holds the next pointer.
+                list.head = unsafe { block.cast::<*mut u8>().read_unaligned() };
+                list.len -= 1;
+                block
+            }
+        };
         if q.is_null() {
             return q;
         }
+        // SAFETY: as above; nothing below re-enters the allocator while it lives.
+        let owner = unsafe { &mut *cache.owner.get() };
         // Counted first (the move cannot fail any more), so the counting's values are not
         // kept across the copy.
         if S && config.statistics {
             let (old, new) = (layout.size(), new_size);
-            ctx.counters.record_resize_pooled(new, old_class, new_class);
+            cache
+                .counters
+                .record_resize_pooled(new, old_class, new_class);
             // One test of the direction for the byte counter and the tally.
             let crossed = if new >= old {
-                ctx.counters.record_grown(new - old);
-                ctx.owner.rise((new - old) as i64)
+                cache.counters.record_grown(new - old);
+                owner.rise((new - old) as i64)
             } else {
-                ctx.counters.record_shrunk(old - new);
-                ctx.owner.drop((old - new) as i64)
+                cache.counters.record_shrunk(old - new);
+                owner.drop((old - new) as i64)
             };
             if crossed {
-                self.track_slow_outlined(ctx.owner);
+                self.track_slow_outlined(owner);
             }
         }
         // SAFETY: both blocks hold at least the copied bytes (I3: the classes fit the
         // layouts) and are distinct (`q` came off a list or a chunk, `p` is the
         // caller's).
         unsafe { ptr::copy_nonoverlapping(p, q, layout.size().min(new_size)) };
-        // SAFETY: `p` is a block of `old_class` the caller gives up (I5).
-        unsafe { self.push_block(&mut ctx, old_class, p) };
+        // The push inline too (a thread cache: no shared count to update).
+        let list = &mut owner.free[old_class];
+        // SAFETY: `p` is a block of `old_class` the caller gives up (I5); it has at
+        // least 8 bytes (I3).
+        unsafe { p.cast::<*mut u8>().write_unaligned(list.head) };
+        list.head = p;
+        list.len += 1;
+        if list.len > LIST_LIMIT[old_class] {
+            self.spill(owner, old_class);
+        }
         q
+    }
+
+    /// [`pop_block_slow`](Self::pop_block_slow) for [`move_pooled`](Self::move_pooled),
+    /// on the calling thread's `cache`, not counting.
+    #[cold]
+    #[inline(never)]
+    fn pop_block_cold<A: GlobalAlloc>(
+        &self,
+        backing: &A,
+        config: &AllocatorConfig,
+        cache: &Cache,
+        class: usize,
+    ) -> *mut u8 {
+        // SAFETY: `cache` is this thread's cache (the caller's contract), and the
+        // caller holds no reference into its owner state during this call.
+        let mut ctx = unsafe { Self::local_ctx(NonNull::from(cache)) };
+        self.pop_block_slow(backing, config, &mut ctx, class, false)
     }
 
     /// A reallocation that moves the block across tiers or classes through the
