@@ -267,6 +267,51 @@ fn realloc_of_a_block_bumped_by_its_alignment_counts_under_its_classes() {
 }
 
 #[test]
+fn pooled_moves_spill_a_long_list_for_other_threads() {
+    let alloc = EvmAllocator::new(System);
+    let (big, small) = (Layout::from_size_align(4096, 8).unwrap(), 3000);
+    // 40 blocks of class 4096 go back to this thread's list by reallocation: more than
+    // its limit (32 blocks), so part of the list moves to the shared cache.
+    // SAFETY: GlobalAlloc contract: each block is reallocated with its current layout.
+    let moved: std::vec::Vec<*mut u8> = unsafe {
+        let blocks: std::vec::Vec<_> = (0..40u8)
+            .map(|i| {
+                let p = alloc.alloc(big);
+                p.write(i);
+                p
+            })
+            .collect();
+        (0..40u8)
+            .zip(blocks)
+            .map(|(i, p)| {
+                let q = alloc.realloc(p, big, small);
+                assert_eq!(q.read(), i);
+                q
+            })
+            .collect()
+    };
+    let s = alloc.stats();
+    assert_eq!((s.allocations, s.reallocations), (40, 40));
+    assert_eq!(s.current_bytes, 40 * small as u64);
+    // Another thread finds blocks of class 4096 in the shared cache: no fresh carving.
+    std::thread::scope(|scope| {
+        scope.spawn(|| {
+            let region = alloc.region();
+            let blocks: std::vec::Vec<_> =
+                (0..4).map(|_| Box::new_in([0u8; 4096], &alloc)).collect();
+            let r = region.finish();
+            assert_eq!((r.pool_hits, r.pool_misses), (4, 0));
+            drop(blocks);
+        });
+    });
+    for q in moved {
+        // SAFETY: each block was reallocated to `small` bytes above.
+        unsafe { alloc.dealloc(q, Layout::from_size_align(small, 8).unwrap()) };
+    }
+    assert_eq!(alloc.stats().current_bytes, 0);
+}
+
+#[test]
 fn vec_growth_through_allocator_api2_preserves_data_and_counts_reallocs() {
     let alloc = EvmAllocator::with_config(System, exact_peak());
     let mut memory: Vec<u8, _> = Vec::new_in(&alloc);
