@@ -15,8 +15,12 @@
 //! (`scripts/bench-report.sh`), the peak heap of a chain by call depth per preset, and the
 //! hit rate and bytes held over a long shifting workload with auto-tuning on a fake clock.
 //!
-//! `FRAMES_CALLGRIND="<preset> <workload> [iterations]"` runs one workload (100 times by
-//! default) and exits, for instruction counts under `valgrind --tool=callgrind`; the
+//! Trees are replayed through the nested API (`FramePoolManager::call_tree`,
+//! `CallFrame::call`), the fastest for every workload; the guard API (`acquire_with`)
+//! does the same work per frame and stays measurable under callgrind.
+//!
+//! `FRAMES_CALLGRIND="<preset> <workload> [iterations] [nested|guard]"` runs one workload
+//! (100 times by default, nested API by default) and exits, for instruction counts under `valgrind --tool=callgrind`; the
 //! difference between two iteration counts divided by the frames replayed is the exact
 //! instruction count per frame. `FRAMES_CALLGRIND="walk <workload>"` counts the tree walk
 //! alone (same requests and recursion, no frames), to subtract.
@@ -27,7 +31,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group};
 use evm_pool::{
-    FrameKind, FramePoolConfig, FramePoolManager, FrameRequest, ManualClock, PooledFrame,
+    CallFrame, FrameKind, FramePoolConfig, FramePoolManager, FrameRequest, ManualClock, PooledFrame,
 };
 
 #[path = "../tests/common/shifting_workload.rs"]
@@ -229,8 +233,26 @@ fn siblings(n: usize, (input, words, memory): (usize, usize, usize)) -> Node {
 
 const CALLDATA: [u8; 512] = [0x42; 512];
 
-/// What a frame does in between acquire and release: copies its call data, pushes
-/// words, grows memory and writes a word, opens its children, spends gas.
+/// Which manager API replays the trees: the borrow-checked nested API
+/// (`FramePoolManager::call_tree`, `CallFrame::call`; the fastest on every workload, so
+/// the default) or the guard API (`acquire_with`, `FrameGuard`). Both do the same work
+/// per frame, pooled and `disabled()` alike.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Api {
+    Nested,
+    Guard,
+}
+
+/// One call tree through `api`.
+fn run_tree(api: Api, manager: &FramePoolManager, node: &Node) {
+    match api {
+        Api::Nested => run_nested(manager, node),
+        Api::Guard => run(manager, node, None),
+    }
+}
+
+/// The guard API. What a frame does in between acquire and release: copies its call
+/// data, pushes words, grows memory and writes a word, opens its children, spends gas.
 fn run(manager: &FramePoolManager, node: &Node, parent: Option<&mut PooledFrame>) {
     let request = FrameRequest::new(node.kind)
         .gas(30_000_000)
@@ -252,6 +274,36 @@ fn run(manager: &FramePoolManager, node: &Node, parent: Option<&mut PooledFrame>
     black_box(&mut *frame);
 }
 
+/// The nested API: the same request, acquire (root or `call`), call data copy, words,
+/// memory, children and release as [`run`].
+fn run_nested(manager: &FramePoolManager, node: &Node) {
+    let mut tree = manager.call_tree();
+    let request = FrameRequest::new(node.kind)
+        .gas(30_000_000)
+        .input(&CALLDATA[..node.input]);
+    let mut root = tree.root(&request).expect("well-formed tree");
+    work_nested(&mut root, node);
+}
+
+fn work_nested(frame: &mut CallFrame<'_>, node: &Node) {
+    for i in 0..node.words {
+        frame.stack_mut().push([i as u8; 32]).expect("below 1024");
+    }
+    if node.memory > 0 {
+        let mut memory = frame.memory_mut();
+        memory.resize(node.memory).expect("no memory limit");
+        memory.set(0, &[0xff; 32]).expect("resized");
+    }
+    for child in &node.children {
+        let request = FrameRequest::new(child.kind)
+            .gas(30_000_000)
+            .input(&CALLDATA[..child.input]);
+        let mut child_frame = frame.call(&request).expect("well-formed tree");
+        work_nested(&mut child_frame, child);
+    }
+    black_box(frame);
+}
+
 /// The tree walk alone: the same request built and the same recursion, but no frame.
 /// Its instruction count, subtracted from a replay's, leaves what acquire and release
 /// cost (`FRAMES_CALLGRIND="walk <workload>"`; meaningful for `acquire_release_1000`,
@@ -268,8 +320,12 @@ fn walk(node: &Node, parent: Option<&mut u64>) {
 }
 
 fn replay(manager: &FramePoolManager, trees: &[Node]) {
+    replay_with(Api::Nested, manager, trees);
+}
+
+fn replay_with(api: Api, manager: &FramePoolManager, trees: &[Node]) {
     for tree in trees {
-        run(manager, tree, None);
+        run_tree(api, manager, tree);
     }
 }
 
@@ -336,11 +392,11 @@ fn report() {
         // and everything the chain grows count.
         let (manager, _, cold) = counted(|| {
             let manager = FramePoolManager::new(config).unwrap();
-            run(&manager, &tree, None);
+            run_tree(Api::Nested, &manager, &tree);
             manager
         });
         // Warm: what one more chain adds on top of what the manager already holds.
-        let ((), _, warm) = counted(|| run(&manager, &tree, None));
+        let ((), _, warm) = counted(|| run_tree(Api::Nested, &manager, &tree));
         println!(
             "  {:<17} cold {:>9.1} KiB ({:>6.2}% of 32 MiB)   warm extra {:>9.1} KiB ({:>6.2}%)",
             name,
@@ -386,7 +442,7 @@ fn call_depth(c: &mut Criterion) {
             replay(&manager, std::slice::from_ref(&tree));
             group.throughput(Throughput::Elements(depth as u64));
             group.bench_function(BenchmarkId::new(name, depth), |b| {
-                b.iter(|| run(&manager, black_box(&tree), None))
+                b.iter(|| run_tree(Api::Nested, &manager, black_box(&tree)))
             });
         }
     }
@@ -408,10 +464,10 @@ fn exact() {
         for (name, config) in presets() {
             let (manager, _, cold) = counted(|| {
                 let manager = FramePoolManager::new(config.clone()).unwrap();
-                run(&manager, &tree, None);
+                run_tree(Api::Nested, &manager, &tree);
                 manager
             });
-            let ((), _, warm) = counted(|| run(&manager, &tree, None));
+            let ((), _, warm) = counted(|| run_tree(Api::Nested, &manager, &tree));
             println!("exact\tpeak_by_depth\t{name}\t{depth}\t{cold}\t{warm}");
         }
     }
@@ -453,6 +509,11 @@ fn callgrind(spec: &str) {
     let mut parts = spec.split_whitespace();
     let (preset, workload) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
     let iterations: usize = parts.next().and_then(|n| n.parse().ok()).unwrap_or(100);
+    let api = match parts.next() {
+        Some("guard") => Api::Guard,
+        Some("nested") | None => Api::Nested,
+        Some(other) => panic!("api: nested or guard, not {other}"),
+    };
     if preset == "walk" {
         let trees = workloads()
             .into_iter()
@@ -478,7 +539,7 @@ fn callgrind(spec: &str) {
         .expect("workload: mainnet_1000_tx, chain_1024, siblings_1000 or acquire_release_1000");
     let manager = FramePoolManager::new(config).unwrap();
     for _ in 0..iterations {
-        replay(&manager, &trees);
+        replay_with(api, &manager, &trees);
     }
     // For the benchmark report: the unit the instruction count is divided by.
     println!(

@@ -4,7 +4,9 @@
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 
-use evm_pool::{FrameKind, FramePoolConfig, FramePoolManager, FrameRequest, PooledFrame};
+use evm_pool::{
+    CallFrame, FrameKind, FramePoolConfig, FramePoolManager, FrameRequest, PooledFrame,
+};
 
 struct Counting;
 
@@ -113,6 +115,82 @@ fn disabled_allocates_for_every_frame() {
     let mut frames = 0;
     let allocations = allocations_in(|| frames = workload(&manager));
     // The frame itself and its own 1024-word stack at least.
+    assert!(
+        allocations >= 2 * frames,
+        "{allocations} allocations for {frames} frames"
+    );
+}
+
+/// [`transaction`] through the nested API (`call_tree`, `CallFrame::call`): the same
+/// kinds, call data, words, memory and siblings.
+fn nested_frame(frame: &mut CallFrame<'_>, depth: usize) -> u64 {
+    for i in 0..10u8 {
+        frame.stack_mut().push([i; 32]).unwrap();
+    }
+    frame.memory_mut().resize(96).unwrap();
+    frame.memory_mut().set(32, &[1; 32]).unwrap();
+    let mut frames = 1;
+    if depth > 0 && frame.kind() != FrameKind::Precompile {
+        let next = KINDS[(depth - 1) % KINDS.len()];
+        let kind = if frame.is_static() && next.is_create() {
+            FrameKind::StaticCall
+        } else {
+            next
+        };
+        let input = [7u8; 100];
+        let request = FrameRequest::new(kind)
+            .gas(10_000_000)
+            .input(&input[..(depth - 1) * 10]);
+        for _ in 0..2 {
+            let mut child = frame.call(&request).unwrap();
+            frames += nested_frame(&mut child, depth - 1);
+        }
+    }
+    frames
+}
+
+fn nested_workload(manager: &FramePoolManager) -> u64 {
+    (1..=7)
+        .map(|depth| {
+            let mut tree = manager.call_tree();
+            let input = [7u8; 100];
+            let request = FrameRequest::new(FrameKind::Call)
+                .gas(10_000_000)
+                .input(&input[..depth * 10]);
+            let mut root = tree.root(&request).unwrap();
+            nested_frame(&mut root, depth)
+        })
+        .sum()
+}
+
+#[test]
+fn nested_frames_allocate_nothing_in_steady_state() {
+    for config in [
+        FramePoolConfig::high_performance(),
+        FramePoolConfig::balanced(),
+        FramePoolConfig::minimal(),
+    ] {
+        let manager = FramePoolManager::new(config).unwrap();
+        nested_workload(&manager); // warm-up: buffers grow to their working size
+        let mut frames = 0;
+        let allocations = allocations_in(|| {
+            for _ in 0..20 {
+                frames += nested_workload(&manager);
+            }
+        });
+        assert!(frames > 1000, "{frames}");
+        assert_eq!(allocations, 0, "{frames} frames");
+        assert_eq!(manager.statistics().total.in_use, 0);
+    }
+}
+
+#[test]
+fn nested_disabled_allocates_for_every_frame() {
+    let manager = FramePoolManager::new(FramePoolConfig::disabled()).unwrap();
+    nested_workload(&manager);
+    let mut frames = 0;
+    let allocations = allocations_in(|| frames = nested_workload(&manager));
+    // The frame itself and its own 1024-word stack at least, as with the guard API.
     assert!(
         allocations >= 2 * frames,
         "{allocations} allocations for {frames} frames"

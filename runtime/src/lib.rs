@@ -112,6 +112,7 @@ pub use frame::{
     PressureReport, STACK_LIMIT, SharedMemory, SharedStack, StackError, StackWindow, SystemClock,
     TIMELINE_CAPACITY, TuneReport, Word,
 };
+pub use frame::{CallFrame, CallTree, FrameMemory, FrameStack};
 pub use layout::{Layout, LayoutReport};
 pub use pool::{
     ByteSize, ConfigError, OverflowPolicy, Pool, PoolConfig, PoolConfigBuilder, PoolError,

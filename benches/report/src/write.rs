@@ -525,7 +525,8 @@ fn frames(out: &mut String, v: &mut View<'_>) {
     out.push_str(
         "Call trees replayed through `FramePoolManager` presets and through \
          `FramePoolConfig::disabled()` (every frame allocated with its own 1024-word stack, as \
-         revm does, and dropped). Per frame: acquire, copy call data, push words, grow memory \
+         revm does, and dropped), both through the nested API (`CallTree`, `CallFrame::call`; \
+         `guard` as a fourth word of `FRAMES_CALLGRIND` measures the `acquire` API). Per frame: acquire, copy call data, push words, grow memory \
          and write a word, open children, release. Instruction counts: `FRAMES_CALLGRIND` at \
          1 and 3 replays, difference per frame.\n\n",
     );

@@ -42,7 +42,10 @@
 //! pooled free does the same with its size's free counter and the distance to the
 //! threshold below (three instructions each on x86-64). Each distance ignores the
 //! other side's moves, so it can only run out early: the rare slow path then finds the
-//! exact live-byte tally, and a peak is never missed. Counts, bytes allocated and
+//! exact live-byte tally, and a peak is never missed. A reallocation increments one
+//! counter for the log2 bucket of its new size (split at 4096, so the bucket also
+//! fixes the size band), the two class counters when it moves the block, and one byte
+//! counter. Counts, bytes allocated and
 //! freed, per-class figures, the log2 histogram, the size distribution and pool hits
 //! are derived exactly when read (the per-size counters take 64 KiB per thread cache).
 //! Reading ([`EvmAllocator::stats`]) sums all threads. [`EvmAllocator::region`]

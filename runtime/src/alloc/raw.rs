@@ -264,12 +264,24 @@ impl Owner {
     #[inline(always)]
     fn shift(&mut self, delta: i64) -> bool {
         if delta >= 0 {
-            self.to_high = self.to_high.wrapping_sub(delta);
-            self.to_high < 0
+            self.rise(delta)
         } else {
-            self.above_low = self.above_low.wrapping_add(delta);
-            self.above_low < 0
+            self.drop(delta.wrapping_neg())
         }
+    }
+
+    /// Raises the tally by `n` bytes; true when it may have crossed `high`.
+    #[inline(always)]
+    fn rise(&mut self, n: i64) -> bool {
+        self.to_high = self.to_high.wrapping_sub(n);
+        self.to_high < 0
+    }
+
+    /// Lowers the tally by `n` bytes; true when it may have crossed `low`.
+    #[inline(always)]
+    fn drop(&mut self, n: i64) -> bool {
+        self.above_low = self.above_low.wrapping_sub(n);
+        self.above_low < 0
     }
 
     /// The level above which `mark` or `window_max` would change, capped at
@@ -638,7 +650,7 @@ impl RawState {
                     cache.counters.record_pooled_alloc(size);
                     owner.to_high = owner.to_high.wrapping_sub(size as i64);
                     if owner.to_high < 0 {
-                        return self.track_slow_returning(block);
+                        return self.track_slow_returning(block, cache);
                     }
                 }
                 return block;
@@ -1010,8 +1022,88 @@ impl RawState {
     /// `GlobalAlloc::realloc`'s contract: `p` was allocated by this instance with
     /// `layout`, `new_size` is non-zero and does not overflow `isize` when rounded up to
     /// `layout.align()`.
-    #[inline]
+    #[inline(always)]
     pub(crate) unsafe fn realloc<A: GlobalAlloc, const S: bool>(
+        &self,
+        backing: &A,
+        config: &AllocatorConfig,
+        p: *mut u8,
+        layout: Layout,
+        new_size: usize,
+    ) -> *mut u8 {
+        if !config.size_class_pooling {
+            // SAFETY: I5: without pooling every block belongs to the backing tier;
+            // caller contract.
+            return unsafe { self.realloc_backing::<A, S>(backing, config, p, layout, new_size) };
+        }
+        // The common case first, as on the allocation fast path: both sizes pooled in
+        // their natural classes (the alignment fits both), so `class_for` would pick
+        // exactly these classes.
+        let old_size = layout.size();
+        if old_size.max(new_size) <= MAX_POOLED_SIZE {
+            let a = usize::from(CLASS_OF_SIZE[old_size]);
+            let b = usize::from(CLASS_OF_SIZE[new_size]);
+            if layout.align() <= CLASS_ALIGN_U8[a] && layout.align() <= CLASS_ALIGN_U8[b] {
+                if a == b {
+                    // The block already has room: stay in place.
+                    if S && config.statistics {
+                        self.count_realloc(backing, old_size, new_size, None);
+                    }
+                    return p;
+                }
+                if let Some(cache) = self.fast_cache() {
+                    // SAFETY: caller contract; `a` is the class `p` was served from (I5:
+                    // `class_for(layout)`), `b` the one the new layout picks, and `cache`
+                    // this thread's cache.
+                    return unsafe {
+                        self.move_pooled::<A, S>(backing, config, cache, p, layout, new_size, a, b)
+                    };
+                }
+            }
+        }
+        // SAFETY: caller contract.
+        unsafe { self.realloc_slow::<A, S>(backing, config, p, layout, new_size) }
+    }
+
+    /// A reallocation by the backing tier.
+    ///
+    /// # Safety
+    /// As [`realloc`](Self::realloc), and both layouts belong to the backing tier (I5).
+    #[inline(always)]
+    unsafe fn realloc_backing<A: GlobalAlloc, const S: bool>(
+        &self,
+        backing: &A,
+        config: &AllocatorConfig,
+        p: *mut u8,
+        layout: Layout,
+        new_size: usize,
+    ) -> *mut u8 {
+        // SAFETY: caller contract.
+        let q = unsafe { backing.realloc(p, layout, new_size) };
+        if S && config.statistics && !q.is_null() {
+            // Pooling on: both are larger than any class, so both buckets are
+            // `LARGE_CLASS`. Off: the buckets as if pooling were on.
+            let buckets = if config.size_class_pooling {
+                None
+            } else {
+                // SAFETY: caller contract (`new_size` is valid with this alignment).
+                let new_layout =
+                    unsafe { Layout::from_size_align_unchecked(new_size, layout.align()) };
+                let (a, b) = (stats_class(layout), stats_class(new_layout));
+                (a != b).then_some((a, b))
+            };
+            self.count_realloc(backing, layout.size(), new_size, buckets);
+        }
+        q
+    }
+
+    /// Every reallocation with pooling on that [`realloc`](Self::realloc) does not
+    /// finish itself.
+    ///
+    /// # Safety
+    /// As [`realloc`](Self::realloc).
+    #[inline(never)]
+    unsafe fn realloc_slow<A: GlobalAlloc, const S: bool>(
         &self,
         backing: &A,
         config: &AllocatorConfig,
@@ -1037,53 +1129,181 @@ impl RawState {
                 }
                 p
             }
-            (None, None) => {
-                // SAFETY: I5: both layouts belong to the backing tier; caller contract.
-                let q = unsafe { backing.realloc(p, layout, new_size) };
-                if counting && !q.is_null() {
-                    // Pooling on: both are larger than any class, so both buckets are
-                    // `LARGE_CLASS`. Off: the buckets as if pooling were on.
-                    let buckets = if config.size_class_pooling {
-                        None
-                    } else {
-                        let (a, b) = (stats_class(layout), stats_class(new_layout));
-                        (a != b).then_some((a, b))
-                    };
-                    self.count_realloc(backing, layout.size(), new_size, buckets);
-                }
-                q
+            // SAFETY: I5: both layouts belong to the backing tier; caller contract.
+            (None, None) => unsafe {
+                self.realloc_backing::<A, S>(backing, config, p, layout, new_size)
+            },
+            // Between two classes: one cache lookup for the pop, the counting and the
+            // push.
+            (Some(a), Some(b)) => match self.fast_cache() {
+                // SAFETY: caller contract; `a` is the class `p` was served from (I5),
+                // `b` the one `new_layout` picks, and `cache` this thread's cache.
+                Some(cache) => unsafe {
+                    self.move_pooled::<A, S>(backing, config, cache, p, layout, new_size, a, b)
+                },
+                // SAFETY: caller contract; the classes differ.
+                None => unsafe {
+                    self.move_block::<A, S>(
+                        backing, config, p, layout, new_layout, old_class, new_class,
+                    )
+                },
+            },
+            // SAFETY: caller contract; the tiers differ.
+            _ => unsafe {
+                self.move_block::<A, S>(
+                    backing, config, p, layout, new_layout, old_class, new_class,
+                )
+            },
+        }
+    }
+
+    /// The reallocation of a pooled block of class `old_class` to another class,
+    /// `new_class`, on the calling thread's cache: pops a block of the new class,
+    /// counts, copies, pushes the old block.
+    ///
+    /// # Safety
+    /// As [`realloc`](Self::realloc); `p` is a block of class `old_class` (I5),
+    /// `new_class` is `class_for` of the new layout and differs from it (both below
+    /// `NUM_CLASSES`), and `cache` is the
+    /// calling thread's cache (from [`fast_cache`](Self::fast_cache)).
+    #[allow(clippy::too_many_arguments)]
+    #[inline(always)]
+    unsafe fn move_pooled<A: GlobalAlloc, const S: bool>(
+        &self,
+        backing: &A,
+        config: &AllocatorConfig,
+        cache: &Cache,
+        p: *mut u8,
+        layout: Layout,
+        new_size: usize,
+        old_class: usize,
+        new_class: usize,
+    ) -> *mut u8 {
+        // SAFETY: both are classes (caller contract), so the indexing below needs no
+        // bounds checks.
+        unsafe { std::hint::assert_unchecked(old_class < NUM_CLASSES && new_class < NUM_CLASSES) };
+        // The list pop inline, as on the allocation fast path (no `Ctx` on the stack);
+        // an empty list takes the cold path. Not counted as a hand-out (nor as a pool
+        // miss): it is part of a reallocation.
+        let q = {
+            // SAFETY: I2: `cache` is this thread's cache (caller contract), so its owner
+            // state is ours alone; the reference ends before the cold path makes its own.
+            let list = unsafe { &mut (*cache.owner.get()).free[new_class] };
+            let block = list.head;
+            if block.is_null() {
+                self.pop_block_cold(backing, config, cache, new_class)
+            } else {
+                // SAFETY: I3: a listed block holds the next pointer.
+                list.head = unsafe { block.cast::<*mut u8>().read_unaligned() };
+                list.len -= 1;
+                block
             }
-            _ => {
-                // Crossing tiers or classes: move, without counting the parts.
-                // SAFETY: `new_layout` has non-zero size.
-                let q = unsafe {
-                    self.alloc::<A, false>(backing, config, new_layout, false, || {
-                        self.alloc_pooled_slow::<A, false>(backing, config, new_layout, false)
-                    })
-                };
-                if !q.is_null() {
-                    // Counted first (the move cannot fail any more), so the counting's
-                    // values are not kept across the copy.
-                    if counting {
-                        // Different classes, or one of them none (`LARGE_CLASS`).
-                        let buckets = (
-                            old_class.unwrap_or(LARGE_CLASS),
-                            new_class.unwrap_or(LARGE_CLASS),
-                        );
-                        self.count_realloc(backing, layout.size(), new_size, Some(buckets));
-                    }
-                    // SAFETY: both blocks hold at least the copied bytes and are distinct.
-                    unsafe { ptr::copy_nonoverlapping(p, q, layout.size().min(new_size)) };
-                    // SAFETY: `p` was allocated with `layout` (caller contract).
-                    unsafe {
-                        self.dealloc::<A, false>(backing, config, p, layout, || {
-                            self.dealloc_pooled_slow::<A, false>(backing, config, p, layout)
-                        })
-                    };
-                }
-                q
+        };
+        if q.is_null() {
+            return q;
+        }
+        // SAFETY: as above; nothing below re-enters the allocator while it lives.
+        let owner = unsafe { &mut *cache.owner.get() };
+        // Counted first (the move cannot fail any more), so the counting's values are not
+        // kept across the copy.
+        if S && config.statistics {
+            let (old, new) = (layout.size(), new_size);
+            cache
+                .counters
+                .record_resize_pooled(new, old_class, new_class);
+            // One test of the direction for the byte counter and the tally.
+            let crossed = if new >= old {
+                cache.counters.record_grown(new - old);
+                owner.rise((new - old) as i64)
+            } else {
+                cache.counters.record_shrunk(old - new);
+                owner.drop((old - new) as i64)
+            };
+            if crossed {
+                self.track_slow_outlined(owner);
             }
         }
+        // SAFETY: both blocks hold at least the copied bytes (I3: the classes fit the
+        // layouts) and are distinct (`q` came off a list or a chunk, `p` is the
+        // caller's).
+        unsafe { ptr::copy_nonoverlapping(p, q, layout.size().min(new_size)) };
+        // The push inline too (a thread cache: no shared count to update).
+        let list = &mut owner.free[old_class];
+        // SAFETY: `p` is a block of `old_class` the caller gives up (I5); it has at
+        // least 8 bytes (I3).
+        unsafe { p.cast::<*mut u8>().write_unaligned(list.head) };
+        list.head = p;
+        list.len += 1;
+        if list.len > LIST_LIMIT[old_class] {
+            self.spill(owner, old_class);
+        }
+        q
+    }
+
+    /// [`pop_block_slow`](Self::pop_block_slow) for [`move_pooled`](Self::move_pooled),
+    /// on the calling thread's `cache`, not counting.
+    #[cold]
+    #[inline(never)]
+    fn pop_block_cold<A: GlobalAlloc>(
+        &self,
+        backing: &A,
+        config: &AllocatorConfig,
+        cache: &Cache,
+        class: usize,
+    ) -> *mut u8 {
+        // SAFETY: `cache` is this thread's cache (the caller's contract), and the
+        // caller holds no reference into its owner state during this call.
+        let mut ctx = unsafe { Self::local_ctx(NonNull::from(cache)) };
+        self.pop_block_slow(backing, config, &mut ctx, class, false)
+    }
+
+    /// A reallocation that moves the block across tiers or classes through the
+    /// allocation and free paths.
+    ///
+    /// # Safety
+    /// As [`realloc`](Self::realloc) for `p`, `layout` and `new_layout` (the new size
+    /// with the old alignment); the two layouts differ in tier or class, which are
+    /// `old_class` and `new_class` (`class_for`, `None` without pooling).
+    #[allow(clippy::too_many_arguments)]
+    #[inline(always)]
+    unsafe fn move_block<A: GlobalAlloc, const S: bool>(
+        &self,
+        backing: &A,
+        config: &AllocatorConfig,
+        p: *mut u8,
+        layout: Layout,
+        new_layout: Layout,
+        old_class: Option<usize>,
+        new_class: Option<usize>,
+    ) -> *mut u8 {
+        // Without counting the parts.
+        // SAFETY: `new_layout` has non-zero size (caller contract).
+        let q = unsafe {
+            self.alloc::<A, false>(backing, config, new_layout, false, || {
+                self.alloc_pooled_slow::<A, false>(backing, config, new_layout, false)
+            })
+        };
+        if !q.is_null() {
+            // Counted first (the move cannot fail any more), so the counting's values
+            // are not kept across the copy.
+            if S && config.statistics {
+                // Different classes, or one of them none (`LARGE_CLASS`).
+                let buckets = (
+                    old_class.unwrap_or(LARGE_CLASS),
+                    new_class.unwrap_or(LARGE_CLASS),
+                );
+                self.count_realloc(backing, layout.size(), new_layout.size(), Some(buckets));
+            }
+            // SAFETY: both blocks hold at least the copied bytes and are distinct.
+            unsafe { ptr::copy_nonoverlapping(p, q, layout.size().min(new_layout.size())) };
+            // SAFETY: `p` was allocated with `layout` (caller contract).
+            unsafe {
+                self.dealloc::<A, false>(backing, config, p, layout, || {
+                    self.dealloc_pooled_slow::<A, false>(backing, config, p, layout)
+                })
+            };
+        }
+        q
     }
 
     /// Counts a reallocation from `old` to `new` bytes that moved the block from
@@ -1105,8 +1325,18 @@ impl RawState {
         // SAFETY: I2: this thread holds the cache's slot, and nothing below re-enters
         // the allocator while the reference lives.
         let owner = unsafe { &mut *cache.owner.get() };
-        cache.counters.record_realloc_in(old, new, buckets);
-        self.track(owner, (new as i64).wrapping_sub(old as i64));
+        cache.counters.record_resize(new, buckets);
+        // One test of the direction for the byte counter and the tally.
+        let crossed = if new >= old {
+            cache.counters.record_grown(new - old);
+            owner.rise((new - old) as i64)
+        } else {
+            cache.counters.record_shrunk(old - new);
+            owner.drop((old - new) as i64)
+        };
+        if crossed {
+            self.track_slow_outlined(owner);
+        }
     }
 
     #[cold]
@@ -1356,15 +1586,48 @@ impl RawState {
         owner.rearm(net, owner.high.saturating_sub(net));
     }
 
-    /// [`track_slow`](Self::track_slow), then returns `block` (keeps the caller a tail
-    /// call).
+    /// [`track_slow`](Self::track_slow) for the allocation fast path, then returns
+    /// `block` (keeps the caller a tail call).
+    ///
+    /// Called when an allocation ran `to_high` out, so only `high` can have been
+    /// crossed: when it was not (the usual case: frees since the last re-arm, which
+    /// `to_high` ignores, kept `net` below it), only `to_high` is re-armed, without a
+    /// register saved. `above_low` stays as it is: allocations do not change `net - low`
+    /// downwards, so it is still no larger than that distance.
+    ///
+    /// `cache` is the calling thread's cache, which the fast path has just used and
+    /// holds no reference into any more. It comes last, so the fast path moves it into
+    /// its argument register only in its cold branch to here. (Found again from the
+    /// thread's slot, as [`dealloc_finish`](Self::dealloc_finish) does, the thread-local
+    /// access made this function save and restore two registers.)
     #[cold]
     #[inline(never)]
-    fn track_slow_returning(&self, block: *mut u8) -> *mut u8 {
-        // SAFETY: as in `dealloc_finish`.
-        let owner = unsafe { &mut *self.fast_path_owner() };
-        self.track_slow(owner);
-        block
+    fn track_slow_returning(&self, block: *mut u8, cache: &Cache) -> *mut u8 {
+        // SAFETY: I2: `cache` is this thread's cache (caller contract), so its owner
+        // state is ours alone; the fast path no longer uses its reference to it.
+        let owner = unsafe { &mut *cache.owner.get() };
+        let net = owner.net();
+        if net <= owner.high {
+            // `net <= high <= HIGH_CAP`: in range. `base` keeps `net = base +
+            // above_low - to_high`.
+            owner.to_high = owner.high.wrapping_sub(net);
+            owner.base = owner.high.wrapping_sub(owner.above_low);
+            return block;
+        }
+        // A tail call, so the common case above saves no registers.
+        self.track_crossed_returning(block, cache)
+    }
+
+    /// [`track_slow_returning`](Self::track_slow_returning) when `high` was crossed.
+    #[cold]
+    #[inline(never)]
+    fn track_crossed_returning(&self, block: *mut u8, cache: &Cache) -> *mut u8 {
+        // SAFETY: as in `track_slow_returning`.
+        let owner = unsafe { &mut *cache.owner.get() };
+        self.track_crossed(owner, owner.net());
+        // Opaque, so the caller cannot infer that this returns its argument and keep
+        // `block` in a saved register instead of tail-calling.
+        std::hint::black_box(block)
     }
 
     /// Adds the cache's unpublished bytes (`net` is its live-byte tally) to the

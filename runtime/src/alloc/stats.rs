@@ -61,14 +61,17 @@ pub(crate) struct Counters {
 struct SlowCounters {
     allocations: OwnedCounter,
     deallocations: OwnedCounter,
-    reallocations: OwnedCounter,
     pool_misses: OwnedCounter,
     /// Pooled hand-outs counted here rather than in `sizes` (bumped by alignment).
     pooled: OwnedCounter,
     class_out: [OwnedCounter; CLASS_BUCKETS],
     class_in: [OwnedCounter; CLASS_BUCKETS],
-    distribution: [OwnedCounter; 3],
-    log2: [OwnedCounter; LOG2_BUCKETS],
+    /// Allocations off the size counters, per [`request_bucket`] of their size (the
+    /// log2 histogram and the size distribution are derived from these).
+    requests: [OwnedCounter; REQUEST_BUCKETS],
+    /// Reallocations, per [`request_bucket`] of their new size: the reallocation count
+    /// and their part of the histogram and the distribution, from one increment.
+    resized: [OwnedCounter; REQUEST_BUCKETS],
 }
 
 /// Adds `n` to a counter only this thread writes (see [`OwnedCounter`]).
@@ -89,6 +92,34 @@ const fn log2_bucket(size: usize) -> usize {
     (usize::BITS - 1 - (size | 1).leading_zeros()) as usize
 }
 
+/// Buckets of [`request_bucket`].
+const REQUEST_BUCKETS: usize = LOG2_BUCKETS + 1;
+
+/// The largest size of the middle range of the size distribution.
+const UP_TO_4K: usize = 4096;
+
+/// The counter bucket of a request of `size` bytes: its log2 bucket, with the bucket of
+/// 4096 split in two (4096 itself, and 4097 up) so that the bucket also fixes the
+/// size-distribution range: `log2(size)` for sizes up to 4096, `log2(size) + 1` above.
+/// One increment then counts both the histogram and the distribution.
+#[inline(always)]
+fn request_bucket(size: usize) -> usize {
+    log2_bucket(size) + usize::from(size > UP_TO_4K)
+}
+
+/// The log2 bucket of the sizes of request bucket `r` (see [`request_bucket`]).
+#[cfg_attr(loom, allow(dead_code))]
+const fn request_log2(r: usize) -> usize {
+    if r > log2_bucket(UP_TO_4K) { r - 1 } else { r }
+}
+
+/// The size-distribution range of the sizes of request bucket `r`.
+#[cfg_attr(loom, allow(dead_code))]
+const fn request_range(r: usize) -> usize {
+    // Bucket 8 starts at 256; buckets above 12 (4096) hold sizes above 4096.
+    (r >= 8) as usize + (r > log2_bucket(UP_TO_4K)) as usize
+}
+
 #[cfg(not(loom))]
 impl Counters {
     pub(crate) const fn new() -> Self {
@@ -100,13 +131,12 @@ impl Counters {
             slow: SlowCounters {
                 allocations: OwnedCounter::new(),
                 deallocations: OwnedCounter::new(),
-                reallocations: OwnedCounter::new(),
                 pool_misses: OwnedCounter::new(),
                 pooled: OwnedCounter::new(),
                 class_out: [const { OwnedCounter::new() }; CLASS_BUCKETS],
                 class_in: [const { OwnedCounter::new() }; CLASS_BUCKETS],
-                distribution: [const { OwnedCounter::new() }; 3],
-                log2: [const { OwnedCounter::new() }; LOG2_BUCKETS],
+                requests: [const { OwnedCounter::new() }; REQUEST_BUCKETS],
+                resized: [const { OwnedCounter::new() }; REQUEST_BUCKETS],
             },
         }
     }
@@ -180,8 +210,7 @@ impl Counters {
 
     #[inline(always)]
     fn record_request(&self, size: usize) {
-        add(&self.slow.distribution[distribution_bucket(size)], 1);
-        add(&self.slow.log2[log2_bucket(size)], 1);
+        add(&self.slow.requests[request_bucket(size)], 1);
     }
 
     /// A block changed size from `old` to `new` bytes (and bucket, if it changed class).
@@ -193,34 +222,52 @@ impl Counters {
         old_class: usize,
         new_class: usize,
     ) {
-        self.record_realloc_in(
-            old,
+        self.record_resize(
             new,
             (old_class != new_class).then_some((old_class, new_class)),
         );
+        if new >= old {
+            self.record_grown(new - old);
+        } else {
+            self.record_shrunk(old - new);
+        }
     }
 
-    /// A block changed size from `old` to `new` bytes, and from bucket `.0` to `.1` if
-    /// `buckets` is not `None` (the caller knows whether the bucket changed).
+    /// A block was resized to `new` bytes, and moved from bucket `.0` to `.1` if
+    /// `buckets` is not `None` (the caller knows whether the bucket changed). The bytes
+    /// are counted by [`record_grown`](Self::record_grown) or
+    /// [`record_shrunk`](Self::record_shrunk).
     #[inline(always)]
-    pub(crate) fn record_realloc_in(
-        &self,
-        old: usize,
-        new: usize,
-        buckets: Option<(usize, usize)>,
-    ) {
-        add(&self.slow.reallocations, 1);
-        if new >= old {
-            add(&self.bytes_allocated, (new - old) as u64);
-        }
+    pub(crate) fn record_resize(&self, new: usize, buckets: Option<(usize, usize)>) {
+        add(&self.slow.resized[request_bucket(new)], 1);
         if let Some((old_class, new_class)) = buckets {
             add(&self.slow.class_in[old_class], 1);
             add(&self.slow.class_out[new_class], 1);
         }
-        self.record_request(new);
-        if new < old {
-            self.bytes_freed.add_publishing((old - new) as u64);
-        }
+    }
+
+    /// A pooled block was moved from class `old_class` to another class, `new_class`,
+    /// of `new` bytes (at most [`MAX_POOLED_SIZE`]); bytes as in
+    /// [`record_resize`](Self::record_resize).
+    #[inline(always)]
+    pub(crate) fn record_resize_pooled(&self, new: usize, old_class: usize, new_class: usize) {
+        debug_assert!(new <= MAX_POOLED_SIZE && old_class != new_class);
+        // `request_bucket` without its test: the size is at most 4096.
+        add(&self.slow.resized[log2_bucket(new)], 1);
+        add(&self.slow.class_in[old_class], 1);
+        add(&self.slow.class_out[new_class], 1);
+    }
+
+    /// A reallocation grew a block by `bytes`.
+    #[inline(always)]
+    pub(crate) fn record_grown(&self, bytes: usize) {
+        add(&self.bytes_allocated, bytes as u64);
+    }
+
+    /// A reallocation shrank a block by `bytes` (stored with release, like the frees).
+    #[inline(always)]
+    pub(crate) fn record_shrunk(&self, bytes: usize) {
+        self.bytes_freed.add_publishing(bytes as u64);
     }
 
     #[inline(always)]
@@ -254,7 +301,6 @@ impl Counters {
             allocations: slow.allocations.get(),
             deallocations,
             bytes_freed,
-            reallocations: slow.reallocations.get(),
             bytes_allocated: self.bytes_allocated.get(),
             pool_misses: slow.pool_misses.get(),
             ..Counts::default()
@@ -267,8 +313,14 @@ impl Counters {
         };
         copy(&mut counts.class_out, &slow.class_out);
         copy(&mut counts.class_in, &slow.class_in);
-        copy(&mut counts.distribution, &slow.distribution);
-        copy(&mut counts.log2, &slow.log2);
+        for (r, (requests, resized)) in slow.requests.iter().zip(&slow.resized).enumerate() {
+            let (requests, resized) = (requests.get(), resized.get());
+            counts.reallocations = counts.reallocations.wrapping_add(resized);
+            let n = requests.wrapping_add(resized);
+            counts.log2[request_log2(r)] = counts.log2[request_log2(r)].wrapping_add(n);
+            let range = request_range(r);
+            counts.distribution[range] = counts.distribution[range].wrapping_add(n);
+        }
         let mut pooled = slow.pooled.get();
         for (size, n) in self
             .sizes
@@ -876,6 +928,41 @@ mod tests {
 
     /// Hand-outs and returns bumped to another class by alignment count in the merged
     /// form, under the class that served them.
+    #[test]
+    fn request_buckets_keep_histogram_and_distribution_exact_at_the_edges() {
+        let sizes = [
+            1,
+            127,
+            128,
+            255,
+            256,
+            511,
+            4095,
+            4096,
+            4097,
+            8191,
+            8192,
+            1 << 40,
+        ];
+        let c = Counters::new();
+        for &size in &sizes {
+            c.record_alloc(size, LARGE_CLASS);
+            c.record_realloc(size + 1, size, LARGE_CLASS, LARGE_CLASS);
+        }
+        let counts = c.load();
+        assert_eq!(counts.reallocations, sizes.len() as u64);
+        let mut log2 = [0u64; LOG2_BUCKETS];
+        let mut distribution = [0u64; 3];
+        for &size in &sizes {
+            log2[log2_bucket(size)] += 2;
+            distribution[distribution_bucket(size)] += 2;
+        }
+        assert_eq!(counts.log2, log2);
+        assert_eq!(counts.distribution, distribution);
+        assert_eq!(distribution, [8, 8, 8]);
+        assert_eq!((log2[12], log2[13]), (6, 2)); // 4096, 4097 and 8191; 8192
+    }
+
     #[test]
     fn bumped_hand_outs_count_under_their_class() {
         let a = Counters::new();

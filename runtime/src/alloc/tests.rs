@@ -177,6 +177,141 @@ fn realloc_within_a_class_stays_in_place_and_across_classes_moves() {
 }
 
 #[test]
+fn moves_between_classes_count_exactly_both_ways() {
+    let alloc = EvmAllocator::with_config(System, exact_peak());
+    let warm = Box::new_in(0u64, &alloc); // the thread's cache exists before the region
+    let region = alloc.region();
+    let l = |n| Layout::from_size_align(n, 8).unwrap();
+    // SAFETY: GlobalAlloc contract: each pointer is reallocated with its current layout.
+    unsafe {
+        let p = alloc.alloc(l(1000)); // class 1024
+        p.write_bytes(0x5A, 1000);
+        let shrunk = alloc.realloc(p, l(1000), 40); // to class 48: a move downwards
+        assert_ne!(shrunk, p);
+        let grown = alloc.realloc(shrunk, l(40), 3000); // to class 3072
+        let full = alloc.realloc(grown, l(3000), 4096); // to class 4096
+        assert!(
+            std::slice::from_raw_parts(full, 40)
+                .iter()
+                .all(|&b| b == 0x5A)
+        );
+        let back = alloc.realloc(full, l(4096), 256); // to class 256
+        assert!(
+            std::slice::from_raw_parts(back, 40)
+                .iter()
+                .all(|&b| b == 0x5A)
+        );
+        alloc.dealloc(back, l(256));
+    }
+    let s = region.finish();
+    assert_eq!((s.allocations, s.reallocations, s.deallocations), (1, 4, 1));
+    assert_eq!(s.bytes_allocated, 1000 + 2960 + 1096);
+    assert_eq!(s.bytes_freed, 960 + 3840 + 256);
+    assert_eq!((s.net_bytes, s.peak_bytes), (0, 4096));
+    for size in [1000, 40, 3000, 4096, 256] {
+        assert_eq!(
+            (s.class(size).allocated, s.class(size).freed),
+            (1, 1),
+            "class of {size}"
+        );
+    }
+    // Requests: the allocation of 1000 and the reallocations' new sizes.
+    assert_eq!(
+        s.distribution,
+        SizeDistribution {
+            below_256: 1,
+            up_to_4k: 4,
+            above_4k: 0
+        }
+    );
+    for (bucket, size) in [(9, 1000), (5, 40), (11, 3000), (12, 4096), (8, 256)] {
+        assert_eq!(s.histogram.buckets[bucket], 1, "{size}");
+    }
+    assert_eq!(s.histogram.total(), 5);
+    assert_eq!((s.pool_hits, s.pool_misses), (0, 1)); // 1000 carved a fresh block
+    assert_eq!(alloc.stats().peak_bytes, 8 + 4096);
+    drop(warm);
+}
+
+#[test]
+fn realloc_of_a_block_bumped_by_its_alignment_counts_under_its_classes() {
+    let alloc = EvmAllocator::with_config(System, exact_peak());
+    let l = |n| Layout::from_size_align(n, 64).unwrap();
+    // SAFETY: GlobalAlloc contract: each pointer is reallocated with its current layout.
+    unsafe {
+        let p = alloc.alloc(l(40)); // class 48 is 16-aligned: served from class 64
+        p.write_bytes(0x3C, 40);
+        let grown = alloc.realloc(p, l(40), 100); // class 128
+        let shrunk = alloc.realloc(grown, l(100), 60); // class 64 again
+        let same = alloc.realloc(shrunk, l(60), 50); // still class 64: in place
+        assert_eq!(same, shrunk);
+        for q in [grown, shrunk] {
+            assert_eq!(q.addr() % 64, 0);
+        }
+        assert!(
+            std::slice::from_raw_parts(same, 40)
+                .iter()
+                .all(|&b| b == 0x3C)
+        );
+        alloc.dealloc(same, l(50));
+    }
+    let s = alloc.stats();
+    assert_eq!((s.allocations, s.reallocations, s.deallocations), (1, 3, 1));
+    assert_eq!((s.bytes_allocated, s.bytes_freed), (40 + 60, 40 + 10 + 50));
+    assert_eq!((s.current_bytes, s.peak_bytes), (0, 100));
+    let class = |size| s.by_class[class_index(size)];
+    assert_eq!((class(64).allocated, class(64).freed), (2, 2));
+    assert_eq!((class(128).allocated, class(128).freed), (1, 1));
+    assert_eq!(class(48).allocated + class(48).freed, 0);
+    assert_eq!(s.histogram.total(), 4);
+}
+
+#[test]
+fn pooled_moves_spill_a_long_list_for_other_threads() {
+    let alloc = EvmAllocator::new(System);
+    let (big, small) = (Layout::from_size_align(4096, 8).unwrap(), 3000);
+    // 40 blocks of class 4096 go back to this thread's list by reallocation: more than
+    // its limit (32 blocks), so part of the list moves to the shared cache.
+    // SAFETY: GlobalAlloc contract: each block is reallocated with its current layout.
+    let moved: std::vec::Vec<*mut u8> = unsafe {
+        let blocks: std::vec::Vec<_> = (0..40u8)
+            .map(|i| {
+                let p = alloc.alloc(big);
+                p.write(i);
+                p
+            })
+            .collect();
+        (0..40u8)
+            .zip(blocks)
+            .map(|(i, p)| {
+                let q = alloc.realloc(p, big, small);
+                assert_eq!(q.read(), i);
+                q
+            })
+            .collect()
+    };
+    let s = alloc.stats();
+    assert_eq!((s.allocations, s.reallocations), (40, 40));
+    assert_eq!(s.current_bytes, 40 * small as u64);
+    // Another thread finds blocks of class 4096 in the shared cache: no fresh carving.
+    std::thread::scope(|scope| {
+        scope.spawn(|| {
+            let region = alloc.region();
+            let blocks: std::vec::Vec<_> =
+                (0..4).map(|_| Box::new_in([0u8; 4096], &alloc)).collect();
+            let r = region.finish();
+            assert_eq!((r.pool_hits, r.pool_misses), (4, 0));
+            drop(blocks);
+        });
+    });
+    for q in moved {
+        // SAFETY: each block was reallocated to `small` bytes above.
+        unsafe { alloc.dealloc(q, Layout::from_size_align(small, 8).unwrap()) };
+    }
+    assert_eq!(alloc.stats().current_bytes, 0);
+}
+
+#[test]
 fn vec_growth_through_allocator_api2_preserves_data_and_counts_reallocs() {
     let alloc = EvmAllocator::with_config(System, exact_peak());
     let mut memory: Vec<u8, _> = Vec::new_in(&alloc);

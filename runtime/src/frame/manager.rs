@@ -54,25 +54,26 @@ use super::tracker::{AllocationTracker, FrameEvent, FrameEventKind};
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub struct FramePoolManager<W: Copy = Word> {
-    config: FramePoolConfig,
+    pub(super) config: FramePoolConfig,
     /// The first size-class bound (`usize::MAX` without size classes).
     smallest_bound: usize,
     /// Frames retaining at most this many bytes go back to the smallest size class on
     /// the inline release path: `min(smallest_bound, max_pooled_bytes)`.
     small_release_bound: usize,
     clock: Box<dyn Clock>,
-    state: RefCell<State<W>>,
+    pub(super) state: RefCell<State<W>>,
 }
 
-struct State<W> {
+pub(super) struct State<W> {
     /// One pool per class; only the first `live` are used (1 with a shared class).
     /// A fixed array indexed by [`FrameClass`], so the hot path has no bounds check.
     pools: [ClassPool<W>; 8],
     live: usize,
     /// Pool for each [`FrameKind`] (by [`FrameKind::index`]).
     pool_of: [FrameClass; 9],
-    spare_stacks: Vec<Vec<W>>,
-    spare_memories: Vec<Vec<u8>>,
+    /// Call-tree buffers kept for the next trees: a stack and a memory buffer each,
+    /// in pairs (one pop and one push per tree).
+    spare: Vec<(Vec<W>, Vec<u8>)>,
     buffers: BufferStats,
     tracker: AllocationTracker,
     /// Clock reading at the current transaction's start.
@@ -84,10 +85,14 @@ struct State<W> {
 
 struct ClassPool<W> {
     config: PoolConfig,
-    /// Idle frames by size class of their retained buffers. Boxed on purpose: handing a
-    /// frame out or back moves one pointer, not the whole frame.
+    /// Idle frames of the smallest size class: the one the hot path pops and pushes,
+    /// kept in the pool itself so it costs no bounds check and no indirection. Boxed on
+    /// purpose: handing a frame out or back moves one pointer, not the whole frame.
     #[allow(clippy::vec_box)]
-    buckets: Vec<Vec<Box<PooledFrame<W>>>>,
+    small: Vec<Box<PooledFrame<W>>>,
+    /// Idle frames of the larger size classes (class `b` at index `b - 1`).
+    #[allow(clippy::vec_box)]
+    larger: Vec<Vec<Box<PooledFrame<W>>>>,
     /// Frames the pool answers for: idle plus in use.
     owned: usize,
     /// A returned frame is kept while `owned <= keep_limit`: `max`, or 0 for a disabled
@@ -128,13 +133,32 @@ impl<W> ClassPool<W> {
         (hits, misses, peak)
     }
 
+    /// Every size class's idle frames, smallest class first.
+    #[allow(clippy::vec_box)]
+    fn buckets(&self) -> impl DoubleEndedIterator<Item = &Vec<Box<PooledFrame<W>>>> {
+        std::iter::once(&self.small).chain(&self.larger)
+    }
+
+    #[allow(clippy::vec_box)]
+    fn buckets_mut(&mut self) -> impl DoubleEndedIterator<Item = &mut Vec<Box<PooledFrame<W>>>> {
+        std::iter::once(&mut self.small).chain(&mut self.larger)
+    }
+
+    /// Size class `b`'s idle frames.
+    #[allow(clippy::vec_box)]
+    fn bucket_mut(&mut self, b: usize) -> &mut Vec<Box<PooledFrame<W>>> {
+        match b {
+            0 => &mut self.small,
+            _ => &mut self.larger[b - 1],
+        }
+    }
+
     fn available(&self) -> usize {
-        self.buckets.iter().map(Vec::len).sum()
+        self.buckets().map(Vec::len).sum()
     }
 
     fn idle_bytes(&self) -> u64 {
-        self.buckets
-            .iter()
+        self.buckets()
             .flatten()
             .map(|frame| frame_bytes(frame))
             .sum()
@@ -145,7 +169,7 @@ impl<W> ClassPool<W> {
     fn trim_idle_to(&mut self, keep: usize) -> usize {
         let mut excess = self.available().saturating_sub(keep);
         let dropped = excess;
-        for bucket in self.buckets.iter_mut().rev() {
+        for bucket in self.buckets_mut().rev() {
             let n = excess.min(bucket.len());
             bucket.truncate(bucket.len() - n);
             excess -= n;
@@ -246,7 +270,8 @@ impl<W: Copy> FramePoolManager<W> {
             let c = &configs[index.min(live - 1)];
             ClassPool {
                 config: c.clone(),
-                buckets: (0..buckets).map(|_| Vec::new()).collect(),
+                small: Vec::new(),
+                larger: (1..buckets).map(|_| Vec::new()).collect(),
                 owned: 0,
                 keep_limit: if c.enabled { c.max } else { 0 },
                 counters: PoolStats::default(),
@@ -271,8 +296,7 @@ impl<W: Copy> FramePoolManager<W> {
                 pools,
                 live,
                 pool_of,
-                spare_stacks: Vec::new(),
-                spare_memories: Vec::new(),
+                spare: Vec::new(),
                 buffers: BufferStats::default(),
                 tracker,
                 now,
@@ -394,16 +418,39 @@ impl<W: Copy> FramePoolManager<W> {
         request: &FrameRequest<'_>,
         parent: &mut PooledFrame<W>,
     ) -> Result<Box<PooledFrame<W>>, FrameError> {
-        let kind = request.kind;
         let shared = self.config.shared_buffers;
-        // Non-short-circuit `|`/`&`: one flag, one branch.
+        // Non-short-circuit `&`/`|`: folded into `open_child`'s one flag.
+        let views_ok = !shared | (parent.stack.is_running() & parent.memory.is_running());
+        let mut frame = self.open_child(request, parent, views_ok)?;
+        if shared {
+            // Both views running: checked in `open_child`.
+            parent.stack.lend_to(&mut frame.stack);
+            parent.memory.lend_to(&mut frame.memory);
+        } else {
+            Self::standalone_buffers(&mut frame, self.config.memory_limit);
+        }
+        Ok(frame)
+    }
+
+    /// What both child APIs share: the rules (one combined test, the exact error out of
+    /// line; `views_ok` is the guard API's "parent's views are running"), a frame from
+    /// the pool, its call context and its gas (EIP-150, taken from the parent).
+    #[inline(always)] // one call site per API; out of line it cost ~17 in saves
+    pub(super) fn open_child(
+        &self,
+        request: &FrameRequest<'_>,
+        parent: &mut PooledFrame<W>,
+        views_ok: bool,
+    ) -> Result<Box<PooledFrame<W>>, FrameError> {
+        let kind = request.kind;
+        // Non-short-circuit `|`: one flag, one branch.
         if (parent.kind == FrameKind::Precompile)
             | (parent.depth >= CALL_DEPTH_LIMIT)
             | parent.is_static
-            | (shared & !(parent.stack.is_running() & parent.memory.is_running()))
+            | !views_ok
         {
-            // Static parents are legal for most kinds; `child_rule_error` decides.
-            if let Err(error) = self.check_rules(request, parent) {
+            // Static parents are legal for most kinds; `check_rules` decides.
+            if let Err(error) = Self::check_rules(request, parent, views_ok) {
                 return Err(self.reject(kind, parent.depth + 1, error));
             }
         }
@@ -446,13 +493,6 @@ impl<W: Copy> FramePoolManager<W> {
                 frame.value = request.value;
             }
         }
-        if shared {
-            // Both views running: checked above.
-            parent.stack.lend_to(&mut frame.stack);
-            parent.memory.lend_to(&mut frame.memory);
-        } else {
-            Self::standalone_buffers(&mut frame, self.config.memory_limit);
-        }
         Ok(frame)
     }
 
@@ -460,14 +500,52 @@ impl<W: Copy> FramePoolManager<W> {
     /// maintenance when due, and hands the frame the spare call-tree buffers.
     #[inline(never)]
     fn acquire_root(&self, request: &FrameRequest<'_>) -> Result<Box<PooledFrame<W>>, FrameError> {
-        let kind = request.kind;
         let mut state = self.state.borrow_mut();
+        self.begin_transaction(&mut state);
+        let mut frame = self.open_root(&mut state, request)?;
+        state.buffers.trees += 1;
+        if self.config.shared_buffers {
+            let (stack, memory) = Self::spare_buffers(&mut state);
+            frame.stack.attach(stack);
+            frame.memory.attach(memory, self.config.memory_limit);
+        } else {
+            Self::standalone_buffers(&mut frame, self.config.memory_limit);
+        }
+        Ok(frame)
+    }
+
+    /// A transaction starts: counted, the clock read, maintenance run when due.
+    #[inline]
+    fn begin_transaction(&self, state: &mut State<W>) {
         state.transaction += 1;
         state.now = self.clock.now();
         if state.now.saturating_sub(state.last_maintenance) >= self.config.cleanup_interval {
-            self.maintain(&mut state);
+            self.maintain(state);
         }
-        let mut frame = self.take_frame(&mut state, kind, request.input.len(), 0)?;
+    }
+
+    /// A nested-API call tree starts: a transaction, counted as a tree; its buffers from
+    /// the spare list with shared buffers (empty ones otherwise).
+    pub(super) fn begin_tree(&self) -> (Vec<W>, Vec<u8>) {
+        let mut state = self.state.borrow_mut();
+        self.begin_transaction(&mut state);
+        state.buffers.trees += 1;
+        if self.config.shared_buffers {
+            Self::spare_buffers(&mut state)
+        } else {
+            (Vec::new(), Vec::new())
+        }
+    }
+
+    /// A depth-0 frame for `request`, taken from its pool and filled in.
+    #[inline]
+    pub(super) fn open_root(
+        &self,
+        state: &mut State<W>,
+        request: &FrameRequest<'_>,
+    ) -> Result<Box<PooledFrame<W>>, FrameError> {
+        let kind = request.kind;
+        let mut frame = self.take_frame(state, kind, request.input.len(), 0)?;
         frame.kind = kind;
         frame.depth = 0;
         frame.usage_count += 1;
@@ -481,27 +559,40 @@ impl<W: Copy> FramePoolManager<W> {
         } else {
             request.value
         };
-        state.buffers.trees += 1;
-        if self.config.shared_buffers {
-            let stack = state.spare_stacks.pop();
-            let memory = state.spare_memories.pop();
-            if stack.is_some() && memory.is_some() {
-                state.buffers.reused += 1;
-            }
-            frame.stack.attach(stack.unwrap_or_default());
-            frame
-                .memory
-                .attach(memory.unwrap_or_default(), self.config.memory_limit);
-        } else {
-            Self::standalone_buffers(&mut frame, self.config.memory_limit);
-        }
         Ok(frame)
+    }
+
+    /// A call tree's stack and memory buffers from the spare list (empty ones if none is
+    /// spare), counted as reused.
+    #[inline]
+    fn spare_buffers(state: &mut State<W>) -> (Vec<W>, Vec<u8>) {
+        match state.spare.pop() {
+            Some(pair) => {
+                state.buffers.reused += 1;
+                pair
+            }
+            None => (Vec::new(), Vec::new()),
+        }
+    }
+
+    /// A call tree's buffers (cleared, capacity kept) go to the spare list unless they
+    /// are over `max_pooled_bytes`; their sizes feed the buffer peaks.
+    #[inline]
+    pub(super) fn keep_spare_buffers(&self, state: &mut State<W>, stack: Vec<W>, memory: Vec<u8>) {
+        let stack_bytes = (stack.capacity() * size_of::<W>()) as u64;
+        let memory_bytes = memory.capacity() as u64;
+        let b = &mut state.buffers;
+        b.peak_stack_bytes = b.peak_stack_bytes.max(stack_bytes);
+        b.peak_memory_bytes = b.peak_memory_bytes.max(memory_bytes);
+        if stack_bytes + memory_bytes <= self.config.max_pooled_bytes as u64 {
+            state.spare.push((stack, memory));
+        }
     }
 
     /// Counts a refused acquire and hands back its error.
     #[cold]
     #[inline(never)]
-    fn reject(&self, kind: FrameKind, depth: usize, error: FrameError) -> FrameError {
+    pub(super) fn reject(&self, kind: FrameKind, depth: usize, error: FrameError) -> FrameError {
         self.state
             .borrow_mut()
             .record(kind, depth, FrameEventKind::Rejected);
@@ -510,15 +601,17 @@ impl<W: Copy> FramePoolManager<W> {
 
     /// The revm-style baseline: a frame's own 1024-word stack and memory.
     #[inline(never)]
-    fn standalone_buffers(frame: &mut PooledFrame<W>, memory_limit: usize) {
+    pub(super) fn standalone_buffers(frame: &mut PooledFrame<W>, memory_limit: usize) {
         frame.stack = SharedStack::with_capacity(STACK_LIMIT);
         frame.memory = SharedMemory::with_limit(memory_limit);
     }
 
+    /// The exact rule a child request breaks (`views_ok`: the guard API's parent views
+    /// are running).
     fn check_rules(
-        &self,
         request: &FrameRequest<'_>,
         parent: &PooledFrame<W>,
+        views_ok: bool,
     ) -> Result<(), FrameError> {
         let kind = request.kind;
         if parent.kind == FrameKind::Precompile {
@@ -534,16 +627,15 @@ impl<W: Copy> FramePoolManager<W> {
         {
             return Err(FrameError::StaticViolation { kind });
         }
-        if self.config.shared_buffers && !(parent.stack.is_running() && parent.memory.is_running())
-        {
+        if !views_ok {
             return Err(FrameError::ParentNotRunning);
         }
         Ok(())
     }
 
     /// A frame for `kind` from its pool (hit) or freshly created (miss), counted.
-    #[inline]
-    fn take_frame(
+    #[inline(always)] // out of line it cost ~17 instructions of register saves per frame
+    pub(super) fn take_frame(
         &self,
         state: &mut State<W>,
         kind: FrameKind,
@@ -553,7 +645,7 @@ impl<W: Copy> FramePoolManager<W> {
         let index = state.pool_of[kind.index()].index();
         let pool = &mut state.pools[index];
         let popped = if size <= self.smallest_bound {
-            pool.buckets[0].pop()
+            pool.small.pop()
         } else {
             None
         };
@@ -610,9 +702,9 @@ impl<W: Copy> FramePoolManager<W> {
     ) -> Result<(Box<PooledFrame<W>>, bool), FrameError> {
         let wanted = self.bucket_of(size);
         let pool = &mut state.pools[index];
-        let found = (wanted..pool.buckets.len())
+        let found = (wanted..pool.larger.len() + 1)
             .chain((0..wanted).rev())
-            .find_map(|b| pool.buckets[b].pop());
+            .find_map(|b| pool.bucket_mut(b).pop());
         if let Some(frame) = found {
             pool.counters.hits += 1;
             return Ok((frame, true));
@@ -647,14 +739,12 @@ impl<W: Copy> FramePoolManager<W> {
     }
 
     /// Gives `frame` back: buffers to the parent (or the spare list), gas to the parent,
-    /// the frame to its pool. A small frame going back to a pool with room takes the
-    /// inline path; everything else goes through [`release_slow`](Self::release_slow).
+    /// the frame to its pool ([`put_back`](Self::put_back)).
     #[inline]
     fn release(&self, mut frame: Box<PooledFrame<W>>, parent: Option<&mut PooledFrame<W>>) {
         match parent {
             Some(parent) => {
-                parent.gas.remaining = parent.gas.remaining.saturating_add(frame.gas.remaining);
-                parent.gas.refunded = parent.gas.refunded.saturating_add(frame.gas.refunded);
+                give_back_gas(&mut parent.gas, &frame.gas);
                 if self.config.shared_buffers
                     && !take_back_both(
                         &mut parent.stack,
@@ -668,6 +758,16 @@ impl<W: Copy> FramePoolManager<W> {
             }
             None => self.release_root_buffers(&mut frame),
         }
+        self.put_back(frame, false);
+    }
+
+    /// The frame goes back to its pool, counted. `views_detached`: the caller knows the
+    /// frame's stack and memory views are detached (the nested API never attaches them),
+    /// so `reset` need not check them. A small frame going back to a pool with
+    /// room takes the inline path; everything else goes through
+    /// [`release_slow`](Self::release_slow).
+    #[inline(always)] // one call site per API; out of line it cost ~17 in saves
+    pub(super) fn put_back(&self, mut frame: Box<PooledFrame<W>>, views_detached: bool) {
         let mut state = self.state.borrow_mut();
         let kind = frame.kind;
         state.tracker.count(kind, FrameEventKind::Release);
@@ -679,9 +779,13 @@ impl<W: Copy> FramePoolManager<W> {
         let pool = &mut state.pools[index];
         pool.counters.in_use -= 1; // `returns` is derived from it (`ClassPool::stats`)
         if (frame.retained_bytes() <= self.small_release_bound) & (pool.owned <= pool.keep_limit) {
-            frame.reset();
+            if views_detached {
+                frame.clear_buffers();
+            } else {
+                frame.reset();
+            }
             frame.last_used = now;
-            pool.buckets[0].push(frame);
+            pool.small.push(frame);
         } else {
             self.release_slow(pool, frame, now);
         }
@@ -699,7 +803,7 @@ impl<W: Copy> FramePoolManager<W> {
         }
         frame.reset();
         frame.last_used = now;
-        pool.buckets[self.bucket_of(retained)].push(frame);
+        pool.bucket_mut(self.bucket_of(retained)).push(frame);
     }
 
     /// Only the running direct child can hand the buffers back: a frame whose views were
@@ -720,15 +824,7 @@ impl<W: Copy> FramePoolManager<W> {
         }
         let mut state = self.state.borrow_mut();
         if let (Ok(stack), Ok(memory)) = (frame.stack.detach(), frame.memory.detach()) {
-            let stack_bytes = (stack.capacity() * size_of::<W>()) as u64;
-            let memory_bytes = memory.capacity() as u64;
-            let b = &mut state.buffers;
-            b.peak_stack_bytes = b.peak_stack_bytes.max(stack_bytes);
-            b.peak_memory_bytes = b.peak_memory_bytes.max(memory_bytes);
-            if stack_bytes + memory_bytes <= self.config.max_pooled_bytes as u64 {
-                state.spare_stacks.push(stack);
-                state.spare_memories.push(memory);
-            }
+            self.keep_spare_buffers(&mut state, stack, memory);
         } else {
             state.buffers.link_errors += 1;
         }
@@ -750,7 +846,7 @@ impl<W: Copy> FramePoolManager<W> {
             state.next_id += 1;
             let mut frame = Box::new(PooledFrame::new(kind, id));
             frame.last_used = state.now;
-            state.pools[index].buckets[0].push(frame);
+            state.pools[index].small.push(frame);
         }
         let pool = &mut state.pools[index];
         pool.owned += missing;
@@ -859,7 +955,7 @@ impl<W: Copy> FramePoolManager<W> {
         let live = state.live;
         for pool in &mut state.pools[..live] {
             let mut dropped = 0;
-            for bucket in &mut pool.buckets {
+            for bucket in pool.buckets_mut() {
                 bucket.retain(|frame| {
                     let stale = now.saturating_sub(frame.last_used) > self.config.idle_timeout
                         && frame.usage_count < self.config.min_uses;
@@ -934,10 +1030,8 @@ impl<W: Copy> FramePoolManager<W> {
                 frames_dropped += pool.trim_idle_to(keep);
             }
             if level == PressureLevel::Critical {
-                state.spare_stacks.clear();
-                state.spare_memories.clear();
-                state.spare_stacks.shrink_to_fit();
-                state.spare_memories.shrink_to_fit();
+                state.spare.clear();
+                state.spare.shrink_to_fit();
             }
         }
         PressureReport {
@@ -949,6 +1043,8 @@ impl<W: Copy> FramePoolManager<W> {
     }
 
     /// One maintenance tick: cleanup, pressure (if handled), tuning (if on).
+    #[cold]
+    #[inline(never)]
     fn maintain(&self, state: &mut State<W>) {
         state.last_maintenance = state.now;
         self.cleanup_locked(state);
@@ -980,7 +1076,7 @@ impl<W: Copy> FramePoolManager<W> {
             })
             .collect();
         let mut buffers = state.buffers;
-        buffers.spare = state.spare_stacks.len() as u64;
+        buffers.spare = state.spare.len() as u64;
         buffers.spare_bytes = state.spare_bytes();
         PoolStatistics {
             classes,
@@ -999,6 +1095,13 @@ impl<W: Copy> FramePoolManager<W> {
         let state = self.state.borrow();
         state.pools[state.pool_of[kind_of_class(class).index()].index()].owned
     }
+}
+
+/// Unused gas and the refund counter of a returning child go back to its parent.
+#[inline]
+pub(super) fn give_back_gas(parent: &mut Gas, child: &Gas) {
+    parent.remaining = parent.remaining.saturating_add(child.remaining);
+    parent.refunded = parent.refunded.saturating_add(child.refunded);
 }
 
 fn kind_of_class(class: FrameClass) -> FrameKind {
@@ -1035,13 +1138,10 @@ impl<W> State<W> {
     }
 
     fn spare_bytes(&self) -> u64 {
-        let stacks: usize = self
-            .spare_stacks
+        self.spare
             .iter()
-            .map(|s| s.capacity() * size_of::<W>())
-            .sum();
-        let memories: usize = self.spare_memories.iter().map(Vec::capacity).sum();
-        (stacks + memories) as u64
+            .map(|(stack, memory)| (stack.capacity() * size_of::<W>() + memory.capacity()) as u64)
+            .sum()
     }
 
     fn bytes_held(&self) -> u64 {

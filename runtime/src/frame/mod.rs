@@ -11,6 +11,11 @@
 //!   [`FrameGuard`]. Frames come from per-[`FrameClass`] pools (the spec's eight classes;
 //!   `CALLCODE` shares `CALL`'s) and, inside a class, from size classes by the capacity
 //!   their own buffers grew to, smallest fitting first.
+//! - [`FramePoolManager::call_tree`] is the nested API: a [`CallTree`] per transaction
+//!   opens a root [`CallFrame`], and [`CallFrame::call`] opens a child that borrows its
+//!   parent mutably, so the borrow checker proves LIFO order and the child's stack and
+//!   memory are windows ([`FrameStack`], [`FrameMemory`]) of the tree's two buffers from
+//!   the parent's top. The cheapest path when the interpreter recurses; see [`nested`].
 //! - EVM rules decide nesting, not the pool: depth at most [`CALL_DEPTH_LIMIT`] (1024;
 //!   the 1025th nested call is [`FrameError::DepthLimit`]), EIP-150 gas forwarding (all
 //!   but one 64th), static frames have static children and refuse `CREATE`, `CREATE2`
@@ -83,6 +88,7 @@ mod config;
 mod kind;
 mod manager;
 mod memory_window;
+pub mod nested;
 mod pooled;
 pub mod shared;
 mod stats;
@@ -97,6 +103,7 @@ pub use manager::{
     CleanupReport, FrameGuard, FramePoolManager, PressureLevel, PressureReport, TuneReport,
 };
 pub use memory_window::MemoryWindow;
+pub use nested::{CallFrame, CallTree, FrameMemory, FrameStack};
 pub use pooled::{Address, CALL_DEPTH_LIMIT, FrameRequest, Gas, PooledFrame};
 pub use shared::{
     LinkError, MemoryError, STACK_LIMIT, SharedMemory, SharedStack, StackError, StackWindow, Word,

@@ -218,6 +218,13 @@ impl<W: Copy> PooledFrame<W> {
         if !self.memory.is_detached() {
             self.memory = SharedMemory::detached();
         }
+        self.clear_buffers();
+    }
+
+    /// [`reset`](Self::reset) for a frame whose views are known to be detached.
+    #[inline]
+    pub(crate) fn clear_buffers(&mut self) {
+        debug_assert!(self.stack.is_detached() && self.memory.is_detached());
         self.input.clear();
         self.output.clear();
     }

@@ -789,6 +789,15 @@ impl<W: Copy> SharedStack<W> {
         );
     }
 
+    /// Swaps this detached view's (empty) buffer with `buffer`: where the nested API's
+    /// `disabled()` mode parks the parent's buffer while a child runs on a fresh one.
+    /// The caller swaps it back before the frame is released or reused.
+    #[inline]
+    pub(crate) fn park(&mut self, buffer: &mut Vec<W>) {
+        debug_assert!(self.is_detached());
+        std::mem::swap(&mut self.buf, buffer);
+    }
+
     #[inline]
     fn running(&self) -> Result<(), StackError> {
         if self.link.running() {
@@ -1300,6 +1309,13 @@ impl SharedMemory {
     #[inline]
     pub(crate) fn local_base_ptr(&mut self) -> *mut u8 {
         self.buf.as_mut_ptr().wrapping_add(self.link.base)
+    }
+
+    /// [`SharedStack`]'s `park`, for memory.
+    #[inline]
+    pub(crate) fn park(&mut self, buffer: &mut Vec<u8>) {
+        debug_assert!(self.is_detached());
+        std::mem::swap(&mut self.buf, buffer);
     }
 
     #[inline]
