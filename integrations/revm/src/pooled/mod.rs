@@ -320,8 +320,60 @@ where
     }
 
     /// End-of-transaction bookkeeping: statistics and the retention policy.
+    ///
+    /// A transaction that ran no frame (a plain transfer, a call to a precompile or to
+    /// an account without code) after the pools have settled at zero demand takes
+    /// [`end_idle_transaction`](Self::end_idle_transaction): the same outcome without
+    /// recording five zero demands into high-water marks that are already 0.
+    #[inline(always)]
     fn end_transaction(&mut self) {
         self.reclaim_frames();
+        // No frame entered since the last end of transaction (entering one raises
+        // `tx_depth`), so the demand is zero and the stack and memory buffers untouched.
+        if self.pools.counters.tx_depth == 0 && self.pools.settled {
+            self.end_idle_transaction();
+        } else {
+            self.end_busy_transaction();
+        }
+    }
+
+    /// [`end_transaction`](Self::end_transaction) when no frame ran and the pools are
+    /// settled. What the full pass would do, with every demand and every kept size 0:
+    /// - `recent` stays all (0, 0), and `demand` is still zero;
+    /// - the peaks cannot rise (no buffer changed, depth 0);
+    /// - the stack and memory buffers are already within their zero-demand bound (the
+    ///   pass that settled the pools trimmed them, and no frame has held them since);
+    /// - what a frameless transaction can change is checked as the full pass checks it:
+    ///   input boxes given back to the pools (kept: 0), the context's staging buffer
+    ///   (kept: 0, so the bound is twice the floor) and a frame slot created for the
+    ///   call (kept: `min_frames`).
+    #[inline(always)]
+    fn end_idle_transaction(&mut self) {
+        let policy = self.pools.policy;
+        self.pools.stats.transactions += 1;
+        let mut trimmed = self.pools.idle_trim();
+        let mut staging = self.ctx.local().shared_memory_buffer().borrow_mut();
+        if staging.capacity() > 2 * MEMORY_BYTES_FLOOR {
+            staging.clear();
+            staging.shrink_to(0);
+            trimmed = true;
+        }
+        drop(staging);
+        if self.frames.len() > policy.min_frames {
+            self.retire_frames(policy.min_frames);
+            self.frames.shrink_to(policy.min_frames);
+            self.used_frames = self.used_frames.min(self.frames.len());
+            trimmed = true;
+        }
+        if trimmed {
+            self.pools.stats.trims += 1;
+        }
+    }
+
+    /// [`end_transaction`](Self::end_transaction)'s full pass: records this
+    /// transaction's demand and trims to the retention policy.
+    #[inline(never)]
+    fn end_busy_transaction(&mut self) {
         let policy = self.pools.policy;
         self.pools.stats.transactions += 1;
         let mut trimmed = self.pools.trim();
@@ -367,6 +419,7 @@ where
             self.pools.stats.trims += 1;
         }
         self.pools.demand = Default::default();
+        self.pools.settled = self.pools.recent == pools::RecentDemand::default();
     }
 }
 
@@ -673,6 +726,93 @@ where
                 let _ = self.finalize();
                 Err(error)
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{PooledEvm, RetentionPolicy};
+    use crate::outcome::TxOutcome;
+    use crate::workload::{CALLER, Workload, call_tx};
+    use revm::ExecuteEvm;
+    use revm::context::TxEnv;
+    use revm::primitives::{Address, Bytes};
+
+    /// Transactions that run frames (a 1024-deep chain, a CALL loop) and many that run
+    /// none (transfers, a call to an account without code, precompile calls), in one
+    /// database.
+    fn mixed_txs() -> (Workload, Vec<TxEnv>) {
+        let chain = Workload::call_chain();
+        let transfers = Workload::transfers(80);
+        let no_code = call_tx(Address::with_last_byte(0x77), Bytes::new(), 100_000);
+        let identity = call_tx(
+            Address::with_last_byte(4),
+            Bytes::from_static(&[7; 100]),
+            100_000,
+        );
+        let mut txs = Vec::new();
+        txs.extend(transfers.txs[..5].iter().cloned());
+        txs.push(chain.txs[0].clone());
+        txs.extend(transfers.txs[5..25].iter().cloned());
+        txs.push(no_code.clone());
+        txs.push(identity.clone());
+        txs.push(chain.txs[0].clone());
+        txs.push(chain.txs[0].clone());
+        txs.extend(transfers.txs[25..].iter().cloned());
+        txs.push(identity);
+        txs.push(no_code);
+        txs.push(call_tx(CALLER, Bytes::new(), 100_000));
+        (chain, txs)
+    }
+
+    /// The frameless end of transaction gives exactly what the full pass gives: same
+    /// results, statistics, retained memory, pooled frames and high-water marks, under
+    /// several policies (one without a frame floor, one that forgets at once).
+    #[test]
+    fn frameless_end_of_transaction_matches_the_full_pass() {
+        let policies = [
+            RetentionPolicy::default(),
+            RetentionPolicy::minimal(),
+            RetentionPolicy {
+                min_frames: 0,
+                idle_transactions: 3,
+                ..RetentionPolicy::default()
+            },
+            RetentionPolicy {
+                min_frames: 0,
+                max_frames: 2,
+                max_spare_inputs: 0,
+                idle_transactions: 0,
+                ..RetentionPolicy::default()
+            },
+        ];
+        for policy in policies {
+            let (w, txs) = mixed_txs();
+            let mut fast = PooledEvm::with_policy(w.context(), policy);
+            let mut full = PooledEvm::with_policy(w.context(), policy);
+            let mut fast_ends = 0;
+            for (i, tx) in txs.iter().enumerate() {
+                let settled_before = fast.pools.settled;
+                // The reference never takes the frameless path.
+                full.pools.settled = false;
+                let a = TxOutcome::from_result(fast.transact(tx.clone()));
+                let b = TxOutcome::from_result(full.transact(tx.clone()));
+                assert_eq!(a, b, "tx {i}, {policy:?}");
+                if settled_before && fast.pools.stats.transactions > 0 && a.gas_used == 21_000 {
+                    fast_ends += 1;
+                }
+                assert_eq!(fast.pool_stats(), full.pool_stats(), "tx {i}, {policy:?}");
+                assert_eq!(fast.retained_bytes(), full.retained_bytes(), "tx {i}");
+                assert_eq!(fast.pooled_frames(), full.pooled_frames(), "tx {i}");
+                assert_eq!(fast.used_frames, full.used_frames, "tx {i}");
+                assert_eq!(fast.pools.recent, full.pools.recent, "tx {i}");
+                assert_eq!(fast.pools.demand, full.pools.demand, "tx {i}");
+                assert_eq!(fast.pools.stack.capacity(), full.pools.stack.capacity());
+                assert_eq!(fast.pools.memory.capacity(), full.pools.memory.capacity());
+            }
+            // The frameless path was taken, for most of the transfers.
+            assert!(fast_ends >= 30, "{fast_ends} frameless ends, {policy:?}");
         }
     }
 }

@@ -205,6 +205,11 @@ pub struct FramePools {
     pub(crate) counters: Counters,
     pub(crate) demand: TxDemand,
     pub(crate) recent: RecentDemand,
+    /// Every entry of `recent` is at rest (mark 0, age 0) and the last full
+    /// end-of-transaction pass trimmed the buffers to zero demand: a transaction that
+    /// runs no frame leaves `recent`, the buffers and the peaks as they are, so the
+    /// pooled EVM skips their bookkeeping ([`idle_trim`](Self::idle_trim)).
+    pub(crate) settled: bool,
 }
 
 impl FramePools {
@@ -308,6 +313,26 @@ impl FramePools {
 
 /// Stack capacity (words) never worth shrinking below: 1024 words is one frame's limit.
 const STACK_WORDS_FLOOR: usize = 1024;
+
+impl FramePools {
+    /// [`trim`](Self::trim) for a transaction that ran no frame while the pools are
+    /// [`settled`](Self::settled): every demand records 0 and every high-water mark
+    /// stays at 0, so the buffers (untouched without a frame) need nothing; only the
+    /// input boxes a frameless call gave back are dropped, as `trim` would (keep = 0).
+    #[inline]
+    pub(crate) fn idle_trim(&mut self) -> bool {
+        let mut trimmed = false;
+        if !self.call_inputs.is_empty() {
+            self.call_inputs.clear();
+            trimmed = true;
+        }
+        if !self.create_inputs.is_empty() {
+            self.create_inputs.clear();
+            trimmed = true;
+        }
+        trimmed
+    }
+}
 
 impl InputsRecycler for FramePools {
     #[inline]
