@@ -311,10 +311,67 @@ impl PooledFrame {
     }
 }
 
-/// Initializes `frame` for a call, or returns the call's result directly when no code
-/// runs (depth limit, failed transfer, precompile, empty code). Mirrors
-/// `EthFrame::make_call_frame`; the inputs box goes back to `recycler` when no frame
-/// keeps it.
+/// How a call or create ended without running a frame.
+///
+/// A call that runs no code (depth limit, failed transfer, empty code: every plain
+/// transfer) reports only a status and its gas; the pooled EVM builds its
+/// `FrameResult` ([`into_result`](Self::into_result)) in place where `frame_init`
+/// returns it. A full result (a precompile's, a failed create's) is written to the
+/// caller's `Option<FrameResult>` instead of travelling in this enum: a 152-byte
+/// variant here made every frameless call move the whole enum twice.
+#[derive(Debug)]
+pub(crate) enum Frameless {
+    /// A call that ran no code: the `CallOutcome` of `EthFrame::make_call_frame`, with
+    /// no output, no precompile call and no logs.
+    Status {
+        /// Why the call ended.
+        result: InstructionResult,
+        /// The call's gas, untouched.
+        gas: Gas,
+        /// Where the caller wanted the output.
+        memory_offset: core::ops::Range<usize>,
+        /// Copied from the call inputs (EIP-8037).
+        charged_new_account_state_gas: bool,
+    },
+    /// The result was written to the `full` slot passed in.
+    Full,
+}
+
+impl Frameless {
+    /// The call's `FrameResult`, as `EthFrame::make_call_frame` returns it; `full` is
+    /// the slot a [`Full`](Self::Full) result was written to.
+    #[inline(always)]
+    pub(crate) fn into_result(self, full: &mut Option<FrameResult>) -> Option<FrameResult> {
+        match self {
+            Self::Status {
+                result,
+                gas,
+                memory_offset,
+                charged_new_account_state_gas,
+            } => Some(FrameResult::Call(CallOutcome {
+                result: InterpreterResult {
+                    result,
+                    gas,
+                    output: Bytes::new(),
+                },
+                memory_offset,
+                was_precompile_called: false,
+                precompile_call_logs: Vec::new(),
+                charged_new_account_state_gas,
+            })),
+            Self::Full => full.take(),
+        }
+    }
+}
+
+/// Initializes `frame` for a call, or reports how the call ended when no code runs
+/// (depth limit, failed transfer, precompile, empty code): a [`Frameless`] status, or a
+/// precompile's full result written to `full`. Mirrors `EthFrame::make_call_frame`; the
+/// inputs box goes back to `recycler` when no frame keeps it.
+#[allow(
+    clippy::too_many_arguments,
+    reason = "the parts of the EVM it borrows are disjoint fields; a struct of them would be rebuilt per call"
+)]
 pub fn make_call_frame<CTX, PRECOMPILES, ERROR>(
     ctx: &mut CTX,
     precompiles: &mut PRECOMPILES,
@@ -323,7 +380,8 @@ pub fn make_call_frame<CTX, PRECOMPILES, ERROR>(
     mut inputs: Box<CallInputs>,
     recycler: &mut impl InputsRecycler,
     frame: &mut PooledFrame,
-) -> Result<ItemOrResult<(), FrameResult>, ERROR>
+    full: &mut Option<FrameResult>,
+) -> Result<ItemOrResult<(), Frameless>, ERROR>
 where
     CTX: ContextTr,
     PRECOMPILES: PrecompileProvider<CTX, Output = InterpreterResult>,
@@ -333,22 +391,17 @@ where
     let charged_new_account_state_gas = inputs.charged_new_account_state_gas;
     let gas = Gas::new_with_regular_gas_and_reservoir(inputs.gas_limit, reservoir_remaining_gas);
 
-    // A result without a frame (no code runs).
-    let call_result = |instruction_result: InstructionResult, inputs: &CallInputs| {
-        FrameResult::Call(CallOutcome {
-            result: InterpreterResult {
-                result: instruction_result,
-                gas,
-                output: Bytes::new(),
-            },
+    // A result without a frame (no code runs): only its status and gas, the caller
+    // builds the `FrameResult` where it goes ...
+    let call_result =
+        |instruction_result: InstructionResult, inputs: &CallInputs| Frameless::Status {
+            result: instruction_result,
+            gas,
             memory_offset: inputs.return_memory_offset.clone(),
-            was_precompile_called: false,
-            precompile_call_logs: Vec::new(),
             charged_new_account_state_gas,
-        })
-    };
+        };
     // ... and the inputs box goes straight back to the pool.
-    let mut finish = |result: FrameResult, inputs: Box<CallInputs>| {
+    let mut finish = |result: Frameless, inputs: Box<CallInputs>| {
         recycler.recycle_call(inputs);
         Ok(ItemOrResult::Result(result))
     };
@@ -395,7 +448,8 @@ where
             precompile_call_logs: logs,
             charged_new_account_state_gas,
         };
-        return finish(FrameResult::Call(outcome), inputs);
+        *full = Some(FrameResult::Call(outcome));
+        return finish(Frameless::Full, inputs);
     }
     memory::unstage_precompile_input(&mut inputs.input, staged);
 
@@ -445,16 +499,17 @@ where
     Ok(ItemOrResult::Item(()))
 }
 
-/// Initializes `frame` for a create, or returns the create's result directly (depth limit,
-/// insufficient balance, nonce overflow, address collision). Mirrors
-/// `EthFrame::make_create_frame`.
+/// Initializes `frame` for a create, or writes the create's result to `full` and returns
+/// [`Frameless::Full`] (depth limit, insufficient balance, nonce overflow, address
+/// collision). Mirrors `EthFrame::make_create_frame`.
 pub fn make_create_frame<CTX, ERROR>(
     context: &mut CTX,
     depth: usize,
     inputs: Box<CreateInputs>,
     recycler: &mut impl InputsRecycler,
     frame: &mut PooledFrame,
-) -> Result<ItemOrResult<(), FrameResult>, ERROR>
+    full: &mut Option<FrameResult>,
+) -> Result<ItemOrResult<(), Frameless>, ERROR>
 where
     CTX: ContextTr,
     ERROR: From<FrameError<CTX>> + FromStringError,
@@ -465,7 +520,7 @@ where
     let gas_limit = inputs.gas_limit();
     let mut return_error = |e, inputs: Box<CreateInputs>| {
         recycler.recycle_create(inputs);
-        Ok(ItemOrResult::Result(FrameResult::Create(CreateOutcome {
+        *full = Some(FrameResult::Create(CreateOutcome {
             result: InterpreterResult {
                 result: e,
                 gas: Gas::new_with_regular_gas_and_reservoir(gas_limit, reservoir_remaining_gas),
@@ -473,7 +528,8 @@ where
             },
             address: None,
             charged_create_state_gas,
-        })))
+        }));
+        Ok(ItemOrResult::Result(Frameless::Full))
     };
 
     if depth > CALL_STACK_LIMIT as usize {

@@ -515,6 +515,8 @@ where
             caller: caller_extras,
             pool: &mut self.pools,
         };
+        // A precompile's or a failed create's result, written in place.
+        let mut full = None;
         let prepared = match frame_input {
             FrameInput::Call(inputs) => frame::make_call_frame::<_, _, ContextDbError<CTX>>(
                 &mut self.ctx,
@@ -524,6 +526,7 @@ where
                 inputs,
                 &mut recycler,
                 frame,
+                &mut full,
             )?,
             FrameInput::Create(inputs) => frame::make_create_frame::<_, ContextDbError<CTX>>(
                 &mut self.ctx,
@@ -531,6 +534,7 @@ where
                 inputs,
                 &mut recycler,
                 frame,
+                &mut full,
             )?,
             // revm never asks for a frame without inputs (its own frame does
             // `unreachable!()` here); answer with the error type rather than panic.
@@ -540,7 +544,7 @@ where
                 ));
             }
         };
-        if let ItemOrResult::Result(result) = prepared {
+        if let ItemOrResult::Result(ended) = prepared {
             // No frame ran (depth limit, precompile, empty code). A slot created for it
             // stays for the next call at this depth (creating and dropping a 616-byte
             // frame per plain transfer cost more than the transfer's own frame logic);
@@ -551,7 +555,12 @@ where
             if created && self.frames.len() > policy.max_frames.max(policy.min_frames) {
                 self.retire_frames(self.frames.len() - 1);
             }
-            return Ok(ItemOrResult::Result(result));
+            return match ended.into_result(&mut full) {
+                Some(result) => Ok(ItemOrResult::Result(result)),
+                None => Err(revm::context_interface::context::ContextError::Custom(
+                    "frameless call without a result".into(),
+                )),
+            };
         }
 
         let counters = &mut self.pools.counters;
