@@ -372,7 +372,7 @@ where
 
     /// [`end_transaction`](Self::end_transaction)'s full pass: records this
     /// transaction's demand and trims to the retention policy.
-    #[inline(never)]
+    #[inline]
     fn end_busy_transaction(&mut self) {
         let policy = self.pools.policy;
         self.pools.stats.transactions += 1;
