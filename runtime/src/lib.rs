@@ -103,6 +103,7 @@ mod sync;
 pub use buffer::{
     BufferPool, BufferPoolConfig, BufferPoolStats, PooledBuffer, ResizeError, SizeClassStats,
 };
+pub use frame::MemoryWindow;
 pub use frame::{
     Address, AllocationTracker, BufferStats, CALL_DEPTH_LIMIT, ClassLayout, ClassStats,
     CleanupReport, Clock, FrameClass, FrameError, FrameEvent, FrameEventKind, FrameGuard,

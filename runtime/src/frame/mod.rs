@@ -87,6 +87,7 @@ mod clock;
 mod config;
 mod kind;
 mod manager;
+mod memory_window;
 pub mod nested;
 mod pooled;
 pub mod shared;
@@ -101,6 +102,7 @@ pub use kind::{FrameClass, FrameKind};
 pub use manager::{
     CleanupReport, FrameGuard, FramePoolManager, PressureLevel, PressureReport, TuneReport,
 };
+pub use memory_window::MemoryWindow;
 pub use nested::{CallFrame, CallTree, FrameMemory, FrameStack};
 pub use pooled::{Address, CALL_DEPTH_LIMIT, FrameRequest, Gas, PooledFrame};
 pub use shared::{

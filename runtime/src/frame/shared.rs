@@ -1437,6 +1437,15 @@ impl SharedMemory {
         );
     }
 
+    /// For [`MemoryWindow`](super::MemoryWindow)'s cache: the address of this view's
+    /// first byte in its buffer, derived from the `Vec`'s own pointer (no reference to
+    /// the bytes is created, so the address keeps the whole buffer's provenance).
+    /// Meaningful only while running; valid until the buffer is reallocated.
+    #[inline]
+    pub(crate) fn local_base_ptr(&mut self) -> *mut u8 {
+        self.buf.as_mut_ptr().wrapping_add(self.link.base)
+    }
+
     /// [`SharedStack`]'s `park`, for memory.
     #[inline]
     pub(crate) fn park(&mut self, buffer: &mut Vec<u8>) {
@@ -2150,11 +2159,7 @@ impl<W: Copy + Default> StackWindow<W> {
         // Against the constant limit, as revm does (one comparison for a constant `n`):
         // a view that is not running has `len == 0 < n` and fails the underflow half.
         if n == 0 || (len < n) | (len >= STACK_LIMIT) {
-            return Err(if n == 0 || len < n {
-                StackError::Underflow
-            } else {
-                StackError::Overflow
-            });
+            return Err(dup_error(n, len));
         }
         let ptr = self.base_ptr;
         // SAFETY: `1 <= n <= len`, so the view runs (invariant), and `len < STACK_LIMIT`: the source `base + len - n` was
@@ -2289,6 +2294,18 @@ impl<W: Copy + Default> StackWindow<W> {
 
     view_accessors!(StackWindow, "StackWindow::<u64>", "Words", base);
 }
+/// [`StackWindow::dup`]'s error, out of line and cold (as revm marks its own stack's
+/// error paths): the check's hot path then carries no error code.
+#[cold]
+#[inline(never)]
+fn dup_error(n: usize, len: usize) -> StackError {
+    if n == 0 || len < n {
+        StackError::Underflow
+    } else {
+        StackError::Overflow
+    }
+}
+
 /// Grows `buffer` to at least `len` initialized words (new words are `W::default()`).
 #[inline]
 fn grow_to<W: Copy + Default>(buffer: &mut Vec<W>, len: usize) {

@@ -97,8 +97,6 @@ pub struct FrameSetup {
     data: FrameData,
     input: FrameInput,
     depth: usize,
-    /// `None`: the frame already holds this code; rewind it.
-    bytecode: Option<ExtBytecode>,
     is_static: bool,
     spec_id: SpecId,
     gas_limit: u64,
@@ -115,7 +113,8 @@ pub trait InputsRecycler {
 }
 
 impl PooledFrame {
-    /// Initializes a (reused) frame from `setup`, in place. The stack and memory are
+    /// Initializes a (reused) frame from `setup`, in place. The bytecode is installed
+    /// (or rewound) in the frame's slot by the caller before this. The stack and memory are
     /// attached separately (the parent's [`StackWindow::enter_child`] and
     /// [`PooledMemory::enter_child_into`]) once the frame is known to run.
     ///
@@ -126,7 +125,6 @@ impl PooledFrame {
             data,
             input,
             depth,
-            bytecode,
             is_static,
             spec_id,
             gas_limit,
@@ -139,16 +137,6 @@ impl PooledFrame {
         self.is_finished = false;
         self.checkpoint = checkpoint;
         let it = &mut self.interpreter;
-        match bytecode {
-            Some(bytecode) => it.bytecode = bytecode,
-            None => {
-                // Exactly what `ExtBytecode::new_with_hash` would give: first
-                // instruction, no pending action, execution continues.
-                it.bytecode.absolute_jump(0);
-                *it.bytecode.action() = None;
-                it.bytecode.reset_action();
-            }
-        }
         it.gas = Gas::new_with_regular_gas_and_reservoir(gas_limit, reservoir);
         it.return_data.clear();
         it.runtime_flag = RuntimeFlags { spec_id, is_static };
@@ -239,13 +227,28 @@ impl PooledFrame {
 
         match result {
             FrameResult::Call(outcome) => {
-                let mut out_gas = outcome.gas();
-                let ins_result = *outcome.instruction_result();
-                let returned_len = outcome.result.output.len();
+                // Taken apart field by field: only a precompile call carries logs here,
+                // and nothing reads them (revm's frame drops them too). An empty,
+                // unallocated `Vec` owns nothing, so it is forgotten rather than run
+                // through the out-of-line drop glue on every CALL.
+                let CallOutcome {
+                    result: out,
+                    memory_offset,
+                    precompile_call_logs,
+                    ..
+                } = outcome;
+                if precompile_call_logs.capacity() == 0 {
+                    core::mem::forget(precompile_call_logs);
+                } else {
+                    drop(precompile_call_logs);
+                }
+                let mut out_gas = out.gas;
+                let ins_result = out.result;
+                let returned_len = out.output.len();
                 let interpreter = &mut self.interpreter;
-                let mem_length = outcome.memory_length();
-                let mem_start = outcome.memory_start();
-                interpreter.return_data.set_buffer(outcome.result.output);
+                let mem_length = memory_offset.len();
+                let mem_start = memory_offset.start;
+                interpreter.return_data.set_buffer(out.output);
                 let target_len = mem_length.min(returned_len);
                 // revm panics here too: a fatal external error cannot be inserted.
                 assert_ne!(
@@ -403,14 +406,18 @@ where
     }
     // A reused frame that last ran this very code (same hash, same shared bytes) keeps
     // its analysed bytecode and only rewinds it; otherwise install it as revm does.
-    let current = &frame.interpreter.bytecode;
-    let bytecode = if current.hash() == Some(*bytecode_hash)
-        && current.bytecode_ptr() == code.bytecode_ptr()
-    {
-        None
+    // Written in the frame's slot directly: an `Option<ExtBytecode>` (160 bytes) moved
+    // through `FrameSetup` cost a `memcpy` per CALL even when it was `None`.
+    let slot = &mut frame.interpreter.bytecode;
+    if slot.hash() == Some(*bytecode_hash) && slot.bytecode_ptr() == code.bytecode_ptr() {
+        // Exactly what `ExtBytecode::new_with_hash` would give: first instruction, no
+        // pending action, execution continues.
+        slot.absolute_jump(0);
+        *slot.action() = None;
+        slot.reset_action();
     } else {
-        Some(ExtBytecode::new_with_hash(code.clone(), *bytecode_hash))
-    };
+        *slot = ExtBytecode::new_with_hash(code.clone(), *bytecode_hash);
+    }
 
     set_inputs(
         &mut frame.interpreter.input,
@@ -429,7 +436,6 @@ where
         }),
         input: FrameInput::Call(inputs),
         depth,
-        bytecode,
         is_static,
         spec_id: ctx.cfg().spec().into(),
         gas_limit,
@@ -502,10 +508,10 @@ where
         Err(e) => return return_error(e.into(), inputs),
     };
 
-    let bytecode = Some(ExtBytecode::new_with_optional_hash(
+    frame.interpreter.bytecode = ExtBytecode::new_with_optional_hash(
         Bytecode::new_legacy(inputs.init_code().clone()),
         init_code_hash,
-    ));
+    );
     set_inputs(
         &mut frame.interpreter.input,
         InputsImpl {
@@ -521,7 +527,6 @@ where
         data: FrameData::Create(CreateFrame { created_address }),
         input: FrameInput::Create(inputs),
         depth,
-        bytecode,
         is_static: false,
         spec_id: spec,
         gas_limit,

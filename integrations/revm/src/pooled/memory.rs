@@ -1,5 +1,5 @@
 //! The memory of a pooled frame: a view of one shared byte buffer, the runtime's
-//! [`SharedMemory`], behind revm's [`MemoryTr`].
+//! [`SharedMemory`](evm_pool::SharedMemory), behind revm's [`MemoryTr`].
 //!
 //! revm keeps one memory buffer per context (`Rc<RefCell<Vec<u8>>>`) and gives every
 //! frame a checkpoint into it. The pooled EVM uses the runtime's LIFO views instead: the
@@ -9,11 +9,13 @@
 //! Between transactions the buffer sits in the pools, where the retention policy bounds
 //! its capacity.
 //!
-//! revm's `MemoryTr::slice`/`global_slice` return `core::cell::Ref<[u8]>`, so the view
-//! sits in a [`RefCell`]: reads (`&self`) borrow it, as revm's own `SharedMemory` borrows
-//! its `RefCell` on every access; writes (`&mut self`) reach the view through
-//! [`RefCell::get_mut`], with no borrow flag at all. No unsafe code: the runtime's view
-//! checks every range, where revm's checks are `debug_assert`s.
+//! The view is the runtime's [`MemoryWindow`]: the interpreter's hot accesses (`MLOAD`
+//! through `slice_len`, `MSTORE` through `set`, `set_data`, `copy`) are one bounds
+//! compare on a cached pointer and length, no state check and no `RefCell` flag. revm's
+//! `MemoryTr::slice`/`global_slice` return `core::cell::Ref<[u8]>`; those (call inputs,
+//! cold paths) borrow the window's view as a [`Ref`]. No unsafe code here: the runtime
+//! window checks every range (revm's own checks are `debug_assert`s) and carries the
+//! unsafe, with its invariant, under Miri.
 //!
 //! # Call data of precompiles
 //!
@@ -25,14 +27,15 @@
 //! buffer (the only extra work against stock revm, and only for precompile calls with
 //! call data).
 
-use core::cell::{Ref, RefCell};
+use core::cell::Ref;
 use core::ops::Range;
-use evm_pool::{LinkError, SharedMemory};
+use evm_pool::{LinkError, MemoryWindow};
 use revm::context_interface::{ContextTr, LocalContextTr};
 use revm::interpreter::CallInput;
 use revm::interpreter::interpreter_types::MemoryTr;
 
-/// A frame's memory: revm's [`MemoryTr`] over the runtime's [`SharedMemory`] view.
+/// A frame's memory: revm's [`MemoryTr`] over the runtime's [`MemoryWindow`] (a
+/// `SharedMemory` view with a cached window on the running frame's bytes).
 ///
 /// ```
 /// use evm_pool_revm::pooled::PooledMemory;
@@ -57,32 +60,23 @@ use revm::interpreter::interpreter_types::MemoryTr;
 /// assert_eq!(caller.global_len(), 64);
 /// # Ok::<(), evm_pool::LinkError>(())
 /// ```
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub struct PooledMemory {
-    view: RefCell<SharedMemory>,
-}
-
-impl Default for PooledMemory {
-    /// A detached view: it owns no buffer until it is attached or entered.
-    fn default() -> Self {
-        Self {
-            view: RefCell::new(SharedMemory::detached()),
-        }
-    }
+    window: MemoryWindow,
 }
 
 impl PooledMemory {
-    /// The runtime view, mutably (no borrow flag: `&mut self` is exclusive).
+    /// The runtime window, mutably.
     #[inline]
-    pub fn view_mut(&mut self) -> &mut SharedMemory {
-        self.view.get_mut()
+    pub fn window_mut(&mut self) -> &mut MemoryWindow {
+        &mut self.window
     }
 
     /// Makes this view the root of a transaction's memory over `buffer` (cleared,
     /// capacity kept) that may not grow beyond `limit` bytes.
     #[inline]
     pub fn attach(&mut self, buffer: Vec<u8>, limit: usize) {
-        self.view.get_mut().attach(buffer, limit);
+        self.window.attach(buffer, limit);
     }
 
     /// Takes the buffer (cleared, capacity kept) out of the running root view.
@@ -91,7 +85,7 @@ impl PooledMemory {
     /// [`LinkError`] unless this is the running root view.
     #[inline]
     pub fn detach(&mut self) -> Result<Vec<u8>, LinkError> {
-        self.view.get_mut().detach()
+        self.window.detach()
     }
 
     /// A call: hands the buffer to `child`, whose memory starts after this frame's;
@@ -101,8 +95,7 @@ impl PooledMemory {
     /// [`LinkError`] unless this view is running.
     #[inline]
     pub fn enter_child_into(&mut self, child: &mut Self) -> Result<(), LinkError> {
-        *child.view.get_mut() = self.view.get_mut().enter_child()?;
-        Ok(())
+        self.window.enter_child_into(&mut child.window)
     }
 
     /// The child returned: takes the buffer back from it, truncated to this frame's
@@ -112,26 +105,25 @@ impl PooledMemory {
     /// [`LinkError`] unless `child` is this view's running direct child.
     #[inline]
     pub fn resume(&mut self, child: &mut Self) -> Result<(), LinkError> {
-        self.view.get_mut().resume(child.view.get_mut())
+        self.window.resume(&mut child.window)
     }
 
     /// This frame's memory size in bytes.
     #[inline]
     pub fn len(&self) -> usize {
-        self.view.borrow().len()
+        self.window.len()
     }
 
     /// `true` when this frame's memory is empty.
     #[inline]
     pub fn is_empty(&self) -> bool {
-        self.len() == 0
+        self.window.is_empty()
     }
 
     /// Bytes in use in the shared buffer (all frames' memory up to this one's end).
     #[inline]
     pub fn global_len(&self) -> usize {
-        let view = self.view.borrow();
-        view.local_offset() + view.len()
+        self.window.global_len()
     }
 }
 
@@ -164,11 +156,7 @@ impl MemoryTr for PooledMemory {
         if len == 0 {
             return;
         }
-        if let Err(e) = self
-            .view
-            .get_mut()
-            .set_data(memory_offset, data_offset, len, data)
-        {
+        if let Err(e) = self.window.set_data(memory_offset, data_offset, len, data) {
             out_of_bounds(e)
         }
     }
@@ -184,12 +172,12 @@ impl MemoryTr for PooledMemory {
         if len == 0 {
             return;
         }
-        let view = self.view.get_mut();
         // revm reads an empty range as no data (its position is never looked at).
         let done = if data_range.is_empty() {
-            view.set_data(memory_offset, 0, len, &[])
+            self.window.set_data(memory_offset, 0, len, &[])
         } else {
-            view.set_data_from_global(memory_offset, data_offset, len, data_range)
+            self.window
+                .set_data_from_global(memory_offset, data_offset, len, data_range)
         };
         if let Err(e) = done {
             out_of_bounds(e)
@@ -198,7 +186,7 @@ impl MemoryTr for PooledMemory {
 
     #[inline]
     fn global_slice(&self, range: Range<usize>) -> Ref<'_, [u8]> {
-        Ref::map(self.view.borrow(), |view| {
+        Ref::map(self.window.view(), |view| {
             if range.is_empty() {
                 return &[][..];
             }
@@ -211,7 +199,7 @@ impl MemoryTr for PooledMemory {
 
     #[inline]
     fn local_memory_offset(&self) -> usize {
-        self.view.borrow().local_offset()
+        self.window.local_offset()
     }
 
     #[inline]
@@ -219,14 +207,14 @@ impl MemoryTr for PooledMemory {
         if data.is_empty() {
             return;
         }
-        if let Err(e) = self.view.get_mut().set(memory_offset, data) {
+        if let Err(e) = self.window.set(memory_offset, data) {
             out_of_bounds(e)
         }
     }
 
     #[inline]
     fn size(&self) -> usize {
-        self.view.borrow().len()
+        self.window.len()
     }
 
     #[inline]
@@ -234,7 +222,7 @@ impl MemoryTr for PooledMemory {
         if len == 0 {
             return;
         }
-        if let Err(e) = self.view.get_mut().copy(destination, source, len) {
+        if let Err(e) = self.window.copy(destination, source, len) {
             out_of_bounds(e)
         }
     }
@@ -242,7 +230,7 @@ impl MemoryTr for PooledMemory {
     #[inline]
     fn slice(&self, range: Range<usize>) -> Ref<'_, [u8]> {
         let (offset, len) = offset_len(&range);
-        Ref::map(self.view.borrow(), |view| {
+        Ref::map(self.window.view(), |view| {
             if len == 0 {
                 return &[][..];
             }
@@ -253,12 +241,25 @@ impl MemoryTr for PooledMemory {
         })
     }
 
+    /// The interpreter's hot read (`MLOAD`, `KECCAK256`, `RETURN`, `LOG`): a plain slice
+    /// of the window, no `RefCell` borrow.
+    #[inline]
+    fn slice_len(&self, offset: usize, len: usize) -> impl core::ops::Deref<Target = [u8]> + '_ {
+        if len == 0 {
+            return &[][..];
+        }
+        match self.window.slice(offset, len) {
+            Ok(slice) => slice,
+            Err(e) => out_of_bounds(e),
+        }
+    }
+
     /// Grows this frame's memory to `new_size` bytes (new bytes are zero); `false` only
     /// beyond the view's limit, which `limit_reached` (with
     /// the `memory_limit` feature) reports first, as revm's does.
     #[inline]
     fn resize(&mut self, new_size: usize) -> bool {
-        self.view.get_mut().resize(new_size).is_ok()
+        self.window.resize(new_size).is_ok()
     }
 
     /// revm's rule: the new words, counted from this frame's start in the buffer,
@@ -266,7 +267,7 @@ impl MemoryTr for PooledMemory {
     #[cfg(feature = "memory_limit")]
     #[inline]
     fn limit_reached(&self, new_words: usize) -> bool {
-        let view = self.view.borrow();
+        let view = self.window.view();
         view.local_offset()
             .saturating_add(new_words.saturating_mul(32)) as u64
             > view.limit() as u64

@@ -78,6 +78,22 @@ fn word_from_be(bytes: &[u8]) -> U256 {
     U256::from_limbs(limbs)
 }
 
+/// Marks the block that calls it as unlikely (stack errors end the frame), as revm's
+/// own `Stack` does with its `cold_path`: the optimizer then keeps the error code out of
+/// the hot path.
+#[cold]
+#[inline(always)]
+fn cold_path() {}
+
+/// `ok`, with the `false` branch marked cold.
+#[inline(always)]
+fn likely(ok: bool) -> bool {
+    if !ok {
+        cold_path();
+    }
+    ok
+}
+
 impl StackTr for PooledStack {
     #[inline]
     fn len(&self) -> usize {
@@ -96,7 +112,7 @@ impl StackTr for PooledStack {
 
     #[inline]
     fn push(&mut self, value: U256) -> bool {
-        self.window.push(value).is_ok()
+        likely(self.window.push(value).is_ok())
     }
 
     #[inline]
@@ -117,22 +133,34 @@ impl StackTr for PooledStack {
 
     #[inline]
     fn popn<const N: usize>(&mut self) -> Option<[U256; N]> {
-        self.window.popn::<N>().ok()
+        match self.window.popn::<N>() {
+            Ok(words) => Some(words),
+            Err(_) => {
+                cold_path();
+                None
+            }
+        }
     }
 
     #[inline]
     fn popn_top<const POPN: usize>(&mut self) -> Option<([U256; POPN], &mut U256)> {
-        self.window.popn_top::<POPN>().ok()
+        match self.window.popn_top::<POPN>() {
+            Ok(words) => Some(words),
+            Err(_) => {
+                cold_path();
+                None
+            }
+        }
     }
 
     #[inline]
     fn exchange(&mut self, n: usize, m: usize) -> bool {
-        self.window.exchange(n, m).is_ok()
+        likely(self.window.exchange(n, m).is_ok())
     }
 
     #[inline]
     fn dup(&mut self, n: usize) -> bool {
-        self.window.dup(n).is_ok()
+        likely(self.window.dup(n).is_ok())
     }
 }
 
