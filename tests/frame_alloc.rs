@@ -86,8 +86,9 @@ fn workload(manager: &FramePoolManager) -> u64 {
     (1..=7).map(|depth| transaction(manager, None, depth)).sum()
 }
 
-#[test]
-fn pooled_frames_allocate_nothing_in_steady_state() {
+/// `workload` allocates nothing once warm, with every pooled preset: 20 rounds, more
+/// than 1000 frames, all of them back in their pools.
+fn assert_steady_state_allocates_nothing(workload: fn(&FramePoolManager) -> u64) {
     for config in [
         FramePoolConfig::high_performance(),
         FramePoolConfig::balanced(),
@@ -103,22 +104,31 @@ fn pooled_frames_allocate_nothing_in_steady_state() {
         });
         assert!(frames > 1000, "{frames}");
         assert_eq!(allocations, 0, "{frames} frames");
-        let stats = manager.statistics().total;
-        assert_eq!(stats.in_use, 0);
+        assert_eq!(manager.statistics().total.in_use, 0);
     }
 }
 
-#[test]
-fn disabled_allocates_for_every_frame() {
+/// `workload` under `disabled()` allocates at least the frame itself and its own
+/// 1024-word stack for every frame, even when warm.
+fn assert_disabled_allocates_for_every_frame(workload: fn(&FramePoolManager) -> u64) {
     let manager = FramePoolManager::new(FramePoolConfig::disabled()).unwrap();
     workload(&manager);
     let mut frames = 0;
     let allocations = allocations_in(|| frames = workload(&manager));
-    // The frame itself and its own 1024-word stack at least.
     assert!(
         allocations >= 2 * frames,
         "{allocations} allocations for {frames} frames"
     );
+}
+
+#[test]
+fn pooled_frames_allocate_nothing_in_steady_state() {
+    assert_steady_state_allocates_nothing(workload);
+}
+
+#[test]
+fn disabled_allocates_for_every_frame() {
+    assert_disabled_allocates_for_every_frame(workload);
 }
 
 /// [`transaction`] through the nested API (`call_tree`, `CallFrame::call`): the same
@@ -165,34 +175,10 @@ fn nested_workload(manager: &FramePoolManager) -> u64 {
 
 #[test]
 fn nested_frames_allocate_nothing_in_steady_state() {
-    for config in [
-        FramePoolConfig::high_performance(),
-        FramePoolConfig::balanced(),
-        FramePoolConfig::minimal(),
-    ] {
-        let manager = FramePoolManager::new(config).unwrap();
-        nested_workload(&manager); // warm-up: buffers grow to their working size
-        let mut frames = 0;
-        let allocations = allocations_in(|| {
-            for _ in 0..20 {
-                frames += nested_workload(&manager);
-            }
-        });
-        assert!(frames > 1000, "{frames}");
-        assert_eq!(allocations, 0, "{frames} frames");
-        assert_eq!(manager.statistics().total.in_use, 0);
-    }
+    assert_steady_state_allocates_nothing(nested_workload);
 }
 
 #[test]
 fn nested_disabled_allocates_for_every_frame() {
-    let manager = FramePoolManager::new(FramePoolConfig::disabled()).unwrap();
-    nested_workload(&manager);
-    let mut frames = 0;
-    let allocations = allocations_in(|| frames = nested_workload(&manager));
-    // The frame itself and its own 1024-word stack at least, as with the guard API.
-    assert!(
-        allocations >= 2 * frames,
-        "{allocations} allocations for {frames} frames"
-    );
+    assert_disabled_allocates_for_every_frame(nested_workload);
 }

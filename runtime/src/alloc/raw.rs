@@ -1211,17 +1211,7 @@ impl RawState {
             cache
                 .counters
                 .record_resize_pooled(new, old_class, new_class);
-            // One test of the direction for the byte counter and the tally.
-            let crossed = if new >= old {
-                cache.counters.record_grown(new - old);
-                owner.rise((new - old) as i64)
-            } else {
-                cache.counters.record_shrunk(old - new);
-                owner.drop((old - new) as i64)
-            };
-            if crossed {
-                self.track_slow_outlined(owner);
-            }
+            self.count_resized_bytes(&cache.counters, owner, old, new);
         }
         // SAFETY: both blocks hold at least the copied bytes (I3: the classes fit the
         // layouts) and are distinct (`q` came off a list or a chunk, `p` is the
@@ -1326,12 +1316,20 @@ impl RawState {
         // the allocator while the reference lives.
         let owner = unsafe { &mut *cache.owner.get() };
         cache.counters.record_resize(new, buckets);
-        // One test of the direction for the byte counter and the tally.
+        self.count_resized_bytes(&cache.counters, owner, old, new);
+    }
+
+    /// The byte side of counting a reallocation from `old` to `new` bytes on the
+    /// thread's cache: the grown or shrunk bytes in `counters` and the tally in `owner`,
+    /// with one test of the direction for both, then the slow tracking when the tally
+    /// may have crossed a mark.
+    #[inline(always)]
+    fn count_resized_bytes(&self, counters: &Counters, owner: &mut Owner, old: usize, new: usize) {
         let crossed = if new >= old {
-            cache.counters.record_grown(new - old);
+            counters.record_grown(new - old);
             owner.rise((new - old) as i64)
         } else {
-            cache.counters.record_shrunk(old - new);
+            counters.record_shrunk(old - new);
             owner.drop((old - new) as i64)
         };
         if crossed {

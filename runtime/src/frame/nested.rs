@@ -71,7 +71,9 @@ use super::FrameError;
 use super::kind::FrameKind;
 use super::manager::{FramePoolManager, give_back_gas};
 use super::pooled::{Address, FrameRequest, Gas, PooledFrame};
-use super::shared::{MemoryError, STACK_LIMIT, StackError, Word};
+use super::shared::{
+    MemoryError, STACK_LIMIT, StackError, Word, global_bytes, memory_ops, stack_ops,
+};
 
 /// The two buffers every frame of a call tree takes its stack and memory from.
 struct TreeBuffers<W> {
@@ -550,6 +552,20 @@ impl<W: Copy> fmt::Debug for CallFrame<'_, W> {
     }
 }
 
+/// The preamble of the [`FrameStack`] and [`FrameMemory`] method examples (hidden): a
+/// root frame `frame` of a `u64` manager, then `$bind`, the visible line.
+macro_rules! frame_doc_setup {
+    ($bind:literal) => {
+        concat!(
+            "# use evm_pool_runtime::{FrameKind, FramePoolConfig, FramePoolManager, FrameRequest};\n",
+            "# let manager = FramePoolManager::<u64>::new(FramePoolConfig::high_performance())?;\n",
+            "# let mut tree = manager.call_tree();\n",
+            "# let mut frame = tree.root(&FrameRequest::new(FrameKind::Call))?;\n",
+            $bind
+        )
+    };
+}
+
 /// A [`CallFrame`]'s operand stack: the tree's stack buffer from the frame's base up.
 /// At most [`STACK_LIMIT`] words per frame; the words below the base (the ancestors')
 /// are out of reach. Indices count from the top: `peek(0)` is the top word; `dup(n)` and
@@ -579,79 +595,15 @@ pub struct FrameStack<'a, W> {
 }
 
 impl<W: Copy> FrameStack<'_, W> {
+    stack_ops!(
+        base: base,
+        setup: frame_doc_setup!("let mut stack = frame.stack_mut();")
+    );
+
     /// Words on this frame's stack.
     #[inline]
     pub fn len(&self) -> usize {
         self.buf.len() - self.base
-    }
-
-    /// `true` when the frame's stack is empty.
-    #[inline]
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
-    /// Pushes a word ([`StackError::Overflow`] at [`STACK_LIMIT`] words).
-    #[inline]
-    pub fn push(&mut self, word: W) -> Result<(), StackError> {
-        if self.len() >= STACK_LIMIT {
-            return Err(StackError::Overflow);
-        }
-        self.buf.push(word);
-        Ok(())
-    }
-
-    /// Pops the top word.
-    #[inline]
-    pub fn pop(&mut self) -> Result<W, StackError> {
-        self.popn::<1>().map(|[word]| word)
-    }
-
-    /// Pops `N` words, the top one first.
-    #[inline]
-    pub fn popn<const N: usize>(&mut self) -> Result<[W; N], StackError> {
-        let len = self.buf.len();
-        if self.len() < N {
-            return Err(StackError::Underflow);
-        }
-        let words = std::array::from_fn(|i| self.buf[len - 1 - i]);
-        self.buf.truncate(len - N);
-        Ok(words)
-    }
-
-    /// The word `n` places below the top.
-    #[inline]
-    pub fn peek(&self, n: usize) -> Result<W, StackError> {
-        if n >= self.len() {
-            return Err(StackError::Underflow);
-        }
-        Ok(self.buf[self.buf.len() - 1 - n])
-    }
-
-    /// `DUPn`: pushes a copy of the `n`th word from the top (`dup(1)` duplicates the top).
-    #[inline]
-    pub fn dup(&mut self, n: usize) -> Result<(), StackError> {
-        let own = self.len();
-        if n == 0 || n > own {
-            return Err(StackError::Underflow);
-        }
-        if own >= STACK_LIMIT {
-            return Err(StackError::Overflow);
-        }
-        let word = self.buf[self.buf.len() - n];
-        self.buf.push(word);
-        Ok(())
-    }
-
-    /// `SWAPn`: swaps the top with the word `n` places below it.
-    #[inline]
-    pub fn swap(&mut self, n: usize) -> Result<(), StackError> {
-        if n == 0 || n >= self.len() {
-            return Err(StackError::Underflow);
-        }
-        let len = self.buf.len();
-        self.buf.swap(len - 1, len - 1 - n);
-        Ok(())
     }
 
     /// Drops this frame's words.
@@ -712,82 +664,22 @@ pub struct FrameMemory<'a> {
 }
 
 impl FrameMemory<'_> {
+    memory_ops!(
+        base: base,
+        setup: frame_doc_setup!("let mut memory = frame.memory_mut();")
+    );
+
     /// Size of this frame's memory in bytes.
     #[inline]
     pub fn len(&self) -> usize {
         self.buf.len() - self.base
     }
 
-    /// `true` when the frame's memory is empty.
-    #[inline]
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
-    /// Sets this frame's memory size to `new_len` bytes; new bytes are zero.
-    /// [`MemoryError::LimitExceeded`] past the tree's limit.
-    #[inline]
-    pub fn resize(&mut self, new_len: usize) -> Result<(), MemoryError> {
-        let requested = self
-            .base
-            .checked_add(new_len)
-            .ok_or(MemoryError::LimitExceeded {
-                requested: usize::MAX,
-                limit: self.limit,
-            })?;
-        if requested > self.limit {
-            return Err(MemoryError::LimitExceeded {
-                requested,
-                limit: self.limit,
-            });
-        }
-        self.buf.resize(requested, 0);
-        Ok(())
-    }
-
-    #[inline]
-    fn local_range(&self, offset: usize, len: usize) -> Result<Range<usize>, MemoryError> {
-        let size = self.len();
-        match offset.checked_add(len) {
-            Some(end) if end <= size => Ok(self.base + offset..self.base + end),
-            _ => Err(MemoryError::OutOfBounds { offset, len, size }),
-        }
-    }
-
-    /// `len` bytes at frame-relative `offset`.
-    #[inline]
-    pub fn slice(&self, offset: usize, len: usize) -> Result<&[u8], MemoryError> {
-        let range = self.local_range(offset, len)?;
-        Ok(&self.buf[range])
-    }
-
-    /// `len` bytes at frame-relative `offset`, mutably.
-    #[inline]
-    pub fn slice_mut(&mut self, offset: usize, len: usize) -> Result<&mut [u8], MemoryError> {
-        let range = self.local_range(offset, len)?;
-        Ok(&mut self.buf[range])
-    }
-
-    /// Writes `data` at frame-relative `offset`.
-    #[inline]
-    pub fn set(&mut self, offset: usize, data: &[u8]) -> Result<(), MemoryError> {
-        self.slice_mut(offset, data.len())?.copy_from_slice(data);
-        Ok(())
-    }
-
     /// Bytes of the tree's memory by absolute position, the ancestors' included
     /// (read-only: their frames are borrowed by this one).
     #[inline]
     pub fn global_slice(&self, range: Range<usize>) -> Result<&[u8], MemoryError> {
-        let size = self.buf.len();
-        if range.start > range.end || range.end > size {
-            return Err(MemoryError::OutOfBounds {
-                offset: range.start,
-                len: range.end.saturating_sub(range.start),
-                size,
-            });
-        }
-        Ok(&self.buf[range])
+        global_bytes(self.buf, range)
     }
 
     /// Where this frame's memory starts in the tree's buffer.
@@ -977,48 +869,21 @@ mod tests {
         let call = FrameRequest::new(FrameKind::Call)
             .target([4; 20])
             .value([5; 32]);
-        {
-            let c = root.call(&call).unwrap();
-            assert_eq!(
-                (c.caller(), c.address(), c.value()),
-                ([2; 20], [4; 20], [5; 32])
-            );
+        // The kind, then the (caller, address, value) the child runs with.
+        let cases = [
+            (FrameKind::Call, ([2; 20], [4; 20], [5; 32])),
+            // The caller's whole context.
+            (FrameKind::DelegateCall, ([1; 20], [2; 20], [3; 32])),
+            // The caller's address as its own, with the call's value.
+            (FrameKind::CallCode, ([2; 20], [2; 20], [5; 32])),
+            // No value.
+            (FrameKind::StaticCall, ([2; 20], [4; 20], [0; 32])),
+        ];
+        for (kind, context) in cases {
+            let c = root.call(&FrameRequest { kind, ..call }).unwrap();
+            assert_eq!((c.caller(), c.address(), c.value()), context, "{kind:?}");
+            assert_eq!((c.kind(), c.depth()), (kind, 1));
         }
-        {
-            let c = root
-                .call(&FrameRequest {
-                    kind: FrameKind::DelegateCall,
-                    ..call
-                })
-                .unwrap();
-            assert_eq!(
-                (c.caller(), c.address(), c.value()),
-                ([1; 20], [2; 20], [3; 32])
-            );
-        }
-        {
-            let c = root
-                .call(&FrameRequest {
-                    kind: FrameKind::CallCode,
-                    ..call
-                })
-                .unwrap();
-            assert_eq!(
-                (c.caller(), c.address(), c.value()),
-                ([2; 20], [2; 20], [5; 32])
-            );
-        }
-        let c = root
-            .call(&FrameRequest {
-                kind: FrameKind::StaticCall,
-                ..call
-            })
-            .unwrap();
-        assert_eq!(
-            (c.caller(), c.address(), c.value()),
-            ([2; 20], [4; 20], [0; 32])
-        );
-        assert_eq!((c.kind(), c.depth()), (FrameKind::StaticCall, 1));
     }
 
     #[test]

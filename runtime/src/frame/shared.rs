@@ -501,6 +501,276 @@ macro_rules! view_accessors {
     };
 }
 
+/// The frame-relative stack operations [`SharedStack`] and the nested API's
+/// [`FrameStack`](super::FrameStack) share, written once: both are the tree's buffer
+/// `buf` from a base up. `base` is the path of the base field; `check`, when given, names
+/// the method that fails unless the view is running (a `FrameStack` always runs: it
+/// borrows a live frame). `setup` is the doc examples' preamble: it binds `stack`, an
+/// empty stack of `u64` words.
+macro_rules! stack_ops {
+    (base: $($base:ident).+, $(check: $check:ident,)? setup: $setup:expr) => {
+        /// `true` when [`len`](Self::len) is 0.
+        ///
+        #[doc = concat!("```\n", $setup)]
+        /// assert!(stack.is_empty());
+        /// stack.push(1)?;
+        /// assert!(!stack.is_empty());
+        /// # Ok::<(), Box<dyn std::error::Error>>(())
+        /// ```
+        #[inline]
+        pub fn is_empty(&self) -> bool {
+            self.len() == 0
+        }
+
+        /// Pushes a word ([`StackError::Overflow`] at [`STACK_LIMIT`] words on this
+        /// frame's stack).
+        ///
+        #[doc = concat!("```\n", $setup)]
+        /// stack.push(42)?;
+        /// assert_eq!(stack.peek(0)?, 42);
+        /// # Ok::<(), Box<dyn std::error::Error>>(())
+        /// ```
+        #[inline]
+        pub fn push(&mut self, word: W) -> Result<(), StackError> {
+            $(self.$check()?;)?
+            if self.buf.len() - self.$($base).+ >= STACK_LIMIT {
+                return Err(StackError::Overflow);
+            }
+            self.buf.push(word);
+            Ok(())
+        }
+
+        /// Pops the top word.
+        ///
+        #[doc = concat!("```\n", $setup)]
+        /// stack.push(42)?;
+        /// assert_eq!(stack.pop()?, 42);
+        /// assert!(stack.pop().is_err());
+        /// # Ok::<(), Box<dyn std::error::Error>>(())
+        /// ```
+        #[inline]
+        pub fn pop(&mut self) -> Result<W, StackError> {
+            self.popn::<1>().map(|[word]| word)
+        }
+
+        /// Pops `N` words, the top one first.
+        ///
+        #[doc = concat!("```\n", $setup)]
+        /// for w in [1, 2, 3] {
+        ///     stack.push(w)?;
+        /// }
+        /// assert_eq!(stack.popn::<2>()?, [3, 2]);
+        /// assert_eq!(stack.len(), 1);
+        /// # Ok::<(), Box<dyn std::error::Error>>(())
+        /// ```
+        #[inline]
+        pub fn popn<const N: usize>(&mut self) -> Result<[W; N], StackError> {
+            $(self.$check()?;)?
+            let len = self.buf.len();
+            if len - self.$($base).+ < N {
+                return Err(StackError::Underflow);
+            }
+            let words = std::array::from_fn(|i| self.buf[len - 1 - i]);
+            self.buf.truncate(len - N);
+            Ok(words)
+        }
+
+        /// The word `n` places below the top (`peek(0)` is the top).
+        ///
+        #[doc = concat!("```\n", $setup)]
+        /// stack.push(1)?;
+        /// stack.push(2)?;
+        /// assert_eq!((stack.peek(0)?, stack.peek(1)?), (2, 1));
+        /// assert!(stack.peek(2).is_err());
+        /// # Ok::<(), Box<dyn std::error::Error>>(())
+        /// ```
+        #[inline]
+        pub fn peek(&self, n: usize) -> Result<W, StackError> {
+            $(self.$check()?;)?
+            let len = self.buf.len();
+            if n >= len - self.$($base).+ {
+                return Err(StackError::Underflow);
+            }
+            Ok(self.buf[len - 1 - n])
+        }
+
+        /// `DUPn`: pushes a copy of the `n`-th word from the top (`dup(1)` copies the
+        /// top).
+        ///
+        #[doc = concat!("```\n", $setup)]
+        /// stack.push(1)?;
+        /// stack.push(2)?;
+        /// stack.dup(2)?; // DUP2
+        /// assert_eq!(stack.as_slice(), [1, 2, 1]);
+        /// # Ok::<(), Box<dyn std::error::Error>>(())
+        /// ```
+        #[inline]
+        pub fn dup(&mut self, n: usize) -> Result<(), StackError> {
+            $(self.$check()?;)?
+            let len = self.buf.len();
+            let own = len - self.$($base).+;
+            if n == 0 || n > own {
+                return Err(StackError::Underflow);
+            }
+            if own >= STACK_LIMIT {
+                return Err(StackError::Overflow);
+            }
+            let word = self.buf[len - n];
+            self.buf.push(word);
+            Ok(())
+        }
+
+        /// `SWAPn`: swaps the top with the word `n` places below it (`swap(1)` swaps the
+        /// top two).
+        ///
+        #[doc = concat!("```\n", $setup)]
+        /// for w in [1, 2, 3] {
+        ///     stack.push(w)?;
+        /// }
+        /// stack.swap(2)?; // SWAP2
+        /// assert_eq!(stack.as_slice(), [3, 2, 1]);
+        /// # Ok::<(), Box<dyn std::error::Error>>(())
+        /// ```
+        #[inline]
+        pub fn swap(&mut self, n: usize) -> Result<(), StackError> {
+            if n == 0 {
+                return Err(StackError::Underflow);
+            }
+            $(self.$check()?;)?
+            let len = self.buf.len();
+            if n >= len - self.$($base).+ {
+                return Err(StackError::Underflow);
+            }
+            self.buf.swap(len - 1, len - 1 - n);
+            Ok(())
+        }
+    };
+}
+pub(super) use stack_ops;
+
+/// The frame-relative memory operations [`SharedMemory`] and the nested API's
+/// [`FrameMemory`](super::FrameMemory) share, written once: both are the tree's buffer
+/// `buf` from a base up, under the tree's `limit`. `base` and `check` as in
+/// `stack_ops!`; `setup` binds `memory`, an empty frame's memory.
+macro_rules! memory_ops {
+    (base: $($base:ident).+, $(check: $check:ident,)? setup: $setup:expr) => {
+        /// The absolute range of `len` bytes at frame-relative `offset`, or
+        /// [`MemoryError::OutOfBounds`].
+        #[inline]
+        fn local_range(&self, offset: usize, len: usize) -> Result<Range<usize>, MemoryError> {
+            $(self.$check()?;)?
+            let base = self.$($base).+;
+            let size = self.buf.len() - base;
+            match offset.checked_add(len) {
+                Some(end) if end <= size => Ok(base + offset..base + end),
+                _ => Err(MemoryError::OutOfBounds { offset, len, size }),
+            }
+        }
+
+        /// Sets this frame's memory size to `new_len` bytes; new bytes are zero.
+        /// [`MemoryError::LimitExceeded`] when the tree's memory would pass its limit.
+        /// (EVM memory only grows, in 32-byte words; rounding is the interpreter's
+        /// business.)
+        ///
+        #[doc = concat!("```\n", $setup)]
+        /// memory.resize(64)?;
+        /// assert_eq!(memory.as_slice(), [0; 64]); // new bytes are zero
+        /// # Ok::<(), Box<dyn std::error::Error>>(())
+        /// ```
+        #[inline]
+        pub fn resize(&mut self, new_len: usize) -> Result<(), MemoryError> {
+            $(self.$check()?;)?
+            let requested = self
+                .$($base).+
+                .checked_add(new_len)
+                .ok_or(MemoryError::LimitExceeded {
+                    requested: usize::MAX,
+                    limit: self.limit,
+                })?;
+            if requested > self.limit {
+                return Err(MemoryError::LimitExceeded {
+                    requested,
+                    limit: self.limit,
+                });
+            }
+            self.buf.resize(requested, 0);
+            Ok(())
+        }
+
+        /// `len` bytes at frame-relative `offset`.
+        ///
+        #[doc = concat!("```\n", $setup)]
+        /// memory.resize(32)?;
+        /// memory.set(0, &[1, 2])?;
+        /// assert_eq!(memory.slice(0, 3)?, [1, 2, 0]);
+        /// assert!(memory.slice(16, 32).is_err());
+        /// # Ok::<(), Box<dyn std::error::Error>>(())
+        /// ```
+        #[inline]
+        pub fn slice(&self, offset: usize, len: usize) -> Result<&[u8], MemoryError> {
+            let range = self.local_range(offset, len)?;
+            Ok(&self.buf[range])
+        }
+
+        /// `len` bytes at frame-relative `offset`, mutably.
+        ///
+        #[doc = concat!("```\n", $setup)]
+        /// memory.resize(32)?;
+        /// memory.slice_mut(31, 1)?[0] = 0xff;
+        /// assert_eq!(memory.as_slice()[31], 0xff);
+        /// # Ok::<(), Box<dyn std::error::Error>>(())
+        /// ```
+        #[inline]
+        pub fn slice_mut(&mut self, offset: usize, len: usize) -> Result<&mut [u8], MemoryError> {
+            let range = self.local_range(offset, len)?;
+            Ok(&mut self.buf[range])
+        }
+
+        /// Writes `data` at frame-relative `offset`.
+        ///
+        #[doc = concat!("```\n", $setup)]
+        /// memory.resize(32)?;
+        /// memory.set(30, &[0xaa, 0xbb])?;
+        /// assert_eq!(memory.slice(30, 2)?, [0xaa, 0xbb]);
+        /// # Ok::<(), Box<dyn std::error::Error>>(())
+        /// ```
+        #[inline]
+        pub fn set(&mut self, offset: usize, data: &[u8]) -> Result<(), MemoryError> {
+            self.slice_mut(offset, data.len())?.copy_from_slice(data);
+            Ok(())
+        }
+
+        /// `true` when [`len`](Self::len) is 0.
+        ///
+        #[doc = concat!("```\n", $setup)]
+        /// assert!(memory.is_empty());
+        /// memory.resize(32)?;
+        /// assert!(!memory.is_empty());
+        /// # Ok::<(), Box<dyn std::error::Error>>(())
+        /// ```
+        #[inline]
+        pub fn is_empty(&self) -> bool {
+            self.len() == 0
+        }
+    };
+}
+pub(super) use memory_ops;
+
+/// Bytes of a tree's memory `buf` by absolute position: [`SharedMemory`]'s and
+/// [`FrameMemory`](super::FrameMemory)'s `global_slice`.
+#[inline]
+pub(super) fn global_bytes(buf: &[u8], range: Range<usize>) -> Result<&[u8], MemoryError> {
+    let size = buf.len();
+    if range.start > range.end || range.end > size {
+        return Err(MemoryError::OutOfBounds {
+            offset: range.start,
+            len: range.end.saturating_sub(range.start),
+            size,
+        });
+    }
+    Ok(&buf[range])
+}
+
 /// The hand-off [`SharedStack`] and [`SharedMemory`] share, down: the running parent
 /// (checked by the caller) suspends at its buffer's end and its buffer moves into
 /// `child`'s empty slot; `child` becomes the running child.
@@ -823,78 +1093,11 @@ impl<W: Copy> SharedStack<W> {
         own_len(self.buf.len(), &self.link)
     }
 
-    /// `true` when [`len`](Self::len) is 0.
-    ///
-    /// ```
-    /// # use evm_pool_runtime::SharedStack;
-    /// let mut stack = SharedStack::<u64>::new();
-    /// assert!(stack.is_empty());
-    /// stack.push(1)?;
-    /// assert!(!stack.is_empty());
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    #[inline]
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
-    /// Pushes a word.
-    ///
-    /// ```
-    /// # use evm_pool_runtime::SharedStack;
-    /// let mut stack = SharedStack::<u64>::new();
-    /// stack.push(42)?;
-    /// assert_eq!(stack.peek(0)?, 42);
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    #[inline]
-    pub fn push(&mut self, word: W) -> Result<(), StackError> {
-        self.running()?;
-        if self.buf.len() - self.link.base >= STACK_LIMIT {
-            return Err(StackError::Overflow);
-        }
-        self.buf.push(word);
-        Ok(())
-    }
-
-    /// Pops the top word.
-    ///
-    /// ```
-    /// # use evm_pool_runtime::SharedStack;
-    /// let mut stack = SharedStack::<u64>::new();
-    /// stack.push(42)?;
-    /// assert_eq!(stack.pop()?, 42);
-    /// assert!(stack.pop().is_err());
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    #[inline]
-    pub fn pop(&mut self) -> Result<W, StackError> {
-        self.popn::<1>().map(|[word]| word)
-    }
-
-    /// Pops `N` words, the top one first.
-    ///
-    /// ```
-    /// # use evm_pool_runtime::SharedStack;
-    /// let mut stack = SharedStack::<u64>::new();
-    /// for w in [1, 2, 3] {
-    ///     stack.push(w)?;
-    /// }
-    /// assert_eq!(stack.popn::<2>()?, [3, 2]);
-    /// assert_eq!(stack.len(), 1);
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    #[inline]
-    pub fn popn<const N: usize>(&mut self) -> Result<[W; N], StackError> {
-        self.running()?;
-        let len = self.buf.len();
-        if len - self.link.base < N {
-            return Err(StackError::Underflow);
-        }
-        let words = std::array::from_fn(|i| self.buf[len - 1 - i]);
-        self.buf.truncate(len - N);
-        Ok(words)
-    }
+    stack_ops!(
+        base: link.base,
+        check: running,
+        setup: "# use evm_pool_runtime::SharedStack;\nlet mut stack = SharedStack::<u64>::new();"
+    );
 
     /// Pops `N` words (top first) and returns them with a mutable reference to the word
     /// that is then on top, where a binary operation writes its result.
@@ -921,27 +1124,6 @@ impl<W: Copy> SharedStack<W> {
         self.buf.truncate(len - N);
         let top = len - N - 1;
         Ok((words, &mut self.buf[top]))
-    }
-
-    /// The word `n` places below the top (`peek(0)` is the top).
-    ///
-    /// ```
-    /// # use evm_pool_runtime::SharedStack;
-    /// let mut stack = SharedStack::<u64>::new();
-    /// stack.push(1)?;
-    /// stack.push(2)?;
-    /// assert_eq!((stack.peek(0)?, stack.peek(1)?), (2, 1));
-    /// assert!(stack.peek(2).is_err());
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    #[inline]
-    pub fn peek(&self, n: usize) -> Result<W, StackError> {
-        self.running()?;
-        let len = self.buf.len();
-        if n >= len - self.link.base {
-            return Err(StackError::Underflow);
-        }
-        Ok(self.buf[len - 1 - n])
     }
 
     /// A mutable reference to the top word.
@@ -984,53 +1166,6 @@ impl<W: Copy> SharedStack<W> {
         }
         self.buf[len - 1 - n] = word;
         Ok(())
-    }
-
-    /// `DUPn`: pushes a copy of the `n`-th word from the top (`dup(1)` copies the top).
-    ///
-    /// ```
-    /// # use evm_pool_runtime::SharedStack;
-    /// let mut stack = SharedStack::<u64>::new();
-    /// stack.push(1)?;
-    /// stack.push(2)?;
-    /// stack.dup(2)?; // DUP2
-    /// assert_eq!(stack.as_slice(), [1, 2, 1]);
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    #[inline]
-    pub fn dup(&mut self, n: usize) -> Result<(), StackError> {
-        self.running()?;
-        let len = self.buf.len();
-        let own = len - self.link.base;
-        if n == 0 || n > own {
-            return Err(StackError::Underflow);
-        }
-        if own >= STACK_LIMIT {
-            return Err(StackError::Overflow);
-        }
-        self.buf.push(self.buf[len - n]);
-        Ok(())
-    }
-
-    /// `SWAPn`: swaps the top with the word `n` places below it (`swap(1)` swaps the top
-    /// two).
-    ///
-    /// ```
-    /// # use evm_pool_runtime::SharedStack;
-    /// let mut stack = SharedStack::<u64>::new();
-    /// for w in [1, 2, 3] {
-    ///     stack.push(w)?;
-    /// }
-    /// stack.swap(2)?; // SWAP2
-    /// assert_eq!(stack.as_slice(), [3, 2, 1]);
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    #[inline]
-    pub fn swap(&mut self, n: usize) -> Result<(), StackError> {
-        if n == 0 {
-            return Err(StackError::Underflow);
-        }
-        self.exchange(0, n)
     }
 
     /// Swaps the words `n` and `n + m` places below the top (EIP-663 `EXCHANGE`).
@@ -1327,16 +1462,6 @@ impl SharedMemory {
         }
     }
 
-    #[inline]
-    fn local_range(&self, offset: usize, len: usize) -> Result<Range<usize>, MemoryError> {
-        self.running()?;
-        let size = self.buf.len() - self.link.base;
-        match offset.checked_add(len) {
-            Some(end) if end <= size => Ok(self.link.base + offset..self.link.base + end),
-            _ => Err(MemoryError::OutOfBounds { offset, len, size }),
-        }
-    }
-
     /// Size of this frame's memory in bytes (a suspended view reports its size when it
     /// suspended; a detached one 0).
     ///
@@ -1352,100 +1477,11 @@ impl SharedMemory {
         own_len(self.buf.len(), &self.link)
     }
 
-    /// `true` when [`len`](Self::len) is 0.
-    ///
-    /// ```
-    /// # use evm_pool_runtime::SharedMemory;
-    /// let mut memory = SharedMemory::new();
-    /// assert!(memory.is_empty());
-    /// memory.resize(32)?;
-    /// assert!(!memory.is_empty());
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    #[inline]
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
-    /// Sets this frame's memory size to `new_len` bytes; new bytes are zero. (EVM memory
-    /// only grows, in 32-byte words; rounding is the interpreter's business.)
-    ///
-    /// ```
-    /// # use evm_pool_runtime::SharedMemory;
-    /// let mut memory = SharedMemory::new();
-    /// memory.resize(64)?;
-    /// assert_eq!(memory.as_slice(), [0; 64]); // new bytes are zero
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    #[inline]
-    pub fn resize(&mut self, new_len: usize) -> Result<(), MemoryError> {
-        self.running()?;
-        let requested = self
-            .link
-            .base
-            .checked_add(new_len)
-            .ok_or(MemoryError::LimitExceeded {
-                requested: usize::MAX,
-                limit: self.limit,
-            })?;
-        if requested > self.limit {
-            return Err(MemoryError::LimitExceeded {
-                requested,
-                limit: self.limit,
-            });
-        }
-        self.buf.resize(requested, 0);
-        Ok(())
-    }
-
-    /// `len` bytes at frame-relative `offset`.
-    ///
-    /// ```
-    /// # use evm_pool_runtime::SharedMemory;
-    /// let mut memory = SharedMemory::new();
-    /// memory.resize(32)?;
-    /// memory.set(0, &[1, 2])?;
-    /// assert_eq!(memory.slice(0, 3)?, [1, 2, 0]);
-    /// assert!(memory.slice(16, 32).is_err());
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    #[inline]
-    pub fn slice(&self, offset: usize, len: usize) -> Result<&[u8], MemoryError> {
-        let range = self.local_range(offset, len)?;
-        Ok(&self.buf[range])
-    }
-
-    /// `len` bytes at frame-relative `offset`, mutably.
-    ///
-    /// ```
-    /// # use evm_pool_runtime::SharedMemory;
-    /// let mut memory = SharedMemory::new();
-    /// memory.resize(32)?;
-    /// memory.slice_mut(31, 1)?[0] = 0xff;
-    /// assert_eq!(memory.as_slice()[31], 0xff);
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    #[inline]
-    pub fn slice_mut(&mut self, offset: usize, len: usize) -> Result<&mut [u8], MemoryError> {
-        let range = self.local_range(offset, len)?;
-        Ok(&mut self.buf[range])
-    }
-
-    /// Writes `data` at frame-relative `offset`.
-    ///
-    /// ```
-    /// # use evm_pool_runtime::SharedMemory;
-    /// let mut memory = SharedMemory::new();
-    /// memory.resize(32)?;
-    /// memory.set(30, &[0xaa, 0xbb])?;
-    /// assert_eq!(memory.slice(30, 2)?, [0xaa, 0xbb]);
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    #[inline]
-    pub fn set(&mut self, offset: usize, data: &[u8]) -> Result<(), MemoryError> {
-        self.slice_mut(offset, data.len())?.copy_from_slice(data);
-        Ok(())
-    }
+    memory_ops!(
+        base: link.base,
+        check: running,
+        setup: "# use evm_pool_runtime::SharedMemory;\nlet mut memory = SharedMemory::new();"
+    );
 
     /// Writes `len` bytes at `memory_offset`, taken from `data` starting at
     /// `data_offset`, zero-filling whatever lies beyond `data`'s end (the semantics of
@@ -1556,15 +1592,7 @@ impl SharedMemory {
     #[inline]
     pub fn global_slice(&self, range: Range<usize>) -> Result<&[u8], MemoryError> {
         self.running()?;
-        let size = self.buf.len();
-        if range.start > range.end || range.end > size {
-            return Err(MemoryError::OutOfBounds {
-                offset: range.start,
-                len: range.end.saturating_sub(range.start),
-                size,
-            });
-        }
-        Ok(&self.buf[range])
+        global_bytes(&self.buf, range)
     }
 
     /// Where this frame's memory starts in the tree's buffer.
