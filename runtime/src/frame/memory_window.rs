@@ -10,7 +10,7 @@
 //! never borrowed mutably through `&self` (all mutation goes through `&mut self` and
 //! [`RefCell::get_mut`]), which is what lets `&self` reads skip its flag.
 
-use super::shared::{LinkError, MemoryError, SharedMemory};
+use super::shared::{LinkError, MemoryError, SharedMemory, fill_padded};
 use core::cell::{Ref, RefCell};
 use core::ops::Range;
 use core::ptr::NonNull;
@@ -459,11 +459,7 @@ impl MemoryWindow {
         len: usize,
         data: &[u8],
     ) -> Result<(), MemoryError> {
-        let target = self.slice_mut(memory_offset, len)?;
-        let available = data.get(data_offset..).unwrap_or(&[]);
-        let copied = available.len().min(len);
-        target[..copied].copy_from_slice(&available[..copied]);
-        target[copied..].fill(0);
+        fill_padded(self.slice_mut(memory_offset, len)?, data, data_offset);
         Ok(())
     }
 

@@ -400,6 +400,16 @@ impl Link {
     }
 }
 
+/// Fills `target` from `data` starting at `data_offset`, zero past `data`'s end: the
+/// copy of `CALLDATACOPY`, `CODECOPY` and friends, shared by every memory view.
+#[inline]
+pub(crate) fn fill_padded(target: &mut [u8], data: &[u8], data_offset: usize) {
+    let available = data.get(data_offset..).unwrap_or(&[]);
+    let copied = available.len().min(target.len());
+    target[..copied].copy_from_slice(&available[..copied]);
+    target[copied..].fill(0);
+}
+
 /// The accessors every view type ([`SharedStack`], [`SharedMemory`], [`StackWindow`])
 /// has, written once: they read only the [`Link`] and the buffer's capacity. `$ty`
 /// is the view's type (with its word type) for the examples; `$unit` names what the buffer holds;
@@ -1505,11 +1515,7 @@ impl SharedMemory {
         len: usize,
         data: &[u8],
     ) -> Result<(), MemoryError> {
-        let target = self.slice_mut(memory_offset, len)?;
-        let available = data.get(data_offset..).unwrap_or(&[]);
-        let copied = available.len().min(len);
-        target[..copied].copy_from_slice(&available[..copied]);
-        target[copied..].fill(0);
+        fill_padded(self.slice_mut(memory_offset, len)?, data, data_offset);
         Ok(())
     }
 
