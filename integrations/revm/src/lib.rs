@@ -14,8 +14,8 @@
 //!   growable buffer ([`PooledStack`](pooled::PooledStack)): a frame costs the words it
 //!   uses, not 32 KiB;
 //! - the memory of one call tree is LIFO views of **one** buffer, the runtime's
-//!   `SharedMemory` ([`PooledMemory`](pooled::PooledMemory)), kept in the pools between
-//!   transactions;
+//!   `SharedMemory` behind its `MemoryWindow` ([`PooledMemory`](pooled::PooledMemory)),
+//!   kept in the pools between transactions;
 //! - frames are reused LIFO by depth, and `Box<CallInputs>`/`Box<CreateInputs>` are
 //!   recycled, so a steady stream of transactions allocates nothing per call;
 //! - a [`RetentionPolicy`](pooled::RetentionPolicy) bounds what is kept between
