@@ -81,9 +81,12 @@ fn add(counter: &OwnedCounter, n: u64) {
     counter.add(n);
 }
 
+/// The smallest size of the middle range of the size distribution.
+const FROM_256: usize = 256;
+
 #[inline(always)]
 fn distribution_bucket(size: usize) -> usize {
-    (size >= 256) as usize + (size > 4096) as usize
+    (size >= FROM_256) as usize + (size > UP_TO_4K) as usize
 }
 
 #[inline(always)]
@@ -116,8 +119,9 @@ const fn request_log2(r: usize) -> usize {
 /// The size-distribution range of the sizes of request bucket `r`.
 #[cfg_attr(loom, allow(dead_code))]
 const fn request_range(r: usize) -> usize {
-    // Bucket 8 starts at 256; buckets above 12 (4096) hold sizes above 4096.
-    (r >= 8) as usize + (r > log2_bucket(UP_TO_4K)) as usize
+    // The log2 bucket of 256 starts the middle range; buckets above that of 4096 hold
+    // sizes above 4096 (see `request_bucket`).
+    (r >= log2_bucket(FROM_256)) as usize + (r > log2_bucket(UP_TO_4K)) as usize
 }
 
 #[cfg(not(loom))]
