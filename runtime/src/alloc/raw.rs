@@ -637,11 +637,10 @@ impl RawState {
         if let Some((cache, owner, class)) = unsafe { self.fast_owner(layout) } {
             // SAFETY: `CLASS_OF_SIZE` holds class indices below `NUM_CLASSES`.
             let list = unsafe { owner.free.get_unchecked_mut(usize::from(class)) };
-            let block = list.head;
+            // SAFETY: I3: the thread's lists hold only blocks pushed under `push`'s
+            // contract.
+            let block = unsafe { list.pop() };
             if !block.is_null() {
-                // SAFETY: I3: a listed block holds the next pointer.
-                list.head = unsafe { block.cast::<*mut u8>().read_unaligned() };
-                list.len -= 1;
                 if zeroed {
                     // SAFETY: a block of the class, at least `size` bytes (I3).
                     unsafe { block.write_bytes(0, size) };
@@ -832,9 +831,7 @@ impl RawState {
             let list = unsafe { owner.free.get_unchecked_mut(usize::from(class)) };
             // SAFETY: I5: a pooled block of `class` the caller gives up; it has at
             // least 8 bytes (I3).
-            unsafe { p.cast::<*mut u8>().write_unaligned(list.head) };
-            list.head = p;
-            list.len += 1;
+            unsafe { list.push(p) };
             if C {
                 cache.counters.record_pooled_free(size);
                 owner.above_low = owner.above_low.wrapping_sub(size as i64);
@@ -1182,20 +1179,19 @@ impl RawState {
         // SAFETY: both are classes (caller contract), so the indexing below needs no
         // bounds checks.
         unsafe { std::hint::assert_unchecked(old_class < NUM_CLASSES && new_class < NUM_CLASSES) };
-        // The list pop inline, as on the allocation fast path (no `Ctx` on the stack);
+        // The list pop here, as on the allocation fast path (no `Ctx` on the stack);
         // an empty list takes the cold path. Not counted as a hand-out (nor as a pool
         // miss): it is part of a reallocation.
         let q = {
             // SAFETY: I2: `cache` is this thread's cache (caller contract), so its owner
             // state is ours alone; the reference ends before the cold path makes its own.
             let list = unsafe { &mut (*cache.owner.get()).free[new_class] };
-            let block = list.head;
+            // SAFETY: I3: the thread's lists hold only blocks pushed under `push`'s
+            // contract.
+            let block = unsafe { list.pop() };
             if block.is_null() {
                 self.pop_block_cold(backing, config, cache, new_class)
             } else {
-                // SAFETY: I3: a listed block holds the next pointer.
-                list.head = unsafe { block.cast::<*mut u8>().read_unaligned() };
-                list.len -= 1;
                 block
             }
         };
@@ -1217,13 +1213,11 @@ impl RawState {
         // layouts) and are distinct (`q` came off a list or a chunk, `p` is the
         // caller's).
         unsafe { ptr::copy_nonoverlapping(p, q, layout.size().min(new_size)) };
-        // The push inline too (a thread cache: no shared count to update).
+        // The push here too (a thread cache: no shared count to update).
         let list = &mut owner.free[old_class];
         // SAFETY: `p` is a block of `old_class` the caller gives up (I5); it has at
         // least 8 bytes (I3).
-        unsafe { p.cast::<*mut u8>().write_unaligned(list.head) };
-        list.head = p;
-        list.len += 1;
+        unsafe { list.push(p) };
         if list.len > LIST_LIMIT[old_class] {
             self.spill(owner, old_class);
         }
@@ -1369,12 +1363,10 @@ impl RawState {
         class: usize,
         counting: bool,
     ) -> *mut u8 {
-        let list = &mut ctx.owner.free[class];
-        if !list.head.is_null() {
-            let block = list.head;
-            // SAFETY: I3: a listed block holds the next pointer.
-            list.head = unsafe { block.cast::<*mut u8>().read_unaligned() };
-            list.len -= 1;
+        // SAFETY: I3: the thread's lists hold only blocks pushed under `push`'s
+        // contract.
+        let block = unsafe { ctx.owner.free[class].pop() };
+        if !block.is_null() {
             return block;
         }
         self.pop_block_slow(backing, config, ctx, class, counting)
@@ -1451,9 +1443,7 @@ impl RawState {
     unsafe fn push_block(&self, ctx: &mut Ctx<'_>, class: usize, block: *mut u8) {
         let list = &mut ctx.owner.free[class];
         // SAFETY: caller gives up `block`, which has at least 8 bytes (I3).
-        unsafe { block.cast::<*mut u8>().write_unaligned(list.head) };
-        list.head = block;
-        list.len += 1;
+        unsafe { list.push(block) };
         if ctx.is_shared {
             self.shared_available[class].store(list.len, Relaxed);
         } else if list.len > LIST_LIMIT[class] {
