@@ -425,11 +425,22 @@ const MODE_STATS: u8 = 2;
 const MODE_POOL_STATS: u8 = MODE_POOL | MODE_STATS;
 
 /// Whether `layout` has a size class and fits its size's natural class (so the
-/// per-size counters describe it exactly).
+/// per-size counters describe it exactly). The test of [`natural_class`], written out:
+/// going through it costs the counting pass-through 1.5 instructions a call (callgrind,
+/// `scripts/callgrind-alloc-overhead.sh`, `evm-minimal-stats`).
 #[inline(always)]
 fn has_natural_class(layout: Layout) -> bool {
     layout.size() <= MAX_POOLED_SIZE
         && layout.align() <= CLASS_ALIGN_U8[usize::from(CLASS_OF_SIZE[layout.size()])]
+}
+
+/// The natural class of `size` (the class [`CLASS_OF_SIZE`] gives it), if `align` fits
+/// that class's alignment. `size` is at most [`MAX_POOLED_SIZE`] (else this panics on the
+/// table index).
+#[inline(always)]
+fn natural_class(size: usize, align: usize) -> Option<u8> {
+    let class = CLASS_OF_SIZE[size];
+    (align <= CLASS_ALIGN_U8[usize::from(class)]).then_some(class)
 }
 
 /// Blocks taken from the shared cache at once.
@@ -568,8 +579,7 @@ impl RawState {
     #[inline(always)]
     #[allow(clippy::mut_from_ref)] // exclusivity per I2 and the caller contract
     unsafe fn fast_owner(&self, layout: Layout) -> Option<(&Cache, &mut Owner, u8)> {
-        let class = CLASS_OF_SIZE[layout.size()];
-        if layout.align() <= CLASS_ALIGN_U8[usize::from(class)]
+        if let Some(class) = natural_class(layout.size(), layout.align())
             && let Some(cache) = self.fast_cache()
         {
             // SAFETY: I2: this thread holds the cache's slot; exclusive per the
@@ -1038,9 +1048,10 @@ impl RawState {
         // exactly these classes.
         let old_size = layout.size();
         if old_size.max(new_size) <= MAX_POOLED_SIZE {
-            let a = usize::from(CLASS_OF_SIZE[old_size]);
-            let b = usize::from(CLASS_OF_SIZE[new_size]);
-            if layout.align() <= CLASS_ALIGN_U8[a] && layout.align() <= CLASS_ALIGN_U8[b] {
+            if let Some(a) = natural_class(old_size, layout.align())
+                && let Some(b) = natural_class(new_size, layout.align())
+            {
+                let (a, b) = (usize::from(a), usize::from(b));
                 if a == b {
                     // The block already has room: stay in place.
                     if S && config.statistics {
