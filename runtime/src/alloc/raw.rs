@@ -1047,26 +1047,25 @@ impl RawState {
         // their natural classes (the alignment fits both), so `class_for` would pick
         // exactly these classes.
         let old_size = layout.size();
-        if old_size.max(new_size) <= MAX_POOLED_SIZE {
-            if let Some(a) = natural_class(old_size, layout.align())
-                && let Some(b) = natural_class(new_size, layout.align())
-            {
-                let (a, b) = (usize::from(a), usize::from(b));
-                if a == b {
-                    // The block already has room: stay in place.
-                    if S && config.statistics {
-                        self.count_realloc(backing, old_size, new_size, None);
-                    }
-                    return p;
+        if old_size.max(new_size) <= MAX_POOLED_SIZE
+            && let Some(a) = natural_class(old_size, layout.align())
+            && let Some(b) = natural_class(new_size, layout.align())
+        {
+            let (a, b) = (usize::from(a), usize::from(b));
+            if a == b {
+                // The block already has room: stay in place.
+                if S && config.statistics {
+                    self.count_realloc(backing, old_size, new_size, None);
                 }
-                if let Some(cache) = self.fast_cache() {
-                    // SAFETY: caller contract; `a` is the class `p` was served from (I5:
-                    // `class_for(layout)`), `b` the one the new layout picks, and `cache`
-                    // this thread's cache.
-                    return unsafe {
-                        self.move_pooled::<A, S>(backing, config, cache, p, layout, new_size, a, b)
-                    };
-                }
+                return p;
+            }
+            if let Some(cache) = self.fast_cache() {
+                // SAFETY: caller contract; `a` is the class `p` was served from (I5:
+                // `class_for(layout)`), `b` the one the new layout picks, and `cache`
+                // this thread's cache.
+                return unsafe {
+                    self.move_pooled::<A, S>(backing, config, cache, p, layout, new_size, a, b)
+                };
             }
         }
         // SAFETY: caller contract.
