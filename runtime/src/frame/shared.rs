@@ -646,12 +646,28 @@ macro_rules! stack_ops {
             if n == 0 {
                 return Err(StackError::Underflow);
             }
+            self.exchange(0, n)
+        }
+
+        /// Swaps the words `n` and `n + m` places below the top (EIP-663 `EXCHANGE`).
+        ///
+        #[doc = concat!("```\n", $setup)]
+        /// for w in [1, 2, 3, 4] {
+        ///     stack.push(w)?;
+        /// }
+        /// stack.exchange(1, 2)?; // swaps the words 1 and 3 places below the top
+        /// assert_eq!(stack.as_slice(), [3, 2, 1, 4]);
+        /// # Ok::<(), Box<dyn std::error::Error>>(())
+        /// ```
+        #[inline]
+        pub fn exchange(&mut self, n: usize, m: usize) -> Result<(), StackError> {
             $(self.$check()?;)?
             let len = self.buf.len();
-            if n >= len - self.$($base).+ {
+            let deepest = n.checked_add(m).ok_or(StackError::Underflow)?;
+            if deepest >= len - self.$($base).+ {
                 return Err(StackError::Underflow);
             }
-            self.buf.swap(len - 1, len - 1 - n);
+            self.buf.swap(len - 1 - n, len - 1 - deepest);
             Ok(())
         }
     };
@@ -1175,30 +1191,6 @@ impl<W: Copy> SharedStack<W> {
             return Err(StackError::Underflow);
         }
         self.buf[len - 1 - n] = word;
-        Ok(())
-    }
-
-    /// Swaps the words `n` and `n + m` places below the top (EIP-663 `EXCHANGE`).
-    ///
-    /// ```
-    /// # use evm_pool_runtime::SharedStack;
-    /// let mut stack = SharedStack::<u64>::new();
-    /// for w in [1, 2, 3, 4] {
-    ///     stack.push(w)?;
-    /// }
-    /// stack.exchange(1, 2)?; // swaps the words 1 and 3 places below the top
-    /// assert_eq!(stack.as_slice(), [3, 2, 1, 4]);
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    #[inline]
-    pub fn exchange(&mut self, n: usize, m: usize) -> Result<(), StackError> {
-        self.running()?;
-        let len = self.buf.len();
-        let deepest = n.checked_add(m).ok_or(StackError::Underflow)?;
-        if deepest >= len - self.link.base {
-            return Err(StackError::Underflow);
-        }
-        self.buf.swap(len - 1 - n, len - 1 - deepest);
         Ok(())
     }
 
