@@ -346,23 +346,16 @@ where
     /// - what a frameless transaction can change is checked as the full pass checks it:
     ///   input boxes given back to the pools (kept: 0), the context's staging buffer
     ///   (kept: 0, so the bound is twice the floor) and a frame slot created for the
-    ///   call (kept: `min_frames`).
+    ///   call (kept: `min_frames`), through the same helpers the full pass calls.
     #[inline(always)]
     fn end_idle_transaction(&mut self) {
         let policy = self.pools.policy;
         self.pools.stats.transactions += 1;
-        let mut trimmed = self.pools.idle_trim();
-        let mut staging = self.ctx.local().shared_memory_buffer().borrow_mut();
-        if staging.capacity() > 2 * MEMORY_BYTES_FLOOR {
-            staging.clear();
-            staging.shrink_to(0);
+        let mut trimmed = self.pools.trim_inputs(0, 0);
+        if self.shrink_staging(0) {
             trimmed = true;
         }
-        drop(staging);
-        if self.frames.len() > policy.min_frames {
-            self.retire_frames(policy.min_frames);
-            self.frames.shrink_to(policy.min_frames);
-            self.used_frames = self.used_frames.min(self.frames.len());
+        if self.trim_frames(policy.min_frames) {
             trimmed = true;
         }
         if trimmed {
@@ -393,13 +386,9 @@ where
             trimmed = true;
         }
         // The context's own buffer only stages precompile call data now; same bound.
-        let mut staging = self.ctx.local().shared_memory_buffer().borrow_mut();
-        if staging.capacity() > 2 * keep.max(MEMORY_BYTES_FLOOR) {
-            staging.clear();
-            staging.shrink_to(keep);
+        if self.shrink_staging(keep) {
             trimmed = true;
         }
-        drop(staging);
 
         let tx_depth = core::mem::take(&mut self.pools.counters.tx_depth);
         self.pools.stats.peak_frames = self.pools.stats.peak_frames.max(tx_depth);
@@ -409,17 +398,42 @@ where
             .frames
             .record(tx_depth, policy.idle_transactions)
             .clamp(policy.min_frames, policy.max_frames.max(policy.min_frames));
-        if self.frames.len() > keep {
-            self.retire_frames(keep);
-            self.frames.shrink_to(keep);
+        if self.trim_frames(keep) {
             trimmed = true;
         }
-        self.used_frames = self.used_frames.min(self.frames.len());
         if trimmed {
             self.pools.stats.trims += 1;
         }
         self.pools.demand = Default::default();
         self.pools.settled = self.pools.recent == pools::RecentDemand::default();
+    }
+
+    /// Shrinks the context's staging buffer (precompile call data) to `keep` bytes when
+    /// it holds more than twice `keep` (at least the floor). Returns whether it shrank.
+    /// Both end-of-transaction passes use it, so the bound is written once.
+    #[inline(always)]
+    fn shrink_staging(&mut self, keep: usize) -> bool {
+        let mut staging = self.ctx.local().shared_memory_buffer().borrow_mut();
+        if staging.capacity() > 2 * keep.max(MEMORY_BYTES_FLOOR) {
+            staging.clear();
+            staging.shrink_to(keep);
+            return true;
+        }
+        false
+    }
+
+    /// Retires the frame slots beyond the first `keep` and gives their memory back.
+    /// Returns whether any went. Frames only ever shrink here, so `used_frames` is
+    /// clamped here too (it never exceeds the slot count).
+    #[inline(always)]
+    fn trim_frames(&mut self, keep: usize) -> bool {
+        if self.frames.len() > keep {
+            self.retire_frames(keep);
+            self.frames.shrink_to(keep);
+            self.used_frames = self.used_frames.min(self.frames.len());
+            return true;
+        }
+        false
     }
 }
 

@@ -208,7 +208,8 @@ pub struct FramePools {
     /// Every entry of `recent` is at rest (mark 0, age 0) and the last full
     /// end-of-transaction pass trimmed the buffers to zero demand: a transaction that
     /// runs no frame leaves `recent`, the buffers and the peaks as they are, so the
-    /// pooled EVM skips their bookkeeping ([`idle_trim`](Self::idle_trim)).
+    /// pooled EVM skips their bookkeeping (of these pools, only
+    /// [`trim_inputs`](Self::trim_inputs) runs, with 0 and 0).
     pub(crate) settled: bool,
 }
 
@@ -289,22 +290,32 @@ impl FramePools {
             self.stack.shrink_to(keep);
             trimmed = true;
         }
-        let keep = self
+        let keep_call = self
             .recent
             .call_inputs
             .record(self.demand.call_inputs, p.idle_transactions)
             .min(p.max_spare_inputs);
-        if self.call_inputs.len() > keep {
-            self.call_inputs.truncate(keep);
-            trimmed = true;
-        }
-        let keep = self
+        let keep_create = self
             .recent
             .create_inputs
             .record(self.demand.create_inputs, p.idle_transactions)
             .min(p.max_spare_inputs);
-        if self.create_inputs.len() > keep {
-            self.create_inputs.truncate(keep);
+        trimmed | self.trim_inputs(keep_call, keep_create)
+    }
+
+    /// Drops the spare input boxes beyond `keep_call` call boxes and `keep_create`
+    /// create boxes. Returns whether any went. [`trim`](Self::trim) passes the kept
+    /// sizes it recorded; the end of a frameless transaction on settled pools passes
+    /// 0 and 0 (every demand records 0 there, so that is what `trim` would keep).
+    #[inline(always)]
+    pub(crate) fn trim_inputs(&mut self, keep_call: usize, keep_create: usize) -> bool {
+        let mut trimmed = false;
+        if self.call_inputs.len() > keep_call {
+            self.call_inputs.truncate(keep_call);
+            trimmed = true;
+        }
+        if self.create_inputs.len() > keep_create {
+            self.create_inputs.truncate(keep_create);
             trimmed = true;
         }
         trimmed
@@ -313,26 +324,6 @@ impl FramePools {
 
 /// Stack capacity (words) never worth shrinking below: 1024 words is one frame's limit.
 const STACK_WORDS_FLOOR: usize = 1024;
-
-impl FramePools {
-    /// [`trim`](Self::trim) for a transaction that ran no frame while the pools are
-    /// [`settled`](Self::settled): every demand records 0 and every high-water mark
-    /// stays at 0, so the buffers (untouched without a frame) need nothing; only the
-    /// input boxes a frameless call gave back are dropped, as `trim` would (keep = 0).
-    #[inline]
-    pub(crate) fn idle_trim(&mut self) -> bool {
-        let mut trimmed = false;
-        if !self.call_inputs.is_empty() {
-            self.call_inputs.clear();
-            trimmed = true;
-        }
-        if !self.create_inputs.is_empty() {
-            self.create_inputs.clear();
-            trimmed = true;
-        }
-        trimmed
-    }
-}
 
 impl InputsRecycler for FramePools {
     #[inline]

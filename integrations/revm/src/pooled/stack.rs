@@ -17,6 +17,8 @@
 use evm_pool::StackWindow;
 use revm::interpreter::interpreter_types::StackTr;
 use revm::primitives::U256;
+// revm's own `Stack` marks its error paths cold with these same helpers.
+use revm::primitives::hints_util::{cold_path, likely};
 
 /// A frame's operand stack: revm's [`StackTr`] over the runtime's [`StackWindow`].
 ///
@@ -76,22 +78,6 @@ fn word_from_be(bytes: &[u8]) -> U256 {
         *limb = u64::from_be_bytes(be);
     }
     U256::from_limbs(limbs)
-}
-
-/// Marks the block that calls it as unlikely (stack errors end the frame), as revm's
-/// own `Stack` does with its `cold_path`: the optimizer then keeps the error code out of
-/// the hot path.
-#[cold]
-#[inline(always)]
-fn cold_path() {}
-
-/// `ok`, with the `false` branch marked cold.
-#[inline(always)]
-fn likely(ok: bool) -> bool {
-    if !ok {
-        cold_path();
-    }
-    ok
 }
 
 impl StackTr for PooledStack {
