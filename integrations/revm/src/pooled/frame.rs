@@ -10,7 +10,9 @@
 
 use super::interpreter::{FrameExtras, PooledInterpreter};
 use super::memory::{self, PooledMemory};
+use super::pools::{FrameManager, ManagedFrame};
 use super::stack::PooledStack;
+use evm_pool::FrameKind;
 use revm::bytecode::Bytecode;
 use revm::context::result::FromStringError;
 use revm::context_interface::context::take_error;
@@ -25,8 +27,8 @@ use revm::interpreter::interpreter::{ExtBytecode, ReturnDataImpl, RuntimeFlags};
 use revm::interpreter::interpreter_action::FrameInit;
 use revm::interpreter::interpreter_types::{Jumps, LoopControl, MemoryTr, ReturnData, StackTr};
 use revm::interpreter::{
-    CallInput, CallInputs, CallOutcome, CallValue, CreateInputs, CreateOutcome, CreateScheme,
-    FrameInput, Gas, InputsImpl, InstructionResult, Interpreter, InterpreterAction,
+    CallInput, CallInputs, CallOutcome, CallScheme, CallValue, CreateInputs, CreateOutcome,
+    CreateScheme, FrameInput, Gas, InputsImpl, InstructionResult, Interpreter, InterpreterAction,
     InterpreterResult, SharedMemory,
 };
 use revm::primitives::constants::CALL_STACK_LIMIT;
@@ -37,8 +39,9 @@ use revm::primitives::{Bytes, U256};
 /// from it (revm's `ContextTrDbError`).
 pub type FrameError<CTX> = <<CTX as ContextTr>::Db as Database>::Error;
 
-/// A call frame of the pooled EVM. Frames are kept and reused by the EVM's frame pool;
-/// a frame's operand stack borrows the shared stack buffer while it runs.
+/// A call frame of the pooled EVM: the payload of a [`FrameManager`]'s pooled frames,
+/// so frames are kept and reused by the frame pool manager; a frame's operand stack and
+/// memory are views of the shared buffers while it runs.
 ///
 /// `#[optimize_layout]` lays the fields out in descending alignment under `repr(C)` and
 /// proves the layout at compile time; `PooledFrame::layout_report()` prints it.
@@ -311,6 +314,50 @@ impl PooledFrame {
     }
 }
 
+/// Where `make_call_frame`/`make_create_frame` get their frame: taken from the
+/// [`FrameManager`] only once the call is known to run code, so calls that end without
+/// a frame (plain transfers, precompiles, empty code, depth limit) never touch the pool.
+pub(crate) struct FrameSlot<'a> {
+    pub(crate) manager: &'a FrameManager,
+    pub(crate) depth: usize,
+    /// The frame taken, if any.
+    pub(crate) taken: Option<ManagedFrame>,
+}
+
+impl FrameSlot<'_> {
+    /// Takes a frame of `kind` from the manager (a transaction's first frame also marks
+    /// the transaction's start: the manager's clock and maintenance tick).
+    #[inline(always)]
+    fn take<ERROR: FromStringError>(&mut self, kind: FrameKind) -> Result<&mut PooledFrame, ERROR> {
+        if self.depth == 0 {
+            self.manager.start_transaction();
+        }
+        match self.manager.acquire_owned(kind, self.depth, 0) {
+            Ok(frame) => Ok(&mut self.taken.insert(frame).payload),
+            Err(error) => Err(pool_error(error)),
+        }
+    }
+}
+
+/// The manager refused a frame (its class is at its max and its overflow policy is
+/// `Fail`): the transaction fails with revm's custom error, as any other host error.
+#[cold]
+#[inline(never)]
+fn pool_error<ERROR: FromStringError>(error: evm_pool::FrameError) -> ERROR {
+    ERROR::from_string(format!("frame pool: {error}"))
+}
+
+/// The pool's frame kind for a call scheme.
+#[inline(always)]
+fn call_kind(scheme: CallScheme) -> FrameKind {
+    match scheme {
+        CallScheme::Call => FrameKind::Call,
+        CallScheme::CallCode => FrameKind::CallCode,
+        CallScheme::DelegateCall => FrameKind::DelegateCall,
+        CallScheme::StaticCall => FrameKind::StaticCall,
+    }
+}
+
 /// How a call or create ended without running a frame.
 ///
 /// A call that runs no code (depth limit, failed transfer, empty code: every plain
@@ -364,7 +411,7 @@ impl Frameless {
     }
 }
 
-/// Initializes `frame` for a call, or reports how the call ended when no code runs
+/// Initializes a frame from `slot` for a call, or reports how the call ended when no code runs
 /// (depth limit, failed transfer, precompile, empty code): a [`Frameless`] status, or a
 /// precompile's full result written to `full`. Mirrors `EthFrame::make_call_frame`; the
 /// inputs box goes back to `recycler` when no frame keeps it.
@@ -372,14 +419,14 @@ impl Frameless {
     clippy::too_many_arguments,
     reason = "the parts of the EVM it borrows are disjoint fields; a struct of them would be rebuilt per call"
 )]
-pub fn make_call_frame<CTX, PRECOMPILES, ERROR>(
+pub(crate) fn make_call_frame<CTX, PRECOMPILES, ERROR>(
     ctx: &mut CTX,
     precompiles: &mut PRECOMPILES,
     depth: usize,
     caller_memory: Option<&PooledMemory>,
     mut inputs: Box<CallInputs>,
     recycler: &mut impl InputsRecycler,
-    frame: &mut PooledFrame,
+    slot: &mut FrameSlot<'_>,
     full: &mut Option<FrameResult>,
 ) -> Result<ItemOrResult<(), Frameless>, ERROR>
 where
@@ -458,6 +505,8 @@ where
         ctx.journal_mut().checkpoint_commit();
         return finish(call_result(InstructionResult::Stop, &inputs), inputs);
     }
+    // Code runs: now the call needs a frame.
+    let frame = slot.take::<ERROR>(call_kind(inputs.scheme))?;
     // A reused frame that last ran this very code (same hash, same shared bytes) keeps
     // its analysed bytecode and only rewinds it; otherwise install it as revm does.
     // Written in the frame's slot directly: an `Option<ExtBytecode>` (160 bytes) moved
@@ -499,15 +548,15 @@ where
     Ok(ItemOrResult::Item(()))
 }
 
-/// Initializes `frame` for a create, or writes the create's result to `full` and returns
+/// Initializes a frame from `slot` for a create, or writes the create's result to `full` and returns
 /// [`Frameless::Full`] (depth limit, insufficient balance, nonce overflow, address
 /// collision). Mirrors `EthFrame::make_create_frame`.
-pub fn make_create_frame<CTX, ERROR>(
+pub(crate) fn make_create_frame<CTX, ERROR>(
     context: &mut CTX,
     depth: usize,
     inputs: Box<CreateInputs>,
     recycler: &mut impl InputsRecycler,
-    frame: &mut PooledFrame,
+    slot: &mut FrameSlot<'_>,
     full: &mut Option<FrameResult>,
 ) -> Result<ItemOrResult<(), Frameless>, ERROR>
 where
@@ -563,6 +612,11 @@ where
         Ok(checkpoint) => checkpoint,
         Err(e) => return return_error(e.into(), inputs),
     };
+    let kind = match inputs.scheme() {
+        CreateScheme::Create2 { .. } => FrameKind::Create2,
+        _ => FrameKind::Create,
+    };
+    let frame = slot.take::<ERROR>(kind)?;
 
     frame.interpreter.bytecode = ExtBytecode::new_with_optional_hash(
         Bytecode::new_legacy(inputs.init_code().clone()),

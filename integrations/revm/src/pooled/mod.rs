@@ -12,7 +12,7 @@
 //! | | stock revm | pooled EVM |
 //! |---|---|---|
 //! | operand stacks | one 32 KiB `Vec` per frame, kept forever | windows of one shared buffer ([`PooledStack`]) |
-//! | frames | created on first use at each depth, kept forever | reused LIFO, trimmed to [`RetentionPolicy::max_frames`] |
+//! | frames | created on first use at each depth, kept forever | taken from and given back to a [`FrameManager`] (the runtime's `FramePoolManager`, revm's frame as each pooled frame's payload): hits, misses, peaks in its `PoolStatistics`, at most its class's `max` kept, cleaned up, tuned and trimmed under memory pressure by its [`FramePoolConfig`](evm_pool::FramePoolConfig) |
 //! | `Box<CallInputs>` per `CALL`, `Box<CreateInputs>` per `CREATE` | allocated and freed per call | recycled ([`FrameExtras`]) |
 //! | memory | `SharedMemory`: per-frame checkpoints into one `Rc<RefCell<Vec<u8>>>` in the context, capacity kept forever | views of one buffer handed LIFO from caller to callee (the runtime's `SharedMemory` behind its `MemoryWindow`, [`PooledMemory`]), kept in the pools between transactions and trimmed to [`RetentionPolicy::max_memory_bytes`] |
 
@@ -25,7 +25,7 @@ mod stack;
 pub use frame::{FrameError, FrameSetup, InputsRecycler, PooledFrame};
 pub use interpreter::{FrameExtras, PooledInterpreter, pooled_call, pooled_create};
 pub use memory::PooledMemory;
-pub use pools::{FramePoolStats, FramePools, RetentionPolicy};
+pub use pools::{FrameManager, FramePoolStats, FramePools, RetentionPolicy, default_frame_config};
 pub use stack::PooledStack;
 
 use revm::ExecuteEvm;
@@ -43,9 +43,13 @@ use revm::handler::{
 };
 use revm::interpreter::instructions::{gas_table_spec, instruction_table};
 use revm::interpreter::interpreter_action::FrameInit;
-use revm::interpreter::{CallInputs, CreateInputs, FrameInput, Instruction, InterpreterResult};
+use revm::interpreter::{FrameInput, Instruction, InterpreterResult};
 use revm::primitives::hardfork::SpecId;
 use revm::state::EvmState;
+
+use evm_pool::{ConfigError, FramePoolConfig, PoolStatistics};
+use frame::FrameSlot;
+use pools::ManagedFrame;
 
 /// revm with pooled frames, shared operand-stack and memory buffers and recycled call
 /// inputs.
@@ -62,9 +66,10 @@ use revm::state::EvmState;
 ///     let b = TxOutcome::from_result(stock.transact(w.txs[0].clone()));
 ///     assert_eq!(a, b);
 /// }
-/// // The second transaction reused every frame and every call-inputs box.
+/// // Every frame came from the frame pool manager (16 prewarmed), every call reused
+/// // one call-inputs box.
 /// let stats = pooled.pool_stats();
-/// assert_eq!(stats.frame_misses, 2); // the caller's and the callee's frame, once
+/// assert_eq!((stats.frame_hits, stats.frame_misses), (102, 0)); // 2 x (1 + 50)
 /// assert_eq!(stats.inputs_misses, 1); // one box, recycled by all 100 calls
 /// ```
 #[derive(Debug)]
@@ -73,11 +78,9 @@ pub struct PooledEvm<CTX: Host, P = EthPrecompiles> {
     pub ctx: CTX,
     instructions: EthInstructions<PooledInterpreter, CTX>,
     precompiles: P,
-    /// Frames, index = call depth; `frames[..active]` are alive, the rest are pooled.
-    frames: Vec<PooledFrame>,
-    active: usize,
-    /// Frames at indices below this have run before (reusing one is a pool hit).
-    used_frames: usize,
+    /// The frames alive, index = call depth, taken from `pools.frames` (the frame pool
+    /// manager) and given back to it when they end.
+    frames: Vec<ManagedFrame>,
     pools: FramePools,
     /// `EvmTr` hands out revm's `FrameStack`; revm's handler only ever clears it. The
     /// pooled EVM keeps its frames in `frames`, so this one stays empty.
@@ -88,8 +91,9 @@ impl<CTX> PooledEvm<CTX, EthPrecompiles>
 where
     CTX: ContextTr + Host,
 {
-    /// Builds the pooled EVM over `ctx` with mainnet precompiles and the default
-    /// [`RetentionPolicy`].
+    /// Builds the pooled EVM over `ctx` with mainnet precompiles, the default
+    /// [`RetentionPolicy`] and frames from a [`FrameManager`] with
+    /// [`default_frame_config`].
     ///
     /// ```
     /// use evm_pool_revm::{pooled::PooledEvm, workload::Workload};
@@ -115,13 +119,36 @@ where
     ///
     /// let mut evm = PooledEvm::with_policy(w.context(), RetentionPolicy::minimal());
     /// evm.transact(w.txs[0].clone())?;
-    /// assert!(evm.pooled_frames() <= RetentionPolicy::minimal().max_frames);
+    /// assert_eq!(evm.pool_stats().inputs_misses, 1); // one call box, kept (at most 4)
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn with_policy(ctx: CTX, policy: RetentionPolicy) -> Self {
         let spec: SpecId = ctx.cfg().spec().into();
         let precompiles = EthPrecompiles::new(spec);
         Self::with_pools(ctx, precompiles, FramePools::new(policy))
+    }
+
+    /// Builds the pooled EVM with frames from a [`FrameManager`] configured by `config`
+    /// (a preset such as [`FramePoolConfig::high_performance`], or your own; validated)
+    /// and the default [`RetentionPolicy`].
+    ///
+    /// ```
+    /// use evm_pool::FramePoolConfig;
+    /// use evm_pool_revm::{pooled::PooledEvm, workload::Workload};
+    /// use revm::ExecuteEvm;
+    ///
+    /// let w = Workload::call_loop(10);
+    /// let mut evm = PooledEvm::with_frame_config(w.context(), FramePoolConfig::high_performance())?;
+    /// evm.transact(w.txs[0].clone())?;
+    /// // Per-kind pools: the transaction's frame from Call's, the 10 callees' from StaticCall's.
+    /// let stats = evm.frame_statistics();
+    /// assert_eq!((stats.total.hits, stats.total.misses, stats.total.returns), (11, 0, 11));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn with_frame_config(ctx: CTX, config: FramePoolConfig) -> Result<Self, ConfigError> {
+        let spec: SpecId = ctx.cfg().spec().into();
+        let pools = FramePools::with_frame_config(RetentionPolicy::default(), config)?;
+        Ok(Self::with_pools(ctx, EthPrecompiles::new(spec), pools))
     }
 }
 
@@ -161,8 +188,6 @@ where
             instructions: EthInstructions::new(table, gas_table_spec(spec), spec),
             precompiles,
             frames: Vec::new(),
-            active: 0,
-            used_frames: 0,
             pools,
             unused_frame_stack: FrameStack::new(),
         }
@@ -185,7 +210,6 @@ where
     /// ```
     pub fn into_pools(mut self) -> FramePools {
         self.reclaim_frames();
-        self.retire_frames(0);
         self.pools
     }
 
@@ -201,26 +225,79 @@ where
     ///     evm.transact(w.txs[0].clone())?;
     /// }
     /// let stats = evm.pool_stats();
-    /// assert_eq!((stats.transactions, stats.frame_misses), (3, 2)); // caller and callee, once
-    /// assert!(stats.frame_hit_rate() > 0.9);
+    /// assert_eq!((stats.transactions, stats.frame_hits, stats.frame_misses), (3, 33, 0));
+    /// assert_eq!(stats.frame_hit_rate(), 1.0);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn pool_stats(&self) -> FramePoolStats {
-        let in_slots = self
+        let in_frames = self
             .frames
             .iter()
-            .map(|f| f.interpreter.extend.allocated)
+            .map(|f| f.payload.interpreter.extend.allocated)
             .sum();
-        self.pools.stats(in_slots)
+        self.pools.stats(in_frames)
     }
 
-    /// Drops the pooled frames from index `keep` on, keeping their allocation counts.
-    fn retire_frames(&mut self, keep: usize) {
-        if let Some(gone) = self.frames.get(keep..) {
-            let allocated: u64 = gone.iter().map(|f| f.interpreter.extend.allocated).sum();
-            self.pools.counters.retired_allocated += allocated;
-            self.frames.truncate(keep);
+    /// The frame pool manager's statistics: hits, misses, returns, overflows,
+    /// discards, frames in use and their peak, idle frames and the bytes they hold.
+    ///
+    /// ```
+    /// use evm_pool_revm::{pooled::PooledEvm, workload::Workload};
+    /// use revm::ExecuteEvm;
+    ///
+    /// let w = Workload::call_chain();
+    /// let mut evm = PooledEvm::new(w.context());
+    /// for _ in 0..2 {
+    ///     evm.transact(w.txs[0].clone())?;
+    /// }
+    /// let total = evm.frame_statistics().total;
+    /// // 1025 frames per transaction (depths 0 to 1024); 16 prewarmed.
+    /// assert_eq!((total.misses, total.hits), (1025 - 16, 1025 + 16));
+    /// assert_eq!((total.peak_in_use, total.in_use, total.available), (1025, 0, 1025));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn frame_statistics(&self) -> PoolStatistics {
+        self.pools.frame_statistics()
+    }
+
+    /// The frame pool manager the frames come from (its configuration, tracker,
+    /// `cleanup`, `auto_tune` and `check_memory_pressure`).
+    ///
+    /// ```
+    /// use evm_pool_revm::{pooled::PooledEvm, workload::Workload};
+    /// use revm::ExecuteEvm;
+    ///
+    /// let w = Workload::call_loop(10);
+    /// let mut evm = PooledEvm::new(w.context());
+    /// evm.transact(w.txs[0].clone())?;
+    /// let calls = evm.frame_manager().tracker().kind(evm_pool::FrameKind::Call);
+    /// assert_eq!((calls.acquires, calls.releases), (11, 11)); // the transaction's and 10 CALLs'
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn frame_manager(&self) -> &FrameManager {
+        self.pools.frame_manager()
+    }
+
+    /// Gives an ended frame back to the frame pool manager: its allocation count to the
+    /// statistics and its spare input boxes to the input pools first, so idle frames
+    /// hold no box and every box kept is bounded by the retention policy.
+    #[inline(always)]
+    fn release_frame(
+        pools: &mut FramePools,
+        mut frame: ManagedFrame,
+    ) -> Result<(), ContextDbError<CTX>> {
+        let extras = &mut frame.payload.interpreter.extend;
+        pools.counters.boxes_allocated += core::mem::take(&mut extras.allocated);
+        if let Some(spare) = extras.spare_call_inputs.take() {
+            pools.inputs.recycle_call(spare);
         }
+        if let Some(spare) = extras.spare_create_inputs.take() {
+            pools.inputs.recycle_create(spare);
+        }
+        pools
+            .frames
+            .release_owned(frame)
+            .map_err(|_| foreign_frame())
     }
 
     /// The retention policy.
@@ -238,24 +315,24 @@ where
         self.pools.policy
     }
 
-    /// Frames currently kept for reuse.
+    /// Frames currently idle in the frame pool manager, kept for reuse.
     ///
     /// ```
     /// use evm_pool_revm::{pooled::PooledEvm, workload::Workload};
     /// use revm::ExecuteEvm;
     ///
-    /// let w = Workload::call_loop(10);
+    /// let w = Workload::call_chain();
     /// let mut evm = PooledEvm::new(w.context());
-    /// assert_eq!(evm.pooled_frames(), 0);
+    /// assert_eq!(evm.pooled_frames(), 16); // prewarmed
     /// evm.transact(w.txs[0].clone())?;
-    /// assert_eq!(evm.pooled_frames(), 2); // the caller's and the callee's frame, kept
+    /// assert_eq!(evm.pooled_frames(), 1025); // every frame of the chain, kept
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn pooled_frames(&self) -> usize {
-        self.frames.len()
+        self.pools.frames.statistics().total.available as usize
     }
 
-    /// Heap bytes kept between transactions by the pools and the pooled frames (the
+    /// Heap bytes kept between transactions by the pools and the idle frames (the
     /// frames' own size; code and return data they reference belong to revm's caches).
     ///
     /// ```
@@ -269,16 +346,7 @@ where
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn retained_bytes(&self) -> usize {
-        let in_slots: usize = self
-            .frames
-            .iter()
-            .map(|f| {
-                let extras = &f.interpreter.extend;
-                usize::from(extras.spare_call_inputs.is_some()) * size_of::<CallInputs>()
-                    + usize::from(extras.spare_create_inputs.is_some()) * size_of::<CreateInputs>()
-            })
-            .sum();
-        self.pools.retained_bytes() + self.frames.capacity() * size_of::<PooledFrame>() + in_slots
+        self.pools.retained_bytes() + self.frames.capacity() * size_of::<ManagedFrame>()
     }
 
     /// Returns every alive frame's resources to the pools (after an error unwound the
@@ -286,7 +354,7 @@ where
     /// transaction no frame is alive, and this runs twice per transaction.
     #[inline(always)]
     fn reclaim_frames(&mut self) {
-        if self.active > 0 {
+        if !self.frames.is_empty() {
             self.reclaim_alive_frames();
         }
     }
@@ -295,17 +363,16 @@ where
     #[cold]
     #[inline(never)]
     fn reclaim_alive_frames(&mut self) {
-        while self.active > 0 {
-            self.active -= 1;
-            self.frames[self.active].finish(&mut self.pools);
+        while let Some(mut frame) = self.frames.pop() {
+            frame.payload.finish(&mut self.pools.inputs);
             // The innermost alive frame holds the shared buffer: hand it back up, LIFO.
-            let (parents, rest) = self.frames.split_at_mut(self.active);
-            let child = &mut rest[0].interpreter;
+            let child = &mut frame.payload.interpreter;
             let stack = child.stack.window_mut();
-            match parents.last_mut() {
+            match self.frames.last_mut() {
                 Some(parent) => {
-                    let _ = parent.interpreter.stack.window_mut().resume(stack);
-                    let _ = parent.interpreter.memory.resume(&mut child.memory);
+                    let parent = &mut parent.payload.interpreter;
+                    let _ = parent.stack.window_mut().resume(stack);
+                    let _ = parent.memory.resume(&mut child.memory);
                 }
                 None => {
                     if let Ok(buffer) = stack.detach() {
@@ -316,6 +383,8 @@ where
                     }
                 }
             }
+            // Only a frame of another manager is refused, and these all came from ours.
+            let _ = Self::release_frame(&mut self.pools, frame);
         }
     }
 
@@ -344,18 +413,14 @@ where
     /// - the stack and memory buffers are already within their zero-demand bound (the
     ///   pass that settled the pools trimmed them, and no frame has held them since);
     /// - what a frameless transaction can change is checked as the full pass checks it:
-    ///   input boxes given back to the pools (kept: 0), the context's staging buffer
-    ///   (kept: 0, so the bound is twice the floor) and a frame slot created for the
-    ///   call (kept: `min_frames`), through the same helpers the full pass calls.
+    ///   input boxes given back to the pools (kept: 0) and the context's staging buffer
+    ///   (kept: 0, so the bound is twice the floor), through the same helpers the full
+    ///   pass calls. (A frameless call takes no frame from the frame pool manager.)
     #[inline(always)]
     fn end_idle_transaction(&mut self) {
-        let policy = self.pools.policy;
         self.pools.stats.transactions += 1;
         let mut trimmed = self.pools.trim_inputs(0, 0);
         if self.shrink_staging(0) {
-            trimmed = true;
-        }
-        if self.trim_frames(policy.min_frames) {
             trimmed = true;
         }
         if trimmed {
@@ -390,17 +455,9 @@ where
             trimmed = true;
         }
 
+        // Frames are retained by the frame pool manager under its own configuration.
         let tx_depth = core::mem::take(&mut self.pools.counters.tx_depth);
         self.pools.stats.peak_frames = self.pools.stats.peak_frames.max(tx_depth);
-        let keep = self
-            .pools
-            .recent
-            .frames
-            .record(tx_depth, policy.idle_transactions)
-            .clamp(policy.min_frames, policy.max_frames.max(policy.min_frames));
-        if self.trim_frames(keep) {
-            trimmed = true;
-        }
         if trimmed {
             self.pools.stats.trims += 1;
         }
@@ -421,20 +478,6 @@ where
         }
         false
     }
-
-    /// Retires the frame slots beyond the first `keep` and gives their memory back.
-    /// Returns whether any went. Frames only ever shrink here, so `used_frames` is
-    /// clamped here too (it never exceeds the slot count).
-    #[inline(always)]
-    fn trim_frames(&mut self, keep: usize) -> bool {
-        if self.frames.len() > keep {
-            self.retire_frames(keep);
-            self.frames.shrink_to(keep);
-            self.used_frames = self.used_frames.min(self.frames.len());
-            return true;
-        }
-        false
-    }
 }
 
 /// A stack hand-off out of LIFO order: a bug in the EVM's frame bookkeeping, reported
@@ -447,6 +490,16 @@ fn link_error<E>(error: evm_pool::LinkError) -> revm::context_interface::context
 /// loop, reported as revm's custom context error rather than a panic.
 fn no_frame<E>() -> revm::context_interface::context::ContextError<E> {
     revm::context_interface::context::ContextError::Custom("no frame is running".into())
+}
+
+/// A frame refused by the frame pool manager as another manager's: a bug in the
+/// EVM's frame bookkeeping, reported as revm's custom context error.
+#[cold]
+#[inline(never)]
+fn foreign_frame<E>() -> revm::context_interface::context::ContextError<E> {
+    revm::context_interface::context::ContextError::Custom(
+        "a frame went back to another frame pool manager".into(),
+    )
 }
 
 /// Memory capacity never worth shrinking below (revm starts every buffer at 4 KiB).
@@ -513,21 +566,23 @@ where
             // One request per CALL/CREATE, each with an inputs box.
             self.pools.counters.nested_requests += 1;
         }
-        // The frame at this depth: reused, or created once (revm's `FrameStack::get_next`).
-        let created = self.active == self.frames.len();
-        if created {
-            self.frames.push(PooledFrame::default());
-        }
-        let (parents, rest) = self.frames.split_at_mut(self.active);
-        let frame = &mut rest[0];
         // A call that ends without a frame gives its box straight back to the caller.
-        let (caller_extras, caller_memory) = match parents.last_mut() {
-            Some(p) => (Some(&mut p.interpreter.extend), Some(&p.interpreter.memory)),
+        let (caller_extras, caller_memory) = match self.frames.last_mut() {
+            Some(p) => {
+                let p = &mut p.payload.interpreter;
+                (Some(&mut p.extend), Some(&p.memory))
+            }
             None => (None, None),
         };
         let mut recycler = interpreter::ReturnToCaller {
             caller: caller_extras,
-            pool: &mut self.pools,
+            pool: &mut self.pools.inputs,
+        };
+        // The frame comes from the frame pool manager once the call is known to run code.
+        let mut slot = FrameSlot {
+            manager: &self.pools.frames,
+            depth,
+            taken: None,
         };
         // A precompile's or a failed create's result, written in place.
         let mut full = None;
@@ -539,17 +594,17 @@ where
                 caller_memory,
                 inputs,
                 &mut recycler,
-                frame,
+                &mut slot,
                 &mut full,
-            )?,
+            ),
             FrameInput::Create(inputs) => frame::make_create_frame::<_, ContextDbError<CTX>>(
                 &mut self.ctx,
                 depth,
                 inputs,
                 &mut recycler,
-                frame,
+                &mut slot,
                 &mut full,
-            )?,
+            ),
             // revm never asks for a frame without inputs (its own frame does
             // `unreachable!()` here); answer with the error type rather than panic.
             FrameInput::Empty => {
@@ -558,61 +613,55 @@ where
                 ));
             }
         };
-        if let ItemOrResult::Result(ended) = prepared {
-            // No frame ran (depth limit, precompile, empty code). A slot created for it
-            // stays for the next call at this depth (creating and dropping a 616-byte
-            // frame per plain transfer cost more than the transfer's own frame logic);
-            // the retention policy trims it like any other pooled frame. Except beyond
-            // the policy's cap (the depth-limit attempt at depth 1025): not kept, so the
-            // end-of-transaction trim never has to shrink the frame list.
-            let policy = self.pools.policy;
-            if created && self.frames.len() > policy.max_frames.max(policy.min_frames) {
-                self.retire_frames(self.frames.len() - 1);
+        let taken = slot.taken;
+        let ended = match prepared {
+            Ok(ItemOrResult::Item(())) => None,
+            Ok(ItemOrResult::Result(ended)) => Some(ended),
+            Err(error) => {
+                // No error follows the frame's taking today; should one, the frame goes back.
+                if let Some(frame) = taken {
+                    Self::release_frame(&mut self.pools, frame)?;
+                }
+                return Err(error);
             }
-            return match ended.into_result(&mut full) {
+        };
+        let (Some(mut frame), None) = (taken, &ended) else {
+            // No frame ran (depth limit, precompile, empty code): none was taken.
+            return match ended.and_then(|ended| ended.into_result(&mut full)) {
                 Some(result) => Ok(ItemOrResult::Result(result)),
                 None => Err(revm::context_interface::context::ContextError::Custom(
                     "frameless call without a result".into(),
                 )),
             };
-        }
+        };
 
-        let counters = &mut self.pools.counters;
-        counters.frames_entered += 1;
-        if self.active >= self.used_frames {
-            counters.frame_misses += 1;
-            self.used_frames = self.active + 1;
-        }
-        // The running frame's stack and memory buffers move to the new frame.
-        let (parents, rest) = self.frames.split_at_mut(self.active);
-        let frame = &mut rest[0];
-        // The slot's spare boxes stay in it across calls and transactions (a child's box
-        // comes back into the slot its caller's CALL emptied). An empty slot (first run at
-        // this depth) is refilled here, once per frame rather than before every run of it:
-        // within a transaction the pools only receive boxes when the root frame ends, so
-        // a later refill could never find more. The create pool is looked at only when it
-        // has boxes: call-only workloads never fill it.
-        let extras = &mut frame.interpreter.extend;
+        // The frame's spare boxes: its slots are empty (an ended frame gives its boxes
+        // to the pools), so they are refilled here from the pools when they have boxes;
+        // a child's box then comes back into the slot its caller's CALL emptied. The
+        // create pool is looked at only when it has boxes: call-only workloads never
+        // fill it.
+        let extras = &mut frame.payload.interpreter.extend;
         if extras.spare_call_inputs.is_none() {
             extras.spare_call_inputs = self.pools.spare_call();
         }
         if extras.spare_create_inputs.is_none() && self.pools.has_spare_create() {
             extras.spare_create_inputs = self.pools.spare_create();
         }
-        let child = &mut frame.interpreter;
+        // The running frame's stack and memory buffers move to the new frame.
+        let child = &mut frame.payload.interpreter;
         let stack = child.stack.window_mut();
-        match parents.last_mut() {
+        match self.frames.last_mut() {
             Some(parent) => {
-                let parent = &mut parent.interpreter;
-                parent
+                let parent = &mut parent.payload.interpreter;
+                let entered = parent
                     .stack
                     .window_mut()
                     .enter_child_into(stack)
-                    .map_err(link_error)?;
-                parent
-                    .memory
-                    .enter_child_into(&mut child.memory)
-                    .map_err(link_error)?;
+                    .and_then(|()| parent.memory.enter_child_into(&mut child.memory));
+                if let Err(error) = entered {
+                    Self::release_frame(&mut self.pools, frame)?;
+                    return Err(link_error(error));
+                }
             }
             None => {
                 stack.attach(core::mem::take(&mut self.pools.stack));
@@ -622,16 +671,23 @@ where
                     .attach(core::mem::take(&mut self.pools.memory), limit);
             }
         }
-        self.active += 1;
-        if self.active > self.pools.counters.tx_depth {
-            self.pools.counters.tx_depth = self.active;
+        self.frames.push(frame);
+        let depth = self.frames.len();
+        if depth > self.pools.counters.tx_depth {
+            self.pools.counters.tx_depth = depth;
         }
-        Ok(ItemOrResult::Item(frame))
+        match self.frames.last_mut() {
+            Some(frame) => Ok(ItemOrResult::Item(&mut frame.payload)),
+            None => Err(no_frame()),
+        }
     }
 
     #[inline]
     fn frame_run(&mut self) -> Result<FrameInitOrResult<Self::Frame>, ContextDbError<CTX>> {
-        let frame = &mut self.frames[self.active - 1];
+        let Some(frame) = self.frames.last_mut() else {
+            return Err(no_frame());
+        };
+        let frame = &mut frame.payload;
         let action = frame.interpreter.run_plain(
             self.instructions.instruction_table(),
             self.instructions.gas_table(),
@@ -654,58 +710,60 @@ where
         &mut self,
         result: FrameResult,
     ) -> Result<Option<FrameResult>, ContextDbError<CTX>> {
-        // The running frame and its ancestors, indexed once.
-        let Some((frame, parents)) = self
-            .frames
-            .get_mut(..self.active)
-            .and_then(<[PooledFrame]>::split_last_mut)
-        else {
+        // The running frame and its ancestors.
+        let Some((frame, parents)) = self.frames.split_last_mut() else {
             return Err(no_frame());
         };
-        if !frame.is_finished {
+        let child = &mut frame.payload;
+        if !child.is_finished {
             // A call that ran no frame: its result goes to the running frame.
-            return frame
+            return child
                 .return_result::<_, ContextDbError<CTX>>(&mut self.ctx, result)
                 .map(|()| None);
         }
-        self.active -= 1;
         // Demand for the retention policy: stack words and memory bytes in use when
         // the frame ends (its own plus all its ancestors').
         let demand = &mut self.pools.demand;
-        demand.stack_words = demand.stack_words.max(frame.interpreter.stack.buffer_len());
+        demand.stack_words = demand.stack_words.max(child.interpreter.stack.buffer_len());
         demand.memory_bytes = demand
             .memory_bytes
-            .max(frame.interpreter.memory.global_len());
-        let parent = parents.last_mut();
-        let Some(parent) = parent else {
-            frame.finish(&mut self.pools);
-            self.pools.stack = frame
+            .max(child.interpreter.memory.global_len());
+        let Some(parent) = parents.last_mut() else {
+            child.finish(&mut self.pools.inputs);
+            self.pools.stack = child
                 .interpreter
                 .stack
                 .window_mut()
                 .detach()
                 .map_err(link_error)?;
-            self.pools.memory = frame.interpreter.memory.detach().map_err(link_error)?;
+            self.pools.memory = child.interpreter.memory.detach().map_err(link_error)?;
+            if let Some(frame) = self.frames.pop() {
+                Self::release_frame(&mut self.pools, frame)?;
+            }
             return Ok(Some(result));
         };
+        let parent = &mut parent.payload;
         // The child's inputs box goes back into the slot its caller's CALL emptied.
-        frame.finish(&mut interpreter::ReturnToCaller {
+        child.finish(&mut interpreter::ReturnToCaller {
             caller: Some(&mut parent.interpreter.extend),
-            pool: &mut self.pools,
+            pool: &mut self.pools.inputs,
         });
         parent
             .interpreter
             .stack
             .window_mut()
-            .resume(frame.interpreter.stack.window_mut())
+            .resume(child.interpreter.stack.window_mut())
             .map_err(link_error)?;
         // revm's `free_child_context`: the caller's memory is back to its own size.
         parent
             .interpreter
             .memory
-            .resume(&mut frame.interpreter.memory)
+            .resume(&mut child.interpreter.memory)
             .map_err(link_error)?;
         parent.return_result::<_, ContextDbError<CTX>>(&mut self.ctx, result)?;
+        if let Some(frame) = self.frames.pop() {
+            Self::release_frame(&mut self.pools, frame)?;
+        }
         Ok(None)
     }
 }
@@ -791,20 +849,18 @@ mod tests {
 
     /// The frameless end of transaction gives exactly what the full pass gives: same
     /// results, statistics, retained memory, pooled frames and high-water marks, under
-    /// several policies (one without a frame floor, one that forgets at once).
+    /// several policies (one that forgets soon, one that keeps no box and forgets at
+    /// once).
     #[test]
     fn frameless_end_of_transaction_matches_the_full_pass() {
         let policies = [
             RetentionPolicy::default(),
             RetentionPolicy::minimal(),
             RetentionPolicy {
-                min_frames: 0,
                 idle_transactions: 3,
                 ..RetentionPolicy::default()
             },
             RetentionPolicy {
-                min_frames: 0,
-                max_frames: 2,
                 max_spare_inputs: 0,
                 idle_transactions: 0,
                 ..RetentionPolicy::default()
@@ -828,7 +884,7 @@ mod tests {
                 assert_eq!(fast.pool_stats(), full.pool_stats(), "tx {i}, {policy:?}");
                 assert_eq!(fast.retained_bytes(), full.retained_bytes(), "tx {i}");
                 assert_eq!(fast.pooled_frames(), full.pooled_frames(), "tx {i}");
-                assert_eq!(fast.used_frames, full.used_frames, "tx {i}");
+                assert_eq!(fast.frame_statistics(), full.frame_statistics(), "tx {i}");
                 assert_eq!(fast.pools.recent, full.pools.recent, "tx {i}");
                 assert_eq!(fast.pools.demand, full.pools.demand, "tx {i}");
                 assert_eq!(fast.pools.stack.capacity(), full.pools.stack.capacity());
