@@ -1111,6 +1111,26 @@ impl<W: Copy, X: Default> FramePoolManager<W, X> {
         let state = self.state.borrow();
         state.pools[state.pool_of[kind_of_class(class).index()].index()].owned
     }
+
+    /// Calls `f` with every idle frame, for a caller's own accounting of what its
+    /// payloads hold ([`bytes_held`](Self::bytes_held) counts a payload by its size
+    /// only).
+    ///
+    /// ```
+    /// use evm_pool_runtime::{FramePoolConfig, FramePoolManager};
+    ///
+    /// let manager = FramePoolManager::<u64, Vec<u8>>::new(FramePoolConfig::minimal())?;
+    /// let mut payload_bytes = 0;
+    /// manager.for_each_idle(|frame| payload_bytes += frame.payload.capacity());
+    /// assert_eq!(payload_bytes, 0); // 32 prewarmed frames, empty payloads
+    /// # Ok::<(), evm_pool_runtime::ConfigError>(())
+    /// ```
+    pub fn for_each_idle(&self, mut f: impl FnMut(&PooledFrame<W, X>)) {
+        let state = self.state.borrow();
+        for pool in &state.pools[..state.live] {
+            pool.buckets().flatten().for_each(|frame| f(frame));
+        }
+    }
 }
 
 /// Unused gas and the refund counter of a returning child go back to its parent.

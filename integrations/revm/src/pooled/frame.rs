@@ -314,26 +314,40 @@ impl PooledFrame {
     }
 }
 
-/// Where `make_call_frame`/`make_create_frame` get their frame: taken from the
-/// [`FrameManager`] only once the call is known to run code, so calls that end without
-/// a frame (plain transfers, precompiles, empty code, depth limit) never touch the pool.
+/// Where `make_call_frame`/`make_create_frame` get their frame: the frame the
+/// transaction already has at this depth, or else one taken from the [`FrameManager`],
+/// only once the call is known to run code, so calls that end without a frame (plain
+/// transfers, precompiles, empty code, depth limit) never touch the pool.
 pub(crate) struct FrameSlot<'a> {
     pub(crate) manager: &'a FrameManager,
     pub(crate) depth: usize,
-    /// The frame taken, if any.
+    /// The transaction's frame at this depth, if it has one.
+    pub(crate) cached: Option<&'a mut PooledFrame>,
+    /// The frame taken from the manager, if any.
     pub(crate) taken: Option<ManagedFrame>,
 }
 
 impl FrameSlot<'_> {
-    /// Takes a frame of `kind` from the manager (a transaction's first frame also marks
-    /// the transaction's start: the manager's clock and maintenance tick).
+    /// The frame for this call: the cached one, or one of `kind` from the manager (a
+    /// transaction's first frame also marks the transaction's start: the manager's
+    /// clock and maintenance tick).
     #[inline(always)]
     fn take<ERROR: FromStringError>(&mut self, kind: FrameKind) -> Result<&mut PooledFrame, ERROR> {
+        if let Some(frame) = self.cached.take() {
+            return Ok(frame);
+        }
         if self.depth == 0 {
             self.manager.start_transaction();
         }
         match self.manager.acquire_owned(kind, self.depth, 0) {
-            Ok(frame) => Ok(&mut self.taken.insert(frame).payload),
+            Ok(frame) => {
+                // Not `Option::insert`: it stayed out of line (18 instructions a frame).
+                self.taken = Some(frame);
+                match &mut self.taken {
+                    Some(frame) => Ok(&mut frame.payload),
+                    None => Err(ERROR::from_string(String::new())), // just set: unreachable
+                }
+            }
             Err(error) => Err(pool_error(error)),
         }
     }

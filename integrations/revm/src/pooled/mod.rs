@@ -43,7 +43,7 @@ use revm::handler::{
 };
 use revm::interpreter::instructions::{gas_table_spec, instruction_table};
 use revm::interpreter::interpreter_action::FrameInit;
-use revm::interpreter::{FrameInput, Instruction, InterpreterResult};
+use revm::interpreter::{CallInputs, CreateInputs, FrameInput, Instruction, InterpreterResult};
 use revm::primitives::hardfork::SpecId;
 use revm::state::EvmState;
 
@@ -66,10 +66,10 @@ use pools::ManagedFrame;
 ///     let b = TxOutcome::from_result(stock.transact(w.txs[0].clone()));
 ///     assert_eq!(a, b);
 /// }
-/// // Every frame came from the frame pool manager (16 prewarmed), every call reused
-/// // one call-inputs box.
+/// // Every frame came from the frame pool manager (16 prewarmed): one per depth and
+/// // transaction, reused by the 50 calls at depth 1. Every call reused one inputs box.
 /// let stats = pooled.pool_stats();
-/// assert_eq!((stats.frame_hits, stats.frame_misses), (102, 0)); // 2 x (1 + 50)
+/// assert_eq!((stats.frame_hits, stats.frame_misses), (4, 0));
 /// assert_eq!(stats.inputs_misses, 1); // one box, recycled by all 100 calls
 /// ```
 #[derive(Debug)]
@@ -78,9 +78,15 @@ pub struct PooledEvm<CTX: Host, P = EthPrecompiles> {
     pub ctx: CTX,
     instructions: EthInstructions<PooledInterpreter, CTX>,
     precompiles: P,
-    /// The frames alive, index = call depth, taken from `pools.frames` (the frame pool
-    /// manager) and given back to it when they end.
+    /// The frames taken from `pools.frames` (the frame pool manager) in the current
+    /// transaction, index = call depth; `frames[..active]` are alive. A frame that
+    /// ended stays here for the next call at its depth in the same transaction (as in
+    /// revm's own frame stack) and all go back to the manager when the transaction
+    /// ends: a round trip through the manager per `CALL` cost about 100 instructions
+    /// per call on the call loop (4.5%), one per depth and transaction costs nothing
+    /// measurable there.
     frames: Vec<ManagedFrame>,
+    active: usize,
     pools: FramePools,
     /// `EvmTr` hands out revm's `FrameStack`; revm's handler only ever clears it. The
     /// pooled EVM keeps its frames in `frames`, so this one stays empty.
@@ -140,9 +146,9 @@ where
     /// let w = Workload::call_loop(10);
     /// let mut evm = PooledEvm::with_frame_config(w.context(), FramePoolConfig::high_performance())?;
     /// evm.transact(w.txs[0].clone())?;
-    /// // Per-kind pools: the transaction's frame from Call's, the 10 callees' from StaticCall's.
+    /// // Per-kind pools (128 Call frames prewarmed): one frame per depth and transaction.
     /// let stats = evm.frame_statistics();
-    /// assert_eq!((stats.total.hits, stats.total.misses, stats.total.returns), (11, 0, 11));
+    /// assert_eq!((stats.total.hits, stats.total.misses, stats.total.returns), (2, 0, 2));
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn with_frame_config(ctx: CTX, config: FramePoolConfig) -> Result<Self, ConfigError> {
@@ -188,6 +194,7 @@ where
             instructions: EthInstructions::new(table, gas_table_spec(spec), spec),
             precompiles,
             frames: Vec::new(),
+            active: 0,
             pools,
             unused_frame_stack: FrameStack::new(),
         }
@@ -210,6 +217,7 @@ where
     /// ```
     pub fn into_pools(mut self) -> FramePools {
         self.reclaim_frames();
+        self.return_frames();
         self.pools
     }
 
@@ -225,7 +233,7 @@ where
     ///     evm.transact(w.txs[0].clone())?;
     /// }
     /// let stats = evm.pool_stats();
-    /// assert_eq!((stats.transactions, stats.frame_hits, stats.frame_misses), (3, 33, 0));
+    /// assert_eq!((stats.transactions, stats.frame_hits, stats.frame_misses), (3, 6, 0));
     /// assert_eq!(stats.frame_hit_rate(), 1.0);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
@@ -271,16 +279,37 @@ where
     /// let mut evm = PooledEvm::new(w.context());
     /// evm.transact(w.txs[0].clone())?;
     /// let calls = evm.frame_manager().tracker().kind(evm_pool::FrameKind::Call);
-    /// assert_eq!((calls.acquires, calls.releases), (11, 11)); // the transaction's and 10 CALLs'
+    /// assert_eq!((calls.acquires, calls.releases), (2, 2)); // depths 0 and 1
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn frame_manager(&self) -> &FrameManager {
         self.pools.frame_manager()
     }
 
-    /// Gives an ended frame back to the frame pool manager: its allocation count to the
-    /// statistics and its spare input boxes to the input pools first, so idle frames
-    /// hold no box and every box kept is bounded by the retention policy.
+    /// Gives the transaction's frames back to the frame pool manager, deepest first (so
+    /// the manager's LIFO pool hands each depth its frame again next time, with its
+    /// bytecode still installed). Inline check, out-of-line work.
+    #[inline(always)]
+    fn return_frames(&mut self) {
+        if !self.frames.is_empty() {
+            self.return_taken_frames();
+        }
+    }
+
+    /// [`return_frames`](Self::return_frames)' work.
+    #[inline(never)]
+    fn return_taken_frames(&mut self) {
+        debug_assert_eq!(self.active, 0, "frames alive at the end of a transaction");
+        for frame in self.frames.drain(..).rev() {
+            // Only a frame of another manager is refused, and these all came from ours.
+            let _ = Self::release_frame(&mut self.pools, frame);
+        }
+    }
+
+    /// Gives a frame back to the frame pool manager, its allocation count to the
+    /// statistics first (the manager may drop the frame). Its spare input boxes stay
+    /// in it, so a frame is reused with its boxes: they are bounded by the frames the
+    /// manager keeps (at most one of each kind per frame).
     #[inline(always)]
     fn release_frame(
         pools: &mut FramePools,
@@ -288,12 +317,6 @@ where
     ) -> Result<(), ContextDbError<CTX>> {
         let extras = &mut frame.payload.interpreter.extend;
         pools.counters.boxes_allocated += core::mem::take(&mut extras.allocated);
-        if let Some(spare) = extras.spare_call_inputs.take() {
-            pools.inputs.recycle_call(spare);
-        }
-        if let Some(spare) = extras.spare_create_inputs.take() {
-            pools.inputs.recycle_create(spare);
-        }
         pools
             .frames
             .release_owned(frame)
@@ -346,7 +369,13 @@ where
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn retained_bytes(&self) -> usize {
-        self.pools.retained_bytes() + self.frames.capacity() * size_of::<ManagedFrame>()
+        let mut boxes = 0;
+        self.pools.frames.for_each_idle(|frame| {
+            let extras = &frame.payload.interpreter.extend;
+            boxes += usize::from(extras.spare_call_inputs.is_some()) * size_of::<CallInputs>()
+                + usize::from(extras.spare_create_inputs.is_some()) * size_of::<CreateInputs>();
+        });
+        self.pools.retained_bytes() + self.frames.capacity() * size_of::<ManagedFrame>() + boxes
     }
 
     /// Returns every alive frame's resources to the pools (after an error unwound the
@@ -354,7 +383,7 @@ where
     /// transaction no frame is alive, and this runs twice per transaction.
     #[inline(always)]
     fn reclaim_frames(&mut self) {
-        if !self.frames.is_empty() {
+        if self.active > 0 {
             self.reclaim_alive_frames();
         }
     }
@@ -363,12 +392,17 @@ where
     #[cold]
     #[inline(never)]
     fn reclaim_alive_frames(&mut self) {
-        while let Some(mut frame) = self.frames.pop() {
+        while self.active > 0 {
+            self.active -= 1;
+            let (parents, rest) = self.frames.split_at_mut(self.active);
+            let Some(frame) = rest.first_mut() else {
+                break;
+            };
             frame.payload.finish(&mut self.pools.inputs);
             // The innermost alive frame holds the shared buffer: hand it back up, LIFO.
             let child = &mut frame.payload.interpreter;
             let stack = child.stack.window_mut();
-            match self.frames.last_mut() {
+            match parents.last_mut() {
                 Some(parent) => {
                     let parent = &mut parent.payload.interpreter;
                     let _ = parent.stack.window_mut().resume(stack);
@@ -383,8 +417,6 @@ where
                     }
                 }
             }
-            // Only a frame of another manager is refused, and these all came from ours.
-            let _ = Self::release_frame(&mut self.pools, frame);
         }
     }
 
@@ -397,6 +429,7 @@ where
     #[inline(always)]
     fn end_transaction(&mut self) {
         self.reclaim_frames();
+        self.return_frames();
         // No frame entered since the last end of transaction (entering one raises
         // `tx_depth`), so the demand is zero and the stack and memory buffers untouched.
         if self.pools.counters.tx_depth == 0 && self.pools.settled {
@@ -566,8 +599,12 @@ where
             // One request per CALL/CREATE, each with an inputs box.
             self.pools.counters.nested_requests += 1;
         }
+        // The frame at this depth, if this transaction already took one from the
+        // manager; otherwise one is taken once the call is known to run code.
+        let (parents, rest) = self.frames.split_at_mut(self.active);
+        let cached = rest.first_mut().map(|frame| &mut frame.payload);
         // A call that ends without a frame gives its box straight back to the caller.
-        let (caller_extras, caller_memory) = match self.frames.last_mut() {
+        let (caller_extras, caller_memory) = match parents.last_mut() {
             Some(p) => {
                 let p = &mut p.payload.interpreter;
                 (Some(&mut p.extend), Some(&p.memory))
@@ -578,10 +615,10 @@ where
             caller: caller_extras,
             pool: &mut self.pools.inputs,
         };
-        // The frame comes from the frame pool manager once the call is known to run code.
         let mut slot = FrameSlot {
             manager: &self.pools.frames,
             depth,
+            cached,
             taken: None,
         };
         // A precompile's or a failed create's result, written in place.
@@ -613,33 +650,32 @@ where
                 ));
             }
         };
-        let taken = slot.taken;
-        let ended = match prepared {
-            Ok(ItemOrResult::Item(())) => None,
-            Ok(ItemOrResult::Result(ended)) => Some(ended),
-            Err(error) => {
-                // No error follows the frame's taking today; should one, the frame goes back.
-                if let Some(frame) = taken {
-                    Self::release_frame(&mut self.pools, frame)?;
-                }
-                return Err(error);
-            }
-        };
-        let (Some(mut frame), None) = (taken, &ended) else {
+        // A frame newly taken from the manager joins the transaction's frames (also
+        // when an error follows: it goes back with them at the end).
+        if let Some(frame) = slot.taken {
+            self.frames.push(frame);
+        }
+        if let ItemOrResult::Result(ended) = prepared? {
             // No frame ran (depth limit, precompile, empty code): none was taken.
-            return match ended.and_then(|ended| ended.into_result(&mut full)) {
+            return match ended.into_result(&mut full) {
                 Some(result) => Ok(ItemOrResult::Result(result)),
                 None => Err(revm::context_interface::context::ContextError::Custom(
                     "frameless call without a result".into(),
                 )),
             };
-        };
+        }
 
-        // The frame's spare boxes: its slots are empty (an ended frame gives its boxes
-        // to the pools), so they are refilled here from the pools when they have boxes;
-        // a child's box then comes back into the slot its caller's CALL emptied. The
-        // create pool is looked at only when it has boxes: call-only workloads never
-        // fill it.
+        // The running frame's stack and memory buffers move to the new frame.
+        let (parents, rest) = self.frames.split_at_mut(self.active);
+        let Some(frame) = rest.first_mut() else {
+            return Err(no_frame());
+        };
+        // The frame's spare boxes stay in it across calls and transactions, also while
+        // it is idle in the manager (a child's box comes back into the slot its
+        // caller's CALL emptied). An empty slot is refilled here from the pools, once
+        // per run of the frame: within a transaction the pools rarely receive boxes,
+        // so a later refill could rarely find more. The create pool is looked at only
+        // when it has boxes: call-only workloads never fill it.
         let extras = &mut frame.payload.interpreter.extend;
         if extras.spare_call_inputs.is_none() {
             extras.spare_call_inputs = self.pools.spare_call();
@@ -647,21 +683,20 @@ where
         if extras.spare_create_inputs.is_none() && self.pools.has_spare_create() {
             extras.spare_create_inputs = self.pools.spare_create();
         }
-        // The running frame's stack and memory buffers move to the new frame.
         let child = &mut frame.payload.interpreter;
         let stack = child.stack.window_mut();
-        match self.frames.last_mut() {
+        match parents.last_mut() {
             Some(parent) => {
                 let parent = &mut parent.payload.interpreter;
-                let entered = parent
+                parent
                     .stack
                     .window_mut()
                     .enter_child_into(stack)
-                    .and_then(|()| parent.memory.enter_child_into(&mut child.memory));
-                if let Err(error) = entered {
-                    Self::release_frame(&mut self.pools, frame)?;
-                    return Err(link_error(error));
-                }
+                    .map_err(link_error)?;
+                parent
+                    .memory
+                    .enter_child_into(&mut child.memory)
+                    .map_err(link_error)?;
             }
             None => {
                 stack.attach(core::mem::take(&mut self.pools.stack));
@@ -671,20 +706,16 @@ where
                     .attach(core::mem::take(&mut self.pools.memory), limit);
             }
         }
-        self.frames.push(frame);
-        let depth = self.frames.len();
-        if depth > self.pools.counters.tx_depth {
-            self.pools.counters.tx_depth = depth;
+        self.active += 1;
+        if self.active > self.pools.counters.tx_depth {
+            self.pools.counters.tx_depth = self.active;
         }
-        match self.frames.last_mut() {
-            Some(frame) => Ok(ItemOrResult::Item(&mut frame.payload)),
-            None => Err(no_frame()),
-        }
+        Ok(ItemOrResult::Item(&mut frame.payload))
     }
 
     #[inline]
     fn frame_run(&mut self) -> Result<FrameInitOrResult<Self::Frame>, ContextDbError<CTX>> {
-        let Some(frame) = self.frames.last_mut() else {
+        let Some(frame) = self.frames.get_mut(self.active.wrapping_sub(1)) else {
             return Err(no_frame());
         };
         let frame = &mut frame.payload;
@@ -711,7 +742,11 @@ where
         result: FrameResult,
     ) -> Result<Option<FrameResult>, ContextDbError<CTX>> {
         // The running frame and its ancestors.
-        let Some((frame, parents)) = self.frames.split_last_mut() else {
+        let Some((frame, parents)) = self
+            .frames
+            .get_mut(..self.active)
+            .and_then(<[ManagedFrame]>::split_last_mut)
+        else {
             return Err(no_frame());
         };
         let child = &mut frame.payload;
@@ -721,6 +756,7 @@ where
                 .return_result::<_, ContextDbError<CTX>>(&mut self.ctx, result)
                 .map(|()| None);
         }
+        self.active -= 1;
         // Demand for the retention policy: stack words and memory bytes in use when
         // the frame ends (its own plus all its ancestors').
         let demand = &mut self.pools.demand;
@@ -737,9 +773,6 @@ where
                 .detach()
                 .map_err(link_error)?;
             self.pools.memory = child.interpreter.memory.detach().map_err(link_error)?;
-            if let Some(frame) = self.frames.pop() {
-                Self::release_frame(&mut self.pools, frame)?;
-            }
             return Ok(Some(result));
         };
         let parent = &mut parent.payload;
@@ -761,9 +794,6 @@ where
             .resume(&mut child.interpreter.memory)
             .map_err(link_error)?;
         parent.return_result::<_, ContextDbError<CTX>>(&mut self.ctx, result)?;
-        if let Some(frame) = self.frames.pop() {
-            Self::release_frame(&mut self.pools, frame)?;
-        }
         Ok(None)
     }
 }

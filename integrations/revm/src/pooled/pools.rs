@@ -72,9 +72,9 @@ pub struct RetentionPolicy {
     pub max_stack_words: usize,
     /// Capacity of the shared memory buffer never kept beyond this, in bytes.
     pub max_memory_bytes: usize,
-    /// Spare call/create input boxes never kept in the pool beyond this (each kind).
-    /// Frames hand their spare boxes to the pool when they end, so every box kept
-    /// between transactions is counted here.
+    /// Spare call/create input boxes never kept in the pool beyond this (each kind; boxes
+    /// that pooled frames keep in their own slots are bounded by the frames the
+    /// [`FrameManager`] keeps, one of each kind per frame).
     pub max_spare_inputs: usize,
     /// Transactions after which an unrepeated high-water mark is forgotten.
     pub idle_transactions: u32,
@@ -361,7 +361,8 @@ impl FramePools {
     }
 
     /// Total heap bytes the pools hold now: stack and memory buffer capacity, spare
-    /// boxes, and the frame manager's idle frames ([`FramePoolManager::bytes_held`]).
+    /// boxes, and the frame manager's idle frames ([`FramePoolManager::bytes_held`];
+    /// the boxes in their slots are counted by the EVM).
     pub fn retained_bytes(&self) -> usize {
         let inputs = &self.inputs;
         self.stack.capacity() * size_of::<U256>()
