@@ -429,9 +429,12 @@ where
     #[inline(always)]
     fn end_transaction(&mut self) {
         self.reclaim_frames();
+        // The transaction took one frame per depth it reached: its frame count is the
+        // most frames alive at once (counted here rather than on every CALL).
+        self.pools.counters.tx_depth = self.frames.len();
         self.return_frames();
-        // No frame entered since the last end of transaction (entering one raises
-        // `tx_depth`), so the demand is zero and the stack and memory buffers untouched.
+        // No frame ran (running one takes a frame), so the demand is zero and the stack
+        // and memory buffers untouched.
         if self.pools.counters.tx_depth == 0 && self.pools.settled {
             self.end_idle_transaction();
         } else {
@@ -707,9 +710,6 @@ where
             }
         }
         self.active += 1;
-        if self.active > self.pools.counters.tx_depth {
-            self.pools.counters.tx_depth = self.active;
-        }
         Ok(ItemOrResult::Item(&mut frame.payload))
     }
 

@@ -155,8 +155,9 @@ pub(crate) struct Counters {
     /// Boxes allocated by frames that have ended (a frame's own count,
     /// `FrameExtras::allocated`, moves here when it goes back to the manager).
     pub(crate) boxes_allocated: u64,
-    /// Most frames alive at once in the current transaction (folded into
-    /// `peak_frames` at its end; still 0 when no frame ran).
+    /// Most frames alive at once in the transaction that just ended (the frames it
+    /// took, one per depth reached; 0 when no frame ran), set when it ends and folded
+    /// into `peak_frames`.
     pub(crate) tx_depth: usize,
 }
 
