@@ -48,7 +48,6 @@ use revm::primitives::hardfork::SpecId;
 use revm::state::EvmState;
 
 use evm_pool::{ConfigError, FramePoolConfig, PoolStatistics};
-use frame::FrameSlot;
 use pools::ManagedFrame;
 
 /// revm with pooled frames, shared operand-stack and memory buffers and recycled call
@@ -303,6 +302,27 @@ where
         for frame in self.frames.drain(..).rev() {
             // Only a frame of another manager is refused, and these all came from ours.
             let _ = Self::release_frame(&mut self.pools, frame);
+        }
+    }
+
+    /// Takes a frame of `kind` from the frame pool manager for `depth` into the
+    /// transaction's frames (a transaction's first frame also marks its start there).
+    #[inline(always)]
+    fn take_frame(
+        &mut self,
+        kind: evm_pool::FrameKind,
+        depth: usize,
+    ) -> Result<(), ContextDbError<CTX>> {
+        let manager = &self.pools.frames;
+        if depth == 0 {
+            manager.start_transaction();
+        }
+        match manager.acquire_owned(kind, depth, 0) {
+            Ok(frame) => {
+                self.frames.push(frame);
+                Ok(())
+            }
+            Err(error) => Err(frame::pool_error(error)),
         }
     }
 
@@ -602,30 +622,22 @@ where
             // One request per CALL/CREATE, each with an inputs box.
             self.pools.counters.nested_requests += 1;
         }
-        // The frame at this depth, if this transaction already took one from the
-        // manager; otherwise one is taken once the call is known to run code.
-        let (parents, rest) = self.frames.split_at_mut(self.active);
-        let cached = rest.first_mut().map(|frame| &mut frame.payload);
         // A call that ends without a frame gives its box straight back to the caller.
-        let (caller_extras, caller_memory) = match parents.last_mut() {
-            Some(p) => {
+        let (caller_extras, caller_memory) = match self.frames.get_mut(..self.active) {
+            Some([.., p]) => {
                 let p = &mut p.payload.interpreter;
                 (Some(&mut p.extend), Some(&p.memory))
             }
-            None => (None, None),
+            _ => (None, None),
         };
         let mut recycler = interpreter::ReturnToCaller {
             caller: caller_extras,
             pool: &mut self.pools.inputs,
         };
-        let mut slot = FrameSlot {
-            manager: &self.pools.frames,
-            depth,
-            cached,
-            taken: None,
-        };
-        // A precompile's or a failed create's result, written in place.
+        // A precompile's or a failed create's result, written in place; a create's new
+        // account likewise.
         let mut full = None;
+        let mut target = frame::CreateTarget::default();
         let prepared = match frame_input {
             FrameInput::Call(inputs) => frame::make_call_frame::<_, _, ContextDbError<CTX>>(
                 &mut self.ctx,
@@ -634,17 +646,16 @@ where
                 caller_memory,
                 inputs,
                 &mut recycler,
-                &mut slot,
                 &mut full,
-            ),
+            )?,
             FrameInput::Create(inputs) => frame::make_create_frame::<_, ContextDbError<CTX>>(
                 &mut self.ctx,
                 depth,
                 inputs,
                 &mut recycler,
-                &mut slot,
                 &mut full,
-            ),
+                &mut target,
+            )?,
             // revm never asks for a frame without inputs (its own frame does
             // `unreachable!()` here); answer with the error type rather than panic.
             FrameInput::Empty => {
@@ -653,26 +664,32 @@ where
                 ));
             }
         };
-        // A frame newly taken from the manager joins the transaction's frames (also
-        // when an error follows: it goes back with them at the end).
-        if let Some(frame) = slot.taken {
-            self.frames.push(frame);
+        let ready = match prepared {
+            ItemOrResult::Item(ready) => ready,
+            // No frame ran (depth limit, precompile, empty code): none was needed.
+            ItemOrResult::Result(ended) => {
+                return match ended.into_result(&mut full) {
+                    Some(result) => Ok(ItemOrResult::Result(result)),
+                    None => Err(revm::context_interface::context::ContextError::Custom(
+                        "frameless call without a result".into(),
+                    )),
+                };
+            }
+        };
+        // Code runs: the frame this transaction already has at this depth, or one from
+        // the frame pool manager (the transaction's first also marks its start there:
+        // clock and maintenance tick).
+        if self.active == self.frames.len() {
+            self.take_frame(ready.kind(), depth)?;
         }
-        if let ItemOrResult::Result(ended) = prepared? {
-            // No frame ran (depth limit, precompile, empty code): none was taken.
-            return match ended.into_result(&mut full) {
-                Some(result) => Ok(ItemOrResult::Result(result)),
-                None => Err(revm::context_interface::context::ContextError::Custom(
-                    "frameless call without a result".into(),
-                )),
-            };
-        }
+        let spec_id = self.ctx.cfg().spec().into();
 
         // The running frame's stack and memory buffers move to the new frame.
         let (parents, rest) = self.frames.split_at_mut(self.active);
         let Some(frame) = rest.first_mut() else {
             return Err(no_frame());
         };
+        ready.install(&mut frame.payload, depth, spec_id, &target);
         // The frame's spare boxes stay in it across calls and transactions, also while
         // it is idle in the manager (a child's box comes back into the slot its
         // caller's CALL emptied). An empty slot is refilled here from the pools, once
