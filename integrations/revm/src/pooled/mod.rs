@@ -137,6 +137,12 @@ where
     /// (a preset such as [`FramePoolConfig::high_performance`], or your own; validated)
     /// and the default [`RetentionPolicy`].
     ///
+    /// A class whose overflow policy is `Fail` caps the frames alive at once: a
+    /// transaction that needs more fails with revm's custom context error
+    /// (`frame pool: ... exhausted`), which stock revm would not do. The presets (and
+    /// [`default_frame_config`]) use `Allocate`: extra frames are created, counted as
+    /// overflows, and dropped when they go back.
+    ///
     /// ```
     /// use evm_pool::FramePoolConfig;
     /// use evm_pool_revm::{pooled::PooledEvm, workload::Workload};
