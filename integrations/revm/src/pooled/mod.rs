@@ -900,6 +900,40 @@ mod tests {
         (chain, txs)
     }
 
+    /// A frame pool that refuses frames (`Fail` at its max) fails the transaction with a
+    /// typed error instead of panicking, and every frame taken goes back: the next
+    /// transactions run normally on the same EVM.
+    #[test]
+    fn exhausted_frame_pool_is_an_error_and_loses_nothing() {
+        use evm_pool::{ClassLayout, FramePoolConfig, OverflowPolicy, PoolConfig};
+        let mut class = PoolConfig::minimal();
+        (class.initial, class.max, class.overflow) = (2, 3, OverflowPolicy::Fail);
+        let config = FramePoolConfig {
+            classes: ClassLayout::Shared(class),
+            ..super::default_frame_config()
+        };
+        let chain = Workload::call_chain();
+        let mut evm = PooledEvm::with_frame_config(chain.context(), config).unwrap();
+        let error = evm.transact(chain.txs[0].clone()).unwrap_err();
+        assert!(error.to_string().contains("frame pool"), "{error}");
+        let frames = evm.frame_statistics().total;
+        assert_eq!((frames.in_use, frames.returns, frames.overflows), (0, 3, 1));
+        // Two frames suffice for the call loop: it runs, and matches stock revm.
+        let w = Workload::call_loop(20);
+        let mut stock = crate::stock::StockEvm::new(w.context());
+        let mut evm = PooledEvm::with_pools(
+            w.context(),
+            revm::handler::EthPrecompiles::new(revm::primitives::hardfork::SpecId::default()),
+            evm.into_pools(),
+        );
+        for _ in 0..2 {
+            let a = TxOutcome::from_result(evm.transact(w.txs[0].clone()));
+            let b = TxOutcome::from_result(stock.transact(w.txs[0].clone()));
+            assert_eq!(a, b);
+        }
+        assert_eq!(evm.frame_statistics().total.in_use, 0);
+    }
+
     /// The frameless end of transaction gives exactly what the full pass gives: same
     /// results, statistics, retained memory, pooled frames and high-water marks, under
     /// several policies (one that forgets soon, one that keeps no box and forgets at
