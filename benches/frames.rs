@@ -254,7 +254,7 @@ enum Api {
 }
 
 /// One call tree through `api`.
-fn run_tree(api: Api, manager: &FramePoolManager, node: &Node) {
+fn run_tree(api: Api, manager: &mut FramePoolManager, node: &Node) {
     match api {
         Api::Nested => run_nested(manager, node),
         Api::Guard => run(manager, node, None),
@@ -286,7 +286,7 @@ fn run(manager: &FramePoolManager, node: &Node, parent: Option<&mut PooledFrame>
 
 /// The nested API: the same request, acquire (root or `call`), call data copy, words,
 /// memory, children and release as [`run`].
-fn run_nested(manager: &FramePoolManager, node: &Node) {
+fn run_nested(manager: &mut FramePoolManager, node: &Node) {
     let mut tree = manager.call_tree();
     let request = FrameRequest::new(node.kind)
         .gas(30_000_000)
@@ -465,11 +465,11 @@ fn replay_walk_only(buffers: &mut WalkBuffers, trees: &[Node]) {
     }
 }
 
-fn replay(manager: &FramePoolManager, trees: &[Node]) {
+fn replay(manager: &mut FramePoolManager, trees: &[Node]) {
     replay_with(Api::Nested, manager, trees);
 }
 
-fn replay_with(api: Api, manager: &FramePoolManager, trees: &[Node]) {
+fn replay_with(api: Api, manager: &mut FramePoolManager, trees: &[Node]) {
     for tree in trees {
         run_tree(api, manager, tree);
     }
@@ -505,14 +505,14 @@ fn report() {
     for (workload, trees) in workloads() {
         let frames: u64 = trees.iter().map(Node::frames).sum();
         for (name, config) in presets() {
-            let manager = FramePoolManager::new(config).unwrap();
+            let mut manager = FramePoolManager::new(config).unwrap();
             for _ in 0..3 {
-                replay(&manager, &trees); // warm-up: pools and buffers grow
+                replay(&mut manager, &trees); // warm-up: pools and buffers grow
             }
             let before = manager.statistics().total;
             let ((), allocations, _) = counted(|| {
                 for _ in 0..10 {
-                    replay(&manager, &trees);
+                    replay(&mut manager, &trees);
                 }
             });
             let after = manager.statistics().total;
@@ -536,13 +536,13 @@ fn report() {
     for (name, config) in presets() {
         // Cold: the manager is created inside the measurement, so its prewarmed frames
         // and everything the chain grows count.
-        let (manager, _, cold) = counted(|| {
-            let manager = FramePoolManager::new(config).unwrap();
-            run_tree(Api::Nested, &manager, &tree);
+        let (mut manager, _, cold) = counted(|| {
+            let mut manager = FramePoolManager::new(config).unwrap();
+            run_tree(Api::Nested, &mut manager, &tree);
             manager
         });
         // Warm: what one more chain adds on top of what the manager already holds.
-        let ((), _, warm) = counted(|| run_tree(Api::Nested, &manager, &tree));
+        let ((), _, warm) = counted(|| run_tree(Api::Nested, &mut manager, &tree));
         println!(
             "  {:<17} cold {:>9.1} KiB ({:>6.2}% of 32 MiB)   warm extra {:>9.1} KiB ({:>6.2}%)",
             name,
@@ -562,10 +562,10 @@ fn bench(c: &mut Criterion) {
         let mut group = c.benchmark_group(format!("frames/{workload}"));
         group.throughput(Throughput::Elements(frames));
         for (name, config) in presets() {
-            let manager = FramePoolManager::new(config).unwrap();
-            replay(&manager, &trees);
+            let mut manager = FramePoolManager::new(config).unwrap();
+            replay(&mut manager, &trees);
             group.bench_function(BenchmarkId::from_parameter(name), |b| {
-                b.iter(|| replay(&manager, black_box(&trees)))
+                b.iter(|| replay(&mut manager, black_box(&trees)))
             });
         }
         // The same walk and per-frame workload without a manager: subtracted from a
@@ -589,13 +589,13 @@ fn call_depth(c: &mut Criterion) {
         if name != "high_performance" && name != "disabled" {
             continue;
         }
-        let manager = FramePoolManager::new(config).unwrap();
+        let mut manager = FramePoolManager::new(config).unwrap();
         for depth in DEPTHS {
             let tree = chain(depth);
-            replay(&manager, std::slice::from_ref(&tree));
+            replay(&mut manager, std::slice::from_ref(&tree));
             group.throughput(Throughput::Elements(depth as u64));
             group.bench_function(BenchmarkId::new(name, depth), |b| {
-                b.iter(|| run_tree(Api::Nested, &manager, black_box(&tree)))
+                b.iter(|| run_tree(Api::Nested, &mut manager, black_box(&tree)))
             });
         }
     }
@@ -615,12 +615,12 @@ fn exact() {
     for depth in DEPTHS {
         let tree = chain(depth);
         for (name, config) in presets() {
-            let (manager, _, cold) = counted(|| {
-                let manager = FramePoolManager::new(config.clone()).unwrap();
-                run_tree(Api::Nested, &manager, &tree);
+            let (mut manager, _, cold) = counted(|| {
+                let mut manager = FramePoolManager::new(config.clone()).unwrap();
+                run_tree(Api::Nested, &mut manager, &tree);
                 manager
             });
-            let ((), _, warm) = counted(|| run_tree(Api::Nested, &manager, &tree));
+            let ((), _, warm) = counted(|| run_tree(Api::Nested, &mut manager, &tree));
             println!("exact\tpeak_by_depth\t{name}\t{depth}\t{cold}\t{warm}");
         }
     }
@@ -699,9 +699,9 @@ fn callgrind(spec: &str) {
         .find(|(name, _)| *name == workload)
         .map(|(_, t)| t)
         .expect("workload: mainnet_1000_tx, chain_1024, siblings_1000 or acquire_release_1000");
-    let manager = FramePoolManager::new(config).unwrap();
+    let mut manager = FramePoolManager::new(config).unwrap();
     for _ in 0..iterations {
-        replay_with(api, &manager, &trees);
+        replay_with(api, &mut manager, &trees);
     }
     // For the benchmark report: the unit the instruction count is divided by.
     println!(

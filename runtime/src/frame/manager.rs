@@ -461,6 +461,46 @@ impl<W: Copy> FramePoolManager<W> {
             request.input.len(),
             depth,
         )?;
+        Self::set_up_child(&mut frame, request, parent, depth);
+        Ok(frame)
+    }
+
+    /// [`open_child`](Self::open_child) with the manager borrowed exclusively (the nested
+    /// API's `CallTree` holds `&mut FramePoolManager`): the same rules, counting and set-up,
+    /// without a `RefCell` borrow on the hot path.
+    #[inline(always)]
+    pub(super) fn open_child_exclusive(
+        &mut self,
+        request: &FrameRequest<'_>,
+        parent: &mut PooledFrame<W>,
+    ) -> Result<Box<PooledFrame<W>>, FrameError> {
+        let kind = request.kind;
+        // Non-short-circuit `|`: one flag, one branch.
+        if (parent.kind == FrameKind::Precompile)
+            | (parent.depth >= CALL_DEPTH_LIMIT)
+            | parent.is_static
+        {
+            // Static parents are legal for most kinds; `check_rules` decides.
+            if let Err(error) = Self::check_rules(request, parent, true) {
+                return Err(self.reject(kind, parent.depth + 1, error));
+            }
+        }
+        let depth = parent.depth + 1;
+        let mut frame = self.take_frame_exclusive(kind, request.input.len(), depth)?;
+        Self::set_up_child(&mut frame, request, parent, depth);
+        Ok(frame)
+    }
+
+    /// A child frame's fields for `request` below `parent`: kind, depth, use count, call
+    /// data, EIP-150 gas (taken from the parent), static flag and call context.
+    #[inline(always)]
+    fn set_up_child(
+        frame: &mut PooledFrame<W>,
+        request: &FrameRequest<'_>,
+        parent: &mut PooledFrame<W>,
+        depth: usize,
+    ) {
+        let kind = request.kind;
         frame.kind = kind;
         frame.depth = depth;
         frame.usage_count += 1;
@@ -493,7 +533,6 @@ impl<W: Copy> FramePoolManager<W> {
                 frame.value = request.value;
             }
         }
-        Ok(frame)
     }
 
     /// A transaction's root frame: reads the clock (once per transaction), runs
@@ -789,6 +828,86 @@ impl<W: Copy> FramePoolManager<W> {
         } else {
             self.release_slow(pool, frame, now);
         }
+    }
+
+    /// [`take_frame`](Self::take_frame) with the manager borrowed exclusively: a hit on
+    /// the smallest size class is counted here exactly as `take_frame` counts it, without
+    /// a `RefCell` borrow; anything else (a miss, a larger request) goes to `take_frame`.
+    #[inline(always)]
+    pub(super) fn take_frame_exclusive(
+        &mut self,
+        kind: FrameKind,
+        size: usize,
+        depth: usize,
+    ) -> Result<Box<PooledFrame<W>>, FrameError> {
+        let state = self.state.get_mut();
+        let index = state.pool_of[kind.index()].index();
+        let pool = &mut state.pools[index];
+        // Non-short-circuit `&`: one branch; with a timeline, `take_frame` records it.
+        if (size <= self.smallest_bound) & !state.tracker.has_timeline()
+            && let Some(frame) = pool.small.pop()
+        {
+            pool.counters.hits += 1;
+            pool.counters.in_use += 1;
+            // The all-time peak is folded in lazily (`fold_window`, `statistics`).
+            pool.window_peak = pool.window_peak.max(pool.counters.in_use);
+            state
+                .tracker
+                .count(kind, FrameEventKind::Acquire { hit: true });
+            return Ok(frame);
+        }
+        self.take_frame_cold(kind, size, depth)
+    }
+
+    /// [`take_frame`](Self::take_frame) out of line, for the exclusive path's misses.
+    #[cold]
+    #[inline(never)]
+    fn take_frame_cold(
+        &self,
+        kind: FrameKind,
+        size: usize,
+        depth: usize,
+    ) -> Result<Box<PooledFrame<W>>, FrameError> {
+        self.take_frame(&mut self.state.borrow_mut(), kind, size, depth)
+    }
+
+    /// [`put_back`](Self::put_back) of a frame with detached views, with the manager
+    /// borrowed exclusively, for the common case: shared buffers, no timeline, and the
+    /// frame goes back to the smallest size class of a pool below its keep limit. It is
+    /// counted here exactly as `put_back` counts it, without a `RefCell` borrow. Anything
+    /// else hands the frame back untouched (`Err`) for the caller's cold path.
+    #[inline(always)]
+    pub(super) fn put_back_exclusive(
+        &mut self,
+        mut frame: Box<PooledFrame<W>>,
+    ) -> Result<(), Box<PooledFrame<W>>> {
+        let state = self.state.get_mut();
+        let kind = frame.kind;
+        let index = state.pool_of[kind.index()].index();
+        let pool = &mut state.pools[index];
+        // Non-short-circuit `&`: one branch.
+        if (frame.retained_bytes() <= self.small_release_bound)
+            & (pool.owned <= pool.keep_limit)
+            & self.config.shared_buffers
+            & !state.tracker.has_timeline()
+        {
+            pool.counters.in_use -= 1; // `returns` is derived from it (`ClassPool::stats`)
+            frame.clear_buffers();
+            frame.last_used = state.now;
+            pool.small.push(frame);
+            state.tracker.count(kind, FrameEventKind::Release);
+            Ok(())
+        } else {
+            Err(frame)
+        }
+    }
+
+    /// [`put_back`](Self::put_back) out of line, for the frames
+    /// [`put_back_exclusive`](Self::put_back_exclusive) hands back.
+    #[cold]
+    #[inline(never)]
+    pub(super) fn put_back_cold(&self, frame: Box<PooledFrame<W>>) {
+        self.put_back(frame, true);
     }
 
     /// A frame that is not small or whose pool is full or disabled.
@@ -1100,8 +1219,26 @@ impl<W: Copy> FramePoolManager<W> {
 /// Unused gas and the refund counter of a returning child go back to its parent.
 #[inline]
 pub(super) fn give_back_gas(parent: &mut Gas, child: &Gas) {
-    parent.remaining = parent.remaining.saturating_add(child.remaining);
-    parent.refunded = parent.refunded.saturating_add(child.refunded);
+    // Saturating, with the saturation out of the way: an add and a branch each.
+    parent.remaining = match parent.remaining.checked_add(child.remaining) {
+        Some(sum) => sum,
+        None => saturated(u64::MAX),
+    };
+    parent.refunded = match parent.refunded.checked_add(child.refunded) {
+        Some(sum) => sum,
+        None => saturated(if child.refunded < 0 {
+            i64::MIN
+        } else {
+            i64::MAX
+        }),
+    };
+}
+
+/// The value of a saturated add (out of line: gas sums never get there in practice).
+#[cold]
+#[inline(never)]
+fn saturated<T>(bound: T) -> T {
+    bound
 }
 
 fn kind_of_class(class: FrameClass) -> FrameKind {

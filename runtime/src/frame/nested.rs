@@ -32,7 +32,7 @@
 //! ```
 //! use evm_pool_runtime::{FrameKind, FramePoolConfig, FramePoolManager, FrameRequest};
 //!
-//! let manager = FramePoolManager::<[u8; 32]>::new(FramePoolConfig::high_performance())?;
+//! let mut manager = FramePoolManager::<[u8; 32]>::new(FramePoolConfig::high_performance())?;
 //! let mut tree = manager.call_tree(); // one transaction
 //! let mut root = tree.root(&FrameRequest::new(FrameKind::Call).gas(64_000))?;
 //! root.stack_mut().push([1; 32])?;
@@ -56,7 +56,7 @@
 //! ```compile_fail
 //! use evm_pool_runtime::{FrameKind, FramePoolConfig, FramePoolManager, FrameRequest};
 //!
-//! let manager = FramePoolManager::<[u8; 32]>::new(FramePoolConfig::high_performance()).unwrap();
+//! let mut manager = FramePoolManager::<[u8; 32]>::new(FramePoolConfig::high_performance()).unwrap();
 //! let mut tree = manager.call_tree();
 //! let mut root = tree.root(&FrameRequest::new(FrameKind::Call)).unwrap();
 //! let child = root.call(&FrameRequest::new(FrameKind::Call)).unwrap();
@@ -90,7 +90,7 @@ struct TreeBuffers<W> {
 /// ```
 /// use evm_pool_runtime::{FrameKind, FramePoolConfig, FramePoolManager, FrameRequest};
 ///
-/// let manager = FramePoolManager::<[u8; 32]>::new(FramePoolConfig::balanced())?;
+/// let mut manager = FramePoolManager::<[u8; 32]>::new(FramePoolConfig::balanced())?;
 /// for _tx in 0..3 {
 ///     let mut tree = manager.call_tree();
 ///     let mut root = tree.root(&FrameRequest::new(FrameKind::Call).gas(50_000))?;
@@ -104,7 +104,7 @@ struct TreeBuffers<W> {
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub struct CallTree<'m, W: Copy = Word> {
-    manager: &'m FramePoolManager<W>,
+    manager: &'m mut FramePoolManager<W>,
     buffers: TreeBuffers<W>,
     /// Where released root frames leave their unused gas and refunds.
     returned: Gas,
@@ -118,20 +118,21 @@ impl<W: Copy> FramePoolManager<W> {
     /// ```
     /// use evm_pool_runtime::{FrameKind, FramePoolConfig, FramePoolManager, FrameRequest};
     ///
-    /// let manager = FramePoolManager::<[u8; 32]>::new(FramePoolConfig::minimal())?;
+    /// let mut manager = FramePoolManager::<[u8; 32]>::new(FramePoolConfig::minimal())?;
     /// let mut tree = manager.call_tree();
     /// let root = tree.root(&FrameRequest::new(FrameKind::Call))?;
     /// assert_eq!(root.depth(), 0);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn call_tree(&self) -> CallTree<'_, W> {
+    pub fn call_tree(&mut self) -> CallTree<'_, W> {
         let (stack, memory) = self.begin_tree();
+        let memory_limit = self.config.memory_limit;
         CallTree {
             manager: self,
             buffers: TreeBuffers {
                 stack,
                 memory,
-                memory_limit: self.config.memory_limit,
+                memory_limit,
             },
             returned: Gas::default(),
         }
@@ -146,7 +147,7 @@ impl<'m, W: Copy> CallTree<'m, W> {
     /// ```
     /// use evm_pool_runtime::{FrameKind, FramePoolConfig, FramePoolManager, FrameRequest};
     ///
-    /// let manager = FramePoolManager::<[u8; 32]>::new(FramePoolConfig::high_performance())?;
+    /// let mut manager = FramePoolManager::<[u8; 32]>::new(FramePoolConfig::high_performance())?;
     /// let mut tree = manager.call_tree();
     /// let root = tree.root(&FrameRequest::new(FrameKind::Call).origin([0xaa; 20]).gas(100))?;
     /// assert_eq!((root.caller(), root.gas().limit), ([0xaa; 20], 100));
@@ -154,7 +155,7 @@ impl<'m, W: Copy> CallTree<'m, W> {
     /// ```
     #[inline]
     pub fn root(&mut self, request: &FrameRequest<'_>) -> Result<CallFrame<'_, W>, FrameError> {
-        let manager = self.manager;
+        let manager = &mut *self.manager;
         let mut frame = manager.open_root(&mut manager.state.borrow_mut(), request)?;
         let (stack_base, memory_base) = bases(manager, &mut frame, &mut self.buffers);
         Ok(CallFrame {
@@ -173,7 +174,7 @@ impl<'m, W: Copy> CallTree<'m, W> {
     /// ```
     /// use evm_pool_runtime::{FrameKind, FramePoolConfig, FramePoolManager, FrameRequest};
     ///
-    /// let manager = FramePoolManager::<[u8; 32]>::new(FramePoolConfig::high_performance())?;
+    /// let mut manager = FramePoolManager::<[u8; 32]>::new(FramePoolConfig::high_performance())?;
     /// let mut tree = manager.call_tree();
     /// let mut root = tree.root(&FrameRequest::new(FrameKind::Call).gas(100))?;
     /// root.gas_mut().refunded = 7;
@@ -184,11 +185,26 @@ impl<'m, W: Copy> CallTree<'m, W> {
     pub fn returned_gas(&self) -> Gas {
         self.returned
     }
+
+    /// The manager, read-only: the tree borrows it exclusively, so its statistics and
+    /// tracker are read through here while the tree lives.
+    ///
+    /// ```
+    /// use evm_pool_runtime::{FrameKind, FramePoolConfig, FramePoolManager, FrameRequest};
+    ///
+    /// let mut manager = FramePoolManager::<[u8; 32]>::new(FramePoolConfig::minimal())?;
+    /// let tree = manager.call_tree();
+    /// assert_eq!(tree.manager().statistics().buffers.trees, 1);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn manager(&self) -> &FramePoolManager<W> {
+        self.manager
+    }
 }
 
 impl<W: Copy> Drop for CallTree<'_, W> {
     fn drop(&mut self) {
-        let manager = self.manager;
+        let manager = &*self.manager;
         if manager.config.shared_buffers {
             let mut stack = std::mem::take(&mut self.buffers.stack);
             let mut memory = std::mem::take(&mut self.buffers.memory);
@@ -246,6 +262,22 @@ fn restore_buffers<W: Copy>(frame: &mut PooledFrame<W>, buffers: &mut TreeBuffer
     frame.memory.park(&mut Vec::new());
 }
 
+/// The rest of a release that [`FramePoolManager::put_back_exclusive`] did not take:
+/// the parent's buffers back (`shared_buffers` off), then the manager's general
+/// `put_back` (timeline, discards, larger size classes).
+#[cold]
+#[inline(never)]
+fn release_cold<W: Copy>(
+    manager: &FramePoolManager<W>,
+    mut frame: Box<PooledFrame<W>>,
+    buffers: &mut TreeBuffers<W>,
+) {
+    if !manager.config.shared_buffers {
+        restore_buffers(&mut frame, buffers);
+    }
+    manager.put_back_cold(frame);
+}
+
 /// A running frame of a [`CallTree`]: its call context and gas, and windows on the tree's
 /// stack and memory starting at its bases. [`call`](Self::call) opens a child that
 /// borrows this frame until it is released (dropped, or [`release`](Self::release)):
@@ -271,18 +303,18 @@ fn restore_buffers<W: Copy>(frame: &mut PooledFrame<W>, buffers: &mut TreeBuffer
 ///     Ok(())
 /// }
 ///
-/// let manager = FramePoolManager::new(FramePoolConfig::high_performance())?;
+/// let mut manager = FramePoolManager::new(FramePoolConfig::high_performance())?;
 /// let mut tree = manager.call_tree();
 /// let mut root = tree.root(&FrameRequest::new(FrameKind::Call).gas(1_000_000))?;
 /// nest(&mut root, 10)?;
 /// drop(root);
-/// let stats = manager.statistics();
+/// let stats = tree.manager().statistics();
 /// assert_eq!((stats.total.hits, stats.total.in_use, stats.total.peak_in_use), (11, 0, 11));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[must_use = "dropping the frame immediately releases it"]
 pub struct CallFrame<'t, W: Copy = Word> {
-    manager: &'t FramePoolManager<W>,
+    manager: &'t mut FramePoolManager<W>,
     buffers: &'t mut TreeBuffers<W>,
     parent_gas: &'t mut Gas,
     // Invariant: `Some` from creation until `drop`.
@@ -318,7 +350,7 @@ impl<W: Copy> CallFrame<'_, W> {
     /// ```
     /// use evm_pool_runtime::{FrameError, FrameKind, FramePoolConfig, FramePoolManager, FrameRequest};
     ///
-    /// let manager = FramePoolManager::<[u8; 32]>::new(FramePoolConfig::balanced())?;
+    /// let mut manager = FramePoolManager::<[u8; 32]>::new(FramePoolConfig::balanced())?;
     /// let mut tree = manager.call_tree();
     /// let mut root = tree.root(&FrameRequest::new(FrameKind::StaticCall).gas(6_400))?;
     /// assert_eq!(
@@ -335,12 +367,12 @@ impl<W: Copy> CallFrame<'_, W> {
     /// ```
     #[inline]
     pub fn call(&mut self, request: &FrameRequest<'_>) -> Result<CallFrame<'_, W>, FrameError> {
-        let manager = self.manager;
+        let manager = &mut *self.manager;
         let parent = match &mut self.frame {
             Some(frame) => frame,
             None => unreachable!("a CallFrame holds its frame until dropped"),
         };
-        let mut frame = manager.open_child(request, parent, true)?;
+        let mut frame = manager.open_child_exclusive(request, parent)?;
         let (stack_base, memory_base) = bases(manager, &mut frame, self.buffers);
         Ok(CallFrame {
             manager,
@@ -356,7 +388,7 @@ impl<W: Copy> CallFrame<'_, W> {
     ///
     /// ```
     /// # use evm_pool_runtime::{FrameKind, FramePoolConfig, FramePoolManager, FrameRequest};
-    /// let manager = FramePoolManager::<[u8; 32]>::new(FramePoolConfig::minimal())?;
+    /// let mut manager = FramePoolManager::<[u8; 32]>::new(FramePoolConfig::minimal())?;
     /// let mut tree = manager.call_tree();
     /// let mut root = tree.root(&FrameRequest::new(FrameKind::Call).gas(1_000))?;
     /// let child = root.call(&FrameRequest::new(FrameKind::Call))?;
@@ -371,15 +403,15 @@ impl<W: Copy> CallFrame<'_, W> {
     /// pooled frame to its pool.
     #[inline(always)]
     fn close(&mut self) {
-        if let Some(mut frame) = self.frame.take() {
+        if let Some(frame) = self.frame.take() {
             give_back_gas(self.parent_gas, &frame.gas);
-            if self.manager.config.shared_buffers {
-                self.buffers.stack.truncate(self.stack_base);
-                self.buffers.memory.truncate(self.memory_base);
-            } else {
-                restore_buffers(&mut frame, self.buffers);
+            // With `shared_buffers` off these are the frame's own buffers (bases 0), which
+            // `release_cold` swaps back for the parent's.
+            self.buffers.stack.truncate(self.stack_base);
+            self.buffers.memory.truncate(self.memory_base);
+            if let Err(frame) = self.manager.put_back_exclusive(frame) {
+                release_cold(self.manager, frame, self.buffers);
             }
-            self.manager.put_back(frame, true);
         }
     }
 
@@ -387,7 +419,7 @@ impl<W: Copy> CallFrame<'_, W> {
     ///
     /// ```
     /// # use evm_pool_runtime::{FrameKind, FramePoolConfig, FramePoolManager, FrameRequest};
-    /// let manager = FramePoolManager::<u64>::new(FramePoolConfig::minimal())?;
+    /// let mut manager = FramePoolManager::<u64>::new(FramePoolConfig::minimal())?;
     /// let mut tree = manager.call_tree();
     /// let mut root = tree.root(&FrameRequest::new(FrameKind::Call))?;
     /// root.stack_mut().push(1)?;
@@ -413,7 +445,7 @@ impl<W: Copy> CallFrame<'_, W> {
     ///
     /// ```
     /// # use evm_pool_runtime::{FrameKind, FramePoolConfig, FramePoolManager, FrameRequest};
-    /// let manager = FramePoolManager::<[u8; 32]>::new(FramePoolConfig::minimal())?;
+    /// let mut manager = FramePoolManager::<[u8; 32]>::new(FramePoolConfig::minimal())?;
     /// let mut tree = manager.call_tree();
     /// let mut root = tree.root(&FrameRequest::new(FrameKind::Call))?;
     /// root.memory_mut().resize(2)?;
@@ -445,7 +477,7 @@ impl<W: Copy> CallFrame<'_, W> {
     ///
     /// ```
     /// # use evm_pool_runtime::{FrameKind, FramePoolConfig, FramePoolManager, FrameRequest};
-    /// let manager = FramePoolManager::<[u8; 32]>::new(FramePoolConfig::minimal())?;
+    /// let mut manager = FramePoolManager::<[u8; 32]>::new(FramePoolConfig::minimal())?;
     /// let mut tree = manager.call_tree();
     /// let mut root = tree.root(&FrameRequest::new(FrameKind::Call).gas(10))?;
     /// assert!(root.gas_mut().spend(4) && !root.gas_mut().spend(7));
@@ -468,7 +500,7 @@ impl<W: Copy> CallFrame<'_, W> {
     ///
     /// ```
     /// # use evm_pool_runtime::{FrameKind, FramePoolConfig, FramePoolManager, FrameRequest};
-    /// let manager = FramePoolManager::<[u8; 32]>::new(FramePoolConfig::minimal())?;
+    /// let mut manager = FramePoolManager::<[u8; 32]>::new(FramePoolConfig::minimal())?;
     /// let mut tree = manager.call_tree();
     /// let mut root = tree.root(&FrameRequest::new(FrameKind::Call))?;
     /// root.output_mut().extend_from_slice(b"ok");
@@ -522,7 +554,7 @@ impl<W: Copy> CallFrame<'_, W> {
     ///
     /// ```
     /// # use evm_pool_runtime::{FrameKind, FramePoolConfig, FramePoolManager, FrameRequest};
-    /// let manager = FramePoolManager::<[u8; 32]>::new(FramePoolConfig::minimal())?;
+    /// let mut manager = FramePoolManager::<[u8; 32]>::new(FramePoolConfig::minimal())?;
     /// let mut tree = manager.call_tree();
     /// let root = tree.root(&FrameRequest::new(FrameKind::Call))?;
     /// assert_eq!(root.frame().usage_count(), 1);
@@ -532,9 +564,25 @@ impl<W: Copy> CallFrame<'_, W> {
     pub fn frame(&self) -> &PooledFrame<W> {
         self.pooled()
     }
+
+    /// The manager, read-only: the tree borrows it exclusively, so its statistics and
+    /// tracker are read through here while frames run.
+    ///
+    /// ```
+    /// # use evm_pool_runtime::{FrameKind, FramePoolConfig, FramePoolManager, FrameRequest};
+    /// let mut manager = FramePoolManager::<[u8; 32]>::new(FramePoolConfig::minimal())?;
+    /// let mut tree = manager.call_tree();
+    /// let root = tree.root(&FrameRequest::new(FrameKind::Call))?;
+    /// assert_eq!(root.manager().statistics().total.in_use, 1);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn manager(&self) -> &FramePoolManager<W> {
+        self.manager
+    }
 }
 
 impl<W: Copy> Drop for CallFrame<'_, W> {
+    #[inline(always)] // out of line it cost ~13 instructions per frame
     fn drop(&mut self) {
         self.close();
     }
@@ -558,7 +606,7 @@ macro_rules! frame_doc_setup {
     ($bind:literal) => {
         concat!(
             "# use evm_pool_runtime::{FrameKind, FramePoolConfig, FramePoolManager, FrameRequest};\n",
-            "# let manager = FramePoolManager::<u64>::new(FramePoolConfig::high_performance())?;\n",
+            "# let mut manager = FramePoolManager::<u64>::new(FramePoolConfig::high_performance())?;\n",
             "# let mut tree = manager.call_tree();\n",
             "# let mut frame = tree.root(&FrameRequest::new(FrameKind::Call))?;\n",
             $bind
@@ -574,7 +622,7 @@ macro_rules! frame_doc_setup {
 /// ```
 /// use evm_pool_runtime::{FrameKind, FramePoolConfig, FramePoolManager, FrameRequest, StackError};
 ///
-/// let manager = FramePoolManager::<u64>::new(FramePoolConfig::high_performance())?;
+/// let mut manager = FramePoolManager::<u64>::new(FramePoolConfig::high_performance())?;
 /// let mut tree = manager.call_tree();
 /// let mut root = tree.root(&FrameRequest::new(FrameKind::Call))?;
 /// root.stack_mut().push(10)?;
@@ -642,7 +690,7 @@ impl<W> fmt::Debug for FrameStack<'_, W> {
 /// ```
 /// use evm_pool_runtime::{FrameKind, FramePoolConfig, FramePoolManager, FrameRequest, MemoryError};
 ///
-/// let manager = FramePoolManager::<[u8; 32]>::new(FramePoolConfig::high_performance())?;
+/// let mut manager = FramePoolManager::<[u8; 32]>::new(FramePoolConfig::high_performance())?;
 /// let mut tree = manager.call_tree();
 /// let mut root = tree.root(&FrameRequest::new(FrameKind::Call))?;
 /// root.memory_mut().resize(32)?;
@@ -744,7 +792,7 @@ mod tests {
 
     #[test]
     fn depth_limit_is_1024_and_the_1025th_call_fails_without_leaking() {
-        let m = Manager::new(FramePoolConfig::high_performance()).unwrap();
+        let mut m = Manager::new(FramePoolConfig::high_performance()).unwrap();
         let mut tree = m.call_tree();
         let mut root = tree.root(&request(FrameKind::Call).gas(u64::MAX)).unwrap();
         let mut reached = 0;
@@ -765,17 +813,17 @@ mod tests {
         });
         assert_eq!(reached, CALL_DEPTH_LIMIT);
         drop(root);
-        let s = m.statistics().total;
+        let s = tree.manager().statistics().total;
         assert_eq!((s.acquires(), s.in_use, s.returns), (1025, 0, 1025));
         assert_eq!(s.peak_in_use, 1025);
-        let t = m.tracker();
+        let t = tree.manager().tracker();
         assert_eq!(t.kind(FrameKind::Call).rejected, 1);
         assert_eq!(t.kind(FrameKind::StaticCall).rejected, 1);
     }
 
     #[test]
     fn eip150_forwards_all_but_one_64th_and_returns_unused_gas() {
-        let m = Manager::new(FramePoolConfig::balanced()).unwrap();
+        let mut m = Manager::new(FramePoolConfig::balanced()).unwrap();
         let mut tree = m.call_tree();
         let mut root = tree.root(&request(FrameKind::Call).gas(6_400)).unwrap();
         {
@@ -797,7 +845,7 @@ mod tests {
 
     #[test]
     fn static_frames_make_static_children_and_refuse_state_changes() {
-        let m = Manager::new(FramePoolConfig::high_performance()).unwrap();
+        let mut m = Manager::new(FramePoolConfig::high_performance()).unwrap();
         let mut tree = m.call_tree();
         let mut root = tree.root(&request(FrameKind::Call)).unwrap();
         assert!(!root.is_static());
@@ -826,7 +874,7 @@ mod tests {
         drop(delegate);
         drop(inner);
         drop(view);
-        let s = m.statistics().total;
+        let s = root.manager().statistics().total;
         assert_eq!(
             (s.acquires(), s.in_use),
             (4, 1),
@@ -836,7 +884,7 @@ mod tests {
 
     #[test]
     fn precompiles_have_no_children() {
-        let m = Manager::new(FramePoolConfig::minimal()).unwrap();
+        let mut m = Manager::new(FramePoolConfig::minimal()).unwrap();
         let mut tree = m.call_tree();
         let mut root = tree.root(&request(FrameKind::Call)).unwrap();
         let mut pre = root.call(&request(FrameKind::Precompile)).unwrap();
@@ -847,12 +895,12 @@ mod tests {
             );
         }
         drop(pre);
-        assert_eq!(m.statistics().total.in_use, 1);
+        assert_eq!(root.manager().statistics().total.in_use, 1);
     }
 
     #[test]
     fn call_context_follows_the_evm() {
-        let m = Manager::new(FramePoolConfig::high_performance()).unwrap();
+        let mut m = Manager::new(FramePoolConfig::high_performance()).unwrap();
         let mut tree = m.call_tree();
         let mut root = tree
             .root(
@@ -888,7 +936,7 @@ mod tests {
 
     #[test]
     fn children_work_in_windows_and_parents_resume_intact() {
-        let m = Manager::new(FramePoolConfig::high_performance()).unwrap();
+        let mut m = Manager::new(FramePoolConfig::high_performance()).unwrap();
         let mut tree = m.call_tree();
         let mut root = tree.root(&request(FrameKind::Call)).unwrap();
         root.stack_mut().push(1).unwrap();
@@ -942,7 +990,7 @@ mod tests {
         let mut stack = root.stack_mut();
         stack.clear();
         assert_eq!((stack.is_empty(), stack.len()), (true, 0));
-        let s = m.statistics().total;
+        let s = root.manager().statistics().total;
         assert_eq!((s.hits, s.in_use, s.peak_in_use), (4, 1, 2));
     }
 
@@ -950,7 +998,7 @@ mod tests {
     fn each_frame_has_its_own_1024_word_limit_and_the_tree_one_memory_limit() {
         let mut config = FramePoolConfig::high_performance();
         config.memory_limit = 100;
-        let m = Manager::new(config).unwrap();
+        let mut m = Manager::new(config).unwrap();
         let mut tree = m.call_tree();
         let mut root = tree.root(&request(FrameKind::Call)).unwrap();
         for i in 0..STACK_LIMIT as u64 {
@@ -979,7 +1027,7 @@ mod tests {
 
     #[test]
     fn statistics_are_exact_and_frames_are_reused() {
-        let m = Manager::new(FramePoolConfig::high_performance()).unwrap();
+        let mut m = Manager::new(FramePoolConfig::high_performance()).unwrap();
         let mut ids = HashSet::new();
         for _ in 0..3 {
             let mut tree = m.call_tree();
@@ -1035,7 +1083,7 @@ mod tests {
             auto_tune: false,
             ..FramePoolConfig::balanced()
         };
-        let m = Manager::new(config).unwrap();
+        let mut m = Manager::new(config).unwrap();
         let mut tree = m.call_tree();
         let mut root = tree.root(&request(FrameKind::Call)).unwrap();
         assert_eq!(
@@ -1051,7 +1099,7 @@ mod tests {
         drop(b);
         drop(a);
         drop(root);
-        let stats = m.statistics();
+        let stats = tree.manager().statistics();
         let call = stats.class(FrameClass::Call).unwrap();
         assert_eq!((call.in_use, call.overflows, call.returns), (0, 1, 1));
         let view = stats.class(FrameClass::StaticCall).unwrap();
@@ -1063,7 +1111,7 @@ mod tests {
 
     #[test]
     fn disabled_gives_every_frame_fresh_buffers_through_the_same_api() {
-        let m = Manager::new(FramePoolConfig::disabled()).unwrap();
+        let mut m = Manager::new(FramePoolConfig::disabled()).unwrap();
         for _ in 0..2 {
             let mut tree = m.call_tree();
             let mut root = tree.root(&request(FrameKind::Call).gas(6_400)).unwrap();
@@ -1087,7 +1135,7 @@ mod tests {
 
     #[test]
     fn both_apis_share_pools_and_frames_stay_clean() {
-        let m = Manager::new(FramePoolConfig::minimal()).unwrap();
+        let mut m = Manager::new(FramePoolConfig::minimal()).unwrap();
         {
             let mut tree = m.call_tree();
             let mut root = tree
@@ -1251,7 +1299,7 @@ mod tests {
     }
 
     fn check_tree(root_node: Node, spine: usize, preset: FramePoolConfig) {
-        let m = Manager::new(preset).unwrap();
+        let mut m = Manager::new(preset).unwrap();
         let mut model = Model::default();
         for _ in 0..2 {
             let mut tree = m.call_tree();
