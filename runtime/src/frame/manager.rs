@@ -565,12 +565,18 @@ impl<W: Copy> FramePoolManager<W> {
 
     /// A nested-API call tree starts: a transaction, counted as a tree; its buffers from
     /// the spare list with shared buffers (empty ones otherwise).
-    pub(super) fn begin_tree(&self) -> (Vec<W>, Vec<u8>) {
-        let mut state = self.state.borrow_mut();
-        self.begin_transaction(&mut state);
+    pub(super) fn begin_tree(&mut self) -> (Vec<W>, Vec<u8>) {
+        let now = self.clock.now();
+        let state = self.state.get_mut();
+        state.transaction += 1;
+        state.now = now;
+        if now.saturating_sub(state.last_maintenance) >= self.config.cleanup_interval {
+            self.maintain(&mut self.state.borrow_mut());
+        }
+        let state = self.state.get_mut();
         state.buffers.trees += 1;
         if self.config.shared_buffers {
-            Self::spare_buffers(&mut state)
+            Self::spare_buffers(state)
         } else {
             (Vec::new(), Vec::new())
         }
@@ -583,8 +589,28 @@ impl<W: Copy> FramePoolManager<W> {
         state: &mut State<W>,
         request: &FrameRequest<'_>,
     ) -> Result<Box<PooledFrame<W>>, FrameError> {
+        let mut frame = self.take_frame(state, request.kind, request.input.len(), 0)?;
+        Self::set_up_root(&mut frame, request);
+        Ok(frame)
+    }
+
+    /// [`open_root`](Self::open_root) with the manager borrowed exclusively (the nested
+    /// API), without a `RefCell` borrow on the hot path.
+    #[inline]
+    pub(super) fn open_root_exclusive(
+        &mut self,
+        request: &FrameRequest<'_>,
+    ) -> Result<Box<PooledFrame<W>>, FrameError> {
+        let mut frame = self.take_frame_exclusive(request.kind, request.input.len(), 0)?;
+        Self::set_up_root(&mut frame, request);
+        Ok(frame)
+    }
+
+    /// A root frame's fields for `request`: depth 0, exactly the gas asked for, the
+    /// request's origin as caller.
+    #[inline(always)]
+    fn set_up_root(frame: &mut PooledFrame<W>, request: &FrameRequest<'_>) {
         let kind = request.kind;
-        let mut frame = self.take_frame(state, kind, request.input.len(), 0)?;
         frame.kind = kind;
         frame.depth = 0;
         frame.usage_count += 1;
@@ -598,7 +624,6 @@ impl<W: Copy> FramePoolManager<W> {
         } else {
             request.value
         };
-        Ok(frame)
     }
 
     /// A call tree's stack and memory buffers from the spare list (empty ones if none is
@@ -617,13 +642,18 @@ impl<W: Copy> FramePoolManager<W> {
     /// A call tree's buffers (cleared, capacity kept) go to the spare list unless they
     /// are over `max_pooled_bytes`; their sizes feed the buffer peaks.
     #[inline]
-    pub(super) fn keep_spare_buffers(&self, state: &mut State<W>, stack: Vec<W>, memory: Vec<u8>) {
+    pub(super) fn keep_spare_buffers(
+        state: &mut State<W>,
+        max_pooled_bytes: usize,
+        stack: Vec<W>,
+        memory: Vec<u8>,
+    ) {
         let stack_bytes = (stack.capacity() * size_of::<W>()) as u64;
         let memory_bytes = memory.capacity() as u64;
         let b = &mut state.buffers;
         b.peak_stack_bytes = b.peak_stack_bytes.max(stack_bytes);
         b.peak_memory_bytes = b.peak_memory_bytes.max(memory_bytes);
-        if stack_bytes + memory_bytes <= self.config.max_pooled_bytes as u64 {
+        if stack_bytes + memory_bytes <= max_pooled_bytes as u64 {
             state.spare.push((stack, memory));
         }
     }
@@ -662,7 +692,7 @@ impl<W: Copy> FramePoolManager<W> {
             });
         }
         if parent.is_static
-            && (kind.is_create() || (kind == FrameKind::Call && request.carries_value()))
+            && (kind.is_create() || (kind == FrameKind::Call && nonzero(&request.value)))
         {
             return Err(FrameError::StaticViolation { kind });
         }
@@ -943,7 +973,7 @@ impl<W: Copy> FramePoolManager<W> {
         }
         let mut state = self.state.borrow_mut();
         if let (Ok(stack), Ok(memory)) = (frame.stack.detach(), frame.memory.detach()) {
-            self.keep_spare_buffers(&mut state, stack, memory);
+            Self::keep_spare_buffers(&mut state, self.config.max_pooled_bytes, stack, memory);
         } else {
             state.buffers.link_errors += 1;
         }
@@ -1214,6 +1244,15 @@ impl<W: Copy> FramePoolManager<W> {
         let state = self.state.borrow();
         state.pools[state.pool_of[kind_of_class(class).index()].index()].owned
     }
+}
+
+/// `value != 0`, as two 128-bit compares: unlike the array compare (a `bcmp` on memory),
+/// it folds when the caller builds the request inline, so the request need not be
+/// written out to memory for the rule check.
+#[inline(always)]
+fn nonzero(value: &Word) -> bool {
+    let half = |chunk: Option<&[u8; 16]>| chunk.map_or(0, |c| u128::from_ne_bytes(*c));
+    (half(value.first_chunk::<16>()) | half(value.last_chunk::<16>())) != 0
 }
 
 /// Unused gas and the refund counter of a returning child go back to its parent.

@@ -156,7 +156,7 @@ impl<'m, W: Copy> CallTree<'m, W> {
     #[inline]
     pub fn root(&mut self, request: &FrameRequest<'_>) -> Result<CallFrame<'_, W>, FrameError> {
         let manager = &mut *self.manager;
-        let mut frame = manager.open_root(&mut manager.state.borrow_mut(), request)?;
+        let mut frame = manager.open_root_exclusive(request)?;
         let (stack_base, memory_base) = bases(manager, &mut frame, &mut self.buffers);
         Ok(CallFrame {
             manager,
@@ -204,13 +204,19 @@ impl<'m, W: Copy> CallTree<'m, W> {
 
 impl<W: Copy> Drop for CallTree<'_, W> {
     fn drop(&mut self) {
-        let manager = &*self.manager;
+        let manager = &mut *self.manager;
         if manager.config.shared_buffers {
             let mut stack = std::mem::take(&mut self.buffers.stack);
             let mut memory = std::mem::take(&mut self.buffers.memory);
             stack.clear();
             memory.clear();
-            manager.keep_spare_buffers(&mut manager.state.borrow_mut(), stack, memory);
+            let max_pooled_bytes = manager.config.max_pooled_bytes;
+            FramePoolManager::keep_spare_buffers(
+                manager.state.get_mut(),
+                max_pooled_bytes,
+                stack,
+                memory,
+            );
         }
     }
 }
