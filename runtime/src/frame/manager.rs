@@ -902,7 +902,7 @@ impl<W: Copy> FramePoolManager<W> {
     }
 
     /// [`put_back`](Self::put_back) of a frame with detached views, with the manager
-    /// borrowed exclusively, for the common case: shared buffers, no timeline, and the
+    /// borrowed exclusively, for the common case: no timeline, and the
     /// frame goes back to the smallest size class of a pool below its keep limit. It is
     /// counted here exactly as `put_back` counts it, without a `RefCell` borrow. Anything
     /// else hands the frame back untouched (`Err`) for the caller's cold path.
@@ -918,7 +918,6 @@ impl<W: Copy> FramePoolManager<W> {
         // Non-short-circuit `&`: one branch.
         if (frame.retained_bytes() <= self.small_release_bound)
             & (pool.owned <= pool.keep_limit)
-            & self.config.shared_buffers
             & !state.tracker.has_timeline()
         {
             pool.counters.in_use -= 1; // `returns` is derived from it (`ClassPool::stats`)
@@ -930,14 +929,6 @@ impl<W: Copy> FramePoolManager<W> {
         } else {
             Err(frame)
         }
-    }
-
-    /// [`put_back`](Self::put_back) out of line, for the frames
-    /// [`put_back_exclusive`](Self::put_back_exclusive) hands back.
-    #[cold]
-    #[inline(never)]
-    pub(super) fn put_back_cold(&self, frame: Box<PooledFrame<W>>) {
-        self.put_back(frame, true);
     }
 
     /// A frame that is not small or whose pool is full or disabled.

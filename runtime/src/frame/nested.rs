@@ -268,20 +268,12 @@ fn restore_buffers<W: Copy>(frame: &mut PooledFrame<W>, buffers: &mut TreeBuffer
     frame.memory.park(&mut Vec::new());
 }
 
-/// The rest of a release that [`FramePoolManager::put_back_exclusive`] did not take:
-/// the parent's buffers back (`shared_buffers` off), then the manager's general
-/// `put_back` (timeline, discards, larger size classes).
+/// A release that [`FramePoolManager::put_back_exclusive`] did not take: the manager's
+/// general `put_back` (timeline, discards, larger size classes, a full bucket).
 #[cold]
 #[inline(never)]
-fn release_cold<W: Copy>(
-    manager: &FramePoolManager<W>,
-    mut frame: Box<PooledFrame<W>>,
-    buffers: &mut TreeBuffers<W>,
-) {
-    if !manager.config.shared_buffers {
-        restore_buffers(&mut frame, buffers);
-    }
-    manager.put_back_cold(frame);
+fn release_cold<W: Copy>(manager: &FramePoolManager<W>, frame: Box<PooledFrame<W>>) {
+    manager.put_back(frame, true);
 }
 
 /// A running frame of a [`CallTree`]: its call context and gas, and windows on the tree's
@@ -378,7 +370,12 @@ impl<W: Copy> CallFrame<'_, W> {
             Some(frame) => frame,
             None => unreachable!("a CallFrame holds its frame until dropped"),
         };
-        let mut frame = manager.open_child_exclusive(request, parent)?;
+        let mut frame = if manager.config.shared_buffers {
+            manager.open_child_exclusive(request, parent)?
+        } else {
+            // `disabled()`, the baseline: the general path, as the guard API takes it.
+            manager.open_child(request, parent, true)?
+        };
         let (stack_base, memory_base) = bases(manager, &mut frame, self.buffers);
         Ok(CallFrame {
             manager,
@@ -409,14 +406,18 @@ impl<W: Copy> CallFrame<'_, W> {
     /// pooled frame to its pool.
     #[inline(always)]
     fn close(&mut self) {
-        if let Some(frame) = self.frame.take() {
+        if let Some(mut frame) = self.frame.take() {
             give_back_gas(self.parent_gas, &frame.gas);
-            // With `shared_buffers` off these are the frame's own buffers (bases 0), which
-            // `release_cold` swaps back for the parent's.
-            self.buffers.stack.truncate(self.stack_base);
-            self.buffers.memory.truncate(self.memory_base);
-            if let Err(frame) = self.manager.put_back_exclusive(frame) {
-                release_cold(self.manager, frame, self.buffers);
+            if self.manager.config.shared_buffers {
+                self.buffers.stack.truncate(self.stack_base);
+                self.buffers.memory.truncate(self.memory_base);
+                if let Err(frame) = self.manager.put_back_exclusive(frame) {
+                    release_cold(self.manager, frame);
+                }
+            } else {
+                // `disabled()`, the baseline: the general path, as the guard API takes it.
+                restore_buffers(&mut frame, self.buffers);
+                self.manager.put_back(frame, true);
             }
         }
     }
