@@ -12,6 +12,11 @@
 //! - [`CallFrame::call`] borrows the parent mutably for as long as the child lives, so
 //!   the parent cannot run, open a second child or be released meanwhile. That is a
 //!   compile error, not a run-time check, and there is no view to swap.
+//! - The tree borrows its manager exclusively (`call_tree(&mut self)`), so the hot path
+//!   touches the pools and counters without a `RefCell` borrow, and nothing (another
+//!   tree, the guard API, a `Clock` or allocator that calls back into the manager) can
+//!   change the manager while the tree runs: that is a compile error too. Statistics
+//!   are read through [`CallTree::manager`] and [`CallFrame::manager`] meanwhile.
 //! - The tree owns one stack buffer and one memory buffer. A child's stack and memory
 //!   start at its parent's top (its two *bases*); it reaches only indices at or above
 //!   them, through [`FrameStack`] and [`FrameMemory`]. When it is released, both buffers
@@ -62,6 +67,18 @@
 //! let child = root.call(&FrameRequest::new(FrameKind::Call)).unwrap();
 //! root.stack_mut().push([0; 32]).unwrap(); // error: `root` is borrowed by `child`
 //! drop(child);
+//! ```
+//!
+//! Nor can anything else use the manager while a tree lives (read its statistics
+//! through the tree or a frame instead):
+//!
+//! ```compile_fail
+//! use evm_pool_runtime::{FrameKind, FramePoolConfig, FramePoolManager};
+//!
+//! let mut manager = FramePoolManager::<[u8; 32]>::new(FramePoolConfig::high_performance()).unwrap();
+//! let tree = manager.call_tree();
+//! let guard = manager.acquire(FrameKind::Call, None); // error: `manager` is borrowed by `tree`
+//! drop(tree);
 //! ```
 
 use std::fmt;
@@ -1076,6 +1093,48 @@ mod tests {
         assert_eq!(t.kind(FrameKind::StaticCall).acquires, 6);
         assert_eq!(t.kind(FrameKind::StaticCall).releases, 6);
         let _ = FrameEventKind::Release;
+    }
+
+    /// With a timeline the exclusive fast paths step aside: every acquire and release
+    /// still lands in the timeline, with its transaction and depth, and the counters
+    /// match the timeline-free run.
+    #[test]
+    fn timeline_records_nested_frames_like_the_guard_api() {
+        let mut config = FramePoolConfig::high_performance();
+        config.track_timeline = true;
+        let mut m = Manager::new(config).unwrap();
+        for _ in 0..2 {
+            let mut tree = m.call_tree();
+            let mut root = tree.root(&request(FrameKind::Call)).unwrap();
+            let mut child = root.call(&request(FrameKind::StaticCall)).unwrap();
+            drop(child.call(&request(FrameKind::StaticCall)).unwrap());
+        }
+        let tracker = m.tracker();
+        let events: Vec<_> = tracker
+            .timeline()
+            .map(|e| (e.transaction, e.kind, e.depth, e.event))
+            .collect();
+        let hit = FrameEventKind::Acquire { hit: true };
+        let release = FrameEventKind::Release;
+        let mut expected = Vec::new();
+        for tx in 1..=2 {
+            expected.extend([
+                (tx, FrameKind::Call, 0, hit),
+                (tx, FrameKind::StaticCall, 1, hit),
+                (tx, FrameKind::StaticCall, 2, hit),
+                (tx, FrameKind::StaticCall, 2, release),
+                (tx, FrameKind::StaticCall, 1, release),
+                (tx, FrameKind::Call, 0, release),
+            ]);
+        }
+        assert_eq!(events, expected);
+        let s = m.statistics();
+        let view = s.class(FrameClass::StaticCall).unwrap();
+        assert_eq!(
+            (view.hits, view.returns, view.in_use, view.peak_in_use),
+            (4, 4, 0, 2)
+        );
+        assert_eq!(tracker.kind(FrameKind::StaticCall).releases, 4);
     }
 
     #[test]
