@@ -60,6 +60,12 @@ pub struct FramePoolManager<W: Copy = Word> {
     /// Frames retaining at most this many bytes go back to the smallest size class on
     /// the inline release path: `min(smallest_bound, max_pooled_bytes)`.
     small_release_bound: usize,
+    /// The nested API's fast paths in one compare each: requests with less call data
+    /// than `fast_take_below` and frames retaining less than `fast_put_below` bytes take
+    /// them (`smallest_bound + 1` and `small_release_bound + 1`, saturating); 0 with a
+    /// timeline, which the general paths record.
+    fast_take_below: usize,
+    fast_put_below: usize,
     clock: Box<dyn Clock>,
     pub(super) state: RefCell<State<W>>,
 }
@@ -291,6 +297,16 @@ impl<W: Copy> FramePoolManager<W> {
         } else {
             AllocationTracker::new()
         };
+        let smallest_bound = config.size_classes.first().copied().unwrap_or(usize::MAX);
+        let small_release_bound = smallest_bound.min(config.max_pooled_bytes);
+        let fast = |bound: usize| {
+            if config.track_timeline {
+                0
+            } else {
+                bound.saturating_add(1)
+            }
+        };
+        let (fast_take_below, fast_put_below) = (fast(smallest_bound), fast(small_release_bound));
         let manager = FramePoolManager {
             state: RefCell::new(State {
                 pools,
@@ -305,13 +321,10 @@ impl<W: Copy> FramePoolManager<W> {
                 next_id: 0,
             }),
             clock: Box::new(clock),
-            smallest_bound: config.size_classes.first().copied().unwrap_or(usize::MAX),
-            small_release_bound: config
-                .size_classes
-                .first()
-                .copied()
-                .unwrap_or(usize::MAX)
-                .min(config.max_pooled_bytes),
+            smallest_bound,
+            small_release_bound,
+            fast_take_below,
+            fast_put_below,
             config,
         };
         {
@@ -473,13 +486,11 @@ impl<W: Copy> FramePoolManager<W> {
         &mut self,
         request: &FrameRequest<'_>,
         parent: &mut PooledFrame<W>,
+        parent_restricted: bool,
     ) -> Result<Box<PooledFrame<W>>, FrameError> {
         let kind = request.kind;
-        // Non-short-circuit `|`: one flag, one branch.
-        if (parent.kind == FrameKind::Precompile)
-            | (parent.depth >= CALL_DEPTH_LIMIT)
-            | parent.is_static
-        {
+        debug_assert_eq!(parent_restricted, Self::restricted(parent));
+        if parent_restricted {
             // Static parents are legal for most kinds; `check_rules` decides.
             if let Err(error) = Self::check_rules(request, parent, true) {
                 return Err(self.reject(kind, parent.depth + 1, error));
@@ -489,6 +500,14 @@ impl<W: Copy> FramePoolManager<W> {
         let mut frame = self.take_frame_exclusive(kind, request.input.len(), depth)?;
         Self::set_up_child(&mut frame, request, parent, depth);
         Ok(frame)
+    }
+
+    /// `true` when a child of `frame` may break a rule (a precompile, the depth limit, a
+    /// static frame): the one flag the child paths test before the exact rules.
+    #[inline(always)]
+    pub(super) fn restricted(frame: &PooledFrame<W>) -> bool {
+        // Non-short-circuit `|`: one flag, no branches.
+        (frame.kind == FrameKind::Precompile) | (frame.depth >= CALL_DEPTH_LIMIT) | frame.is_static
     }
 
     /// A child frame's fields for `request` below `parent`: kind, depth, use count, call
@@ -873,8 +892,8 @@ impl<W: Copy> FramePoolManager<W> {
         let state = self.state.get_mut();
         let index = state.pool_of[kind.index()].index();
         let pool = &mut state.pools[index];
-        // Non-short-circuit `&`: one branch; with a timeline, `take_frame` records it.
-        if (size <= self.smallest_bound) & !state.tracker.has_timeline()
+        // Small enough and no timeline (which `take_frame` records): one compare.
+        if size < self.fast_take_below
             && let Some(frame) = pool.small.pop()
         {
             pool.counters.hits += 1;
@@ -915,11 +934,8 @@ impl<W: Copy> FramePoolManager<W> {
         let kind = frame.kind;
         let index = state.pool_of[kind.index()].index();
         let pool = &mut state.pools[index];
-        // Non-short-circuit `&`: one branch.
-        if (frame.retained_bytes() <= self.small_release_bound)
-            & (pool.owned <= pool.keep_limit)
-            & !state.tracker.has_timeline()
-        {
+        // Non-short-circuit `&`: one branch (`fast_put_below` is 0 with a timeline).
+        if (frame.retained_bytes() < self.fast_put_below) & (pool.owned <= pool.keep_limit) {
             pool.counters.in_use -= 1; // `returns` is derived from it (`ClassPool::stats`)
             frame.clear_buffers();
             frame.last_used = state.now;

@@ -173,12 +173,18 @@ impl<'m, W: Copy> CallTree<'m, W> {
     #[inline]
     pub fn root(&mut self, request: &FrameRequest<'_>) -> Result<CallFrame<'_, W>, FrameError> {
         let manager = &mut *self.manager;
-        let mut frame = manager.open_root_exclusive(request)?;
+        let mut frame = if manager.config.shared_buffers {
+            manager.open_root_exclusive(request)?
+        } else {
+            // `disabled()`, the baseline: the general path, as the guard API takes it.
+            manager.open_root(&mut manager.state.borrow_mut(), request)?
+        };
         let (stack_base, memory_base) = bases(manager, &mut frame, &mut self.buffers);
         Ok(CallFrame {
             manager,
             buffers: &mut self.buffers,
             parent_gas: &mut self.returned,
+            restricted: FramePoolManager::restricted(&frame),
             frame: Some(frame),
             stack_base,
             memory_base,
@@ -336,6 +342,9 @@ pub struct CallFrame<'t, W: Copy = Word> {
     frame: Option<Box<PooledFrame<W>>>,
     stack_base: usize,
     memory_base: usize,
+    /// `FramePoolManager::restricted` of the frame, computed once when it opens (its
+    /// kind, depth and static flag never change), tested by every `call`.
+    restricted: bool,
 }
 
 impl<W: Copy> CallFrame<'_, W> {
@@ -387,17 +396,21 @@ impl<W: Copy> CallFrame<'_, W> {
             Some(frame) => frame,
             None => unreachable!("a CallFrame holds its frame until dropped"),
         };
-        let mut frame = if manager.config.shared_buffers {
-            manager.open_child_exclusive(request, parent)?
+        let (mut frame, restricted) = if manager.config.shared_buffers {
+            let frame = manager.open_child_exclusive(request, parent, self.restricted)?;
+            let restricted = FramePoolManager::restricted(&frame);
+            (frame, restricted)
         } else {
-            // `disabled()`, the baseline: the general path, as the guard API takes it.
-            manager.open_child(request, parent, true)?
+            // `disabled()`, the baseline: the general path, as the guard API takes it
+            // (it tests the rules itself and never reads `restricted`).
+            (manager.open_child(request, parent, true)?, true)
         };
         let (stack_base, memory_base) = bases(manager, &mut frame, self.buffers);
         Ok(CallFrame {
             manager,
             buffers: &mut *self.buffers,
             parent_gas: &mut parent.gas,
+            restricted,
             frame: Some(frame),
             stack_base,
             memory_base,
