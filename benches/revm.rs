@@ -17,6 +17,13 @@
 //! (divide the total by the number of transactions: runs × transactions per run). The
 //! `measure` profile (one codegen unit, fat LTO) keeps revm's code layout stable between
 //! builds; the release profile's counts drift by a few percent with unrelated changes.
+//!
+//! Paired wall time (stock and pooled alternating within each round, so both see the same
+//! load; median of the per-round ratios):
+//!
+//! ```text
+//! EVM_POOL_PAIRED=all:31 target/measure/deps/revm-*
+//! ```
 
 /// Appended to each criterion group name: nothing here (groups are the workload names);
 /// `revm_evm_allocator` appends ` + EvmAllocator` so the two do not overwrite each other.

@@ -1,11 +1,12 @@
 // The body shared by `benches/revm.rs` (system allocator) and
 // `benches/revm_evm_allocator.rs` (EvmAllocator as global allocator): criterion groups per
-// workload, stock vs pooled, and the callgrind mode.
+// workload, stock vs pooled, the callgrind mode and the paired wall-clock mode.
 
 use criterion::{BatchSize, Criterion, criterion_group};
 use evm_pool_revm::measure::{AnyEvm, EvmKind};
 use evm_pool_revm::workload::Workload;
 use std::hint::black_box;
+use std::time::{Duration, Instant};
 
 fn bench(c: &mut Criterion) {
     for w in Workload::all() {
@@ -47,7 +48,95 @@ fn measured_loop(evm: &mut AnyEvm, w: &Workload, runs: u32) {
     }
 }
 
+/// Wall time of `runs` runs of `w` on `evm`, per run. The transactions are cloned
+/// before the clock starts, as in the criterion groups.
+fn time_runs(evm: &mut AnyEvm, w: &Workload, runs: u32) -> Duration {
+    let batches: Vec<_> = (0..runs).map(|_| w.txs.clone()).collect();
+    let start = Instant::now();
+    for txs in batches {
+        for tx in txs {
+            black_box(evm.transact_discard(tx));
+        }
+    }
+    start.elapsed() / runs
+}
+
+/// Paired wall-clock comparison (`EVM_POOL_PAIRED=<workload|all>:<rounds>`): stock and
+/// pooled alternate within every round (the order flips each round), so both see the
+/// same machine load; the figure is the median of the per-round ratios, which a load
+/// change between rounds does not move the way it moves two separate criterion groups.
+fn paired(spec: &str) {
+    let (name, rounds) = spec.split_once(':').unwrap_or((spec, "31"));
+    let rounds: usize = rounds.parse().unwrap_or(31).max(1);
+    let workloads: Vec<Workload> = Workload::all()
+        .into_iter()
+        .filter(|w| name == "all" || w.name == name)
+        .collect();
+    if workloads.is_empty() {
+        eprintln!("unknown workload {name}");
+        std::process::exit(2);
+    }
+    println!("paired wall time{GROUP_SUFFIX}, {rounds} rounds, medians per run of the workload:");
+    println!(
+        "{:<18} {:>12} {:>12} {:>14} {:>22}",
+        "workload", "stock", "pooled", "pooled/stock", "ratio, middle half"
+    );
+    for w in &workloads {
+        let mut stock = AnyEvm::new(EvmKind::Stock, w.context());
+        let mut pooled = AnyEvm::new(EvmKind::Pooled, w.context());
+        // Cold runs outside the measurement, then size a sample to about 20 ms.
+        for _ in 0..2 {
+            time_runs(&mut stock, w, 1);
+            time_runs(&mut pooled, w, 1);
+        }
+        let one = time_runs(&mut stock, w, 1).max(Duration::from_nanos(1));
+        let runs = (Duration::from_millis(20).as_nanos() / one.as_nanos()).clamp(1, 10_000) as u32;
+        let (mut stock_times, mut pooled_times, mut ratios) = (vec![], vec![], vec![]);
+        for round in 0..rounds {
+            let (s, p) = if round % 2 == 0 {
+                let s = time_runs(&mut stock, w, runs);
+                (s, time_runs(&mut pooled, w, runs))
+            } else {
+                let p = time_runs(&mut pooled, w, runs);
+                (time_runs(&mut stock, w, runs), p)
+            };
+            stock_times.push(s);
+            pooled_times.push(p);
+            ratios.push(p.as_secs_f64() / s.as_secs_f64());
+        }
+        stock_times.sort();
+        pooled_times.sort();
+        ratios.sort_by(f64::total_cmp);
+        let quartile = |q: usize| ratios[(ratios.len() - 1) * q / 4];
+        let (stock_median, pooled_median) = (stock_times[rounds / 2], pooled_times[rounds / 2]);
+        println!(
+            "{:<18} {:>12.2?} {:>12.2?} {:>13.3}x {:>13.3}x-{:.3}x",
+            w.name,
+            stock_median,
+            pooled_median,
+            ratios[rounds / 2],
+            quartile(1),
+            quartile(3),
+        );
+        // For the benchmark report: workload, median ns per run (stock, pooled), median
+        // ratio, first and third quartile of the ratio, rounds.
+        println!(
+            "paired\t{}\t{}\t{}\t{}\t{}\t{}\t{rounds}",
+            w.name,
+            stock_median.as_nanos(),
+            pooled_median.as_nanos(),
+            ratios[rounds / 2],
+            quartile(1),
+            quartile(3),
+        );
+    }
+}
+
 fn main() {
+    if let Ok(spec) = std::env::var("EVM_POOL_PAIRED") {
+        paired(&spec);
+        return;
+    }
     if let Ok(spec) = std::env::var("EVM_POOL_CALLGRIND") {
         let mut parts = spec.split(':');
         let (Some(kind), Some(name), Some(runs)) = (parts.next(), parts.next(), parts.next())

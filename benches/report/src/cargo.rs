@@ -265,6 +265,49 @@ pub fn run_exact(binaries: &Binaries, logs: &Path, failures: &mut Vec<String>) -
     lines
 }
 
+/// Runs the revm bench's paired wall-clock mode (`EVM_POOL_PAIRED`, `measure` build)
+/// and returns its `paired` lines split on tabs.
+pub fn run_paired(
+    options: &Options,
+    binaries: &Binaries,
+    logs: &Path,
+    failures: &mut Vec<String>,
+) -> Vec<Vec<String>> {
+    let spec = match options.mode {
+        Mode::Full => "all:31",
+        Mode::Quick => "transfers:3",
+    };
+    progress(format!(
+        "paired wall time: EVM_POOL_PAIRED={spec} revm bench"
+    ));
+    let log = logs.join("paired-revm.log");
+    let Some(revm) = binaries.measure.get("revm") else {
+        failures.push("revm bench (measure profile) missing: no paired wall times".into());
+        return Vec::new();
+    };
+    if let Err(e) = run_logged(
+        Command::new(revm).env("EVM_POOL_PAIRED", spec),
+        &log,
+        "EVM_POOL_PAIRED revm",
+    ) {
+        failures.push(e);
+        return Vec::new();
+    }
+    let lines: Vec<Vec<String>> = std::fs::read_to_string(&log)
+        .unwrap_or_default()
+        .lines()
+        .filter(|l| l.starts_with("paired\t"))
+        .map(|l| l.split('\t').skip(1).map(str::to_string).collect())
+        .collect();
+    if lines.is_empty() {
+        failures.push(format!(
+            "EVM_POOL_PAIRED printed no paired lines; log: {}",
+            log.display()
+        ));
+    }
+    lines
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -12,7 +12,8 @@
 //! 3. counts instructions with `valgrind --tool=callgrind` through the benches' own
 //!    callgrind modes (two repetition counts, so start-up cancels out);
 //! 4. runs the frames bench's exact mode (peak heap by call depth; hit rate and memory
-//!    held over a long auto-tuned run);
+//!    held over a long auto-tuned run) and the revm bench's paired wall-clock mode (stock
+//!    and pooled alternating in each round);
 //! 5. times clean builds of a generated crate of 100 structs with and without
 //!    `#[optimize_layout]` + `#[derive(Pooled)]`;
 //! 6. writes `BENCHMARKS.md` (tables of ratios against baselines of the same run, where
@@ -70,6 +71,9 @@ pub struct Results {
     pub instructions: Vec<callgrind::Count>,
     /// Exact lines from the frames bench (`FRAMES_EXACT`).
     pub exact: Vec<Vec<String>>,
+    /// Paired wall times of the revm workloads (`EVM_POOL_PAIRED`): workload, stock ns,
+    /// pooled ns, median ratio, first and third quartile, rounds.
+    pub paired: Vec<Vec<String>>,
     /// What the benches printed besides criterion's lines (exact counts).
     pub printed: Vec<(String, String)>,
     /// Clean-build times of the generated crates.
@@ -179,6 +183,10 @@ fn main() -> ExitCode {
         let t = Instant::now();
         results.exact = cargo::run_exact(binaries, &logs, &mut results.failures);
         step(&mut results, "exact memory figures (frames bench)", t);
+
+        let t = Instant::now();
+        results.paired = cargo::run_paired(&options, binaries, &logs, &mut results.failures);
+        step(&mut results, "paired wall time (revm bench)", t);
 
         let t = Instant::now();
         results.instructions = callgrind::run_all(&options, binaries, &logs, &mut results.failures);

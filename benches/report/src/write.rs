@@ -405,12 +405,18 @@ fn summary(out: &mut String, v: &View<'_>) {
             v.ic("derive", "hand-written Pool<T>"),
         ),
     ]);
+    let paired = paired_times(v.r);
     for w in REVM_WORKLOADS {
+        // The paired wall time (both EVMs alternating in every round) where it ran.
+        let time = match paired.get(w) {
+            Some(p) => format!("{:.2}x", p.ratio),
+            None => ratio(v.t(w, "pooled", ""), v.t(w, "stock revm", "")),
+        };
         t.row(vec![
             format!("revm 43, {w} (revm.rs)"),
             "`PooledEvm`".into(),
             "stock revm".into(),
-            ratio(v.t(w, "pooled", ""), v.t(w, "stock revm", "")),
+            time,
             ratio(
                 v.ic(&format!("revm/{w}"), "pooled"),
                 v.ic(&format!("revm/{w}"), "stock"),
@@ -420,7 +426,9 @@ fn summary(out: &mut String, v: &View<'_>) {
     t.render(out);
     out.push_str(
         "Ratios are evm-pool / baseline: below 1.00x evm-pool is faster (fewer instructions), \
-         above 1.00x it is slower.\n\n",
+         above 1.00x it is slower. The revm rows' time is the paired measurement (stock and \
+         pooled alternating in every round, median of the per-round ratios; see the revm \
+         section).\n\n",
     );
     let peaks = peak_by_depth(v.r);
     if let (Some(pooled), Some(disabled)) = (
@@ -793,6 +801,38 @@ fn revm(out: &mut String, v: &mut View<'_>) {
         t.render(out);
     }
     out.push_str(
+        "Paired wall time (`EVM_POOL_PAIRED=all:31`, `measure` build, system allocator): \
+         stock and pooled alternate inside every round, the order flipping each round, so \
+         both see the same machine load; the ratio is the median of the per-round ratios, \
+         with the middle half of them beside it. On this shared machine it is the wall-time \
+         figure to trust over the separate criterion groups above.\n\n",
+    );
+    let paired = paired_times(v.r);
+    if paired.is_empty() {
+        out.push_str("missing: no paired wall times\n\n");
+    } else {
+        let mut t = Table::new(&[
+            "workload",
+            "stock",
+            "pooled",
+            "pooled / stock",
+            "middle half of the ratios",
+            "rounds",
+        ]);
+        for w in REVM_WORKLOADS {
+            let Some(p) = paired.get(w) else { continue };
+            t.row(vec![
+                format!("`{w}`"),
+                ns(p.stock_ns),
+                ns(p.pooled_ns),
+                format!("{:.2}x", p.ratio),
+                format!("{:.2}x – {:.2}x", p.first_quartile, p.third_quartile),
+                p.rounds.to_string(),
+            ]);
+        }
+        t.render(out);
+    }
+    out.push_str(
         "What exact allocation statistics cost on these workloads: `EvmAllocator` with \
          statistics on (`benches/revm_evm_allocator_stats.rs`) against statistics compiled \
          out (`benches/revm_evm_allocator.rs`), instructions per transaction. Differences \
@@ -977,6 +1017,37 @@ fn scaling(out: &mut String, v: &mut View<'_>) {
         );
         out.push_str(&link);
     }
+}
+
+/// One workload's paired wall time (`EVM_POOL_PAIRED`).
+struct Paired {
+    stock_ns: f64,
+    pooled_ns: f64,
+    ratio: f64,
+    first_quartile: f64,
+    third_quartile: f64,
+    rounds: u64,
+}
+
+/// Paired wall times by workload.
+fn paired_times(r: &Results) -> BTreeMap<String, Paired> {
+    r.paired
+        .iter()
+        .filter(|l| l.len() == 7)
+        .filter_map(|l| {
+            Some((
+                l[0].clone(),
+                Paired {
+                    stock_ns: l[1].parse().ok()?,
+                    pooled_ns: l[2].parse().ok()?,
+                    ratio: l[3].parse().ok()?,
+                    first_quartile: l[4].parse().ok()?,
+                    third_quartile: l[5].parse().ok()?,
+                    rounds: l[6].parse().ok()?,
+                },
+            ))
+        })
+        .collect()
 }
 
 /// Exact peak heap by (preset, depth): (cold, warm) bytes.
@@ -1330,6 +1401,33 @@ fn splice_summary(text: &str, summary: &str, machine: &Machine) -> Option<String
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn paired_lines_as_the_revm_bench_prints_them_are_read() {
+        // `EVM_POOL_PAIRED` prints `paired\t<workload>\t<stock ns>\t<pooled ns>\t<ratio>\t
+        // <q1>\t<q3>\t<rounds>`; `run_paired` drops the first field.
+        let line = "paired\tcall-chain-1024\t298090\t265290\t0.912\t0.873\t0.94\t31";
+        let results = Results {
+            paired: vec![line.split('\t').skip(1).map(str::to_string).collect()],
+            ..Results::default()
+        };
+        let paired = paired_times(&results);
+        let p = &paired["call-chain-1024"];
+        assert_eq!(
+            (p.stock_ns, p.pooled_ns, p.rounds),
+            (298_090.0, 265_290.0, 31)
+        );
+        assert_eq!(
+            (p.ratio, p.first_quartile, p.third_quartile),
+            (0.912, 0.873, 0.94)
+        );
+        // A short or garbled line is skipped, not misread.
+        let results = Results {
+            paired: vec![vec!["transfers".into(), "12".into()]],
+            ..Results::default()
+        };
+        assert!(paired_times(&results).is_empty());
+    }
 
     #[test]
     fn readme_summary_is_spliced_between_the_markers_only() {
