@@ -20,10 +20,20 @@
 //! does the same work per frame and stays measurable under callgrind.
 //!
 //! `FRAMES_CALLGRIND="<preset> <workload> [iterations] [nested|guard]"` runs one workload
-//! (100 times by default, nested API by default) and exits, for instruction counts under `valgrind --tool=callgrind`; the
-//! difference between two iteration counts divided by the frames replayed is the exact
-//! instruction count per frame. `FRAMES_CALLGRIND="walk <workload>"` counts the tree walk
-//! alone (same requests and recursion, no frames), to subtract.
+//! (100 times by default, nested API by default) and exits, for instruction counts under
+//! `valgrind --tool=callgrind`; the difference between two iteration counts divided by the
+//! frames replayed is the exact instruction count per frame.
+//!
+//! **Gross and net.** A preset's figure (gross) holds three things: the bench's walk (the
+//! request built per frame, the replay loop and the recursion), the per-frame workload
+//! (copy call data, push words, grow memory and write a word, undo them on return) and
+//! the manager's acquire+release. The `walk_only` variant (a preset name here and a
+//! criterion function in every group) replays the same trees with the same requests,
+//! recursion and workload, on a frame that is plain state on the native stack
+//! ([`WalkFrame`]) with no manager: no rules, gas, call context, pool or counters. So
+//! `preset - walk_only` (net) is what the manager's acquire+release costs per frame,
+//! and both figures are reported. `FRAMES_CALLGRIND="walk <workload>"` counts the walk
+//! without the workload (request and recursion only).
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::hint::black_box;
@@ -244,7 +254,7 @@ enum Api {
 }
 
 /// One call tree through `api`.
-fn run_tree(api: Api, manager: &FramePoolManager, node: &Node) {
+fn run_tree(api: Api, manager: &mut FramePoolManager, node: &Node) {
     match api {
         Api::Nested => run_nested(manager, node),
         Api::Guard => run(manager, node, None),
@@ -276,7 +286,7 @@ fn run(manager: &FramePoolManager, node: &Node, parent: Option<&mut PooledFrame>
 
 /// The nested API: the same request, acquire (root or `call`), call data copy, words,
 /// memory, children and release as [`run`].
-fn run_nested(manager: &FramePoolManager, node: &Node) {
+fn run_nested(manager: &mut FramePoolManager, node: &Node) {
     let mut tree = manager.call_tree();
     let request = FrameRequest::new(node.kind)
         .gas(30_000_000)
@@ -304,10 +314,9 @@ fn work_nested(frame: &mut CallFrame<'_>, node: &Node) {
     black_box(frame);
 }
 
-/// The tree walk alone: the same request built and the same recursion, but no frame.
-/// Its instruction count, subtracted from a replay's, leaves what acquire and release
-/// cost (`FRAMES_CALLGRIND="walk <workload>"`; meaningful for `acquire_release_1000`,
-/// whose frames do no work).
+/// The tree walk alone: the same request built and the same recursion, but no frame and
+/// no per-frame work (`FRAMES_CALLGRIND="walk <workload>"`). Its count itemizes the
+/// walk-only figure below.
 fn walk(node: &Node, parent: Option<&mut u64>) {
     let request = FrameRequest::new(node.kind)
         .gas(30_000_000)
@@ -319,11 +328,148 @@ fn walk(node: &Node, parent: Option<&mut u64>) {
     black_box((&mut frame, parent));
 }
 
-fn replay(manager: &FramePoolManager, trees: &[Node]) {
+/// The walk-only variant's buffers, kept from tree to tree like the manager's spares:
+/// the stack words, memory bytes and call data of the frames on the walk, and the memory
+/// limit (the presets' `memory_limit`, read at run time as the managers do).
+struct WalkBuffers {
+    stack: Vec<[u8; 32]>,
+    memory: Vec<u8>,
+    input: Vec<u8>,
+    memory_limit: usize,
+}
+
+impl WalkBuffers {
+    fn new() -> Self {
+        WalkBuffers {
+            stack: Vec::new(),
+            memory: Vec::new(),
+            input: Vec::new(),
+            memory_limit: FramePoolConfig::high_performance().memory_limit,
+        }
+    }
+}
+
+/// The walk-only variant's frame: no manager, just the per-frame workload's state on the
+/// native stack (where its words, memory and call data start in the walk's buffers).
+/// It does the same non-manager work as a managed frame, with the same checks: copies
+/// its call data, pushes words (1024-word limit), grows memory (limit) and writes a word;
+/// on drop it truncates the three buffers back (the workload's undo). It does not check
+/// EVM rules, forward gas, set a call context or touch any pool or counter: that is the
+/// manager's acquire+release, what `variant - walk_only` measures.
+struct WalkFrame<'t> {
+    buffers: &'t mut WalkBuffers,
+    stack_base: usize,
+    memory_base: usize,
+    input_base: usize,
+}
+
+impl WalkFrame<'_> {
+    #[inline]
+    fn open<'t>(buffers: &'t mut WalkBuffers, request: &FrameRequest<'_>) -> WalkFrame<'t> {
+        let (stack_base, memory_base, input_base) = (
+            buffers.stack.len(),
+            buffers.memory.len(),
+            buffers.input.len(),
+        );
+        if !request.input.is_empty() {
+            buffers.input.extend_from_slice(request.input);
+        }
+        WalkFrame {
+            buffers,
+            stack_base,
+            memory_base,
+            input_base,
+        }
+    }
+
+    #[inline]
+    fn call(&mut self, request: &FrameRequest<'_>) -> WalkFrame<'_> {
+        WalkFrame::open(self.buffers, request)
+    }
+
+    #[inline]
+    fn push(&mut self, word: [u8; 32]) -> Result<(), &'static str> {
+        if self.buffers.stack.len() - self.stack_base >= 1024 {
+            return Err("stack overflow");
+        }
+        self.buffers.stack.push(word);
+        Ok(())
+    }
+
+    #[inline]
+    fn resize(&mut self, len: usize) -> Result<(), &'static str> {
+        let requested = self.memory_base.checked_add(len).ok_or("memory limit")?;
+        if requested > self.buffers.memory_limit {
+            return Err("memory limit");
+        }
+        self.buffers.memory.resize(requested, 0);
+        Ok(())
+    }
+
+    #[inline]
+    fn set(&mut self, offset: usize, data: &[u8]) -> Result<(), &'static str> {
+        let start = self
+            .memory_base
+            .checked_add(offset)
+            .ok_or("out of bounds")?;
+        let end = start.checked_add(data.len()).ok_or("out of bounds")?;
+        self.buffers
+            .memory
+            .get_mut(start..end)
+            .ok_or("out of bounds")?
+            .copy_from_slice(data);
+        Ok(())
+    }
+}
+
+impl Drop for WalkFrame<'_> {
+    #[inline]
+    fn drop(&mut self) {
+        self.buffers.stack.truncate(self.stack_base);
+        self.buffers.memory.truncate(self.memory_base);
+        self.buffers.input.truncate(self.input_base);
+    }
+}
+
+/// One call tree, walk-only: the same requests, recursion and per-frame workload as
+/// [`run_nested`], on [`WalkFrame`]s instead of managed frames.
+fn run_walk_only(buffers: &mut WalkBuffers, node: &Node) {
+    let request = FrameRequest::new(node.kind)
+        .gas(30_000_000)
+        .input(&CALLDATA[..node.input]);
+    let mut root = WalkFrame::open(buffers, &request);
+    work_walk_only(&mut root, node);
+}
+
+fn work_walk_only(frame: &mut WalkFrame<'_>, node: &Node) {
+    for i in 0..node.words {
+        frame.push([i as u8; 32]).expect("below 1024");
+    }
+    if node.memory > 0 {
+        frame.resize(node.memory).expect("no memory limit");
+        frame.set(0, &[0xff; 32]).expect("resized");
+    }
+    for child in &node.children {
+        let request = FrameRequest::new(child.kind)
+            .gas(30_000_000)
+            .input(&CALLDATA[..child.input]);
+        let mut child_frame = frame.call(&request);
+        work_walk_only(&mut child_frame, child);
+    }
+    black_box(frame);
+}
+
+fn replay_walk_only(buffers: &mut WalkBuffers, trees: &[Node]) {
+    for tree in trees {
+        run_walk_only(buffers, tree);
+    }
+}
+
+fn replay(manager: &mut FramePoolManager, trees: &[Node]) {
     replay_with(Api::Nested, manager, trees);
 }
 
-fn replay_with(api: Api, manager: &FramePoolManager, trees: &[Node]) {
+fn replay_with(api: Api, manager: &mut FramePoolManager, trees: &[Node]) {
     for tree in trees {
         run_tree(api, manager, tree);
     }
@@ -359,14 +505,14 @@ fn report() {
     for (workload, trees) in workloads() {
         let frames: u64 = trees.iter().map(Node::frames).sum();
         for (name, config) in presets() {
-            let manager = FramePoolManager::new(config).unwrap();
+            let mut manager = FramePoolManager::new(config).unwrap();
             for _ in 0..3 {
-                replay(&manager, &trees); // warm-up: pools and buffers grow
+                replay(&mut manager, &trees); // warm-up: pools and buffers grow
             }
             let before = manager.statistics().total;
             let ((), allocations, _) = counted(|| {
                 for _ in 0..10 {
-                    replay(&manager, &trees);
+                    replay(&mut manager, &trees);
                 }
             });
             let after = manager.statistics().total;
@@ -390,13 +536,13 @@ fn report() {
     for (name, config) in presets() {
         // Cold: the manager is created inside the measurement, so its prewarmed frames
         // and everything the chain grows count.
-        let (manager, _, cold) = counted(|| {
-            let manager = FramePoolManager::new(config).unwrap();
-            run_tree(Api::Nested, &manager, &tree);
+        let (mut manager, _, cold) = counted(|| {
+            let mut manager = FramePoolManager::new(config).unwrap();
+            run_tree(Api::Nested, &mut manager, &tree);
             manager
         });
         // Warm: what one more chain adds on top of what the manager already holds.
-        let ((), _, warm) = counted(|| run_tree(Api::Nested, &manager, &tree));
+        let ((), _, warm) = counted(|| run_tree(Api::Nested, &mut manager, &tree));
         println!(
             "  {:<17} cold {:>9.1} KiB ({:>6.2}% of 32 MiB)   warm extra {:>9.1} KiB ({:>6.2}%)",
             name,
@@ -416,12 +562,19 @@ fn bench(c: &mut Criterion) {
         let mut group = c.benchmark_group(format!("frames/{workload}"));
         group.throughput(Throughput::Elements(frames));
         for (name, config) in presets() {
-            let manager = FramePoolManager::new(config).unwrap();
-            replay(&manager, &trees);
+            let mut manager = FramePoolManager::new(config).unwrap();
+            replay(&mut manager, &trees);
             group.bench_function(BenchmarkId::from_parameter(name), |b| {
-                b.iter(|| replay(&manager, black_box(&trees)))
+                b.iter(|| replay(&mut manager, black_box(&trees)))
             });
         }
+        // The same walk and per-frame workload without a manager: subtracted from a
+        // preset's time, it leaves that preset's acquire+release.
+        let mut buffers = WalkBuffers::new();
+        replay_walk_only(&mut buffers, &trees);
+        group.bench_function(BenchmarkId::from_parameter("walk_only"), |b| {
+            b.iter(|| replay_walk_only(&mut buffers, black_box(&trees)))
+        });
         group.finish();
     }
 }
@@ -436,13 +589,13 @@ fn call_depth(c: &mut Criterion) {
         if name != "high_performance" && name != "disabled" {
             continue;
         }
-        let manager = FramePoolManager::new(config).unwrap();
+        let mut manager = FramePoolManager::new(config).unwrap();
         for depth in DEPTHS {
             let tree = chain(depth);
-            replay(&manager, std::slice::from_ref(&tree));
+            replay(&mut manager, std::slice::from_ref(&tree));
             group.throughput(Throughput::Elements(depth as u64));
             group.bench_function(BenchmarkId::new(name, depth), |b| {
-                b.iter(|| run_tree(Api::Nested, &manager, black_box(&tree)))
+                b.iter(|| run_tree(Api::Nested, &mut manager, black_box(&tree)))
             });
         }
     }
@@ -462,12 +615,12 @@ fn exact() {
     for depth in DEPTHS {
         let tree = chain(depth);
         for (name, config) in presets() {
-            let (manager, _, cold) = counted(|| {
-                let manager = FramePoolManager::new(config.clone()).unwrap();
-                run_tree(Api::Nested, &manager, &tree);
+            let (mut manager, _, cold) = counted(|| {
+                let mut manager = FramePoolManager::new(config.clone()).unwrap();
+                run_tree(Api::Nested, &mut manager, &tree);
                 manager
             });
-            let ((), _, warm) = counted(|| run_tree(Api::Nested, &manager, &tree));
+            let ((), _, warm) = counted(|| run_tree(Api::Nested, &mut manager, &tree));
             println!("exact\tpeak_by_depth\t{name}\t{depth}\t{cold}\t{warm}");
         }
     }
@@ -514,32 +667,41 @@ fn callgrind(spec: &str) {
         Some("nested") | None => Api::Nested,
         Some(other) => panic!("api: nested or guard, not {other}"),
     };
-    if preset == "walk" {
+    if preset == "walk" || preset == "walk_only" {
         let trees = workloads()
             .into_iter()
             .find(|(name, _)| *name == workload)
             .map(|(_, t)| t)
             .expect("workload");
+        let mut buffers = WalkBuffers::new();
         for _ in 0..iterations {
-            for tree in &trees {
-                walk(tree, None);
+            if preset == "walk" {
+                for tree in &trees {
+                    walk(tree, None);
+                }
+            } else {
+                replay_walk_only(&mut buffers, &trees);
             }
         }
+        println!(
+            "frames per replay: {}",
+            trees.iter().map(Node::frames).sum::<u64>()
+        );
         return;
     }
     let config = presets()
         .into_iter()
         .find(|(name, _)| *name == preset)
         .map(|(_, c)| c)
-        .expect("preset: high_performance, balanced, minimal or disabled");
+        .expect("preset: high_performance, balanced, minimal, disabled, walk_only or walk");
     let trees = workloads()
         .into_iter()
         .find(|(name, _)| *name == workload)
         .map(|(_, t)| t)
         .expect("workload: mainnet_1000_tx, chain_1024, siblings_1000 or acquire_release_1000");
-    let manager = FramePoolManager::new(config).unwrap();
+    let mut manager = FramePoolManager::new(config).unwrap();
     for _ in 0..iterations {
-        replay_with(api, &manager, &trees);
+        replay_with(api, &mut manager, &trees);
     }
     // For the benchmark report: the unit the instruction count is divided by.
     println!(

@@ -82,24 +82,24 @@ fn transaction(manager: &FramePoolManager, parent: Option<&mut PooledFrame>, dep
     frames
 }
 
-fn workload(manager: &FramePoolManager) -> u64 {
+fn workload(manager: &mut FramePoolManager) -> u64 {
     (1..=7).map(|depth| transaction(manager, None, depth)).sum()
 }
 
 /// `workload` allocates nothing once warm, with every pooled preset: 20 rounds, more
 /// than 1000 frames, all of them back in their pools.
-fn assert_steady_state_allocates_nothing(workload: fn(&FramePoolManager) -> u64) {
+fn assert_steady_state_allocates_nothing(workload: fn(&mut FramePoolManager) -> u64) {
     for config in [
         FramePoolConfig::high_performance(),
         FramePoolConfig::balanced(),
         FramePoolConfig::minimal(),
     ] {
-        let manager = FramePoolManager::new(config).unwrap();
-        workload(&manager); // warm-up: buffers grow to their working size
+        let mut manager = FramePoolManager::new(config).unwrap();
+        workload(&mut manager); // warm-up: buffers grow to their working size
         let mut frames = 0;
         let allocations = allocations_in(|| {
             for _ in 0..20 {
-                frames += workload(&manager);
+                frames += workload(&mut manager);
             }
         });
         assert!(frames > 1000, "{frames}");
@@ -110,11 +110,11 @@ fn assert_steady_state_allocates_nothing(workload: fn(&FramePoolManager) -> u64)
 
 /// `workload` under `disabled()` allocates at least the frame itself and its own
 /// 1024-word stack for every frame, even when warm.
-fn assert_disabled_allocates_for_every_frame(workload: fn(&FramePoolManager) -> u64) {
-    let manager = FramePoolManager::new(FramePoolConfig::disabled()).unwrap();
-    workload(&manager);
+fn assert_disabled_allocates_for_every_frame(workload: fn(&mut FramePoolManager) -> u64) {
+    let mut manager = FramePoolManager::new(FramePoolConfig::disabled()).unwrap();
+    workload(&mut manager);
     let mut frames = 0;
-    let allocations = allocations_in(|| frames = workload(&manager));
+    let allocations = allocations_in(|| frames = workload(&mut manager));
     assert!(
         allocations >= 2 * frames,
         "{allocations} allocations for {frames} frames"
@@ -159,7 +159,7 @@ fn nested_frame(frame: &mut CallFrame<'_>, depth: usize) -> u64 {
     frames
 }
 
-fn nested_workload(manager: &FramePoolManager) -> u64 {
+fn nested_workload(manager: &mut FramePoolManager) -> u64 {
     (1..=7)
         .map(|depth| {
             let mut tree = manager.call_tree();

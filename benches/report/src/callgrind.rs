@@ -124,8 +124,9 @@ pub const FRAME_WORKLOADS: [&str; 4] = [
     "chain_1024",
     "mainnet_1000_tx",
 ];
-/// Frame presets counted.
-pub const FRAME_PRESETS: [&str; 3] = ["high_performance", "balanced", "disabled"];
+/// Frame presets counted (`walk_only`: the same walk and per-frame workload without a
+/// manager, subtracted for the net acquire+release figures).
+pub const FRAME_PRESETS: [&str; 4] = ["high_performance", "balanced", "disabled", "walk_only"];
 
 /// `alloc_overhead` variants counted on the churn workload.
 pub const ALLOC_VARIANTS: [&str; 7] = [

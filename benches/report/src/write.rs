@@ -536,36 +536,60 @@ fn frames(out: &mut String, v: &mut View<'_>) {
          revm does, and dropped), both through the nested API (`CallTree`, `CallFrame::call`; \
          `guard` as a fourth word of `FRAMES_CALLGRIND` measures the `acquire` API). Per frame: acquire, copy call data, push words, grow memory \
          and write a word, open children, release. Instruction counts: `FRAMES_CALLGRIND` at \
-         1 and 3 replays, difference per frame.\n\n",
+         1 and 3 replays, difference per frame. `walk_only` replays the same trees with the \
+         same requests, recursion and per-frame work but no manager; the net columns \
+         (preset − `walk_only`) are the manager's acquire+release alone, the gross ones \
+         include the walk and the work.\n\n",
     );
     let mut t = Table::new(&[
         "workload",
         "preset",
         "time / frame",
         "vs disabled",
+        "net time vs disabled",
         "instructions / frame",
         "vs disabled",
+        "net instructions / frame",
+        "net vs disabled",
     ]);
     let mut bars = Vec::new();
     for workload in FRAME_WORKLOADS {
         let g = format!("frames/{workload}");
         let table = g.clone();
-        for preset in ["high_performance", "balanced", "minimal", "disabled"] {
+        let net = |value: Option<f64>, walk: Option<f64>| Some(value? - walk?);
+        let walk_time = v.t(&g, "", "walk_only");
+        let walk_ic = v.ic(&table, "walk_only");
+        for preset in [
+            "high_performance",
+            "balanced",
+            "minimal",
+            "disabled",
+            "walk_only",
+        ] {
             let time = v.t(&g, "", preset);
             let ic = v.ic(&table, preset);
+            let (net_time, net_ic) = if preset == "walk_only" {
+                (None, None)
+            } else {
+                (net(time, walk_time), net(ic, walk_ic))
+            };
             t.row(vec![
                 format!("`{workload}`"),
                 format!("`{preset}`"),
                 or_missing(time, ns),
                 ratio(time, v.t(&g, "", "disabled")),
+                ratio(net_time, net(v.t(&g, "", "disabled"), walk_time)),
                 if FRAME_PRESETS.contains(&preset) {
                     ic.map_or("—".into(), count)
                 } else {
                     "—".into()
                 },
                 ratio(ic, v.ic(&table, "disabled")),
+                net_ic.map_or("—".into(), |n| format!("{n:.1}")),
+                ratio(net_ic, net(v.ic(&table, "disabled"), walk_ic)),
             ]);
             if workload == "mainnet_1000_tx"
+                && preset != "walk_only"
                 && let Some(time) = time
             {
                 bars.push((preset.to_string(), time, preset != "disabled"));
@@ -1429,6 +1453,90 @@ mod tests {
             new
         );
         assert_eq!(splice_summary("no markers", "x", &machine), None);
+    }
+
+    /// The frames table's net columns (preset − `walk_only`), from criterion files as the
+    /// frames bench writes them (captured from a run) and callgrind counts.
+    #[test]
+    fn frames_table_reports_gross_and_net_against_walk_only() {
+        let dir = std::env::temp_dir().join(format!("bench-report-frames-{}", std::process::id()));
+        // Slopes per replay of 1001 frames, from a captured `frames` run.
+        for (preset, slope) in [
+            ("high_performance", 24658.7),
+            ("disabled", 158569.9),
+            ("walk_only", 6617.1),
+        ] {
+            let new = dir.join(format!(
+                "criterion/frames_acquire_release_1000/{preset}/new"
+            ));
+            std::fs::create_dir_all(&new).unwrap();
+            std::fs::write(
+                new.join("benchmark.json"),
+                format!(
+                    r#"{{"group_id":"frames/acquire_release_1000","function_id":null,"value_str":"{preset}","throughput":{{"Elements":1001}},"full_id":"frames/acquire_release_1000/{preset}","directory_name":"frames_acquire_release_1000/{preset}","title":"frames/acquire_release_1000/{preset}"}}"#
+                ),
+            )
+            .unwrap();
+            std::fs::write(
+                new.join("estimates.json"),
+                format!(
+                    r#"{{"mean":{{"point_estimate":{slope},"confidence_interval":{{"lower_bound":{slope},"upper_bound":{slope}}}}},"slope":{{"point_estimate":{slope},"confidence_interval":{{"lower_bound":{slope},"upper_bound":{slope}}}}}}}"#
+                ),
+            )
+            .unwrap();
+        }
+        let mut failures = Vec::new();
+        let timings = crate::criterion::Timings::load(&dir.join("criterion"), &mut failures);
+        assert!(failures.is_empty(), "{failures:?}");
+        let instructions = [
+            ("high_performance", 257.2),
+            ("disabled", 1172.2),
+            ("walk_only", 64.0),
+        ]
+        .map(|(name, per_unit)| crate::callgrind::Count {
+            table: "frames/acquire_release_1000".into(),
+            name: name.into(),
+            per_unit,
+            unit: "frame",
+        })
+        .to_vec();
+        let results = Results {
+            timings,
+            instructions,
+            ..Results::default()
+        };
+        let mut v = View {
+            r: &results,
+            plots: &dir,
+            plot_errors: Vec::new(),
+        };
+        let mut out = String::new();
+        frames(&mut out, &mut v);
+        let row = |preset: &str| {
+            out.lines()
+                .find(|l| {
+                    l.contains("`acquire_release_1000`") && l.contains(&format!("`{preset}`"))
+                })
+                .unwrap_or_else(|| panic!("no {preset} row in\n{out}"))
+                .to_string()
+        };
+        // Gross 257.2 vs 1172.2 (0.22x); net 193.2 vs 1108.2 (0.17x); wall time net
+        // (24658.7 - 6617.1) / (158569.9 - 6617.1) = 0.12x.
+        let hp = row("high_performance");
+        for cell in ["257", "0.22x", "193.2", "0.17x", "0.12x"] {
+            assert!(hp.contains(cell), "{cell} missing in {hp}");
+        }
+        let disabled = row("disabled");
+        assert!(
+            disabled.contains("1108.2") && disabled.contains("1.00x"),
+            "{disabled}"
+        );
+        let walk = row("walk_only");
+        assert!(
+            walk.contains("64.0") && walk.ends_with("| — | — |"),
+            "no net figures for walk_only itself: {walk}"
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

@@ -60,6 +60,12 @@ pub struct FramePoolManager<W: Copy = Word, X: Default = ()> {
     /// Frames retaining at most this many bytes go back to the smallest size class on
     /// the inline release path: `min(smallest_bound, max_pooled_bytes)`.
     small_release_bound: usize,
+    /// The nested API's fast paths in one compare each: requests with less call data
+    /// than `fast_take_below` and frames retaining less than `fast_put_below` bytes take
+    /// them (`smallest_bound + 1` and `small_release_bound + 1`, saturating); 0 with a
+    /// timeline, which the general paths record.
+    fast_take_below: usize,
+    fast_put_below: usize,
     clock: Box<dyn Clock>,
     pub(super) state: RefCell<State<W, X>>,
     /// Tells this manager's owned frames from other managers' ([`OwnedFrame`](super::OwnedFrame)).
@@ -293,6 +299,16 @@ impl<W: Copy, X: Default> FramePoolManager<W, X> {
         } else {
             AllocationTracker::new()
         };
+        let smallest_bound = config.size_classes.first().copied().unwrap_or(usize::MAX);
+        let small_release_bound = smallest_bound.min(config.max_pooled_bytes);
+        let fast = |bound: usize| {
+            if config.track_timeline {
+                0
+            } else {
+                bound.saturating_add(1)
+            }
+        };
+        let (fast_take_below, fast_put_below) = (fast(smallest_bound), fast(small_release_bound));
         let manager = FramePoolManager {
             state: RefCell::new(State {
                 pools,
@@ -307,13 +323,10 @@ impl<W: Copy, X: Default> FramePoolManager<W, X> {
                 next_id: 0,
             }),
             clock: Box::new(clock),
-            smallest_bound: config.size_classes.first().copied().unwrap_or(usize::MAX),
-            small_release_bound: config
-                .size_classes
-                .first()
-                .copied()
-                .unwrap_or(usize::MAX)
-                .min(config.max_pooled_bytes),
+            smallest_bound,
+            small_release_bound,
+            fast_take_below,
+            fast_put_below,
             config,
             id: super::owned::next_manager_id(),
         };
@@ -464,6 +477,52 @@ impl<W: Copy, X: Default> FramePoolManager<W, X> {
             request.input.len(),
             depth,
         )?;
+        Self::set_up_child(&mut frame, request, parent, depth);
+        Ok(frame)
+    }
+
+    /// [`open_child`](Self::open_child) with the manager borrowed exclusively (the nested
+    /// API's `CallTree` holds `&mut FramePoolManager`): the same rules, counting and set-up,
+    /// without a `RefCell` borrow on the hot path.
+    #[inline(always)]
+    pub(super) fn open_child_exclusive(
+        &mut self,
+        request: &FrameRequest<'_>,
+        parent: &mut PooledFrame<W, X>,
+        parent_restricted: bool,
+    ) -> Result<Box<PooledFrame<W, X>>, FrameError> {
+        let kind = request.kind;
+        debug_assert_eq!(parent_restricted, Self::restricted(parent));
+        if parent_restricted {
+            // Static parents are legal for most kinds; `check_rules` decides.
+            if let Err(error) = Self::check_rules(request, parent, true) {
+                return Err(self.reject(kind, parent.depth + 1, error));
+            }
+        }
+        let depth = parent.depth + 1;
+        let mut frame = self.take_frame_exclusive(kind, request.input.len(), depth)?;
+        Self::set_up_child(&mut frame, request, parent, depth);
+        Ok(frame)
+    }
+
+    /// `true` when a child of `frame` may break a rule (a precompile, the depth limit, a
+    /// static frame): the one flag the child paths test before the exact rules.
+    #[inline(always)]
+    pub(super) fn restricted(frame: &PooledFrame<W, X>) -> bool {
+        // Non-short-circuit `|`: one flag, no branches.
+        (frame.kind == FrameKind::Precompile) | (frame.depth >= CALL_DEPTH_LIMIT) | frame.is_static
+    }
+
+    /// A child frame's fields for `request` below `parent`: kind, depth, use count, call
+    /// data, EIP-150 gas (taken from the parent), static flag and call context.
+    #[inline(always)]
+    fn set_up_child(
+        frame: &mut PooledFrame<W, X>,
+        request: &FrameRequest<'_>,
+        parent: &mut PooledFrame<W, X>,
+        depth: usize,
+    ) {
+        let kind = request.kind;
         frame.kind = kind;
         frame.depth = depth;
         frame.usage_count += 1;
@@ -496,7 +555,6 @@ impl<W: Copy, X: Default> FramePoolManager<W, X> {
                 frame.value = request.value;
             }
         }
-        Ok(frame)
     }
 
     /// A transaction's root frame: reads the clock (once per transaction), runs
@@ -532,12 +590,18 @@ impl<W: Copy, X: Default> FramePoolManager<W, X> {
 
     /// A nested-API call tree starts: a transaction, counted as a tree; its buffers from
     /// the spare list with shared buffers (empty ones otherwise).
-    pub(super) fn begin_tree(&self) -> (Vec<W>, Vec<u8>) {
-        let mut state = self.state.borrow_mut();
-        self.begin_transaction(&mut state);
+    pub(super) fn begin_tree(&mut self) -> (Vec<W>, Vec<u8>) {
+        let now = self.clock.now();
+        let state = self.state.get_mut();
+        state.transaction += 1;
+        state.now = now;
+        if now.saturating_sub(state.last_maintenance) >= self.config.cleanup_interval {
+            self.maintain(&mut self.state.borrow_mut());
+        }
+        let state = self.state.get_mut();
         state.buffers.trees += 1;
         if self.config.shared_buffers {
-            Self::spare_buffers(&mut state)
+            Self::spare_buffers(state)
         } else {
             (Vec::new(), Vec::new())
         }
@@ -550,8 +614,28 @@ impl<W: Copy, X: Default> FramePoolManager<W, X> {
         state: &mut State<W, X>,
         request: &FrameRequest<'_>,
     ) -> Result<Box<PooledFrame<W, X>>, FrameError> {
+        let mut frame = self.take_frame(state, request.kind, request.input.len(), 0)?;
+        Self::set_up_root(&mut frame, request);
+        Ok(frame)
+    }
+
+    /// [`open_root`](Self::open_root) with the manager borrowed exclusively (the nested
+    /// API), without a `RefCell` borrow on the hot path.
+    #[inline]
+    pub(super) fn open_root_exclusive(
+        &mut self,
+        request: &FrameRequest<'_>,
+    ) -> Result<Box<PooledFrame<W, X>>, FrameError> {
+        let mut frame = self.take_frame_exclusive(request.kind, request.input.len(), 0)?;
+        Self::set_up_root(&mut frame, request);
+        Ok(frame)
+    }
+
+    /// A root frame's fields for `request`: depth 0, exactly the gas asked for, the
+    /// request's origin as caller.
+    #[inline(always)]
+    fn set_up_root(frame: &mut PooledFrame<W, X>, request: &FrameRequest<'_>) {
         let kind = request.kind;
-        let mut frame = self.take_frame(state, kind, request.input.len(), 0)?;
         frame.kind = kind;
         frame.depth = 0;
         frame.usage_count += 1;
@@ -565,7 +649,6 @@ impl<W: Copy, X: Default> FramePoolManager<W, X> {
         } else {
             request.value
         };
-        Ok(frame)
     }
 
     /// A call tree's stack and memory buffers from the spare list (empty ones if none is
@@ -585,8 +668,8 @@ impl<W: Copy, X: Default> FramePoolManager<W, X> {
     /// are over `max_pooled_bytes`; their sizes feed the buffer peaks.
     #[inline]
     pub(super) fn keep_spare_buffers(
-        &self,
         state: &mut State<W, X>,
+        max_pooled_bytes: usize,
         stack: Vec<W>,
         memory: Vec<u8>,
     ) {
@@ -595,7 +678,7 @@ impl<W: Copy, X: Default> FramePoolManager<W, X> {
         let b = &mut state.buffers;
         b.peak_stack_bytes = b.peak_stack_bytes.max(stack_bytes);
         b.peak_memory_bytes = b.peak_memory_bytes.max(memory_bytes);
-        if stack_bytes + memory_bytes <= self.config.max_pooled_bytes as u64 {
+        if stack_bytes + memory_bytes <= max_pooled_bytes as u64 {
             state.spare.push((stack, memory));
         }
     }
@@ -634,7 +717,7 @@ impl<W: Copy, X: Default> FramePoolManager<W, X> {
             });
         }
         if parent.is_static
-            && (kind.is_create() || (kind == FrameKind::Call && request.carries_value()))
+            && (kind.is_create() || (kind == FrameKind::Call && nonzero(&request.value)))
         {
             return Err(FrameError::StaticViolation { kind });
         }
@@ -802,6 +885,74 @@ impl<W: Copy, X: Default> FramePoolManager<W, X> {
         }
     }
 
+    /// [`take_frame`](Self::take_frame) with the manager borrowed exclusively: a hit on
+    /// the smallest size class is counted here exactly as `take_frame` counts it, without
+    /// a `RefCell` borrow; anything else (a miss, a larger request) goes to `take_frame`.
+    #[inline(always)]
+    pub(super) fn take_frame_exclusive(
+        &mut self,
+        kind: FrameKind,
+        size: usize,
+        depth: usize,
+    ) -> Result<Box<PooledFrame<W, X>>, FrameError> {
+        let state = self.state.get_mut();
+        let index = state.pool_of[kind.index()].index();
+        let pool = &mut state.pools[index];
+        // Small enough and no timeline (which `take_frame` records): one compare.
+        if size < self.fast_take_below
+            && let Some(frame) = pool.small.pop()
+        {
+            pool.counters.hits += 1;
+            pool.counters.in_use += 1;
+            // The all-time peak is folded in lazily (`fold_window`, `statistics`).
+            pool.window_peak = pool.window_peak.max(pool.counters.in_use);
+            state
+                .tracker
+                .count(kind, FrameEventKind::Acquire { hit: true });
+            return Ok(frame);
+        }
+        self.take_frame_cold(kind, size, depth)
+    }
+
+    /// [`take_frame`](Self::take_frame) out of line, for the exclusive path's misses.
+    #[cold]
+    #[inline(never)]
+    fn take_frame_cold(
+        &self,
+        kind: FrameKind,
+        size: usize,
+        depth: usize,
+    ) -> Result<Box<PooledFrame<W, X>>, FrameError> {
+        self.take_frame(&mut self.state.borrow_mut(), kind, size, depth)
+    }
+
+    /// [`put_back`](Self::put_back) of a frame with detached views, with the manager
+    /// borrowed exclusively, for the common case: no timeline, and the
+    /// frame goes back to the smallest size class of a pool below its keep limit. It is
+    /// counted here exactly as `put_back` counts it, without a `RefCell` borrow. Anything
+    /// else hands the frame back untouched (`Err`) for the caller's cold path.
+    #[inline(always)]
+    pub(super) fn put_back_exclusive(
+        &mut self,
+        mut frame: Box<PooledFrame<W, X>>,
+    ) -> Result<(), Box<PooledFrame<W, X>>> {
+        let state = self.state.get_mut();
+        let kind = frame.kind;
+        let index = state.pool_of[kind.index()].index();
+        let pool = &mut state.pools[index];
+        // Non-short-circuit `&`: one branch (`fast_put_below` is 0 with a timeline).
+        if (frame.retained_bytes() < self.fast_put_below) & (pool.owned <= pool.keep_limit) {
+            pool.counters.in_use -= 1; // `returns` is derived from it (`ClassPool::stats`)
+            frame.clear_buffers();
+            frame.last_used = state.now;
+            pool.small.push(frame);
+            state.tracker.count(kind, FrameEventKind::Release);
+            Ok(())
+        } else {
+            Err(frame)
+        }
+    }
+
     /// A frame that is not small or whose pool is full or disabled.
     #[cold]
     #[inline(never)]
@@ -840,7 +991,7 @@ impl<W: Copy, X: Default> FramePoolManager<W, X> {
         }
         let mut state = self.state.borrow_mut();
         if let (Ok(stack), Ok(memory)) = (frame.stack.detach(), frame.memory.detach()) {
-            self.keep_spare_buffers(&mut state, stack, memory);
+            Self::keep_spare_buffers(&mut state, self.config.max_pooled_bytes, stack, memory);
         } else {
             state.buffers.link_errors += 1;
         }
@@ -1133,11 +1284,38 @@ impl<W: Copy, X: Default> FramePoolManager<W, X> {
     }
 }
 
+/// `value != 0`, as two 128-bit compares: unlike the array compare (a `bcmp` on memory),
+/// it folds when the caller builds the request inline, so the request need not be
+/// written out to memory for the rule check.
+#[inline(always)]
+fn nonzero(value: &Word) -> bool {
+    let half = |chunk: Option<&[u8; 16]>| chunk.map_or(0, |c| u128::from_ne_bytes(*c));
+    (half(value.first_chunk::<16>()) | half(value.last_chunk::<16>())) != 0
+}
+
 /// Unused gas and the refund counter of a returning child go back to its parent.
 #[inline]
 pub(super) fn give_back_gas(parent: &mut Gas, child: &Gas) {
-    parent.remaining = parent.remaining.saturating_add(child.remaining);
-    parent.refunded = parent.refunded.saturating_add(child.refunded);
+    // Saturating, with the saturation out of the way: an add and a branch each.
+    parent.remaining = match parent.remaining.checked_add(child.remaining) {
+        Some(sum) => sum,
+        None => saturated(u64::MAX),
+    };
+    parent.refunded = match parent.refunded.checked_add(child.refunded) {
+        Some(sum) => sum,
+        None => saturated(if child.refunded < 0 {
+            i64::MIN
+        } else {
+            i64::MAX
+        }),
+    };
+}
+
+/// The value of a saturated add (out of line: gas sums never get there in practice).
+#[cold]
+#[inline(never)]
+fn saturated<T>(bound: T) -> T {
+    bound
 }
 
 fn kind_of_class(class: FrameClass) -> FrameKind {

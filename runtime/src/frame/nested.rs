@@ -12,6 +12,11 @@
 //! - [`CallFrame::call`] borrows the parent mutably for as long as the child lives, so
 //!   the parent cannot run, open a second child or be released meanwhile. That is a
 //!   compile error, not a run-time check, and there is no view to swap.
+//! - The tree borrows its manager exclusively (`call_tree(&mut self)`), so the hot path
+//!   touches the pools and counters without a `RefCell` borrow, and nothing (another
+//!   tree, the guard API, a `Clock` or allocator that calls back into the manager) can
+//!   change the manager while the tree runs: that is a compile error too. Statistics
+//!   are read through [`CallTree::manager`] and [`CallFrame::manager`] meanwhile.
 //! - The tree owns one stack buffer and one memory buffer. A child's stack and memory
 //!   start at its parent's top (its two *bases*); it reaches only indices at or above
 //!   them, through [`FrameStack`] and [`FrameMemory`]. When it is released, both buffers
@@ -32,7 +37,7 @@
 //! ```
 //! use evm_pool_runtime::{FrameKind, FramePoolConfig, FramePoolManager, FrameRequest};
 //!
-//! let manager = FramePoolManager::<[u8; 32]>::new(FramePoolConfig::high_performance())?;
+//! let mut manager = FramePoolManager::<[u8; 32]>::new(FramePoolConfig::high_performance())?;
 //! let mut tree = manager.call_tree(); // one transaction
 //! let mut root = tree.root(&FrameRequest::new(FrameKind::Call).gas(64_000))?;
 //! root.stack_mut().push([1; 32])?;
@@ -56,12 +61,24 @@
 //! ```compile_fail
 //! use evm_pool_runtime::{FrameKind, FramePoolConfig, FramePoolManager, FrameRequest};
 //!
-//! let manager = FramePoolManager::<[u8; 32]>::new(FramePoolConfig::high_performance()).unwrap();
+//! let mut manager = FramePoolManager::<[u8; 32]>::new(FramePoolConfig::high_performance()).unwrap();
 //! let mut tree = manager.call_tree();
 //! let mut root = tree.root(&FrameRequest::new(FrameKind::Call)).unwrap();
 //! let child = root.call(&FrameRequest::new(FrameKind::Call)).unwrap();
 //! root.stack_mut().push([0; 32]).unwrap(); // error: `root` is borrowed by `child`
 //! drop(child);
+//! ```
+//!
+//! Nor can anything else use the manager while a tree lives (read its statistics
+//! through the tree or a frame instead):
+//!
+//! ```compile_fail
+//! use evm_pool_runtime::{FrameKind, FramePoolConfig, FramePoolManager};
+//!
+//! let mut manager = FramePoolManager::<[u8; 32]>::new(FramePoolConfig::high_performance()).unwrap();
+//! let tree = manager.call_tree();
+//! let guard = manager.acquire(FrameKind::Call, None); // error: `manager` is borrowed by `tree`
+//! drop(tree);
 //! ```
 
 use std::fmt;
@@ -90,7 +107,7 @@ struct TreeBuffers<W> {
 /// ```
 /// use evm_pool_runtime::{FrameKind, FramePoolConfig, FramePoolManager, FrameRequest};
 ///
-/// let manager = FramePoolManager::<[u8; 32]>::new(FramePoolConfig::balanced())?;
+/// let mut manager = FramePoolManager::<[u8; 32]>::new(FramePoolConfig::balanced())?;
 /// for _tx in 0..3 {
 ///     let mut tree = manager.call_tree();
 ///     let mut root = tree.root(&FrameRequest::new(FrameKind::Call).gas(50_000))?;
@@ -104,7 +121,7 @@ struct TreeBuffers<W> {
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub struct CallTree<'m, W: Copy = Word> {
-    manager: &'m FramePoolManager<W>,
+    manager: &'m mut FramePoolManager<W>,
     buffers: TreeBuffers<W>,
     /// Where released root frames leave their unused gas and refunds.
     returned: Gas,
@@ -118,20 +135,21 @@ impl<W: Copy> FramePoolManager<W> {
     /// ```
     /// use evm_pool_runtime::{FrameKind, FramePoolConfig, FramePoolManager, FrameRequest};
     ///
-    /// let manager = FramePoolManager::<[u8; 32]>::new(FramePoolConfig::minimal())?;
+    /// let mut manager = FramePoolManager::<[u8; 32]>::new(FramePoolConfig::minimal())?;
     /// let mut tree = manager.call_tree();
     /// let root = tree.root(&FrameRequest::new(FrameKind::Call))?;
     /// assert_eq!(root.depth(), 0);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn call_tree(&self) -> CallTree<'_, W> {
+    pub fn call_tree(&mut self) -> CallTree<'_, W> {
         let (stack, memory) = self.begin_tree();
+        let memory_limit = self.config.memory_limit;
         CallTree {
             manager: self,
             buffers: TreeBuffers {
                 stack,
                 memory,
-                memory_limit: self.config.memory_limit,
+                memory_limit,
             },
             returned: Gas::default(),
         }
@@ -146,7 +164,7 @@ impl<'m, W: Copy> CallTree<'m, W> {
     /// ```
     /// use evm_pool_runtime::{FrameKind, FramePoolConfig, FramePoolManager, FrameRequest};
     ///
-    /// let manager = FramePoolManager::<[u8; 32]>::new(FramePoolConfig::high_performance())?;
+    /// let mut manager = FramePoolManager::<[u8; 32]>::new(FramePoolConfig::high_performance())?;
     /// let mut tree = manager.call_tree();
     /// let root = tree.root(&FrameRequest::new(FrameKind::Call).origin([0xaa; 20]).gas(100))?;
     /// assert_eq!((root.caller(), root.gas().limit), ([0xaa; 20], 100));
@@ -154,13 +172,19 @@ impl<'m, W: Copy> CallTree<'m, W> {
     /// ```
     #[inline]
     pub fn root(&mut self, request: &FrameRequest<'_>) -> Result<CallFrame<'_, W>, FrameError> {
-        let manager = self.manager;
-        let mut frame = manager.open_root(&mut manager.state.borrow_mut(), request)?;
+        let manager = &mut *self.manager;
+        let mut frame = if manager.config.shared_buffers {
+            manager.open_root_exclusive(request)?
+        } else {
+            // `disabled()`, the baseline: the general path, as the guard API takes it.
+            manager.open_root(&mut manager.state.borrow_mut(), request)?
+        };
         let (stack_base, memory_base) = bases(manager, &mut frame, &mut self.buffers);
         Ok(CallFrame {
             manager,
             buffers: &mut self.buffers,
             parent_gas: &mut self.returned,
+            restricted: FramePoolManager::restricted(&frame),
             frame: Some(frame),
             stack_base,
             memory_base,
@@ -173,7 +197,7 @@ impl<'m, W: Copy> CallTree<'m, W> {
     /// ```
     /// use evm_pool_runtime::{FrameKind, FramePoolConfig, FramePoolManager, FrameRequest};
     ///
-    /// let manager = FramePoolManager::<[u8; 32]>::new(FramePoolConfig::high_performance())?;
+    /// let mut manager = FramePoolManager::<[u8; 32]>::new(FramePoolConfig::high_performance())?;
     /// let mut tree = manager.call_tree();
     /// let mut root = tree.root(&FrameRequest::new(FrameKind::Call).gas(100))?;
     /// root.gas_mut().refunded = 7;
@@ -184,17 +208,38 @@ impl<'m, W: Copy> CallTree<'m, W> {
     pub fn returned_gas(&self) -> Gas {
         self.returned
     }
+
+    /// The manager, read-only: the tree borrows it exclusively, so its statistics and
+    /// tracker are read through here while the tree lives.
+    ///
+    /// ```
+    /// use evm_pool_runtime::{FrameKind, FramePoolConfig, FramePoolManager, FrameRequest};
+    ///
+    /// let mut manager = FramePoolManager::<[u8; 32]>::new(FramePoolConfig::minimal())?;
+    /// let tree = manager.call_tree();
+    /// assert_eq!(tree.manager().statistics().buffers.trees, 1);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn manager(&self) -> &FramePoolManager<W> {
+        self.manager
+    }
 }
 
 impl<W: Copy> Drop for CallTree<'_, W> {
     fn drop(&mut self) {
-        let manager = self.manager;
+        let manager = &mut *self.manager;
         if manager.config.shared_buffers {
             let mut stack = std::mem::take(&mut self.buffers.stack);
             let mut memory = std::mem::take(&mut self.buffers.memory);
             stack.clear();
             memory.clear();
-            manager.keep_spare_buffers(&mut manager.state.borrow_mut(), stack, memory);
+            let max_pooled_bytes = manager.config.max_pooled_bytes;
+            FramePoolManager::keep_spare_buffers(
+                manager.state.get_mut(),
+                max_pooled_bytes,
+                stack,
+                memory,
+            );
         }
     }
 }
@@ -246,6 +291,14 @@ fn restore_buffers<W: Copy>(frame: &mut PooledFrame<W>, buffers: &mut TreeBuffer
     frame.memory.park(&mut Vec::new());
 }
 
+/// A release that [`FramePoolManager::put_back_exclusive`] did not take: the manager's
+/// general `put_back` (timeline, discards, larger size classes, a full bucket).
+#[cold]
+#[inline(never)]
+fn release_cold<W: Copy>(manager: &FramePoolManager<W>, frame: Box<PooledFrame<W>>) {
+    manager.put_back(frame, true);
+}
+
 /// A running frame of a [`CallTree`]: its call context and gas, and windows on the tree's
 /// stack and memory starting at its bases. [`call`](Self::call) opens a child that
 /// borrows this frame until it is released (dropped, or [`release`](Self::release)):
@@ -271,24 +324,27 @@ fn restore_buffers<W: Copy>(frame: &mut PooledFrame<W>, buffers: &mut TreeBuffer
 ///     Ok(())
 /// }
 ///
-/// let manager = FramePoolManager::new(FramePoolConfig::high_performance())?;
+/// let mut manager = FramePoolManager::new(FramePoolConfig::high_performance())?;
 /// let mut tree = manager.call_tree();
 /// let mut root = tree.root(&FrameRequest::new(FrameKind::Call).gas(1_000_000))?;
 /// nest(&mut root, 10)?;
 /// drop(root);
-/// let stats = manager.statistics();
+/// let stats = tree.manager().statistics();
 /// assert_eq!((stats.total.hits, stats.total.in_use, stats.total.peak_in_use), (11, 0, 11));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[must_use = "dropping the frame immediately releases it"]
 pub struct CallFrame<'t, W: Copy = Word> {
-    manager: &'t FramePoolManager<W>,
+    manager: &'t mut FramePoolManager<W>,
     buffers: &'t mut TreeBuffers<W>,
     parent_gas: &'t mut Gas,
     // Invariant: `Some` from creation until `drop`.
     frame: Option<Box<PooledFrame<W>>>,
     stack_base: usize,
     memory_base: usize,
+    /// `FramePoolManager::restricted` of the frame, computed once when it opens (its
+    /// kind, depth and static flag never change), tested by every `call`.
+    restricted: bool,
 }
 
 impl<W: Copy> CallFrame<'_, W> {
@@ -318,7 +374,7 @@ impl<W: Copy> CallFrame<'_, W> {
     /// ```
     /// use evm_pool_runtime::{FrameError, FrameKind, FramePoolConfig, FramePoolManager, FrameRequest};
     ///
-    /// let manager = FramePoolManager::<[u8; 32]>::new(FramePoolConfig::balanced())?;
+    /// let mut manager = FramePoolManager::<[u8; 32]>::new(FramePoolConfig::balanced())?;
     /// let mut tree = manager.call_tree();
     /// let mut root = tree.root(&FrameRequest::new(FrameKind::StaticCall).gas(6_400))?;
     /// assert_eq!(
@@ -335,17 +391,26 @@ impl<W: Copy> CallFrame<'_, W> {
     /// ```
     #[inline]
     pub fn call(&mut self, request: &FrameRequest<'_>) -> Result<CallFrame<'_, W>, FrameError> {
-        let manager = self.manager;
+        let manager = &mut *self.manager;
         let parent = match &mut self.frame {
             Some(frame) => frame,
             None => unreachable!("a CallFrame holds its frame until dropped"),
         };
-        let mut frame = manager.open_child(request, parent, true)?;
+        let (mut frame, restricted) = if manager.config.shared_buffers {
+            let frame = manager.open_child_exclusive(request, parent, self.restricted)?;
+            let restricted = FramePoolManager::restricted(&frame);
+            (frame, restricted)
+        } else {
+            // `disabled()`, the baseline: the general path, as the guard API takes it
+            // (it tests the rules itself and never reads `restricted`).
+            (manager.open_child(request, parent, true)?, true)
+        };
         let (stack_base, memory_base) = bases(manager, &mut frame, self.buffers);
         Ok(CallFrame {
             manager,
             buffers: &mut *self.buffers,
             parent_gas: &mut parent.gas,
+            restricted,
             frame: Some(frame),
             stack_base,
             memory_base,
@@ -356,7 +421,7 @@ impl<W: Copy> CallFrame<'_, W> {
     ///
     /// ```
     /// # use evm_pool_runtime::{FrameKind, FramePoolConfig, FramePoolManager, FrameRequest};
-    /// let manager = FramePoolManager::<[u8; 32]>::new(FramePoolConfig::minimal())?;
+    /// let mut manager = FramePoolManager::<[u8; 32]>::new(FramePoolConfig::minimal())?;
     /// let mut tree = manager.call_tree();
     /// let mut root = tree.root(&FrameRequest::new(FrameKind::Call).gas(1_000))?;
     /// let child = root.call(&FrameRequest::new(FrameKind::Call))?;
@@ -376,10 +441,14 @@ impl<W: Copy> CallFrame<'_, W> {
             if self.manager.config.shared_buffers {
                 self.buffers.stack.truncate(self.stack_base);
                 self.buffers.memory.truncate(self.memory_base);
+                if let Err(frame) = self.manager.put_back_exclusive(frame) {
+                    release_cold(self.manager, frame);
+                }
             } else {
+                // `disabled()`, the baseline: the general path, as the guard API takes it.
                 restore_buffers(&mut frame, self.buffers);
+                self.manager.put_back(frame, true);
             }
-            self.manager.put_back(frame, true);
         }
     }
 
@@ -387,7 +456,7 @@ impl<W: Copy> CallFrame<'_, W> {
     ///
     /// ```
     /// # use evm_pool_runtime::{FrameKind, FramePoolConfig, FramePoolManager, FrameRequest};
-    /// let manager = FramePoolManager::<u64>::new(FramePoolConfig::minimal())?;
+    /// let mut manager = FramePoolManager::<u64>::new(FramePoolConfig::minimal())?;
     /// let mut tree = manager.call_tree();
     /// let mut root = tree.root(&FrameRequest::new(FrameKind::Call))?;
     /// root.stack_mut().push(1)?;
@@ -413,7 +482,7 @@ impl<W: Copy> CallFrame<'_, W> {
     ///
     /// ```
     /// # use evm_pool_runtime::{FrameKind, FramePoolConfig, FramePoolManager, FrameRequest};
-    /// let manager = FramePoolManager::<[u8; 32]>::new(FramePoolConfig::minimal())?;
+    /// let mut manager = FramePoolManager::<[u8; 32]>::new(FramePoolConfig::minimal())?;
     /// let mut tree = manager.call_tree();
     /// let mut root = tree.root(&FrameRequest::new(FrameKind::Call))?;
     /// root.memory_mut().resize(2)?;
@@ -445,7 +514,7 @@ impl<W: Copy> CallFrame<'_, W> {
     ///
     /// ```
     /// # use evm_pool_runtime::{FrameKind, FramePoolConfig, FramePoolManager, FrameRequest};
-    /// let manager = FramePoolManager::<[u8; 32]>::new(FramePoolConfig::minimal())?;
+    /// let mut manager = FramePoolManager::<[u8; 32]>::new(FramePoolConfig::minimal())?;
     /// let mut tree = manager.call_tree();
     /// let mut root = tree.root(&FrameRequest::new(FrameKind::Call).gas(10))?;
     /// assert!(root.gas_mut().spend(4) && !root.gas_mut().spend(7));
@@ -468,7 +537,7 @@ impl<W: Copy> CallFrame<'_, W> {
     ///
     /// ```
     /// # use evm_pool_runtime::{FrameKind, FramePoolConfig, FramePoolManager, FrameRequest};
-    /// let manager = FramePoolManager::<[u8; 32]>::new(FramePoolConfig::minimal())?;
+    /// let mut manager = FramePoolManager::<[u8; 32]>::new(FramePoolConfig::minimal())?;
     /// let mut tree = manager.call_tree();
     /// let mut root = tree.root(&FrameRequest::new(FrameKind::Call))?;
     /// root.output_mut().extend_from_slice(b"ok");
@@ -522,7 +591,7 @@ impl<W: Copy> CallFrame<'_, W> {
     ///
     /// ```
     /// # use evm_pool_runtime::{FrameKind, FramePoolConfig, FramePoolManager, FrameRequest};
-    /// let manager = FramePoolManager::<[u8; 32]>::new(FramePoolConfig::minimal())?;
+    /// let mut manager = FramePoolManager::<[u8; 32]>::new(FramePoolConfig::minimal())?;
     /// let mut tree = manager.call_tree();
     /// let root = tree.root(&FrameRequest::new(FrameKind::Call))?;
     /// assert_eq!(root.frame().usage_count(), 1);
@@ -532,9 +601,25 @@ impl<W: Copy> CallFrame<'_, W> {
     pub fn frame(&self) -> &PooledFrame<W> {
         self.pooled()
     }
+
+    /// The manager, read-only: the tree borrows it exclusively, so its statistics and
+    /// tracker are read through here while frames run.
+    ///
+    /// ```
+    /// # use evm_pool_runtime::{FrameKind, FramePoolConfig, FramePoolManager, FrameRequest};
+    /// let mut manager = FramePoolManager::<[u8; 32]>::new(FramePoolConfig::minimal())?;
+    /// let mut tree = manager.call_tree();
+    /// let root = tree.root(&FrameRequest::new(FrameKind::Call))?;
+    /// assert_eq!(root.manager().statistics().total.in_use, 1);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn manager(&self) -> &FramePoolManager<W> {
+        self.manager
+    }
 }
 
 impl<W: Copy> Drop for CallFrame<'_, W> {
+    #[inline(always)] // out of line it cost ~13 instructions per frame
     fn drop(&mut self) {
         self.close();
     }
@@ -558,7 +643,7 @@ macro_rules! frame_doc_setup {
     ($bind:literal) => {
         concat!(
             "# use evm_pool_runtime::{FrameKind, FramePoolConfig, FramePoolManager, FrameRequest};\n",
-            "# let manager = FramePoolManager::<u64>::new(FramePoolConfig::high_performance())?;\n",
+            "# let mut manager = FramePoolManager::<u64>::new(FramePoolConfig::high_performance())?;\n",
             "# let mut tree = manager.call_tree();\n",
             "# let mut frame = tree.root(&FrameRequest::new(FrameKind::Call))?;\n",
             $bind
@@ -574,7 +659,7 @@ macro_rules! frame_doc_setup {
 /// ```
 /// use evm_pool_runtime::{FrameKind, FramePoolConfig, FramePoolManager, FrameRequest, StackError};
 ///
-/// let manager = FramePoolManager::<u64>::new(FramePoolConfig::high_performance())?;
+/// let mut manager = FramePoolManager::<u64>::new(FramePoolConfig::high_performance())?;
 /// let mut tree = manager.call_tree();
 /// let mut root = tree.root(&FrameRequest::new(FrameKind::Call))?;
 /// root.stack_mut().push(10)?;
@@ -642,7 +727,7 @@ impl<W> fmt::Debug for FrameStack<'_, W> {
 /// ```
 /// use evm_pool_runtime::{FrameKind, FramePoolConfig, FramePoolManager, FrameRequest, MemoryError};
 ///
-/// let manager = FramePoolManager::<[u8; 32]>::new(FramePoolConfig::high_performance())?;
+/// let mut manager = FramePoolManager::<[u8; 32]>::new(FramePoolConfig::high_performance())?;
 /// let mut tree = manager.call_tree();
 /// let mut root = tree.root(&FrameRequest::new(FrameKind::Call))?;
 /// root.memory_mut().resize(32)?;
@@ -744,7 +829,7 @@ mod tests {
 
     #[test]
     fn depth_limit_is_1024_and_the_1025th_call_fails_without_leaking() {
-        let m = Manager::new(FramePoolConfig::high_performance()).unwrap();
+        let mut m = Manager::new(FramePoolConfig::high_performance()).unwrap();
         let mut tree = m.call_tree();
         let mut root = tree.root(&request(FrameKind::Call).gas(u64::MAX)).unwrap();
         let mut reached = 0;
@@ -765,17 +850,17 @@ mod tests {
         });
         assert_eq!(reached, CALL_DEPTH_LIMIT);
         drop(root);
-        let s = m.statistics().total;
+        let s = tree.manager().statistics().total;
         assert_eq!((s.acquires(), s.in_use, s.returns), (1025, 0, 1025));
         assert_eq!(s.peak_in_use, 1025);
-        let t = m.tracker();
+        let t = tree.manager().tracker();
         assert_eq!(t.kind(FrameKind::Call).rejected, 1);
         assert_eq!(t.kind(FrameKind::StaticCall).rejected, 1);
     }
 
     #[test]
     fn eip150_forwards_all_but_one_64th_and_returns_unused_gas() {
-        let m = Manager::new(FramePoolConfig::balanced()).unwrap();
+        let mut m = Manager::new(FramePoolConfig::balanced()).unwrap();
         let mut tree = m.call_tree();
         let mut root = tree.root(&request(FrameKind::Call).gas(6_400)).unwrap();
         {
@@ -797,7 +882,7 @@ mod tests {
 
     #[test]
     fn static_frames_make_static_children_and_refuse_state_changes() {
-        let m = Manager::new(FramePoolConfig::high_performance()).unwrap();
+        let mut m = Manager::new(FramePoolConfig::high_performance()).unwrap();
         let mut tree = m.call_tree();
         let mut root = tree.root(&request(FrameKind::Call)).unwrap();
         assert!(!root.is_static());
@@ -826,7 +911,7 @@ mod tests {
         drop(delegate);
         drop(inner);
         drop(view);
-        let s = m.statistics().total;
+        let s = root.manager().statistics().total;
         assert_eq!(
             (s.acquires(), s.in_use),
             (4, 1),
@@ -836,7 +921,7 @@ mod tests {
 
     #[test]
     fn precompiles_have_no_children() {
-        let m = Manager::new(FramePoolConfig::minimal()).unwrap();
+        let mut m = Manager::new(FramePoolConfig::minimal()).unwrap();
         let mut tree = m.call_tree();
         let mut root = tree.root(&request(FrameKind::Call)).unwrap();
         let mut pre = root.call(&request(FrameKind::Precompile)).unwrap();
@@ -847,12 +932,12 @@ mod tests {
             );
         }
         drop(pre);
-        assert_eq!(m.statistics().total.in_use, 1);
+        assert_eq!(root.manager().statistics().total.in_use, 1);
     }
 
     #[test]
     fn call_context_follows_the_evm() {
-        let m = Manager::new(FramePoolConfig::high_performance()).unwrap();
+        let mut m = Manager::new(FramePoolConfig::high_performance()).unwrap();
         let mut tree = m.call_tree();
         let mut root = tree
             .root(
@@ -888,7 +973,7 @@ mod tests {
 
     #[test]
     fn children_work_in_windows_and_parents_resume_intact() {
-        let m = Manager::new(FramePoolConfig::high_performance()).unwrap();
+        let mut m = Manager::new(FramePoolConfig::high_performance()).unwrap();
         let mut tree = m.call_tree();
         let mut root = tree.root(&request(FrameKind::Call)).unwrap();
         root.stack_mut().push(1).unwrap();
@@ -942,7 +1027,7 @@ mod tests {
         let mut stack = root.stack_mut();
         stack.clear();
         assert_eq!((stack.is_empty(), stack.len()), (true, 0));
-        let s = m.statistics().total;
+        let s = root.manager().statistics().total;
         assert_eq!((s.hits, s.in_use, s.peak_in_use), (4, 1, 2));
     }
 
@@ -950,7 +1035,7 @@ mod tests {
     fn each_frame_has_its_own_1024_word_limit_and_the_tree_one_memory_limit() {
         let mut config = FramePoolConfig::high_performance();
         config.memory_limit = 100;
-        let m = Manager::new(config).unwrap();
+        let mut m = Manager::new(config).unwrap();
         let mut tree = m.call_tree();
         let mut root = tree.root(&request(FrameKind::Call)).unwrap();
         for i in 0..STACK_LIMIT as u64 {
@@ -979,7 +1064,7 @@ mod tests {
 
     #[test]
     fn statistics_are_exact_and_frames_are_reused() {
-        let m = Manager::new(FramePoolConfig::high_performance()).unwrap();
+        let mut m = Manager::new(FramePoolConfig::high_performance()).unwrap();
         let mut ids = HashSet::new();
         for _ in 0..3 {
             let mut tree = m.call_tree();
@@ -1023,6 +1108,48 @@ mod tests {
         let _ = FrameEventKind::Release;
     }
 
+    /// With a timeline the exclusive fast paths step aside: every acquire and release
+    /// still lands in the timeline, with its transaction and depth, and the counters
+    /// match the timeline-free run.
+    #[test]
+    fn timeline_records_nested_frames_like_the_guard_api() {
+        let mut config = FramePoolConfig::high_performance();
+        config.track_timeline = true;
+        let mut m = Manager::new(config).unwrap();
+        for _ in 0..2 {
+            let mut tree = m.call_tree();
+            let mut root = tree.root(&request(FrameKind::Call)).unwrap();
+            let mut child = root.call(&request(FrameKind::StaticCall)).unwrap();
+            drop(child.call(&request(FrameKind::StaticCall)).unwrap());
+        }
+        let tracker = m.tracker();
+        let events: Vec<_> = tracker
+            .timeline()
+            .map(|e| (e.transaction, e.kind, e.depth, e.event))
+            .collect();
+        let hit = FrameEventKind::Acquire { hit: true };
+        let release = FrameEventKind::Release;
+        let mut expected = Vec::new();
+        for tx in 1..=2 {
+            expected.extend([
+                (tx, FrameKind::Call, 0, hit),
+                (tx, FrameKind::StaticCall, 1, hit),
+                (tx, FrameKind::StaticCall, 2, hit),
+                (tx, FrameKind::StaticCall, 2, release),
+                (tx, FrameKind::StaticCall, 1, release),
+                (tx, FrameKind::Call, 0, release),
+            ]);
+        }
+        assert_eq!(events, expected);
+        let s = m.statistics();
+        let view = s.class(FrameClass::StaticCall).unwrap();
+        assert_eq!(
+            (view.hits, view.returns, view.in_use, view.peak_in_use),
+            (4, 4, 0, 2)
+        );
+        assert_eq!(tracker.kind(FrameKind::StaticCall).releases, 4);
+    }
+
     #[test]
     fn exhaustion_follows_the_overflow_policy() {
         let mut class = PoolConfig::balanced();
@@ -1035,7 +1162,7 @@ mod tests {
             auto_tune: false,
             ..FramePoolConfig::balanced()
         };
-        let m = Manager::new(config).unwrap();
+        let mut m = Manager::new(config).unwrap();
         let mut tree = m.call_tree();
         let mut root = tree.root(&request(FrameKind::Call)).unwrap();
         assert_eq!(
@@ -1051,7 +1178,7 @@ mod tests {
         drop(b);
         drop(a);
         drop(root);
-        let stats = m.statistics();
+        let stats = tree.manager().statistics();
         let call = stats.class(FrameClass::Call).unwrap();
         assert_eq!((call.in_use, call.overflows, call.returns), (0, 1, 1));
         let view = stats.class(FrameClass::StaticCall).unwrap();
@@ -1063,7 +1190,7 @@ mod tests {
 
     #[test]
     fn disabled_gives_every_frame_fresh_buffers_through_the_same_api() {
-        let m = Manager::new(FramePoolConfig::disabled()).unwrap();
+        let mut m = Manager::new(FramePoolConfig::disabled()).unwrap();
         for _ in 0..2 {
             let mut tree = m.call_tree();
             let mut root = tree.root(&request(FrameKind::Call).gas(6_400)).unwrap();
@@ -1087,7 +1214,7 @@ mod tests {
 
     #[test]
     fn both_apis_share_pools_and_frames_stay_clean() {
-        let m = Manager::new(FramePoolConfig::minimal()).unwrap();
+        let mut m = Manager::new(FramePoolConfig::minimal()).unwrap();
         {
             let mut tree = m.call_tree();
             let mut root = tree
@@ -1251,7 +1378,7 @@ mod tests {
     }
 
     fn check_tree(root_node: Node, spine: usize, preset: FramePoolConfig) {
-        let m = Manager::new(preset).unwrap();
+        let mut m = Manager::new(preset).unwrap();
         let mut model = Model::default();
         for _ in 0..2 {
             let mut tree = m.call_tree();
