@@ -8,7 +8,9 @@
 //! cannot hold such a borrow between calls, and it already enforces those rules; doing
 //! them twice costs instructions on every call. [`FramePoolManager::acquire_owned`]
 //! hands out an [`OwnedFrame`] that borrows nothing and checks no EVM rule;
-//! [`FramePoolManager::release_owned`] gives it back. Both are counted exactly like the
+//! [`FramePoolManager::release_owned`] gives it back. Both take the manager by `&mut`
+//! (its owner, the interpreter, has it exclusively), so they run on the manager's
+//! exclusive fast paths without a `RefCell` borrow. Both are counted exactly like the
 //! other APIs: hits, misses, overflows, in use and peak in [`PoolStatistics`], acquires
 //! and releases in the [`AllocationTracker`], and the same size classes and
 //! max-per-class, cleanup, tuning and memory-pressure rules decide what is kept.
@@ -49,7 +51,7 @@ pub(super) fn next_manager_id() -> u64 {
 /// use evm_pool_runtime::{FrameKind, FramePoolConfig, FramePoolManager};
 ///
 /// // The payload (here a `Vec<u8>`) is the caller's per-frame state, pooled with the frame.
-/// let manager = FramePoolManager::<[u8; 32], Vec<u8>>::new(FramePoolConfig::minimal())?;
+/// let mut manager = FramePoolManager::<[u8; 32], Vec<u8>>::new(FramePoolConfig::minimal())?;
 /// let mut frame = manager.acquire_owned(FrameKind::Call, 0, 0)?;
 /// frame.payload.extend_from_slice(b"kept across uses");
 /// let id = frame.pool_id();
@@ -94,8 +96,8 @@ impl<W: Copy, X> fmt::Debug for OwnedFrame<W, X> {
 /// ```
 /// use evm_pool_runtime::{FrameKind, FramePoolConfig, FramePoolManager};
 ///
-/// let a = FramePoolManager::<u64>::new(FramePoolConfig::minimal())?;
-/// let b = FramePoolManager::<u64>::new(FramePoolConfig::minimal())?;
+/// let mut a = FramePoolManager::<u64>::new(FramePoolConfig::minimal())?;
+/// let mut b = FramePoolManager::<u64>::new(FramePoolConfig::minimal())?;
 /// let frame = a.acquire_owned(FrameKind::Call, 0, 0)?;
 /// let refused = b.release_owned(frame).unwrap_err();
 /// assert_eq!(refused.to_string(), "the frame belongs to another FramePoolManager");
@@ -154,7 +156,7 @@ impl<W: Copy, X: Default> FramePoolManager<W, X> {
     /// ```
     /// use evm_pool_runtime::{FrameKind, FramePoolConfig, FramePoolManager};
     ///
-    /// let manager = FramePoolManager::<[u8; 32]>::new(FramePoolConfig::minimal())?; // 32 prewarmed
+    /// let mut manager = FramePoolManager::<[u8; 32]>::new(FramePoolConfig::minimal())?; // 32 prewarmed
     /// let root = manager.acquire_owned(FrameKind::Call, 0, 0)?;
     /// let child = manager.acquire_owned(FrameKind::StaticCall, 1, 0)?;
     /// assert_eq!((child.kind(), child.depth()), (FrameKind::StaticCall, 1));
@@ -167,12 +169,12 @@ impl<W: Copy, X: Default> FramePoolManager<W, X> {
     /// ```
     #[inline(always)] // one call site per interpreter; out of line it cost ~15 in saves
     pub fn acquire_owned(
-        &self,
+        &mut self,
         kind: FrameKind,
         depth: usize,
         memory_hint: usize,
     ) -> Result<OwnedFrame<W, X>, FrameError> {
-        let mut frame = self.take_frame(&mut self.state.borrow_mut(), kind, memory_hint, depth)?;
+        let mut frame = self.take_frame_exclusive(kind, memory_hint, depth)?;
         frame.kind = kind;
         frame.depth = depth;
         frame.usage_count += 1;
@@ -194,7 +196,7 @@ impl<W: Copy, X: Default> FramePoolManager<W, X> {
     /// use evm_pool_runtime::{FrameKind, FramePoolConfig, FramePoolManager, OverflowPolicy};
     ///
     /// let mut config = FramePoolConfig::minimal(); // one shared class, at most 128 frames
-    /// let manager = FramePoolManager::<u64>::new(config)?;
+    /// let mut manager = FramePoolManager::<u64>::new(config)?;
     /// let frames: Vec<_> = (0..130).map(|depth| manager.acquire_owned(FrameKind::Call, depth, 0)).collect::<Result<_, _>>()?;
     /// for frame in frames.into_iter().rev() {
     ///     manager.release_owned(frame)?;
@@ -205,11 +207,20 @@ impl<W: Copy, X: Default> FramePoolManager<W, X> {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     #[inline(always)]
-    pub fn release_owned(&self, frame: OwnedFrame<W, X>) -> Result<(), ForeignFrame<W, X>> {
+    pub fn release_owned(&mut self, frame: OwnedFrame<W, X>) -> Result<(), ForeignFrame<W, X>> {
         if frame.manager != self.id {
             return Err(foreign(frame));
         }
-        self.put_back(frame.frame, false);
+        let frame = frame.frame;
+        // Non-short-circuit `&`: one branch. The exclusive fast path takes frames with
+        // detached views only; anything else goes through the general release.
+        if frame.stack.is_detached() & frame.memory.is_detached() {
+            if let Err(frame) = self.put_back_exclusive(frame) {
+                self.put_back(frame, true);
+            }
+        } else {
+            self.put_back(frame, false);
+        }
         Ok(())
     }
 
@@ -271,7 +282,7 @@ mod tests {
     /// report for the same tree.
     #[test]
     fn owned_frames_are_counted_like_guarded_ones() {
-        let owned = Manager::new(FramePoolConfig::balanced()).unwrap();
+        let mut owned = Manager::new(FramePoolConfig::balanced()).unwrap();
         let guarded = FramePoolManager::<u64>::new(FramePoolConfig::balanced()).unwrap();
         let kinds = [
             FrameKind::Call,
@@ -327,7 +338,7 @@ mod tests {
     /// last user left in it, back at the same depth.
     #[test]
     fn payload_is_pooled_with_its_frame() {
-        let m = Manager::new(shared(0, 8, OverflowPolicy::Allocate)).unwrap();
+        let mut m = Manager::new(shared(0, 8, OverflowPolicy::Allocate)).unwrap();
         for tx in 0..3u32 {
             let mut stack = Vec::new();
             for depth in 0..4u32 {
@@ -352,7 +363,7 @@ mod tests {
     /// did with them.
     #[test]
     fn frames_come_back_clean() {
-        let m = FramePoolManager::<u64>::new(shared(1, 4, OverflowPolicy::Allocate)).unwrap();
+        let mut m = FramePoolManager::<u64>::new(shared(1, 4, OverflowPolicy::Allocate)).unwrap();
         let mut frame = m.acquire_owned(FrameKind::StaticCall, 7, 0).unwrap();
         frame.input.extend_from_slice(&[1, 2, 3]);
         frame.output.push(9);
@@ -377,8 +388,8 @@ mod tests {
 
     #[test]
     fn foreign_frames_are_refused_and_handed_back() {
-        let a = Manager::new(shared(2, 4, OverflowPolicy::Allocate)).unwrap();
-        let b = Manager::new(shared(2, 4, OverflowPolicy::Allocate)).unwrap();
+        let mut a = Manager::new(shared(2, 4, OverflowPolicy::Allocate)).unwrap();
+        let mut b = Manager::new(shared(2, 4, OverflowPolicy::Allocate)).unwrap();
         let frame = a.acquire_owned(FrameKind::Call, 0, 0).unwrap();
         let before = b.statistics();
         let refused = b.release_owned(frame).unwrap_err();
@@ -392,7 +403,7 @@ mod tests {
 
     #[test]
     fn overflow_policies_apply() {
-        let fail = Manager::new(shared(1, 2, OverflowPolicy::Fail)).unwrap();
+        let mut fail = Manager::new(shared(1, 2, OverflowPolicy::Fail)).unwrap();
         let x = fail.acquire_owned(FrameKind::Call, 0, 0).unwrap();
         let y = fail.acquire_owned(FrameKind::Call, 1, 0).unwrap();
         assert_eq!(
@@ -413,7 +424,7 @@ mod tests {
         assert_eq!(fail.statistics().total.returns, 2);
 
         // `Allocate`: beyond the max frames are created, and dropped when they come back.
-        let grow = Manager::new(shared(0, 2, OverflowPolicy::Allocate)).unwrap();
+        let mut grow = Manager::new(shared(0, 2, OverflowPolicy::Allocate)).unwrap();
         let frames: Vec<_> = (0..5)
             .map(|d| grow.acquire_owned(FrameKind::Call, d, 0).unwrap())
             .collect();
@@ -434,7 +445,7 @@ mod tests {
     fn memory_hint_picks_the_size_class() {
         let mut config = shared(0, 8, OverflowPolicy::Allocate);
         config.size_classes = vec![1024, 4096];
-        let m = Manager::new(config).unwrap();
+        let mut m = Manager::new(config).unwrap();
         let mut big = m.acquire_owned(FrameKind::Call, 0, 3000).unwrap();
         big.input.reserve(3000);
         let small = m.acquire_owned(FrameKind::Call, 1, 0).unwrap();
@@ -458,7 +469,7 @@ mod tests {
         let clock = ManualClock::new();
         let mut config = shared(2, 4, OverflowPolicy::Allocate);
         config.track_timeline = true;
-        let m = Manager::with_clock(config, clock.clone()).unwrap();
+        let mut m = Manager::with_clock(config, clock.clone()).unwrap();
         m.start_transaction();
         let frame = m.acquire_owned(FrameKind::DelegateCall, 5, 0).unwrap();
         m.release_owned(frame).unwrap();
@@ -477,7 +488,7 @@ mod tests {
     /// A disabled pool hands out a new frame every time and drops it on release.
     #[test]
     fn disabled_pools_allocate_every_frame() {
-        let m = Manager::new(FramePoolConfig::disabled()).unwrap();
+        let mut m = Manager::new(FramePoolConfig::disabled()).unwrap();
         for _ in 0..3 {
             let frame = m.acquire_owned(FrameKind::Call, 0, 0).unwrap();
             m.release_owned(frame).unwrap();

@@ -319,7 +319,7 @@ where
         kind: evm_pool::FrameKind,
         depth: usize,
     ) -> Result<(), ContextDbError<CTX>> {
-        let manager = &self.pools.frames;
+        let manager = &mut self.pools.frames;
         if depth == 0 {
             manager.start_transaction();
         }
