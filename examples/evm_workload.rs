@@ -142,6 +142,7 @@ fn main() {
         started.elapsed().as_secs_f64()
     );
     print_table(&rows);
+    print_frame_pool(&rows);
     print_classes(&rows);
     print_layouts();
 }
@@ -247,6 +248,37 @@ fn print_classes(rows: &[Row]) {
                 cells.join("  ")
             );
         }
+    }
+    println!();
+}
+
+/// The pooled EVM's frame pool manager (`FramePoolManager`, its `PoolStatistics`) at
+/// the end of each workload: every frame the pooled EVM ran came from it.
+fn print_frame_pool(rows: &[Row]) {
+    println!(
+        "Frame pool manager of the pooled EVM (FramePoolManager statistics after all runs; one\n\
+         frame per call depth and transaction, reused by sibling calls within the transaction):\n"
+    );
+    println!(
+        "  {:<16} {:>9} {:>8} {:>8} {:>9} {:>9} {:>6} {:>10}",
+        "workload", "acquired", "hits", "misses", "hit rate", "returned", "peak", "idle kept"
+    );
+    for row in rows {
+        let Some(stats) = &row.pooled.frame_pool else {
+            continue;
+        };
+        let t = &stats.total;
+        println!(
+            "  {:<16} {:>9} {:>8} {:>8} {:>8.1}% {:>9} {:>6} {:>10}",
+            row.workload,
+            t.acquires(),
+            t.hits,
+            t.misses,
+            100.0 * t.hit_rate(),
+            t.returns,
+            t.peak_in_use,
+            format!("{} ({})", t.available, fmt_bytes(t.bytes_held as f64)),
+        );
     }
     println!();
 }

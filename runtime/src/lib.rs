@@ -113,6 +113,7 @@ pub use frame::{
     TIMELINE_CAPACITY, TuneReport, Word,
 };
 pub use frame::{CallFrame, CallTree, FrameMemory, FrameStack};
+pub use frame::{ForeignFrame, OwnedFrame};
 pub use layout::{Layout, LayoutReport};
 pub use pool::{
     ByteSize, ConfigError, OverflowPolicy, Pool, PoolConfig, PoolConfigBuilder, PoolError,

@@ -16,10 +16,17 @@
 //! - the memory of one call tree is LIFO views of **one** buffer, the runtime's
 //!   `SharedMemory` behind its `MemoryWindow` ([`PooledMemory`](pooled::PooledMemory)),
 //!   kept in the pools between transactions;
-//! - frames are reused LIFO by depth, and `Box<CallInputs>`/`Box<CreateInputs>` are
-//!   recycled, so a steady stream of transactions allocates nothing per call;
-//! - a [`RetentionPolicy`](pooled::RetentionPolicy) bounds what is kept between
-//!   transactions, so one deep transaction does not pin its memory forever.
+//! - frames come from the runtime's `FramePoolManager`
+//!   ([`FrameManager`](pooled::FrameManager), revm's frame as each pooled frame's
+//!   payload): one per call depth and transaction, reused by the sibling calls at that
+//!   depth and returned when the transaction ends; the manager's configuration (at most
+//!   `max` frames kept, idle cleanup, auto-tuning, memory pressure) bounds the frames
+//!   kept, and its `PoolStatistics` count them;
+//! - `Box<CallInputs>`/`Box<CreateInputs>` are recycled, so a steady stream of
+//!   transactions allocates nothing per call;
+//! - a [`RetentionPolicy`](pooled::RetentionPolicy) bounds the stack, memory and spare
+//!   boxes kept between transactions, so one deep transaction does not pin its memory
+//!   forever.
 //!
 //! revm (43.x) is used as published, through its own traits: [`pooled::PooledEvm`]
 //! implements revm's `EvmTr`/`FrameTr`, so revm's unmodified `MainnetHandler`,

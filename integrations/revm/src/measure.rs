@@ -7,6 +7,7 @@ use crate::outcome::TxOutcome;
 use crate::pooled::{FramePoolStats, PooledEvm, RetentionPolicy};
 use crate::stock::StockEvm;
 use crate::workload::{EvmContext, Workload};
+use evm_pool::PoolStatistics;
 use revm::ExecuteEvm;
 use revm::context::TxEnv;
 use std::time::{Duration, Instant};
@@ -231,6 +232,25 @@ impl AnyEvm {
             Self::Pooled(evm) => Some(evm.pool_stats()),
         }
     }
+
+    /// The frame pool manager's statistics (pooled EVM only).
+    ///
+    /// ```
+    /// use evm_pool_revm::measure::{AnyEvm, EvmKind};
+    /// use evm_pool_revm::workload::Workload;
+    ///
+    /// let w = Workload::call_loop(10);
+    /// let mut pooled = AnyEvm::new(EvmKind::Pooled, w.context());
+    /// pooled.transact(w.txs[0].clone());
+    /// assert_eq!(pooled.frame_statistics().map(|s| s.total.returns), Some(2));
+    /// assert!(AnyEvm::new(EvmKind::Stock, w.context()).frame_statistics().is_none());
+    /// ```
+    pub fn frame_statistics(&self) -> Option<PoolStatistics> {
+        match self {
+            Self::Stock(_) => None,
+            Self::Pooled(evm) => Some(evm.frame_statistics()),
+        }
+    }
 }
 
 /// What [`run`] measured for one EVM on one workload.
@@ -262,6 +282,8 @@ pub struct RunReport {
     pub outcomes: Vec<TxOutcome>,
     /// Pool statistics at the end (pooled EVM only).
     pub pool: Option<FramePoolStats>,
+    /// The frame pool manager's statistics at the end (pooled EVM only).
+    pub frame_pool: Option<PoolStatistics>,
 }
 
 impl RunReport {
@@ -360,5 +382,6 @@ pub fn run(
         steady_time,
         outcomes,
         pool: evm.pool_stats(),
+        frame_pool: evm.frame_statistics(),
     }
 }

@@ -53,7 +53,7 @@ use super::tracker::{AllocationTracker, FrameEvent, FrameEventKind};
 /// assert_eq!(tx.stack().as_slice(), &[[1; 32]]);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-pub struct FramePoolManager<W: Copy = Word> {
+pub struct FramePoolManager<W: Copy = Word, X: Default = ()> {
     pub(super) config: FramePoolConfig,
     /// The first size-class bound (`usize::MAX` without size classes).
     smallest_bound: usize,
@@ -67,13 +67,15 @@ pub struct FramePoolManager<W: Copy = Word> {
     fast_take_below: usize,
     fast_put_below: usize,
     clock: Box<dyn Clock>,
-    pub(super) state: RefCell<State<W>>,
+    pub(super) state: RefCell<State<W, X>>,
+    /// Tells this manager's owned frames from other managers' ([`OwnedFrame`](super::OwnedFrame)).
+    pub(super) id: u64,
 }
 
-pub(super) struct State<W> {
+pub(super) struct State<W, X = ()> {
     /// One pool per class; only the first `live` are used (1 with a shared class).
     /// A fixed array indexed by [`FrameClass`], so the hot path has no bounds check.
-    pools: [ClassPool<W>; 8],
+    pools: [ClassPool<W, X>; 8],
     live: usize,
     /// Pool for each [`FrameKind`] (by [`FrameKind::index`]).
     pool_of: [FrameClass; 9],
@@ -89,16 +91,16 @@ pub(super) struct State<W> {
     next_id: u64,
 }
 
-struct ClassPool<W> {
+struct ClassPool<W, X> {
     config: PoolConfig,
     /// Idle frames of the smallest size class: the one the hot path pops and pushes,
     /// kept in the pool itself so it costs no bounds check and no indirection. Boxed on
     /// purpose: handing a frame out or back moves one pointer, not the whole frame.
     #[allow(clippy::vec_box)]
-    small: Vec<Box<PooledFrame<W>>>,
+    small: Vec<Box<PooledFrame<W, X>>>,
     /// Idle frames of the larger size classes (class `b` at index `b - 1`).
     #[allow(clippy::vec_box)]
-    larger: Vec<Vec<Box<PooledFrame<W>>>>,
+    larger: Vec<Vec<Box<PooledFrame<W, X>>>>,
     /// Frames the pool answers for: idle plus in use.
     owned: usize,
     /// A returned frame is kept while `owned <= keep_limit`: `max`, or 0 for a disabled
@@ -118,7 +120,7 @@ struct ClassPool<W> {
     window_peak: u64,
 }
 
-impl<W> ClassPool<W> {
+impl<W, X> ClassPool<W, X> {
     /// The exact counters, with the window's peak folded in.
     fn stats(&self) -> PoolStats {
         let mut stats = self.counters;
@@ -141,18 +143,18 @@ impl<W> ClassPool<W> {
 
     /// Every size class's idle frames, smallest class first.
     #[allow(clippy::vec_box)]
-    fn buckets(&self) -> impl DoubleEndedIterator<Item = &Vec<Box<PooledFrame<W>>>> {
+    fn buckets(&self) -> impl DoubleEndedIterator<Item = &Vec<Box<PooledFrame<W, X>>>> {
         std::iter::once(&self.small).chain(&self.larger)
     }
 
     #[allow(clippy::vec_box)]
-    fn buckets_mut(&mut self) -> impl DoubleEndedIterator<Item = &mut Vec<Box<PooledFrame<W>>>> {
+    fn buckets_mut(&mut self) -> impl DoubleEndedIterator<Item = &mut Vec<Box<PooledFrame<W, X>>>> {
         std::iter::once(&mut self.small).chain(&mut self.larger)
     }
 
     /// Size class `b`'s idle frames.
     #[allow(clippy::vec_box)]
-    fn bucket_mut(&mut self, b: usize) -> &mut Vec<Box<PooledFrame<W>>> {
+    fn bucket_mut(&mut self, b: usize) -> &mut Vec<Box<PooledFrame<W, X>>> {
         match b {
             0 => &mut self.small,
             _ => &mut self.larger[b - 1],
@@ -188,8 +190,8 @@ impl<W> ClassPool<W> {
     }
 }
 
-fn frame_bytes<W>(frame: &PooledFrame<W>) -> u64 {
-    (size_of::<PooledFrame<W>>() + frame.input.capacity() + frame.output.capacity()) as u64
+fn frame_bytes<W, X>(frame: &PooledFrame<W, X>) -> u64 {
+    (size_of::<PooledFrame<W, X>>() + frame.input.capacity() + frame.output.capacity()) as u64
 }
 
 /// What [`FramePoolManager::auto_tune`] changed.
@@ -240,7 +242,7 @@ pub struct PressureReport {
     pub frames_dropped: usize,
 }
 
-impl<W: Copy> FramePoolManager<W> {
+impl<W: Copy, X: Default> FramePoolManager<W, X> {
     /// A manager with `config` (validated) on the system clock, its pools prewarmed.
     ///
     /// ```
@@ -326,6 +328,7 @@ impl<W: Copy> FramePoolManager<W> {
             fast_take_below,
             fast_put_below,
             config,
+            id: super::owned::next_manager_id(),
         };
         {
             let mut state = manager.state.borrow_mut();
@@ -349,8 +352,8 @@ impl<W: Copy> FramePoolManager<W> {
     pub fn acquire<'m, 'p>(
         &'m self,
         kind: FrameKind,
-        parent: Option<&'p mut PooledFrame<W>>,
-    ) -> Result<FrameGuard<'m, 'p, W>, FrameError> {
+        parent: Option<&'p mut PooledFrame<W, X>>,
+    ) -> Result<FrameGuard<'m, 'p, W, X>, FrameError> {
         self.acquire_with(FrameRequest::new(kind), parent)
     }
 
@@ -379,8 +382,8 @@ impl<W: Copy> FramePoolManager<W> {
     pub fn acquire_with<'m, 'p>(
         &'m self,
         request: FrameRequest<'_>,
-        parent: Option<&'p mut PooledFrame<W>>,
-    ) -> Result<FrameGuard<'m, 'p, W>, FrameError> {
+        parent: Option<&'p mut PooledFrame<W, X>>,
+    ) -> Result<FrameGuard<'m, 'p, W, X>, FrameError> {
         self.acquire_ref(&request, parent)
     }
 
@@ -403,8 +406,8 @@ impl<W: Copy> FramePoolManager<W> {
     pub fn acquire_ref<'m, 'p>(
         &'m self,
         request: &FrameRequest<'_>,
-        parent: Option<&'p mut PooledFrame<W>>,
-    ) -> Result<FrameGuard<'m, 'p, W>, FrameError> {
+        parent: Option<&'p mut PooledFrame<W, X>>,
+    ) -> Result<FrameGuard<'m, 'p, W, X>, FrameError> {
         let frame = match parent {
             Some(parent) => {
                 let frame = self.acquire_child(request, parent)?;
@@ -429,8 +432,8 @@ impl<W: Copy> FramePoolManager<W> {
     fn acquire_child(
         &self,
         request: &FrameRequest<'_>,
-        parent: &mut PooledFrame<W>,
-    ) -> Result<Box<PooledFrame<W>>, FrameError> {
+        parent: &mut PooledFrame<W, X>,
+    ) -> Result<Box<PooledFrame<W, X>>, FrameError> {
         let shared = self.config.shared_buffers;
         // Non-short-circuit `&`/`|`: folded into `open_child`'s one flag.
         let views_ok = !shared | (parent.stack.is_running() & parent.memory.is_running());
@@ -452,9 +455,9 @@ impl<W: Copy> FramePoolManager<W> {
     pub(super) fn open_child(
         &self,
         request: &FrameRequest<'_>,
-        parent: &mut PooledFrame<W>,
+        parent: &mut PooledFrame<W, X>,
         views_ok: bool,
-    ) -> Result<Box<PooledFrame<W>>, FrameError> {
+    ) -> Result<Box<PooledFrame<W, X>>, FrameError> {
         let kind = request.kind;
         // Non-short-circuit `|`: one flag, one branch.
         if (parent.kind == FrameKind::Precompile)
@@ -485,9 +488,9 @@ impl<W: Copy> FramePoolManager<W> {
     pub(super) fn open_child_exclusive(
         &mut self,
         request: &FrameRequest<'_>,
-        parent: &mut PooledFrame<W>,
+        parent: &mut PooledFrame<W, X>,
         parent_restricted: bool,
-    ) -> Result<Box<PooledFrame<W>>, FrameError> {
+    ) -> Result<Box<PooledFrame<W, X>>, FrameError> {
         let kind = request.kind;
         debug_assert_eq!(parent_restricted, Self::restricted(parent));
         if parent_restricted {
@@ -505,7 +508,7 @@ impl<W: Copy> FramePoolManager<W> {
     /// `true` when a child of `frame` may break a rule (a precompile, the depth limit, a
     /// static frame): the one flag the child paths test before the exact rules.
     #[inline(always)]
-    pub(super) fn restricted(frame: &PooledFrame<W>) -> bool {
+    pub(super) fn restricted(frame: &PooledFrame<W, X>) -> bool {
         // Non-short-circuit `|`: one flag, no branches.
         (frame.kind == FrameKind::Precompile) | (frame.depth >= CALL_DEPTH_LIMIT) | frame.is_static
     }
@@ -514,9 +517,9 @@ impl<W: Copy> FramePoolManager<W> {
     /// data, EIP-150 gas (taken from the parent), static flag and call context.
     #[inline(always)]
     fn set_up_child(
-        frame: &mut PooledFrame<W>,
+        frame: &mut PooledFrame<W, X>,
         request: &FrameRequest<'_>,
-        parent: &mut PooledFrame<W>,
+        parent: &mut PooledFrame<W, X>,
         depth: usize,
     ) {
         let kind = request.kind;
@@ -557,7 +560,10 @@ impl<W: Copy> FramePoolManager<W> {
     /// A transaction's root frame: reads the clock (once per transaction), runs
     /// maintenance when due, and hands the frame the spare call-tree buffers.
     #[inline(never)]
-    fn acquire_root(&self, request: &FrameRequest<'_>) -> Result<Box<PooledFrame<W>>, FrameError> {
+    fn acquire_root(
+        &self,
+        request: &FrameRequest<'_>,
+    ) -> Result<Box<PooledFrame<W, X>>, FrameError> {
         let mut state = self.state.borrow_mut();
         self.begin_transaction(&mut state);
         let mut frame = self.open_root(&mut state, request)?;
@@ -574,7 +580,7 @@ impl<W: Copy> FramePoolManager<W> {
 
     /// A transaction starts: counted, the clock read, maintenance run when due.
     #[inline]
-    fn begin_transaction(&self, state: &mut State<W>) {
+    pub(super) fn begin_transaction(&self, state: &mut State<W, X>) {
         state.transaction += 1;
         state.now = self.clock.now();
         if state.now.saturating_sub(state.last_maintenance) >= self.config.cleanup_interval {
@@ -605,9 +611,9 @@ impl<W: Copy> FramePoolManager<W> {
     #[inline]
     pub(super) fn open_root(
         &self,
-        state: &mut State<W>,
+        state: &mut State<W, X>,
         request: &FrameRequest<'_>,
-    ) -> Result<Box<PooledFrame<W>>, FrameError> {
+    ) -> Result<Box<PooledFrame<W, X>>, FrameError> {
         let mut frame = self.take_frame(state, request.kind, request.input.len(), 0)?;
         Self::set_up_root(&mut frame, request);
         Ok(frame)
@@ -619,7 +625,7 @@ impl<W: Copy> FramePoolManager<W> {
     pub(super) fn open_root_exclusive(
         &mut self,
         request: &FrameRequest<'_>,
-    ) -> Result<Box<PooledFrame<W>>, FrameError> {
+    ) -> Result<Box<PooledFrame<W, X>>, FrameError> {
         let mut frame = self.take_frame_exclusive(request.kind, request.input.len(), 0)?;
         Self::set_up_root(&mut frame, request);
         Ok(frame)
@@ -628,7 +634,7 @@ impl<W: Copy> FramePoolManager<W> {
     /// A root frame's fields for `request`: depth 0, exactly the gas asked for, the
     /// request's origin as caller.
     #[inline(always)]
-    fn set_up_root(frame: &mut PooledFrame<W>, request: &FrameRequest<'_>) {
+    fn set_up_root(frame: &mut PooledFrame<W, X>, request: &FrameRequest<'_>) {
         let kind = request.kind;
         frame.kind = kind;
         frame.depth = 0;
@@ -648,7 +654,7 @@ impl<W: Copy> FramePoolManager<W> {
     /// A call tree's stack and memory buffers from the spare list (empty ones if none is
     /// spare), counted as reused.
     #[inline]
-    fn spare_buffers(state: &mut State<W>) -> (Vec<W>, Vec<u8>) {
+    fn spare_buffers(state: &mut State<W, X>) -> (Vec<W>, Vec<u8>) {
         match state.spare.pop() {
             Some(pair) => {
                 state.buffers.reused += 1;
@@ -662,7 +668,7 @@ impl<W: Copy> FramePoolManager<W> {
     /// are over `max_pooled_bytes`; their sizes feed the buffer peaks.
     #[inline]
     pub(super) fn keep_spare_buffers(
-        state: &mut State<W>,
+        state: &mut State<W, X>,
         max_pooled_bytes: usize,
         stack: Vec<W>,
         memory: Vec<u8>,
@@ -689,7 +695,7 @@ impl<W: Copy> FramePoolManager<W> {
 
     /// The revm-style baseline: a frame's own 1024-word stack and memory.
     #[inline(never)]
-    pub(super) fn standalone_buffers(frame: &mut PooledFrame<W>, memory_limit: usize) {
+    pub(super) fn standalone_buffers(frame: &mut PooledFrame<W, X>, memory_limit: usize) {
         frame.stack = SharedStack::with_capacity(STACK_LIMIT);
         frame.memory = SharedMemory::with_limit(memory_limit);
     }
@@ -698,7 +704,7 @@ impl<W: Copy> FramePoolManager<W> {
     /// are running).
     fn check_rules(
         request: &FrameRequest<'_>,
-        parent: &PooledFrame<W>,
+        parent: &PooledFrame<W, X>,
         views_ok: bool,
     ) -> Result<(), FrameError> {
         let kind = request.kind;
@@ -725,11 +731,11 @@ impl<W: Copy> FramePoolManager<W> {
     #[inline(always)] // out of line it cost ~17 instructions of register saves per frame
     pub(super) fn take_frame(
         &self,
-        state: &mut State<W>,
+        state: &mut State<W, X>,
         kind: FrameKind,
         size: usize,
         depth: usize,
-    ) -> Result<Box<PooledFrame<W>>, FrameError> {
+    ) -> Result<Box<PooledFrame<W, X>>, FrameError> {
         let index = state.pool_of[kind.index()].index();
         let pool = &mut state.pools[index];
         let popped = if size <= self.smallest_bound {
@@ -768,7 +774,7 @@ impl<W: Copy> FramePoolManager<W> {
     #[inline(never)]
     fn reject_locked(
         &self,
-        state: &mut State<W>,
+        state: &mut State<W, X>,
         kind: FrameKind,
         depth: usize,
         error: FrameError,
@@ -783,11 +789,11 @@ impl<W: Copy> FramePoolManager<W> {
     #[inline(never)]
     fn take_frame_slow(
         &self,
-        state: &mut State<W>,
+        state: &mut State<W, X>,
         index: usize,
         kind: FrameKind,
         size: usize,
-    ) -> Result<(Box<PooledFrame<W>>, bool), FrameError> {
+    ) -> Result<(Box<PooledFrame<W, X>>, bool), FrameError> {
         let wanted = self.bucket_of(size);
         let pool = &mut state.pools[index];
         let found = (wanted..pool.larger.len() + 1)
@@ -829,7 +835,7 @@ impl<W: Copy> FramePoolManager<W> {
     /// Gives `frame` back: buffers to the parent (or the spare list), gas to the parent,
     /// the frame to its pool ([`put_back`](Self::put_back)).
     #[inline]
-    fn release(&self, mut frame: Box<PooledFrame<W>>, parent: Option<&mut PooledFrame<W>>) {
+    fn release(&self, mut frame: Box<PooledFrame<W, X>>, parent: Option<&mut PooledFrame<W, X>>) {
         match parent {
             Some(parent) => {
                 give_back_gas(&mut parent.gas, &frame.gas);
@@ -855,7 +861,7 @@ impl<W: Copy> FramePoolManager<W> {
     /// room takes the inline path; everything else goes through
     /// [`release_slow`](Self::release_slow).
     #[inline(always)] // one call site per API; out of line it cost ~17 in saves
-    pub(super) fn put_back(&self, mut frame: Box<PooledFrame<W>>, views_detached: bool) {
+    pub(super) fn put_back(&self, mut frame: Box<PooledFrame<W, X>>, views_detached: bool) {
         let mut state = self.state.borrow_mut();
         let kind = frame.kind;
         state.tracker.count(kind, FrameEventKind::Release);
@@ -888,7 +894,7 @@ impl<W: Copy> FramePoolManager<W> {
         kind: FrameKind,
         size: usize,
         depth: usize,
-    ) -> Result<Box<PooledFrame<W>>, FrameError> {
+    ) -> Result<Box<PooledFrame<W, X>>, FrameError> {
         let state = self.state.get_mut();
         let index = state.pool_of[kind.index()].index();
         let pool = &mut state.pools[index];
@@ -916,7 +922,7 @@ impl<W: Copy> FramePoolManager<W> {
         kind: FrameKind,
         size: usize,
         depth: usize,
-    ) -> Result<Box<PooledFrame<W>>, FrameError> {
+    ) -> Result<Box<PooledFrame<W, X>>, FrameError> {
         self.take_frame(&mut self.state.borrow_mut(), kind, size, depth)
     }
 
@@ -928,8 +934,8 @@ impl<W: Copy> FramePoolManager<W> {
     #[inline(always)]
     pub(super) fn put_back_exclusive(
         &mut self,
-        mut frame: Box<PooledFrame<W>>,
-    ) -> Result<(), Box<PooledFrame<W>>> {
+        mut frame: Box<PooledFrame<W, X>>,
+    ) -> Result<(), Box<PooledFrame<W, X>>> {
         let state = self.state.get_mut();
         let kind = frame.kind;
         let index = state.pool_of[kind.index()].index();
@@ -950,7 +956,12 @@ impl<W: Copy> FramePoolManager<W> {
     /// A frame that is not small or whose pool is full or disabled.
     #[cold]
     #[inline(never)]
-    fn release_slow(&self, pool: &mut ClassPool<W>, mut frame: Box<PooledFrame<W>>, now: Duration) {
+    fn release_slow(
+        &self,
+        pool: &mut ClassPool<W, X>,
+        mut frame: Box<PooledFrame<W, X>>,
+        now: Duration,
+    ) {
         let retained = frame.retained_bytes();
         if pool.owned > pool.keep_limit || retained > self.config.max_pooled_bytes {
             pool.owned -= 1;
@@ -966,7 +977,7 @@ impl<W: Copy> FramePoolManager<W> {
     /// swapped out cannot. Takes back what still matches, counts the error.
     #[cold]
     #[inline(never)]
-    fn link_error(&self, frame: &mut PooledFrame<W>, parent: &mut PooledFrame<W>) {
+    fn link_error(&self, frame: &mut PooledFrame<W, X>, parent: &mut PooledFrame<W, X>) {
         let _ = parent.stack.resume(&mut frame.stack);
         let _ = parent.memory.resume(&mut frame.memory);
         self.state.borrow_mut().buffers.link_errors += 1;
@@ -974,7 +985,7 @@ impl<W: Copy> FramePoolManager<W> {
 
     /// A root frame's buffers go to the spare list for the next transaction.
     #[inline(never)]
-    fn release_root_buffers(&self, frame: &mut PooledFrame<W>) {
+    fn release_root_buffers(&self, frame: &mut PooledFrame<W, X>) {
         if !self.config.shared_buffers {
             return;
         }
@@ -986,7 +997,7 @@ impl<W: Copy> FramePoolManager<W> {
         }
     }
 
-    fn prewarm_pool(&self, state: &mut State<W>, index: usize, target: usize) -> usize {
+    fn prewarm_pool(&self, state: &mut State<W, X>, index: usize, target: usize) -> usize {
         let pool = &state.pools[index];
         if !pool.config.enabled {
             return 0;
@@ -1042,7 +1053,7 @@ impl<W: Copy> FramePoolManager<W> {
         self.auto_tune_locked(&mut state)
     }
 
-    fn auto_tune_locked(&self, state: &mut State<W>) -> TuneReport {
+    fn auto_tune_locked(&self, state: &mut State<W, X>) -> TuneReport {
         let mut report = TuneReport::default();
         if !self.config.auto_tune {
             return report;
@@ -1105,7 +1116,7 @@ impl<W: Copy> FramePoolManager<W> {
         self.cleanup_locked(&mut state)
     }
 
-    fn cleanup_locked(&self, state: &mut State<W>) -> CleanupReport {
+    fn cleanup_locked(&self, state: &mut State<W, X>) -> CleanupReport {
         let now = state.now;
         let mut report = CleanupReport::default();
         let live = state.live;
@@ -1159,7 +1170,7 @@ impl<W: Copy> FramePoolManager<W> {
         self.pressure_locked(&mut state)
     }
 
-    fn pressure_locked(&self, state: &mut State<W>) -> PressureReport {
+    fn pressure_locked(&self, state: &mut State<W, X>) -> PressureReport {
         let before = state.bytes_held();
         let budget = self.config.memory_budget as f64;
         let level = if before as f64 >= budget * 0.95 {
@@ -1201,7 +1212,7 @@ impl<W: Copy> FramePoolManager<W> {
     /// One maintenance tick: cleanup, pressure (if handled), tuning (if on).
     #[cold]
     #[inline(never)]
-    fn maintain(&self, state: &mut State<W>) {
+    fn maintain(&self, state: &mut State<W, X>) {
         state.last_maintenance = state.now;
         self.cleanup_locked(state);
         if self.config.pressure_handling {
@@ -1250,6 +1261,26 @@ impl<W: Copy> FramePoolManager<W> {
     pub fn owned(&self, class: FrameClass) -> usize {
         let state = self.state.borrow();
         state.pools[state.pool_of[kind_of_class(class).index()].index()].owned
+    }
+
+    /// Calls `f` with every idle frame, for a caller's own accounting of what its
+    /// payloads hold ([`bytes_held`](Self::bytes_held) counts a payload by its size
+    /// only).
+    ///
+    /// ```
+    /// use evm_pool_runtime::{FramePoolConfig, FramePoolManager};
+    ///
+    /// let manager = FramePoolManager::<u64, Vec<u8>>::new(FramePoolConfig::minimal())?;
+    /// let mut payload_bytes = 0;
+    /// manager.for_each_idle(|frame| payload_bytes += frame.payload.capacity());
+    /// assert_eq!(payload_bytes, 0); // 32 prewarmed frames, empty payloads
+    /// # Ok::<(), evm_pool_runtime::ConfigError>(())
+    /// ```
+    pub fn for_each_idle(&self, mut f: impl FnMut(&PooledFrame<W, X>)) {
+        let state = self.state.borrow();
+        for pool in &state.pools[..state.live] {
+            pool.buckets().flatten().for_each(|frame| f(frame));
+        }
     }
 }
 
@@ -1300,7 +1331,7 @@ fn kind_of_class(class: FrameClass) -> FrameKind {
     }
 }
 
-impl<W> State<W> {
+impl<W, X> State<W, X> {
     fn record(&mut self, kind: FrameKind, depth: usize, event: FrameEventKind) {
         self.tracker.count(kind, event);
         if self.tracker.has_timeline() {
@@ -1336,7 +1367,7 @@ impl<W> State<W> {
     }
 }
 
-impl<W: Copy> fmt::Debug for FramePoolManager<W> {
+impl<W: Copy, X: Default> fmt::Debug for FramePoolManager<W, X> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FramePoolManager")
             .field("config", &self.config)
@@ -1345,7 +1376,7 @@ impl<W: Copy> fmt::Debug for FramePoolManager<W> {
     }
 }
 
-impl<W: Copy> fmt::Display for FramePoolManager<W> {
+impl<W: Copy, X: Default> fmt::Display for FramePoolManager<W, X> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         fmt::Display::fmt(&self.statistics(), f)
     }
@@ -1359,23 +1390,23 @@ impl<W: Copy> fmt::Display for FramePoolManager<W> {
 /// `'p` is the borrow of the parent frame: while a child guard lives its parent cannot
 /// be used, so frames are released in LIFO order by construction.
 #[must_use = "dropping the guard immediately releases the frame"]
-pub struct FrameGuard<'m, 'p, W: Copy = Word> {
-    manager: &'m FramePoolManager<W>,
-    parent: Option<&'p mut PooledFrame<W>>,
+pub struct FrameGuard<'m, 'p, W: Copy = Word, X: Default = ()> {
+    manager: &'m FramePoolManager<W, X>,
+    parent: Option<&'p mut PooledFrame<W, X>>,
     // Invariant: `Some` from creation until `drop`.
-    frame: Option<Box<PooledFrame<W>>>,
+    frame: Option<Box<PooledFrame<W, X>>>,
 }
 
-impl<W: Copy> FrameGuard<'_, '_, W> {
+impl<W: Copy, X: Default> FrameGuard<'_, '_, W, X> {
     /// Releases the frame now (the same as dropping the guard).
     pub fn release(self) {}
 }
 
-impl<W: Copy> Deref for FrameGuard<'_, '_, W> {
-    type Target = PooledFrame<W>;
+impl<W: Copy, X: Default> Deref for FrameGuard<'_, '_, W, X> {
+    type Target = PooledFrame<W, X>;
 
     #[inline]
-    fn deref(&self) -> &PooledFrame<W> {
+    fn deref(&self) -> &PooledFrame<W, X> {
         match &self.frame {
             Some(frame) => frame,
             None => unreachable!("a FrameGuard holds its frame until dropped"),
@@ -1383,9 +1414,9 @@ impl<W: Copy> Deref for FrameGuard<'_, '_, W> {
     }
 }
 
-impl<W: Copy> DerefMut for FrameGuard<'_, '_, W> {
+impl<W: Copy, X: Default> DerefMut for FrameGuard<'_, '_, W, X> {
     #[inline]
-    fn deref_mut(&mut self) -> &mut PooledFrame<W> {
+    fn deref_mut(&mut self) -> &mut PooledFrame<W, X> {
         match &mut self.frame {
             Some(frame) => frame,
             None => unreachable!("a FrameGuard holds its frame until dropped"),
@@ -1393,7 +1424,7 @@ impl<W: Copy> DerefMut for FrameGuard<'_, '_, W> {
     }
 }
 
-impl<W: Copy> Drop for FrameGuard<'_, '_, W> {
+impl<W: Copy, X: Default> Drop for FrameGuard<'_, '_, W, X> {
     #[inline]
     fn drop(&mut self) {
         if let Some(frame) = self.frame.take() {
@@ -1402,7 +1433,7 @@ impl<W: Copy> Drop for FrameGuard<'_, '_, W> {
     }
 }
 
-impl<W: Copy> fmt::Debug for FrameGuard<'_, '_, W> {
+impl<W: Copy, X: Default> fmt::Debug for FrameGuard<'_, '_, W, X> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         fmt::Debug::fmt(&**self, f)
     }

@@ -89,6 +89,7 @@ mod kind;
 mod manager;
 mod memory_window;
 pub mod nested;
+mod owned;
 mod pooled;
 pub mod shared;
 mod stats;
@@ -104,6 +105,7 @@ pub use manager::{
 };
 pub use memory_window::MemoryWindow;
 pub use nested::{CallFrame, CallTree, FrameMemory, FrameStack};
+pub use owned::{ForeignFrame, OwnedFrame};
 pub use pooled::{Address, CALL_DEPTH_LIMIT, FrameRequest, Gas, PooledFrame};
 pub use shared::{
     LinkError, MemoryError, STACK_LIMIT, SharedMemory, SharedStack, StackError, StackWindow, Word,

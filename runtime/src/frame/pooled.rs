@@ -161,10 +161,17 @@ impl<'a> FrameRequest<'a> {
 /// call tree's shared stack and memory, gas, call context, and pool bookkeeping.
 ///
 /// Frames are reused: between uses a frame keeps the capacity of its own buffers
-/// ([`input`](Self::input), [`output`](Self::output)) and nothing else; its stack and
-/// memory views are detached. Resetting it costs O(1) (byte buffers are cleared, not
-/// zeroed), and the manager sets every other field when it hands the frame out.
-pub struct PooledFrame<W = Word> {
+/// ([`input`](Self::input), [`output`](Self::output)) and its [`payload`](Self::payload),
+/// nothing else; its stack and memory views are detached. Resetting it costs O(1) (byte
+/// buffers are cleared, not zeroed), and the manager sets every other field when it
+/// hands the frame out.
+///
+/// `X` is a payload of the caller's own, kept in the frame across uses (an
+/// interpreter's per-frame state, for example; `()` by default). The manager creates it
+/// with `X::default()` when it creates the frame and never touches it afterwards, so
+/// whatever it holds (and the capacity it keeps) is reused with the frame; see
+/// [`FramePoolManager::acquire_owned`](crate::FramePoolManager::acquire_owned).
+pub struct PooledFrame<W = Word, X = ()> {
     pub(crate) stack: SharedStack<W>,
     pub(crate) memory: SharedMemory,
     /// Gas of this frame.
@@ -185,9 +192,11 @@ pub struct PooledFrame<W = Word> {
     pub(crate) pool_id: u64,
     pub(crate) usage_count: u64,
     pub(crate) last_used: Duration,
+    /// The caller's per-frame payload, kept across uses (see the type's docs).
+    pub payload: X,
 }
 
-impl<W: Copy> PooledFrame<W> {
+impl<W: Copy, X: Default> PooledFrame<W, X> {
     pub(crate) fn new(kind: FrameKind, pool_id: u64) -> Self {
         PooledFrame {
             stack: SharedStack::detached(),
@@ -204,9 +213,12 @@ impl<W: Copy> PooledFrame<W> {
             pool_id,
             usage_count: 0,
             last_used: Duration::ZERO,
+            payload: X::default(),
         }
     }
+}
 
+impl<W: Copy, X> PooledFrame<W, X> {
     /// Clears what a frame keeps between uses, keeping its buffers' capacity. O(1): byte
     /// buffers are cleared, not zeroed. Every other field is set by the manager when it
     /// hands the frame out, so it is not touched here.
@@ -311,9 +323,9 @@ impl<W: Copy> PooledFrame<W> {
 /// assert!(report.padding_bytes() < report.align());
 /// println!("{report}");
 /// ```
-impl<W: Copy> crate::layout::Layout for PooledFrame<W> {
+impl<W: Copy, X> crate::layout::Layout for PooledFrame<W, X> {
     fn layout_report() -> crate::layout::LayoutReport {
-        crate::layout_of!(PooledFrame<W> {
+        crate::layout_of!(PooledFrame<W, X> {
             stack,
             memory,
             gas,
@@ -328,11 +340,12 @@ impl<W: Copy> crate::layout::Layout for PooledFrame<W> {
             pool_id,
             usage_count,
             last_used,
+            payload,
         })
     }
 }
 
-impl<W> fmt::Debug for PooledFrame<W> {
+impl<W, X> fmt::Debug for PooledFrame<W, X> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("PooledFrame")
             .field("kind", &self.kind)

@@ -11,6 +11,7 @@
 use super::interpreter::{FrameExtras, PooledInterpreter};
 use super::memory::{self, PooledMemory};
 use super::stack::PooledStack;
+use evm_pool::FrameKind;
 use revm::bytecode::Bytecode;
 use revm::context::result::FromStringError;
 use revm::context_interface::context::take_error;
@@ -25,20 +26,21 @@ use revm::interpreter::interpreter::{ExtBytecode, ReturnDataImpl, RuntimeFlags};
 use revm::interpreter::interpreter_action::FrameInit;
 use revm::interpreter::interpreter_types::{Jumps, LoopControl, MemoryTr, ReturnData, StackTr};
 use revm::interpreter::{
-    CallInput, CallInputs, CallOutcome, CallValue, CreateInputs, CreateOutcome, CreateScheme,
-    FrameInput, Gas, InputsImpl, InstructionResult, Interpreter, InterpreterAction,
+    CallInput, CallInputs, CallOutcome, CallScheme, CallValue, CreateInputs, CreateOutcome,
+    CreateScheme, FrameInput, Gas, InputsImpl, InstructionResult, Interpreter, InterpreterAction,
     InterpreterResult, SharedMemory,
 };
 use revm::primitives::constants::CALL_STACK_LIMIT;
 use revm::primitives::hardfork::SpecId;
-use revm::primitives::{Bytes, U256};
+use revm::primitives::{Address, B256, Bytes, U256};
 
 /// The database error of a context; frame operations return any error that converts
 /// from it (revm's `ContextTrDbError`).
 pub type FrameError<CTX> = <<CTX as ContextTr>::Db as Database>::Error;
 
-/// A call frame of the pooled EVM. Frames are kept and reused by the EVM's frame pool;
-/// a frame's operand stack borrows the shared stack buffer while it runs.
+/// A call frame of the pooled EVM: the payload of a [`FrameManager`](super::FrameManager)'s pooled frames,
+/// so frames are kept and reused by the frame pool manager; a frame's operand stack and
+/// memory are views of the shared buffers while it runs.
 ///
 /// `#[optimize_layout]` lays the fields out in descending alignment under `repr(C)` and
 /// proves the layout at compile time; `PooledFrame::layout_report()` prints it.
@@ -311,6 +313,171 @@ impl PooledFrame {
     }
 }
 
+/// A call or create that runs code, as `make_call_frame`/`make_create_frame` leave it:
+/// checks done, journal checkpoint taken, value transferred. The EVM then finds its
+/// frame (the transaction's frame at this depth, or one from the [`FrameManager`](super::FrameManager)) and
+/// [`install`](Self::install)s it there, so calls that end without a frame (plain
+/// transfers, precompiles, empty code, depth limit) never touch the frame pool.
+#[derive(Debug)]
+pub(crate) enum Ready {
+    /// A call.
+    Call {
+        /// Its inputs.
+        inputs: Box<CallInputs>,
+        /// The journal checkpoint to commit or revert when the frame ends.
+        checkpoint: JournalCheckpoint,
+    },
+    /// A create (its new account in the caller's [`CreateTarget`]: kept out of this
+    /// enum, which every `CALL` moves, so a call moves 32 bytes rather than 96).
+    Create {
+        /// Its inputs.
+        inputs: Box<CreateInputs>,
+        /// The journal checkpoint to commit or revert when the frame ends.
+        checkpoint: JournalCheckpoint,
+    },
+}
+
+/// A create's new account, written by `make_create_frame` for [`Ready::install`].
+#[derive(Debug, Default)]
+pub(crate) struct CreateTarget {
+    /// The new account.
+    pub(crate) address: Address,
+    /// `CREATE2`'s init-code hash (`None` for `CREATE`).
+    pub(crate) init_code_hash: Option<B256>,
+}
+
+impl Ready {
+    /// The frame pool's kind for this frame.
+    #[inline(always)]
+    pub(crate) fn kind(&self) -> FrameKind {
+        match self {
+            Self::Call { inputs, .. } => call_kind(inputs.scheme),
+            Self::Create { inputs, .. } => match inputs.scheme() {
+                CreateScheme::Create2 { .. } => FrameKind::Create2,
+                _ => FrameKind::Create,
+            },
+        }
+    }
+
+    /// Initializes `frame` for this call or create at `depth`, as `EthFrame`'s
+    /// `make_call_frame`/`make_create_frame` end (`target`: what `make_create_frame`
+    /// wrote for a create).
+    #[inline(always)]
+    pub(crate) fn install(
+        self,
+        frame: &mut PooledFrame,
+        depth: usize,
+        spec_id: SpecId,
+        target: &CreateTarget,
+    ) {
+        match self {
+            Self::Call { inputs, checkpoint } => {
+                install_call(frame, inputs, checkpoint, depth, spec_id)
+            }
+            Self::Create { inputs, checkpoint } => {
+                let created_address = target.address;
+                let init_code_hash = target.init_code_hash;
+                frame.interpreter.bytecode = ExtBytecode::new_with_optional_hash(
+                    Bytecode::new_legacy(inputs.init_code().clone()),
+                    init_code_hash,
+                );
+                set_inputs(
+                    &mut frame.interpreter.input,
+                    InputsImpl {
+                        target_address: created_address,
+                        caller_address: inputs.caller(),
+                        bytecode_address: None,
+                        input: CallInput::Bytes(Bytes::new()),
+                        call_value: inputs.value(),
+                        depth,
+                    },
+                );
+                let (gas_limit, reservoir) = (inputs.gas_limit(), inputs.reservoir());
+                frame.init(FrameSetup {
+                    data: FrameData::Create(CreateFrame { created_address }),
+                    input: FrameInput::Create(inputs),
+                    depth,
+                    is_static: false,
+                    spec_id,
+                    gas_limit,
+                    reservoir,
+                    checkpoint,
+                });
+            }
+        }
+    }
+}
+
+/// A call's frame: bytecode, interpreter inputs and the frame setup.
+#[inline(always)]
+fn install_call(
+    frame: &mut PooledFrame,
+    inputs: Box<CallInputs>,
+    checkpoint: JournalCheckpoint,
+    depth: usize,
+    spec_id: SpecId,
+) {
+    let (bytecode_hash, code) = &inputs.known_bytecode;
+    // A reused frame that last ran this very code (same hash, same shared bytes) keeps
+    // its analysed bytecode and only rewinds it; otherwise install it as revm does.
+    // Written in the frame's slot directly: an `Option<ExtBytecode>` (160 bytes) moved
+    // through `FrameSetup` cost a `memcpy` per CALL even when it was `None`.
+    let slot = &mut frame.interpreter.bytecode;
+    if slot.hash() == Some(*bytecode_hash) && slot.bytecode_ptr() == code.bytecode_ptr() {
+        // Exactly what `ExtBytecode::new_with_hash` would give: first instruction, no
+        // pending action, execution continues.
+        slot.absolute_jump(0);
+        *slot.action() = None;
+        slot.reset_action();
+    } else {
+        *slot = ExtBytecode::new_with_hash(code.clone(), *bytecode_hash);
+    }
+
+    set_inputs(
+        &mut frame.interpreter.input,
+        InputsImpl {
+            target_address: inputs.target_address,
+            caller_address: inputs.caller,
+            bytecode_address: Some(inputs.bytecode_address),
+            input: inputs.input.clone(),
+            call_value: inputs.value.get(),
+            depth,
+        },
+    );
+    let (is_static, gas_limit, reservoir) = (inputs.is_static, inputs.gas_limit, inputs.reservoir);
+    frame.init(FrameSetup {
+        data: FrameData::Call(CallFrame {
+            return_memory_range: inputs.return_memory_offset.clone(),
+        }),
+        input: FrameInput::Call(inputs),
+        depth,
+        is_static,
+        spec_id,
+        gas_limit,
+        reservoir,
+        checkpoint,
+    });
+}
+
+/// The manager refused a frame (its class is at its max and its overflow policy is
+/// `Fail`): the transaction fails with revm's custom error, as any other host error.
+#[cold]
+#[inline(never)]
+pub(crate) fn pool_error<ERROR: FromStringError>(error: evm_pool::FrameError) -> ERROR {
+    ERROR::from_string(format!("frame pool: {error}"))
+}
+
+/// The pool's frame kind for a call scheme.
+#[inline(always)]
+fn call_kind(scheme: CallScheme) -> FrameKind {
+    match scheme {
+        CallScheme::Call => FrameKind::Call,
+        CallScheme::CallCode => FrameKind::CallCode,
+        CallScheme::DelegateCall => FrameKind::DelegateCall,
+        CallScheme::StaticCall => FrameKind::StaticCall,
+    }
+}
+
 /// How a call or create ended without running a frame.
 ///
 /// A call that runs no code (depth limit, failed transfer, empty code: every plain
@@ -364,7 +531,7 @@ impl Frameless {
     }
 }
 
-/// Initializes `frame` for a call, or reports how the call ended when no code runs
+/// Prepares a call ([`Ready`]) or reports how the call ended when no code runs
 /// (depth limit, failed transfer, precompile, empty code): a [`Frameless`] status, or a
 /// precompile's full result written to `full`. Mirrors `EthFrame::make_call_frame`; the
 /// inputs box goes back to `recycler` when no frame keeps it.
@@ -372,16 +539,15 @@ impl Frameless {
     clippy::too_many_arguments,
     reason = "the parts of the EVM it borrows are disjoint fields; a struct of them would be rebuilt per call"
 )]
-pub fn make_call_frame<CTX, PRECOMPILES, ERROR>(
+pub(crate) fn make_call_frame<CTX, PRECOMPILES, ERROR>(
     ctx: &mut CTX,
     precompiles: &mut PRECOMPILES,
     depth: usize,
     caller_memory: Option<&PooledMemory>,
     mut inputs: Box<CallInputs>,
     recycler: &mut impl InputsRecycler,
-    frame: &mut PooledFrame,
     full: &mut Option<FrameResult>,
-) -> Result<ItemOrResult<(), Frameless>, ERROR>
+) -> Result<ItemOrResult<Ready, Frameless>, ERROR>
 where
     CTX: ContextTr,
     PRECOMPILES: PrecompileProvider<CTX, Output = InterpreterResult>,
@@ -421,9 +587,6 @@ where
         return finish(call_result(i.into(), &inputs), inputs);
     }
 
-    let is_static = inputs.is_static;
-    let gas_limit = inputs.gas_limit;
-
     // revm's precompiles read call data in the context's buffer, not in our memory.
     let staged = match (caller_memory, &inputs.input) {
         (Some(caller), CallInput::SharedBuffer(range))
@@ -453,63 +616,25 @@ where
     }
     memory::unstage_precompile_input(&mut inputs.input, staged);
 
-    let (bytecode_hash, code) = &inputs.known_bytecode;
-    if code.is_empty() {
+    if inputs.known_bytecode.1.is_empty() {
         ctx.journal_mut().checkpoint_commit();
         return finish(call_result(InstructionResult::Stop, &inputs), inputs);
     }
-    // A reused frame that last ran this very code (same hash, same shared bytes) keeps
-    // its analysed bytecode and only rewinds it; otherwise install it as revm does.
-    // Written in the frame's slot directly: an `Option<ExtBytecode>` (160 bytes) moved
-    // through `FrameSetup` cost a `memcpy` per CALL even when it was `None`.
-    let slot = &mut frame.interpreter.bytecode;
-    if slot.hash() == Some(*bytecode_hash) && slot.bytecode_ptr() == code.bytecode_ptr() {
-        // Exactly what `ExtBytecode::new_with_hash` would give: first instruction, no
-        // pending action, execution continues.
-        slot.absolute_jump(0);
-        *slot.action() = None;
-        slot.reset_action();
-    } else {
-        *slot = ExtBytecode::new_with_hash(code.clone(), *bytecode_hash);
-    }
-
-    set_inputs(
-        &mut frame.interpreter.input,
-        InputsImpl {
-            target_address: inputs.target_address,
-            caller_address: inputs.caller,
-            bytecode_address: Some(inputs.bytecode_address),
-            input: inputs.input.clone(),
-            call_value: inputs.value.get(),
-            depth,
-        },
-    );
-    frame.init(FrameSetup {
-        data: FrameData::Call(CallFrame {
-            return_memory_range: inputs.return_memory_offset.clone(),
-        }),
-        input: FrameInput::Call(inputs),
-        depth,
-        is_static,
-        spec_id: ctx.cfg().spec().into(),
-        gas_limit,
-        reservoir: reservoir_remaining_gas,
-        checkpoint,
-    });
-    Ok(ItemOrResult::Item(()))
+    // Code runs: the EVM installs the call in its frame (`Ready::install`).
+    Ok(ItemOrResult::Item(Ready::Call { inputs, checkpoint }))
 }
 
-/// Initializes `frame` for a create, or writes the create's result to `full` and returns
-/// [`Frameless::Full`] (depth limit, insufficient balance, nonce overflow, address
-/// collision). Mirrors `EthFrame::make_create_frame`.
-pub fn make_create_frame<CTX, ERROR>(
+/// Prepares a create ([`Ready`], its new account in `target`) or writes the create's
+/// result to `full` and returns [`Frameless::Full`] (depth limit, insufficient balance,
+/// nonce overflow, address collision). Mirrors `EthFrame::make_create_frame`.
+pub(crate) fn make_create_frame<CTX, ERROR>(
     context: &mut CTX,
     depth: usize,
     inputs: Box<CreateInputs>,
     recycler: &mut impl InputsRecycler,
-    frame: &mut PooledFrame,
     full: &mut Option<FrameResult>,
-) -> Result<ItemOrResult<(), Frameless>, ERROR>
+    target: &mut CreateTarget,
+) -> Result<ItemOrResult<Ready, Frameless>, ERROR>
 where
     CTX: ContextTr,
     ERROR: From<FrameError<CTX>> + FromStringError,
@@ -563,33 +688,11 @@ where
         Ok(checkpoint) => checkpoint,
         Err(e) => return return_error(e.into(), inputs),
     };
-
-    frame.interpreter.bytecode = ExtBytecode::new_with_optional_hash(
-        Bytecode::new_legacy(inputs.init_code().clone()),
+    *target = CreateTarget {
+        address: created_address,
         init_code_hash,
-    );
-    set_inputs(
-        &mut frame.interpreter.input,
-        InputsImpl {
-            target_address: created_address,
-            caller_address: inputs.caller(),
-            bytecode_address: None,
-            input: CallInput::Bytes(Bytes::new()),
-            call_value: inputs.value(),
-            depth,
-        },
-    );
-    frame.init(FrameSetup {
-        data: FrameData::Create(CreateFrame { created_address }),
-        input: FrameInput::Create(inputs),
-        depth,
-        is_static: false,
-        spec_id: spec,
-        gas_limit,
-        reservoir: reservoir_remaining_gas,
-        checkpoint,
-    });
-    Ok(ItemOrResult::Item(()))
+    };
+    Ok(ItemOrResult::Item(Ready::Create { inputs, checkpoint }))
 }
 
 /// Writes a frame's interpreter inputs field by field into the slot the reused frame

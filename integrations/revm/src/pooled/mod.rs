@@ -12,7 +12,7 @@
 //! | | stock revm | pooled EVM |
 //! |---|---|---|
 //! | operand stacks | one 32 KiB `Vec` per frame, kept forever | windows of one shared buffer ([`PooledStack`]) |
-//! | frames | created on first use at each depth, kept forever | reused LIFO, trimmed to [`RetentionPolicy::max_frames`] |
+//! | frames | created on first use at each depth, kept forever | taken from and given back to a [`FrameManager`] (the runtime's `FramePoolManager`, revm's frame as each pooled frame's payload): hits, misses, peaks in its `PoolStatistics`, at most its class's `max` kept, cleaned up, tuned and trimmed under memory pressure by its `FramePoolConfig` |
 //! | `Box<CallInputs>` per `CALL`, `Box<CreateInputs>` per `CREATE` | allocated and freed per call | recycled ([`FrameExtras`]) |
 //! | memory | `SharedMemory`: per-frame checkpoints into one `Rc<RefCell<Vec<u8>>>` in the context, capacity kept forever | views of one buffer handed LIFO from caller to callee (the runtime's `SharedMemory` behind its `MemoryWindow`, [`PooledMemory`]), kept in the pools between transactions and trimmed to [`RetentionPolicy::max_memory_bytes`] |
 
@@ -25,7 +25,7 @@ mod stack;
 pub use frame::{FrameError, FrameSetup, InputsRecycler, PooledFrame};
 pub use interpreter::{FrameExtras, PooledInterpreter, pooled_call, pooled_create};
 pub use memory::PooledMemory;
-pub use pools::{FramePoolStats, FramePools, RetentionPolicy};
+pub use pools::{FrameManager, FramePoolStats, FramePools, RetentionPolicy, default_frame_config};
 pub use stack::PooledStack;
 
 use revm::ExecuteEvm;
@@ -47,6 +47,9 @@ use revm::interpreter::{CallInputs, CreateInputs, FrameInput, Instruction, Inter
 use revm::primitives::hardfork::SpecId;
 use revm::state::EvmState;
 
+use evm_pool::{ConfigError, FramePoolConfig, PoolStatistics};
+use pools::ManagedFrame;
+
 /// revm with pooled frames, shared operand-stack and memory buffers and recycled call
 /// inputs.
 ///
@@ -62,9 +65,10 @@ use revm::state::EvmState;
 ///     let b = TxOutcome::from_result(stock.transact(w.txs[0].clone()));
 ///     assert_eq!(a, b);
 /// }
-/// // The second transaction reused every frame and every call-inputs box.
+/// // Every frame came from the frame pool manager (16 prewarmed): one per depth and
+/// // transaction, reused by the 50 calls at depth 1. Every call reused one inputs box.
 /// let stats = pooled.pool_stats();
-/// assert_eq!(stats.frame_misses, 2); // the caller's and the callee's frame, once
+/// assert_eq!((stats.frame_hits, stats.frame_misses), (4, 0));
 /// assert_eq!(stats.inputs_misses, 1); // one box, recycled by all 100 calls
 /// ```
 #[derive(Debug)]
@@ -73,11 +77,15 @@ pub struct PooledEvm<CTX: Host, P = EthPrecompiles> {
     pub ctx: CTX,
     instructions: EthInstructions<PooledInterpreter, CTX>,
     precompiles: P,
-    /// Frames, index = call depth; `frames[..active]` are alive, the rest are pooled.
-    frames: Vec<PooledFrame>,
+    /// The frames taken from `pools.frames` (the frame pool manager) in the current
+    /// transaction, index = call depth; `frames[..active]` are alive. A frame that
+    /// ended stays here for the next call at its depth in the same transaction (as in
+    /// revm's own frame stack) and all go back to the manager when the transaction
+    /// ends: a round trip through the manager per `CALL` cost about 100 instructions
+    /// per call on the call loop (4.5%), one per depth and transaction costs nothing
+    /// measurable there.
+    frames: Vec<ManagedFrame>,
     active: usize,
-    /// Frames at indices below this have run before (reusing one is a pool hit).
-    used_frames: usize,
     pools: FramePools,
     /// `EvmTr` hands out revm's `FrameStack`; revm's handler only ever clears it. The
     /// pooled EVM keeps its frames in `frames`, so this one stays empty.
@@ -88,8 +96,9 @@ impl<CTX> PooledEvm<CTX, EthPrecompiles>
 where
     CTX: ContextTr + Host,
 {
-    /// Builds the pooled EVM over `ctx` with mainnet precompiles and the default
-    /// [`RetentionPolicy`].
+    /// Builds the pooled EVM over `ctx` with mainnet precompiles, the default
+    /// [`RetentionPolicy`] and frames from a [`FrameManager`] with
+    /// [`default_frame_config`].
     ///
     /// ```
     /// use evm_pool_revm::{pooled::PooledEvm, workload::Workload};
@@ -115,13 +124,42 @@ where
     ///
     /// let mut evm = PooledEvm::with_policy(w.context(), RetentionPolicy::minimal());
     /// evm.transact(w.txs[0].clone())?;
-    /// assert!(evm.pooled_frames() <= RetentionPolicy::minimal().max_frames);
+    /// assert_eq!(evm.pool_stats().inputs_misses, 1); // one call box, kept (at most 4)
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn with_policy(ctx: CTX, policy: RetentionPolicy) -> Self {
         let spec: SpecId = ctx.cfg().spec().into();
         let precompiles = EthPrecompiles::new(spec);
         Self::with_pools(ctx, precompiles, FramePools::new(policy))
+    }
+
+    /// Builds the pooled EVM with frames from a [`FrameManager`] configured by `config`
+    /// (a preset such as [`FramePoolConfig::high_performance`], or your own; validated)
+    /// and the default [`RetentionPolicy`].
+    ///
+    /// A class whose overflow policy is `Fail` caps the frames alive at once: a
+    /// transaction that needs more fails with revm's custom context error
+    /// (`frame pool: ... exhausted`), which stock revm would not do. The presets (and
+    /// [`default_frame_config`]) use `Allocate`: extra frames are created, counted as
+    /// overflows, and dropped when they go back.
+    ///
+    /// ```
+    /// use evm_pool::FramePoolConfig;
+    /// use evm_pool_revm::{pooled::PooledEvm, workload::Workload};
+    /// use revm::ExecuteEvm;
+    ///
+    /// let w = Workload::call_loop(10);
+    /// let mut evm = PooledEvm::with_frame_config(w.context(), FramePoolConfig::high_performance())?;
+    /// evm.transact(w.txs[0].clone())?;
+    /// // Per-kind pools (128 Call frames prewarmed): one frame per depth and transaction.
+    /// let stats = evm.frame_statistics();
+    /// assert_eq!((stats.total.hits, stats.total.misses, stats.total.returns), (2, 0, 2));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn with_frame_config(ctx: CTX, config: FramePoolConfig) -> Result<Self, ConfigError> {
+        let spec: SpecId = ctx.cfg().spec().into();
+        let pools = FramePools::with_frame_config(RetentionPolicy::default(), config)?;
+        Ok(Self::with_pools(ctx, EthPrecompiles::new(spec), pools))
     }
 }
 
@@ -162,7 +200,6 @@ where
             precompiles,
             frames: Vec::new(),
             active: 0,
-            used_frames: 0,
             pools,
             unused_frame_stack: FrameStack::new(),
         }
@@ -185,7 +222,7 @@ where
     /// ```
     pub fn into_pools(mut self) -> FramePools {
         self.reclaim_frames();
-        self.retire_frames(0);
+        self.return_frames();
         self.pools
     }
 
@@ -201,26 +238,115 @@ where
     ///     evm.transact(w.txs[0].clone())?;
     /// }
     /// let stats = evm.pool_stats();
-    /// assert_eq!((stats.transactions, stats.frame_misses), (3, 2)); // caller and callee, once
-    /// assert!(stats.frame_hit_rate() > 0.9);
+    /// assert_eq!((stats.transactions, stats.frame_hits, stats.frame_misses), (3, 6, 0));
+    /// assert_eq!(stats.frame_hit_rate(), 1.0);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn pool_stats(&self) -> FramePoolStats {
-        let in_slots = self
+        let in_frames = self
             .frames
             .iter()
-            .map(|f| f.interpreter.extend.allocated)
+            .map(|f| f.payload.interpreter.extend.allocated)
             .sum();
-        self.pools.stats(in_slots)
+        self.pools.stats(in_frames)
     }
 
-    /// Drops the pooled frames from index `keep` on, keeping their allocation counts.
-    fn retire_frames(&mut self, keep: usize) {
-        if let Some(gone) = self.frames.get(keep..) {
-            let allocated: u64 = gone.iter().map(|f| f.interpreter.extend.allocated).sum();
-            self.pools.counters.retired_allocated += allocated;
-            self.frames.truncate(keep);
+    /// The frame pool manager's statistics: hits, misses, returns, overflows,
+    /// discards, frames in use and their peak, idle frames and the bytes they hold.
+    ///
+    /// ```
+    /// use evm_pool_revm::{pooled::PooledEvm, workload::Workload};
+    /// use revm::ExecuteEvm;
+    ///
+    /// let w = Workload::call_chain();
+    /// let mut evm = PooledEvm::new(w.context());
+    /// for _ in 0..2 {
+    ///     evm.transact(w.txs[0].clone())?;
+    /// }
+    /// let total = evm.frame_statistics().total;
+    /// // 1025 frames per transaction (depths 0 to 1024); 16 prewarmed.
+    /// assert_eq!((total.misses, total.hits), (1025 - 16, 1025 + 16));
+    /// assert_eq!((total.peak_in_use, total.in_use, total.available), (1025, 0, 1025));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn frame_statistics(&self) -> PoolStatistics {
+        self.pools.frame_statistics()
+    }
+
+    /// The frame pool manager the frames come from (its configuration, tracker,
+    /// `cleanup`, `auto_tune` and `check_memory_pressure`).
+    ///
+    /// ```
+    /// use evm_pool_revm::{pooled::PooledEvm, workload::Workload};
+    /// use revm::ExecuteEvm;
+    ///
+    /// let w = Workload::call_loop(10);
+    /// let mut evm = PooledEvm::new(w.context());
+    /// evm.transact(w.txs[0].clone())?;
+    /// let calls = evm.frame_manager().tracker().kind(evm_pool::FrameKind::Call);
+    /// assert_eq!((calls.acquires, calls.releases), (2, 2)); // depths 0 and 1
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn frame_manager(&self) -> &FrameManager {
+        self.pools.frame_manager()
+    }
+
+    /// Gives the transaction's frames back to the frame pool manager, deepest first (so
+    /// the manager's LIFO pool hands each depth its frame again next time, with its
+    /// bytecode still installed). Inline check, out-of-line work.
+    #[inline(always)]
+    fn return_frames(&mut self) {
+        if !self.frames.is_empty() {
+            self.return_taken_frames();
         }
+    }
+
+    /// [`return_frames`](Self::return_frames)' work.
+    #[inline(never)]
+    fn return_taken_frames(&mut self) {
+        debug_assert_eq!(self.active, 0, "frames alive at the end of a transaction");
+        for frame in self.frames.drain(..).rev() {
+            // Only a frame of another manager is refused, and these all came from ours.
+            let _ = Self::release_frame(&mut self.pools, frame);
+        }
+    }
+
+    /// Takes a frame of `kind` from the frame pool manager for `depth` into the
+    /// transaction's frames (a transaction's first frame also marks its start there).
+    #[inline(always)]
+    fn take_frame(
+        &mut self,
+        kind: evm_pool::FrameKind,
+        depth: usize,
+    ) -> Result<(), ContextDbError<CTX>> {
+        let manager = &mut self.pools.frames;
+        if depth == 0 {
+            manager.start_transaction();
+        }
+        match manager.acquire_owned(kind, depth, 0) {
+            Ok(frame) => {
+                self.frames.push(frame);
+                Ok(())
+            }
+            Err(error) => Err(frame::pool_error(error)),
+        }
+    }
+
+    /// Gives a frame back to the frame pool manager, its allocation count to the
+    /// statistics first (the manager may drop the frame). Its spare input boxes stay
+    /// in it, so a frame is reused with its boxes: they are bounded by the frames the
+    /// manager keeps (at most one of each kind per frame).
+    #[inline(always)]
+    fn release_frame(
+        pools: &mut FramePools,
+        mut frame: ManagedFrame,
+    ) -> Result<(), ContextDbError<CTX>> {
+        let extras = &mut frame.payload.interpreter.extend;
+        pools.counters.boxes_allocated += core::mem::take(&mut extras.allocated);
+        pools
+            .frames
+            .release_owned(frame)
+            .map_err(|_| foreign_frame())
     }
 
     /// The retention policy.
@@ -238,24 +364,24 @@ where
         self.pools.policy
     }
 
-    /// Frames currently kept for reuse.
+    /// Frames currently idle in the frame pool manager, kept for reuse.
     ///
     /// ```
     /// use evm_pool_revm::{pooled::PooledEvm, workload::Workload};
     /// use revm::ExecuteEvm;
     ///
-    /// let w = Workload::call_loop(10);
+    /// let w = Workload::call_chain();
     /// let mut evm = PooledEvm::new(w.context());
-    /// assert_eq!(evm.pooled_frames(), 0);
+    /// assert_eq!(evm.pooled_frames(), 16); // prewarmed
     /// evm.transact(w.txs[0].clone())?;
-    /// assert_eq!(evm.pooled_frames(), 2); // the caller's and the callee's frame, kept
+    /// assert_eq!(evm.pooled_frames(), 1025); // every frame of the chain, kept
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn pooled_frames(&self) -> usize {
-        self.frames.len()
+        self.pools.frames.statistics().total.available as usize
     }
 
-    /// Heap bytes kept between transactions by the pools and the pooled frames (the
+    /// Heap bytes kept between transactions by the pools and the idle frames (the
     /// frames' own size; code and return data they reference belong to revm's caches).
     ///
     /// ```
@@ -269,16 +395,13 @@ where
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn retained_bytes(&self) -> usize {
-        let in_slots: usize = self
-            .frames
-            .iter()
-            .map(|f| {
-                let extras = &f.interpreter.extend;
-                usize::from(extras.spare_call_inputs.is_some()) * size_of::<CallInputs>()
-                    + usize::from(extras.spare_create_inputs.is_some()) * size_of::<CreateInputs>()
-            })
-            .sum();
-        self.pools.retained_bytes() + self.frames.capacity() * size_of::<PooledFrame>() + in_slots
+        let mut boxes = 0;
+        self.pools.frames.for_each_idle(|frame| {
+            let extras = &frame.payload.interpreter.extend;
+            boxes += usize::from(extras.spare_call_inputs.is_some()) * size_of::<CallInputs>()
+                + usize::from(extras.spare_create_inputs.is_some()) * size_of::<CreateInputs>();
+        });
+        self.pools.retained_bytes() + self.frames.capacity() * size_of::<ManagedFrame>() + boxes
     }
 
     /// Returns every alive frame's resources to the pools (after an error unwound the
@@ -297,15 +420,19 @@ where
     fn reclaim_alive_frames(&mut self) {
         while self.active > 0 {
             self.active -= 1;
-            self.frames[self.active].finish(&mut self.pools);
-            // The innermost alive frame holds the shared buffer: hand it back up, LIFO.
             let (parents, rest) = self.frames.split_at_mut(self.active);
-            let child = &mut rest[0].interpreter;
+            let Some(frame) = rest.first_mut() else {
+                break;
+            };
+            frame.payload.finish(&mut self.pools.inputs);
+            // The innermost alive frame holds the shared buffer: hand it back up, LIFO.
+            let child = &mut frame.payload.interpreter;
             let stack = child.stack.window_mut();
             match parents.last_mut() {
                 Some(parent) => {
-                    let _ = parent.interpreter.stack.window_mut().resume(stack);
-                    let _ = parent.interpreter.memory.resume(&mut child.memory);
+                    let parent = &mut parent.payload.interpreter;
+                    let _ = parent.stack.window_mut().resume(stack);
+                    let _ = parent.memory.resume(&mut child.memory);
                 }
                 None => {
                     if let Ok(buffer) = stack.detach() {
@@ -328,8 +455,12 @@ where
     #[inline(always)]
     fn end_transaction(&mut self) {
         self.reclaim_frames();
-        // No frame entered since the last end of transaction (entering one raises
-        // `tx_depth`), so the demand is zero and the stack and memory buffers untouched.
+        // The transaction took one frame per depth it reached: its frame count is the
+        // most frames alive at once (counted here rather than on every CALL).
+        self.pools.counters.tx_depth = self.frames.len();
+        self.return_frames();
+        // No frame ran (running one takes a frame), so the demand is zero and the stack
+        // and memory buffers untouched.
         if self.pools.counters.tx_depth == 0 && self.pools.settled {
             self.end_idle_transaction();
         } else {
@@ -344,18 +475,14 @@ where
     /// - the stack and memory buffers are already within their zero-demand bound (the
     ///   pass that settled the pools trimmed them, and no frame has held them since);
     /// - what a frameless transaction can change is checked as the full pass checks it:
-    ///   input boxes given back to the pools (kept: 0), the context's staging buffer
-    ///   (kept: 0, so the bound is twice the floor) and a frame slot created for the
-    ///   call (kept: `min_frames`), through the same helpers the full pass calls.
+    ///   input boxes given back to the pools (kept: 0) and the context's staging buffer
+    ///   (kept: 0, so the bound is twice the floor), through the same helpers the full
+    ///   pass calls. (A frameless call takes no frame from the frame pool manager.)
     #[inline(always)]
     fn end_idle_transaction(&mut self) {
-        let policy = self.pools.policy;
         self.pools.stats.transactions += 1;
         let mut trimmed = self.pools.trim_inputs(0, 0);
         if self.shrink_staging(0) {
-            trimmed = true;
-        }
-        if self.trim_frames(policy.min_frames) {
             trimmed = true;
         }
         if trimmed {
@@ -390,17 +517,9 @@ where
             trimmed = true;
         }
 
+        // Frames are retained by the frame pool manager under its own configuration.
         let tx_depth = core::mem::take(&mut self.pools.counters.tx_depth);
         self.pools.stats.peak_frames = self.pools.stats.peak_frames.max(tx_depth);
-        let keep = self
-            .pools
-            .recent
-            .frames
-            .record(tx_depth, policy.idle_transactions)
-            .clamp(policy.min_frames, policy.max_frames.max(policy.min_frames));
-        if self.trim_frames(keep) {
-            trimmed = true;
-        }
         if trimmed {
             self.pools.stats.trims += 1;
         }
@@ -421,20 +540,6 @@ where
         }
         false
     }
-
-    /// Retires the frame slots beyond the first `keep` and gives their memory back.
-    /// Returns whether any went. Frames only ever shrink here, so `used_frames` is
-    /// clamped here too (it never exceeds the slot count).
-    #[inline(always)]
-    fn trim_frames(&mut self, keep: usize) -> bool {
-        if self.frames.len() > keep {
-            self.retire_frames(keep);
-            self.frames.shrink_to(keep);
-            self.used_frames = self.used_frames.min(self.frames.len());
-            return true;
-        }
-        false
-    }
 }
 
 /// A stack hand-off out of LIFO order: a bug in the EVM's frame bookkeeping, reported
@@ -447,6 +552,16 @@ fn link_error<E>(error: evm_pool::LinkError) -> revm::context_interface::context
 /// loop, reported as revm's custom context error rather than a panic.
 fn no_frame<E>() -> revm::context_interface::context::ContextError<E> {
     revm::context_interface::context::ContextError::Custom("no frame is running".into())
+}
+
+/// A frame refused by the frame pool manager as another manager's: a bug in the
+/// EVM's frame bookkeeping, reported as revm's custom context error.
+#[cold]
+#[inline(never)]
+fn foreign_frame<E>() -> revm::context_interface::context::ContextError<E> {
+    revm::context_interface::context::ContextError::Custom(
+        "a frame went back to another frame pool manager".into(),
+    )
 }
 
 /// Memory capacity never worth shrinking below (revm starts every buffer at 4 KiB).
@@ -513,24 +628,22 @@ where
             // One request per CALL/CREATE, each with an inputs box.
             self.pools.counters.nested_requests += 1;
         }
-        // The frame at this depth: reused, or created once (revm's `FrameStack::get_next`).
-        let created = self.active == self.frames.len();
-        if created {
-            self.frames.push(PooledFrame::default());
-        }
-        let (parents, rest) = self.frames.split_at_mut(self.active);
-        let frame = &mut rest[0];
         // A call that ends without a frame gives its box straight back to the caller.
-        let (caller_extras, caller_memory) = match parents.last_mut() {
-            Some(p) => (Some(&mut p.interpreter.extend), Some(&p.interpreter.memory)),
-            None => (None, None),
+        let (caller_extras, caller_memory) = match self.frames.get_mut(..self.active) {
+            Some([.., p]) => {
+                let p = &mut p.payload.interpreter;
+                (Some(&mut p.extend), Some(&p.memory))
+            }
+            _ => (None, None),
         };
         let mut recycler = interpreter::ReturnToCaller {
             caller: caller_extras,
-            pool: &mut self.pools,
+            pool: &mut self.pools.inputs,
         };
-        // A precompile's or a failed create's result, written in place.
+        // A precompile's or a failed create's result, written in place; a create's new
+        // account likewise.
         let mut full = None;
+        let mut target = frame::CreateTarget::default();
         let prepared = match frame_input {
             FrameInput::Call(inputs) => frame::make_call_frame::<_, _, ContextDbError<CTX>>(
                 &mut self.ctx,
@@ -539,7 +652,6 @@ where
                 caller_memory,
                 inputs,
                 &mut recycler,
-                frame,
                 &mut full,
             )?,
             FrameInput::Create(inputs) => frame::make_create_frame::<_, ContextDbError<CTX>>(
@@ -547,8 +659,8 @@ where
                 depth,
                 inputs,
                 &mut recycler,
-                frame,
                 &mut full,
+                &mut target,
             )?,
             // revm never asks for a frame without inputs (its own frame does
             // `unreachable!()` here); answer with the error type rather than panic.
@@ -558,52 +670,50 @@ where
                 ));
             }
         };
-        if let ItemOrResult::Result(ended) = prepared {
-            // No frame ran (depth limit, precompile, empty code). A slot created for it
-            // stays for the next call at this depth (creating and dropping a 616-byte
-            // frame per plain transfer cost more than the transfer's own frame logic);
-            // the retention policy trims it like any other pooled frame. Except beyond
-            // the policy's cap (the depth-limit attempt at depth 1025): not kept, so the
-            // end-of-transaction trim never has to shrink the frame list.
-            let policy = self.pools.policy;
-            if created && self.frames.len() > policy.max_frames.max(policy.min_frames) {
-                self.retire_frames(self.frames.len() - 1);
+        let ready = match prepared {
+            ItemOrResult::Item(ready) => ready,
+            // No frame ran (depth limit, precompile, empty code): none was needed.
+            ItemOrResult::Result(ended) => {
+                return match ended.into_result(&mut full) {
+                    Some(result) => Ok(ItemOrResult::Result(result)),
+                    None => Err(revm::context_interface::context::ContextError::Custom(
+                        "frameless call without a result".into(),
+                    )),
+                };
             }
-            return match ended.into_result(&mut full) {
-                Some(result) => Ok(ItemOrResult::Result(result)),
-                None => Err(revm::context_interface::context::ContextError::Custom(
-                    "frameless call without a result".into(),
-                )),
-            };
+        };
+        // Code runs: the frame this transaction already has at this depth, or one from
+        // the frame pool manager (the transaction's first also marks its start there:
+        // clock and maintenance tick).
+        if self.active == self.frames.len() {
+            self.take_frame(ready.kind(), depth)?;
         }
+        let spec_id = self.ctx.cfg().spec().into();
 
-        let counters = &mut self.pools.counters;
-        counters.frames_entered += 1;
-        if self.active >= self.used_frames {
-            counters.frame_misses += 1;
-            self.used_frames = self.active + 1;
-        }
         // The running frame's stack and memory buffers move to the new frame.
         let (parents, rest) = self.frames.split_at_mut(self.active);
-        let frame = &mut rest[0];
-        // The slot's spare boxes stay in it across calls and transactions (a child's box
-        // comes back into the slot its caller's CALL emptied). An empty slot (first run at
-        // this depth) is refilled here, once per frame rather than before every run of it:
-        // within a transaction the pools only receive boxes when the root frame ends, so
-        // a later refill could never find more. The create pool is looked at only when it
-        // has boxes: call-only workloads never fill it.
-        let extras = &mut frame.interpreter.extend;
+        let Some(frame) = rest.first_mut() else {
+            return Err(no_frame());
+        };
+        ready.install(&mut frame.payload, depth, spec_id, &target);
+        // The frame's spare boxes stay in it across calls and transactions, also while
+        // it is idle in the manager (a child's box comes back into the slot its
+        // caller's CALL emptied). An empty slot is refilled here from the pools, once
+        // per run of the frame: within a transaction the pools rarely receive boxes,
+        // so a later refill could rarely find more. The create pool is looked at only
+        // when it has boxes: call-only workloads never fill it.
+        let extras = &mut frame.payload.interpreter.extend;
         if extras.spare_call_inputs.is_none() {
             extras.spare_call_inputs = self.pools.spare_call();
         }
         if extras.spare_create_inputs.is_none() && self.pools.has_spare_create() {
             extras.spare_create_inputs = self.pools.spare_create();
         }
-        let child = &mut frame.interpreter;
+        let child = &mut frame.payload.interpreter;
         let stack = child.stack.window_mut();
         match parents.last_mut() {
             Some(parent) => {
-                let parent = &mut parent.interpreter;
+                let parent = &mut parent.payload.interpreter;
                 parent
                     .stack
                     .window_mut()
@@ -623,15 +733,15 @@ where
             }
         }
         self.active += 1;
-        if self.active > self.pools.counters.tx_depth {
-            self.pools.counters.tx_depth = self.active;
-        }
-        Ok(ItemOrResult::Item(frame))
+        Ok(ItemOrResult::Item(&mut frame.payload))
     }
 
     #[inline]
     fn frame_run(&mut self) -> Result<FrameInitOrResult<Self::Frame>, ContextDbError<CTX>> {
-        let frame = &mut self.frames[self.active - 1];
+        let Some(frame) = self.frames.get_mut(self.active.wrapping_sub(1)) else {
+            return Err(no_frame());
+        };
+        let frame = &mut frame.payload;
         let action = frame.interpreter.run_plain(
             self.instructions.instruction_table(),
             self.instructions.gas_table(),
@@ -654,17 +764,18 @@ where
         &mut self,
         result: FrameResult,
     ) -> Result<Option<FrameResult>, ContextDbError<CTX>> {
-        // The running frame and its ancestors, indexed once.
+        // The running frame and its ancestors.
         let Some((frame, parents)) = self
             .frames
             .get_mut(..self.active)
-            .and_then(<[PooledFrame]>::split_last_mut)
+            .and_then(<[ManagedFrame]>::split_last_mut)
         else {
             return Err(no_frame());
         };
-        if !frame.is_finished {
+        let child = &mut frame.payload;
+        if !child.is_finished {
             // A call that ran no frame: its result goes to the running frame.
-            return frame
+            return child
                 .return_result::<_, ContextDbError<CTX>>(&mut self.ctx, result)
                 .map(|()| None);
         }
@@ -672,38 +783,38 @@ where
         // Demand for the retention policy: stack words and memory bytes in use when
         // the frame ends (its own plus all its ancestors').
         let demand = &mut self.pools.demand;
-        demand.stack_words = demand.stack_words.max(frame.interpreter.stack.buffer_len());
+        demand.stack_words = demand.stack_words.max(child.interpreter.stack.buffer_len());
         demand.memory_bytes = demand
             .memory_bytes
-            .max(frame.interpreter.memory.global_len());
-        let parent = parents.last_mut();
-        let Some(parent) = parent else {
-            frame.finish(&mut self.pools);
-            self.pools.stack = frame
+            .max(child.interpreter.memory.global_len());
+        let Some(parent) = parents.last_mut() else {
+            child.finish(&mut self.pools.inputs);
+            self.pools.stack = child
                 .interpreter
                 .stack
                 .window_mut()
                 .detach()
                 .map_err(link_error)?;
-            self.pools.memory = frame.interpreter.memory.detach().map_err(link_error)?;
+            self.pools.memory = child.interpreter.memory.detach().map_err(link_error)?;
             return Ok(Some(result));
         };
+        let parent = &mut parent.payload;
         // The child's inputs box goes back into the slot its caller's CALL emptied.
-        frame.finish(&mut interpreter::ReturnToCaller {
+        child.finish(&mut interpreter::ReturnToCaller {
             caller: Some(&mut parent.interpreter.extend),
-            pool: &mut self.pools,
+            pool: &mut self.pools.inputs,
         });
         parent
             .interpreter
             .stack
             .window_mut()
-            .resume(frame.interpreter.stack.window_mut())
+            .resume(child.interpreter.stack.window_mut())
             .map_err(link_error)?;
         // revm's `free_child_context`: the caller's memory is back to its own size.
         parent
             .interpreter
             .memory
-            .resume(&mut frame.interpreter.memory)
+            .resume(&mut child.interpreter.memory)
             .map_err(link_error)?;
         parent.return_result::<_, ContextDbError<CTX>>(&mut self.ctx, result)?;
         Ok(None)
@@ -789,22 +900,54 @@ mod tests {
         (chain, txs)
     }
 
+    /// A frame pool that refuses frames (`Fail` at its max) fails the transaction with a
+    /// typed error instead of panicking, and every frame taken goes back: the next
+    /// transactions run normally on the same EVM.
+    #[test]
+    fn exhausted_frame_pool_is_an_error_and_loses_nothing() {
+        use evm_pool::{ClassLayout, FramePoolConfig, OverflowPolicy, PoolConfig};
+        let mut class = PoolConfig::minimal();
+        (class.initial, class.max, class.overflow) = (2, 3, OverflowPolicy::Fail);
+        let config = FramePoolConfig {
+            classes: ClassLayout::Shared(class),
+            ..super::default_frame_config()
+        };
+        let chain = Workload::call_chain();
+        let mut evm = PooledEvm::with_frame_config(chain.context(), config).unwrap();
+        let error = evm.transact(chain.txs[0].clone()).unwrap_err();
+        assert!(error.to_string().contains("frame pool"), "{error}");
+        let frames = evm.frame_statistics().total;
+        assert_eq!((frames.in_use, frames.returns, frames.overflows), (0, 3, 1));
+        // Two frames suffice for the call loop: it runs, and matches stock revm.
+        let w = Workload::call_loop(20);
+        let mut stock = crate::stock::StockEvm::new(w.context());
+        let mut evm = PooledEvm::with_pools(
+            w.context(),
+            revm::handler::EthPrecompiles::new(revm::primitives::hardfork::SpecId::default()),
+            evm.into_pools(),
+        );
+        for _ in 0..2 {
+            let a = TxOutcome::from_result(evm.transact(w.txs[0].clone()));
+            let b = TxOutcome::from_result(stock.transact(w.txs[0].clone()));
+            assert_eq!(a, b);
+        }
+        assert_eq!(evm.frame_statistics().total.in_use, 0);
+    }
+
     /// The frameless end of transaction gives exactly what the full pass gives: same
     /// results, statistics, retained memory, pooled frames and high-water marks, under
-    /// several policies (one without a frame floor, one that forgets at once).
+    /// several policies (one that forgets soon, one that keeps no box and forgets at
+    /// once).
     #[test]
     fn frameless_end_of_transaction_matches_the_full_pass() {
         let policies = [
             RetentionPolicy::default(),
             RetentionPolicy::minimal(),
             RetentionPolicy {
-                min_frames: 0,
                 idle_transactions: 3,
                 ..RetentionPolicy::default()
             },
             RetentionPolicy {
-                min_frames: 0,
-                max_frames: 2,
                 max_spare_inputs: 0,
                 idle_transactions: 0,
                 ..RetentionPolicy::default()
@@ -828,7 +971,7 @@ mod tests {
                 assert_eq!(fast.pool_stats(), full.pool_stats(), "tx {i}, {policy:?}");
                 assert_eq!(fast.retained_bytes(), full.retained_bytes(), "tx {i}");
                 assert_eq!(fast.pooled_frames(), full.pooled_frames(), "tx {i}");
-                assert_eq!(fast.used_frames, full.used_frames, "tx {i}");
+                assert_eq!(fast.frame_statistics(), full.frame_statistics(), "tx {i}");
                 assert_eq!(fast.pools.recent, full.pools.recent, "tx {i}");
                 assert_eq!(fast.pools.demand, full.pools.demand, "tx {i}");
                 assert_eq!(fast.pools.stack.capacity(), full.pools.stack.capacity());

@@ -1,48 +1,90 @@
-//! The pooled EVM's buffers and pools: the shared operand-stack buffer, recycled
-//! call/create input boxes, the retention policy applied after each transaction, and
-//! exact statistics.
+//! The pooled EVM's buffers and pools: the frame pool manager its frames come from,
+//! the shared operand-stack and memory buffers, recycled call/create input boxes, the
+//! retention policy applied after each transaction, and exact statistics.
 //!
-//! This is the adapter between the EVM and the storage it draws from. Frames themselves
-//! are kept by [`PooledEvm`](super::PooledEvm) in LIFO order (index = call depth) and
-//! counted here.
+//! This is the adapter between the EVM and the storage it draws from. The frames alive
+//! in a transaction are kept by [`PooledEvm`](super::PooledEvm) in LIFO order (index =
+//! call depth); between uses they are idle in the [`FrameManager`].
 
-use super::frame::InputsRecycler;
+use super::frame::{InputsRecycler, PooledFrame};
+use evm_pool::{
+    ClassLayout, ConfigError, FramePoolConfig, FramePoolManager, OwnedFrame, PoolConfig,
+    PoolStatistics,
+};
 use revm::interpreter::{CallInputs, CreateInputs};
 use revm::primitives::U256;
 
-/// How much the pools keep after a transaction.
+/// The frame pool manager of the pooled EVM: [`evm_pool::PooledFrame`]s whose payload is
+/// the pooled EVM's own frame (revm's interpreter state), so the interpreter, its
+/// bytecode and its stack and memory views are reused warm with the pooled frame.
+pub type FrameManager = FramePoolManager<U256, PooledFrame>;
+
+/// A frame taken from the [`FrameManager`] while it is alive.
+pub(crate) type ManagedFrame = OwnedFrame<U256, PooledFrame>;
+
+/// The frame pool configuration [`PooledEvm::new`](super::PooledEvm::new) uses: one
+/// pool shared by every kind of frame (revm's frames are one type, so the frame a
+/// `CALL` gave back serves the next `STATICCALL`), 16 frames prewarmed, at most 1025
+/// kept (every depth the EVM allows: a 1024-deep call chain reuses all its frames), no
+/// size classes (the pooled EVM keeps nothing in the runtime frame's own buffers), and
+/// the balanced preset's maintenance: every 30 s, frames idle for 30 s and used fewer
+/// than 5 times are dropped, and the pool shrinks to 1.3 x the peak in use since the
+/// last tick (at least 16) when fewer than 30% of its frames were in use.
 ///
-/// The pools remember the demand of recent transactions (frames alive at once, stack
-/// words, memory bytes, input boxes alive at once) and keep what that demand needs,
-/// within `[min, max]`. When a deep transaction has not recurred for `idle_transactions`
-/// transactions, the pools shrink back to what the recent ones needed. So memory retained
-/// between transactions is bounded by this policy, not by the deepest transaction seen,
-/// and a workload that keeps needing deep call trees keeps its frames warm.
+/// ```
+/// use evm_pool_revm::pooled::default_frame_config;
+///
+/// let config = default_frame_config();
+/// assert_eq!(config.classes.configs()[0].max, 1025);
+/// assert!(config.validate().is_ok());
+/// ```
+pub fn default_frame_config() -> FramePoolConfig {
+    let mut class = PoolConfig::balanced();
+    class.initial = 16;
+    class.max = FRAMES_KEPT;
+    FramePoolConfig {
+        classes: ClassLayout::Shared(class),
+        size_classes: Vec::new(),
+        ..FramePoolConfig::balanced()
+    }
+}
+
+/// Frames the default configuration keeps at most: depths 0 to 1024.
+const FRAMES_KEPT: usize = 1025;
+
+/// How much the stack, memory and input pools keep after a transaction.
+///
+/// The pools remember the demand of recent transactions (stack words, memory bytes,
+/// input boxes taken) and keep what that demand needs, up to the maximums below. When a
+/// large transaction has not recurred for `idle_transactions` transactions, the pools
+/// shrink back to what the recent ones needed. So memory retained between transactions
+/// is bounded by this policy, not by the largest transaction seen.
+///
+/// Frames are kept by the [`FrameManager`] under its [`FramePoolConfig`]
+/// ([`default_frame_config`], or one passed to
+/// [`PooledEvm::with_frame_config`](super::PooledEvm::with_frame_config)): at most the
+/// class's `max` frames (a frame coming back to a full pool is dropped), idle and
+/// rarely used ones dropped by the periodic cleanup, the pool shrunk by auto-tuning when
+/// its utilization falls, and trimmed under memory pressure.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RetentionPolicy {
-    /// Frames always kept once created.
-    pub min_frames: usize,
-    /// Frames never kept beyond this (1025 = every depth the EVM allows).
-    pub max_frames: usize,
     /// Capacity of the shared stack buffer never kept beyond this, in 32-byte words.
     pub max_stack_words: usize,
     /// Capacity of the shared memory buffer never kept beyond this, in bytes.
     pub max_memory_bytes: usize,
     /// Spare call/create input boxes never kept in the pool beyond this (each kind; boxes
-    /// that pooled frames keep in their own slots are bounded by the frame count).
+    /// that pooled frames keep in their own slots are bounded by the frames the
+    /// [`FrameManager`] keeps, one of each kind per frame).
     pub max_spare_inputs: usize,
     /// Transactions after which an unrepeated high-water mark is forgotten.
     pub idle_transactions: u32,
 }
 
 impl Default for RetentionPolicy {
-    /// Keeps what the last 16 transactions needed, at most 1025 frames (about 0.55 MiB),
-    /// 64 Ki stack words (2 MiB), 16 MiB of memory and 1025 spare boxes of each kind;
-    /// at least 16 frames.
+    /// Keeps what the last 16 transactions needed, at most 64 Ki stack words (2 MiB),
+    /// 16 MiB of memory and 1025 spare boxes of each kind.
     fn default() -> Self {
         Self {
-            min_frames: 16,
-            max_frames: 1025,
             max_stack_words: 64 * 1024,
             max_memory_bytes: 16 * 1024 * 1024,
             max_spare_inputs: 1025,
@@ -52,12 +94,10 @@ impl Default for RetentionPolicy {
 }
 
 impl RetentionPolicy {
-    /// A policy that keeps nothing beyond `min_frames` frames and small buffers: the
-    /// tightest memory bound, at the cost of re-creating frames for deep transactions.
+    /// A policy that keeps small buffers and 4 spare boxes of each kind, and forgets a
+    /// transaction's demand at once: the tightest memory bound.
     pub fn minimal() -> Self {
         Self {
-            min_frames: 4,
-            max_frames: 4,
             max_stack_words: 1024,
             max_memory_bytes: 64 * 1024,
             max_spare_inputs: 4,
@@ -106,21 +146,18 @@ mod tests {
 
 /// The hot-path counters: plain integers, updated with one operation per frame (or only
 /// on the rare path); [`FramePoolStats`] derives from them exactly
-/// ([`FramePools::stats`]).
+/// ([`FramePools::stats`]). Frame hits and misses are the [`FrameManager`]'s.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub(crate) struct Counters {
-    /// Frames entered (hits = entered - misses).
-    pub(crate) frames_entered: u64,
-    /// Frames entered at a depth no pooled frame had run at before.
-    pub(crate) frame_misses: u64,
     /// `frame_init` requests below the root: exactly one per `CALL`/`CREATE`, each with
     /// an inputs box (hits = requests - boxes allocated).
     pub(crate) nested_requests: u64,
-    /// Boxes allocated by frame slots that are gone (trimmed); the pooled slots count
-    /// their own (`FrameExtras::allocated`).
-    pub(crate) retired_allocated: u64,
-    /// Most frames alive at once in the current transaction (applied to the retention
-    /// policy and `peak_frames` at its end).
+    /// Boxes allocated by frames that have ended (a frame's own count,
+    /// `FrameExtras::allocated`, moves here when it goes back to the manager).
+    pub(crate) boxes_allocated: u64,
+    /// Most frames alive at once in the transaction that just ended (the frames it
+    /// took, one per depth reached; 0 when no frame ran), set when it ends and folded
+    /// into `peak_frames`.
     pub(crate) tx_depth: usize,
 }
 
@@ -129,27 +166,24 @@ pub(crate) struct Counters {
 pub(crate) struct TxDemand {
     pub(crate) stack_words: usize,
     pub(crate) memory_bytes: usize,
-    /// Boxes taken from the pool (frames' own spare slots are not counted).
-    pub(crate) call_inputs: usize,
-    pub(crate) create_inputs: usize,
 }
 
 /// High-water marks of recent transactions.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub(crate) struct RecentDemand {
-    pub(crate) frames: HighWater,
     pub(crate) stack_words: HighWater,
     pub(crate) memory_bytes: HighWater,
-    pub(crate) call_inputs: HighWater,
-    pub(crate) create_inputs: HighWater,
+    /// Input boxes of each kind.
+    pub(crate) inputs: HighWater,
 }
 
 /// Exact counters of the pooled EVM's pools, cumulative since creation.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct FramePoolStats {
-    /// Frames served by reusing a pooled frame.
+    /// Frames served by reusing a pooled frame (the [`FrameManager`]'s hits; its
+    /// [`PoolStatistics`] has the rest, [`PooledEvm::frame_statistics`](super::PooledEvm::frame_statistics)).
     pub frame_hits: u64,
-    /// Frames that had to be created (the pool had none at that depth).
+    /// Frames that had to be created (the manager's misses).
     pub frame_misses: u64,
     /// `CALL`s and `CREATE`s whose inputs box was recycled.
     pub inputs_hits: u64,
@@ -187,18 +221,27 @@ fn ratio(hits: u64, misses: u64) -> f64 {
     }
 }
 
-/// The buffers and spare boxes the pooled EVM reuses.
+/// Spare call/create input boxes, at most `max_spare` of each kind.
 #[derive(Debug, Default)]
+pub(crate) struct InputPools {
+    // The boxes themselves are what is recycled: revm's `FrameInput` owns them.
+    #[allow(clippy::vec_box)]
+    call: Vec<Box<CallInputs>>,
+    #[allow(clippy::vec_box)]
+    create: Vec<Box<CreateInputs>>,
+    max_spare: usize,
+}
+
+/// The frame pool manager, buffers and spare boxes the pooled EVM reuses.
+#[derive(Debug)]
 pub struct FramePools {
+    /// Where frames come from and go back to.
+    pub(crate) frames: FrameManager,
     /// The shared stack buffer while no frame runs.
     pub(crate) stack: Vec<U256>,
     /// The shared memory buffer while no frame runs.
     pub(crate) memory: Vec<u8>,
-    // The boxes themselves are what is recycled: revm's `FrameInput` owns them.
-    #[allow(clippy::vec_box)]
-    call_inputs: Vec<Box<CallInputs>>,
-    #[allow(clippy::vec_box)]
-    create_inputs: Vec<Box<CreateInputs>>,
+    pub(crate) inputs: InputPools,
     pub(crate) policy: RetentionPolicy,
     /// The cumulative figures not derived from `counters` (peaks, trims, transactions).
     pub(crate) stats: FramePoolStats,
@@ -213,23 +256,85 @@ pub struct FramePools {
     pub(crate) settled: bool,
 }
 
+impl Default for FramePools {
+    /// [`FramePools::new`] with the default [`RetentionPolicy`].
+    fn default() -> Self {
+        Self::new(RetentionPolicy::default())
+    }
+}
+
 impl FramePools {
-    /// Empty pools with `policy`.
+    /// Empty pools with `policy`, and a [`FrameManager`] with [`default_frame_config`]
+    /// (its prewarmed frames are created here).
+    ///
+    /// ```
+    /// use evm_pool_revm::pooled::{FramePools, RetentionPolicy};
+    ///
+    /// let pools = FramePools::new(RetentionPolicy::minimal());
+    /// assert_eq!(pools.frame_manager().statistics().total.available, 16);
+    /// ```
     pub fn new(policy: RetentionPolicy) -> Self {
-        Self {
-            policy,
-            ..Self::default()
+        match Self::with_frame_config(policy, default_frame_config()) {
+            Ok(pools) => pools,
+            // `default_frame_config` is valid (its doc test and the unit tests check).
+            Err(error) => unreachable!("default frame config: {error}"),
         }
     }
 
-    /// Exact statistics; `allocated_in_slots` = boxes allocated by the pooled frames'
-    /// slots (their `FrameExtras::allocated`, summed).
-    pub(crate) fn stats(&self, allocated_in_slots: u64) -> FramePoolStats {
+    /// Empty pools with `policy`, and a [`FrameManager`] with `config` (validated).
+    ///
+    /// ```
+    /// use evm_pool::FramePoolConfig;
+    /// use evm_pool_revm::pooled::{FramePools, RetentionPolicy};
+    ///
+    /// let pools = FramePools::with_frame_config(RetentionPolicy::default(), FramePoolConfig::minimal())?;
+    /// assert_eq!(pools.frame_manager().statistics().total.available, 32);
+    /// let mut bad = FramePoolConfig::minimal();
+    /// bad.max_pooled_bytes = 0;
+    /// assert!(FramePools::with_frame_config(RetentionPolicy::default(), bad).is_err());
+    /// # Ok::<(), evm_pool::ConfigError>(())
+    /// ```
+    pub fn with_frame_config(
+        policy: RetentionPolicy,
+        config: FramePoolConfig,
+    ) -> Result<Self, ConfigError> {
+        Ok(Self {
+            frames: FrameManager::new(config)?,
+            stack: Vec::new(),
+            memory: Vec::new(),
+            inputs: InputPools {
+                max_spare: policy.max_spare_inputs,
+                ..InputPools::default()
+            },
+            policy,
+            stats: FramePoolStats::default(),
+            counters: Counters::default(),
+            demand: TxDemand::default(),
+            recent: RecentDemand::default(),
+            settled: false,
+        })
+    }
+
+    /// The frame pool manager the frames come from.
+    pub fn frame_manager(&self) -> &FrameManager {
+        &self.frames
+    }
+
+    /// The frame pool manager's statistics (hits, misses, returns, overflows, in use,
+    /// peak, idle frames and their bytes).
+    pub fn frame_statistics(&self) -> PoolStatistics {
+        self.frames.statistics()
+    }
+
+    /// Exact statistics; `allocated_in_frames` = boxes allocated by the frames alive
+    /// now (their `FrameExtras::allocated`, summed).
+    pub(crate) fn stats(&self, allocated_in_frames: u64) -> FramePoolStats {
         let c = self.counters;
-        let inputs_misses = c.retired_allocated + allocated_in_slots;
+        let inputs_misses = c.boxes_allocated + allocated_in_frames;
+        let frames = self.frames.statistics().total;
         FramePoolStats {
-            frame_hits: c.frames_entered - c.frame_misses,
-            frame_misses: c.frame_misses,
+            frame_hits: frames.hits,
+            frame_misses: frames.misses,
             inputs_hits: c.nested_requests - inputs_misses,
             inputs_misses,
             peak_frames: self.stats.peak_frames.max(c.tx_depth),
@@ -240,35 +345,34 @@ impl FramePools {
     /// A recycled call-inputs box, if one is spare.
     #[inline]
     pub(crate) fn spare_call(&mut self) -> Option<Box<CallInputs>> {
-        let spare = self.call_inputs.pop();
-        self.demand.call_inputs += usize::from(spare.is_some());
-        spare
+        self.inputs.call.pop()
     }
 
     /// Whether a recycled create-inputs box is spare (a check without touching the
     /// demand counters).
     #[inline]
     pub(crate) fn has_spare_create(&self) -> bool {
-        !self.create_inputs.is_empty()
+        !self.inputs.create.is_empty()
     }
 
     /// A recycled create-inputs box, if one is spare.
     #[inline]
     pub(crate) fn spare_create(&mut self) -> Option<Box<CreateInputs>> {
-        let spare = self.create_inputs.pop();
-        self.demand.create_inputs += usize::from(spare.is_some());
-        spare
+        self.inputs.create.pop()
     }
 
-    /// Total heap bytes the pools hold now (stack and memory buffer capacity and spare
-    /// boxes; frames are counted by the EVM).
+    /// Total heap bytes the pools hold now: stack and memory buffer capacity, spare
+    /// boxes, and the frame manager's idle frames ([`FramePoolManager::bytes_held`];
+    /// the boxes in their slots are counted by the EVM).
     pub fn retained_bytes(&self) -> usize {
+        let inputs = &self.inputs;
         self.stack.capacity() * size_of::<U256>()
             + self.memory.capacity()
-            + self.call_inputs.len() * size_of::<CallInputs>()
-            + self.create_inputs.len() * size_of::<CreateInputs>()
-            + self.call_inputs.capacity() * size_of::<usize>()
-            + self.create_inputs.capacity() * size_of::<usize>()
+            + inputs.call.len() * size_of::<CallInputs>()
+            + inputs.create.len() * size_of::<CreateInputs>()
+            + inputs.call.capacity() * size_of::<usize>()
+            + inputs.create.capacity() * size_of::<usize>()
+            + self.frames.bytes_held() as usize
     }
 
     /// Applies the retention policy to the stack buffer and the spare boxes after a
@@ -290,17 +394,14 @@ impl FramePools {
             self.stack.shrink_to(keep);
             trimmed = true;
         }
-        let keep_call = self
+        // A box is held by a running frame's slot or by its child's inputs: at most two
+        // of each kind per frame alive at once.
+        let keep = self
             .recent
-            .call_inputs
-            .record(self.demand.call_inputs, p.idle_transactions)
+            .inputs
+            .record(2 * self.counters.tx_depth, p.idle_transactions)
             .min(p.max_spare_inputs);
-        let keep_create = self
-            .recent
-            .create_inputs
-            .record(self.demand.create_inputs, p.idle_transactions)
-            .min(p.max_spare_inputs);
-        trimmed | self.trim_inputs(keep_call, keep_create)
+        trimmed | self.trim_inputs(keep, keep)
     }
 
     /// Drops the spare input boxes beyond `keep_call` call boxes and `keep_create`
@@ -309,13 +410,14 @@ impl FramePools {
     /// 0 and 0 (every demand records 0 there, so that is what `trim` would keep).
     #[inline(always)]
     pub(crate) fn trim_inputs(&mut self, keep_call: usize, keep_create: usize) -> bool {
+        let (call, create) = (&mut self.inputs.call, &mut self.inputs.create);
         let mut trimmed = false;
-        if self.call_inputs.len() > keep_call {
-            self.call_inputs.truncate(keep_call);
+        if call.len() > keep_call {
+            call.truncate(keep_call);
             trimmed = true;
         }
-        if self.create_inputs.len() > keep_create {
-            self.create_inputs.truncate(keep_create);
+        if create.len() > keep_create {
+            create.truncate(keep_create);
             trimmed = true;
         }
         trimmed
@@ -325,19 +427,19 @@ impl FramePools {
 /// Stack capacity (words) never worth shrinking below: 1024 words is one frame's limit.
 const STACK_WORDS_FLOOR: usize = 1024;
 
-impl InputsRecycler for FramePools {
+impl InputsRecycler for InputPools {
     #[inline]
     fn recycle_call(&mut self, inputs: Box<CallInputs>) {
         // Beyond the cap the box is freed at once, so the list never grows past it.
-        if self.call_inputs.len() < self.policy.max_spare_inputs {
-            self.call_inputs.push(inputs);
+        if self.call.len() < self.max_spare {
+            self.call.push(inputs);
         }
     }
 
     #[inline]
     fn recycle_create(&mut self, inputs: Box<CreateInputs>) {
-        if self.create_inputs.len() < self.policy.max_spare_inputs {
-            self.create_inputs.push(inputs);
+        if self.create.len() < self.max_spare {
+            self.create.push(inputs);
         }
     }
 }
