@@ -361,6 +361,31 @@ fn summary(out: &mut String, v: &View<'_>) {
             ratio(v.ic(&g, "high_performance"), v.ic(&g, "disabled")),
         ]);
     }
+    // The manager's acquire+release alone: both minus the bench's own walk and
+    // per-frame work (`walk_only`, same run).
+    for workload in [
+        "acquire_release_1000",
+        "siblings_1000",
+        "chain_1024",
+        "mainnet_1000_tx",
+    ] {
+        let g = format!("frames/{workload}");
+        let net = |value: Option<f64>, walk: Option<f64>| Some(value? - walk?);
+        let (walk_time, walk_ic) = (v.t(&g, "", "walk_only"), v.ic(&g, "walk_only"));
+        t.row(vec![
+            format!("call frames, {workload} (frames.rs), acquire+release net of `walk_only`"),
+            "`FramePoolManager` high_performance".into(),
+            "disabled (a fresh frame each call)".into(),
+            ratio(
+                net(v.t(&g, "", "high_performance"), walk_time),
+                net(v.t(&g, "", "disabled"), walk_time),
+            ),
+            ratio(
+                net(v.ic(&g, "high_performance"), walk_ic),
+                net(v.ic(&g, "disabled"), walk_ic),
+            ),
+        ]);
+    }
     let churn = "small_object_churn";
     for (base, crit, cg) in [
         ("System", "system", "system"),
