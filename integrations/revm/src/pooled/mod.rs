@@ -12,7 +12,7 @@
 //! | | stock revm | pooled EVM |
 //! |---|---|---|
 //! | operand stacks | one 32 KiB `Vec` per frame, kept forever | windows of one shared buffer ([`PooledStack`]) |
-//! | frames | created on first use at each depth, kept forever | taken from and given back to a [`FrameManager`] (the runtime's `FramePoolManager`, revm's frame as each pooled frame's payload): hits, misses, peaks in its `PoolStatistics`, at most its class's `max` kept, cleaned up, tuned and trimmed under memory pressure by its `FramePoolConfig` |
+//! | frames | created on first use at each depth, kept forever | leased from a [`FrameManager`] (the runtime's `FramePoolManager`, revm's frame as each pooled frame's payload): a transaction keeps the frames at the depths it reached for the next one and gives the deeper ones back, so the manager's acquisitions count the frames newly leased (a transaction deeper than the previous one); hits, misses, peaks in its `PoolStatistics` (leased frames count as in use), frames given back kept at most to their class's `max`, cleaned up, tuned and trimmed under memory pressure by its `FramePoolConfig` |
 //! | `Box<CallInputs>` per `CALL`, `Box<CreateInputs>` per `CREATE` | allocated and freed per call | recycled ([`FrameExtras`]) |
 //! | memory | `SharedMemory`: per-frame checkpoints into one `Rc<RefCell<Vec<u8>>>` in the context, capacity kept forever | views of one buffer handed LIFO from caller to callee (the runtime's `SharedMemory` behind its `MemoryWindow`, [`PooledMemory`]), kept in the pools between transactions and trimmed to [`RetentionPolicy::max_memory_bytes`] |
 
