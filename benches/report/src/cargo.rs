@@ -242,27 +242,13 @@ pub fn run_exact(binaries: &Binaries, logs: &Path, failures: &mut Vec<String>) -
         failures.push("frames bench missing: no exact memory figures".into());
         return Vec::new();
     };
-    if let Err(e) = run_logged(
+    tagged_lines(
         Command::new(frames).env("FRAMES_EXACT", "1"),
         &log,
         "FRAMES_EXACT=1 frames",
-    ) {
-        failures.push(e);
-        return Vec::new();
-    }
-    let lines: Vec<Vec<String>> = std::fs::read_to_string(&log)
-        .unwrap_or_default()
-        .lines()
-        .filter(|l| l.starts_with("exact\t"))
-        .map(|l| l.split('\t').skip(1).map(str::to_string).collect())
-        .collect();
-    if lines.is_empty() {
-        failures.push(format!(
-            "FRAMES_EXACT printed no exact lines; log: {}",
-            log.display()
-        ));
-    }
-    lines
+        "exact",
+        failures,
+    )
 }
 
 /// Runs the revm bench's paired wall-clock mode (`EVM_POOL_PAIRED`, `measure` build)
@@ -285,23 +271,38 @@ pub fn run_paired(
         failures.push("revm bench (measure profile) missing: no paired wall times".into());
         return Vec::new();
     };
-    if let Err(e) = run_logged(
+    tagged_lines(
         Command::new(revm).env("EVM_POOL_PAIRED", spec),
         &log,
         "EVM_POOL_PAIRED revm",
-    ) {
+        "paired",
+        failures,
+    )
+}
+
+/// Runs `command` into `log` and returns the lines it printed that start with `tag` and
+/// a tab, split on tabs without the tag; a failed run, or one that printed no such line,
+/// is recorded in `failures`.
+fn tagged_lines(
+    command: &mut Command,
+    log: &Path,
+    what: &str,
+    tag: &str,
+    failures: &mut Vec<String>,
+) -> Vec<Vec<String>> {
+    if let Err(e) = run_logged(command, log, what) {
         failures.push(e);
         return Vec::new();
     }
-    let lines: Vec<Vec<String>> = std::fs::read_to_string(&log)
+    let lines: Vec<Vec<String>> = std::fs::read_to_string(log)
         .unwrap_or_default()
         .lines()
-        .filter(|l| l.starts_with("paired\t"))
-        .map(|l| l.split('\t').skip(1).map(str::to_string).collect())
+        .filter_map(|l| l.strip_prefix(tag)?.strip_prefix('\t'))
+        .map(|l| l.split('\t').map(str::to_string).collect())
         .collect();
     if lines.is_empty() {
         failures.push(format!(
-            "EVM_POOL_PAIRED printed no paired lines; log: {}",
+            "{what} printed no `{tag}` lines; log: {}",
             log.display()
         ));
     }
@@ -311,6 +312,35 @@ pub fn run_paired(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn tagged_lines_are_split_without_their_tag() {
+        let log = std::env::temp_dir().join(format!("tagged-lines-{}.log", std::process::id()));
+        let mut failures = Vec::new();
+        let lines = tagged_lines(
+            Command::new("sh").args([
+                "-c",
+                "printf 'progress\\npaired\\ta\\t1\\npairedx\\tb\\nexact\\tc\\n'",
+            ]),
+            &log,
+            "sh",
+            "paired",
+            &mut failures,
+        );
+        assert_eq!(lines, [["a", "1"]]);
+        assert!(failures.is_empty());
+        // No line with the tag: recorded as a failure, not an empty table in silence.
+        let none = tagged_lines(
+            &mut Command::new("true"),
+            &log,
+            "true",
+            "paired",
+            &mut failures,
+        );
+        assert!(none.is_empty());
+        assert_eq!(failures.len(), 1);
+        let _ = std::fs::remove_file(&log);
+    }
 
     #[test]
     fn finds_executables_of_a_kind_in_cargo_messages() {
