@@ -257,7 +257,9 @@ fn print_classes(rows: &[Row]) {
 fn print_frame_pool(rows: &[Row]) {
     println!(
         "Frame pool manager of the pooled EVM (FramePoolManager statistics after all runs; one\n\
-         frame per call depth and transaction, reused by sibling calls within the transaction):\n"
+         frame per call depth, reused by sibling calls and leased on to the next transaction up\n\
+         to its depth: acquisitions count frames newly leased, by a transaction deeper than the\n\
+         previous one; leased frames count as in use, not returned):\n"
     );
     println!(
         "  {:<16} {:>9} {:>8} {:>8} {:>9} {:>9} {:>6} {:>10}",

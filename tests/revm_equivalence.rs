@@ -166,26 +166,28 @@ fn pool_statistics_are_exact() {
     use evm_pool::{ClassLayout, PoolConfig};
     use evm_pool_revm::pooled::{FramePools, RetentionPolicy, default_frame_config};
     // 50 CALLs per transaction: 51 frames run on 2 frames from the frame pool manager
-    // (one per depth and transaction, from its 16 prewarmed ones); 50 inputs boxes
-    // requested, one allocated.
+    // (one per depth the first transaction reached, from its 16 prewarmed ones, leased
+    // on to the equally deep later ones); 50 inputs boxes requested, one allocated.
     let w = Workload::call_loop(50);
     let mut pooled = PooledEvm::new(w.context());
     for _ in 0..3 {
         pooled.transact(w.txs[0].clone()).unwrap();
     }
     let s = pooled.pool_stats();
-    assert_eq!((s.frame_hits, s.frame_misses), (3 * 2, 0));
+    assert_eq!((s.frame_hits, s.frame_misses), (2, 0));
     assert_eq!((s.inputs_hits, s.inputs_misses), (3 * 50 - 1, 1));
     assert_eq!((s.peak_frames, s.transactions), (2, 3));
     let frames = pooled.frame_statistics().total;
     assert_eq!(
         (frames.returns, frames.in_use, frames.peak_in_use),
-        (3 * 2, 0, 2)
+        (0, 2, 2)
     );
 
-    // The chain with a frame pool of at most 4 frames and the minimal policy: frames
-    // beyond 4 are dropped when they go back (the manager's discards), with the boxes
-    // in their slots; the statistics keep what the dropped frames counted.
+    // The chain with a frame pool of at most 4 frames and the minimal policy: the
+    // chain's 1025 frames stay leased to the EVM after it; a frameless transaction
+    // gives them all back, and frames beyond 4 are dropped (the manager's discards),
+    // with the boxes in their slots; the statistics keep what the dropped frames
+    // counted.
     let mut class = PoolConfig::minimal();
     (class.initial, class.max) = (4, 4);
     let config = evm_pool::FramePoolConfig {
@@ -199,19 +201,34 @@ fn pool_statistics_are_exact() {
         revm::handler::EthPrecompiles::new(revm::primitives::hardfork::SpecId::default()),
         pools,
     );
+    let no_code = evm_pool_revm::workload::call_tx(
+        revm::primitives::Address::with_last_byte(0x77),
+        revm::primitives::Bytes::new(),
+        100_000,
+    );
     let _ = pooled.transact(w.txs[0].clone());
     let s = pooled.pool_stats();
     assert_eq!((s.frame_hits, s.frame_misses), (4, 1021));
     assert_eq!((s.inputs_hits, s.inputs_misses), (0, 1025));
+    assert_eq!(pooled.pooled_frames(), 0);
+    let frames = pooled.frame_statistics().total;
+    assert_eq!((frames.in_use, frames.discards), (1025, 0));
+    let _ = pooled.transact(no_code);
     assert_eq!(pooled.pooled_frames(), 4);
-    assert_eq!(pooled.frame_statistics().total.discards, 1021);
+    let frames = pooled.frame_statistics().total;
+    assert_eq!(
+        (frames.in_use, frames.returns, frames.discards),
+        (0, 1025, 1021)
+    );
     let _ = pooled.transact(w.txs[0].clone());
     let s = pooled.pool_stats();
     assert_eq!((s.frame_hits, s.frame_misses), (8, 2 * 1021));
-    // Boxes reused: the four kept frames keep theirs in their slots, and one more is
-    // the transaction's own inputs box (revm's handler boxes it), recycled into the pool.
-    assert_eq!((s.inputs_hits, s.inputs_misses), (5, 2 * 1025 - 5));
-    assert_eq!((s.peak_frames, s.transactions), (1025, 2));
+    // Boxes reused: the four kept frames keep theirs in their slots. The first chain
+    // transaction's own inputs box (revm's handler boxes it), recycled into the pool,
+    // was freed after the frameless transaction: its demand was zero and the minimal
+    // policy forgets at once (`idle_transactions: 0`).
+    assert_eq!((s.inputs_hits, s.inputs_misses), (4, 2 * 1025 - 4));
+    assert_eq!((s.peak_frames, s.transactions), (1025, 3));
     // Taking the pools out keeps the counts of the frames dropped with the EVM.
     let again = PooledEvm::with_pools(
         w.context(),

@@ -18,10 +18,14 @@
 //!   kept in the pools between transactions;
 //! - frames come from the runtime's `FramePoolManager`
 //!   ([`FrameManager`](pooled::FrameManager), revm's frame as each pooled frame's
-//!   payload): one per call depth and transaction, reused by the sibling calls at that
-//!   depth and returned when the transaction ends; the manager's configuration (at most
-//!   `max` frames kept, idle cleanup, auto-tuning, memory pressure) bounds the frames
-//!   kept, and its `PoolStatistics` count them;
+//!   payload), leased: one per call depth, reused by the sibling calls at that depth and
+//!   kept for the next transaction up to the depth the last transaction reached; the
+//!   deeper ones go back when a shallower transaction ends (and all with
+//!   [`into_pools`](pooled::PooledEvm::into_pools)), so the manager's acquisitions
+//!   count the frames newly leased (a transaction deeper than the previous one). The
+//!   manager's configuration (at most `max` frames kept, idle cleanup, auto-tuning,
+//!   memory pressure) bounds the frames given back, and its `PoolStatistics` count them
+//!   (leased frames as in use);
 //! - `Box<CallInputs>`/`Box<CreateInputs>` are recycled, so a steady stream of
 //!   transactions allocates nothing per call;
 //! - a [`RetentionPolicy`](pooled::RetentionPolicy) bounds the stack, memory and spare

@@ -242,7 +242,9 @@ impl AnyEvm {
     /// let w = Workload::call_loop(10);
     /// let mut pooled = AnyEvm::new(EvmKind::Pooled, w.context());
     /// pooled.transact(w.txs[0].clone());
-    /// assert_eq!(pooled.frame_statistics().map(|s| s.total.returns), Some(2));
+    /// // Depths 0 and 1, leased to the EVM after the transaction (in use, not returned).
+    /// let total = pooled.frame_statistics().map(|s| (s.total.in_use, s.total.returns));
+    /// assert_eq!(total, Some((2, 0)));
     /// assert!(AnyEvm::new(EvmKind::Stock, w.context()).frame_statistics().is_none());
     /// ```
     pub fn frame_statistics(&self) -> Option<PoolStatistics> {

@@ -12,7 +12,7 @@
 //! | | stock revm | pooled EVM |
 //! |---|---|---|
 //! | operand stacks | one 32 KiB `Vec` per frame, kept forever | windows of one shared buffer ([`PooledStack`]) |
-//! | frames | created on first use at each depth, kept forever | taken from and given back to a [`FrameManager`] (the runtime's `FramePoolManager`, revm's frame as each pooled frame's payload): hits, misses, peaks in its `PoolStatistics`, at most its class's `max` kept, cleaned up, tuned and trimmed under memory pressure by its `FramePoolConfig` |
+//! | frames | created on first use at each depth, kept forever | leased from a [`FrameManager`] (the runtime's `FramePoolManager`, revm's frame as each pooled frame's payload): a transaction keeps the frames at the depths it reached for the next one and gives the deeper ones back, so the manager's acquisitions count the frames newly leased (a transaction deeper than the previous one); hits, misses, peaks in its `PoolStatistics` (leased frames count as in use), frames given back kept at most to their class's `max`, cleaned up, tuned and trimmed under memory pressure by its `FramePoolConfig` |
 //! | `Box<CallInputs>` per `CALL`, `Box<CreateInputs>` per `CREATE` | allocated and freed per call | recycled ([`FrameExtras`]) |
 //! | memory | `SharedMemory`: per-frame checkpoints into one `Rc<RefCell<Vec<u8>>>` in the context, capacity kept forever | views of one buffer handed LIFO from caller to callee (the runtime's `SharedMemory` behind its `MemoryWindow`, [`PooledMemory`]), kept in the pools between transactions and trimmed to [`RetentionPolicy::max_memory_bytes`] |
 
@@ -65,10 +65,11 @@ use pools::ManagedFrame;
 ///     let b = TxOutcome::from_result(stock.transact(w.txs[0].clone()));
 ///     assert_eq!(a, b);
 /// }
-/// // Every frame came from the frame pool manager (16 prewarmed): one per depth and
-/// // transaction, reused by the 50 calls at depth 1. Every call reused one inputs box.
+/// // Every frame came from the frame pool manager (16 prewarmed): one per depth the
+/// // first transaction reached, reused by the 50 calls at depth 1 and leased on to the
+/// // second, equally deep transaction. Every call reused one inputs box.
 /// let stats = pooled.pool_stats();
-/// assert_eq!((stats.frame_hits, stats.frame_misses), (4, 0));
+/// assert_eq!((stats.frame_hits, stats.frame_misses), (2, 0));
 /// assert_eq!(stats.inputs_misses, 1); // one box, recycled by all 100 calls
 /// ```
 #[derive(Debug)]
@@ -77,13 +78,14 @@ pub struct PooledEvm<CTX: Host, P = EthPrecompiles> {
     pub ctx: CTX,
     instructions: EthInstructions<PooledInterpreter, CTX>,
     precompiles: P,
-    /// The frames taken from `pools.frames` (the frame pool manager) in the current
-    /// transaction, index = call depth; `frames[..active]` are alive. A frame that
-    /// ended stays here for the next call at its depth in the same transaction (as in
-    /// revm's own frame stack) and all go back to the manager when the transaction
-    /// ends: a round trip through the manager per `CALL` cost about 100 instructions
-    /// per call on the call loop (4.5%), one per depth and transaction costs nothing
-    /// measurable there.
+    /// The frames leased from `pools.frames` (the frame pool manager), index = call
+    /// depth; `frames[..active]` are alive. A frame that ended stays here for the next
+    /// call at its depth (as in revm's own frame stack), also across transactions: when
+    /// a transaction ends, the frames at the depths it reached stay leased (the manager
+    /// counts them in use) and only the deeper ones go back to the manager, deepest
+    /// first. A round trip through the manager per `CALL` cost about 100 instructions
+    /// per call on the call loop (4.5%); one per depth and transaction cost 105 per
+    /// call on the 1024-deep chain, where every call reaches a new depth.
     frames: Vec<ManagedFrame>,
     active: usize,
     pools: FramePools,
@@ -151,9 +153,11 @@ where
     /// let w = Workload::call_loop(10);
     /// let mut evm = PooledEvm::with_frame_config(w.context(), FramePoolConfig::high_performance())?;
     /// evm.transact(w.txs[0].clone())?;
-    /// // Per-kind pools (128 Call frames prewarmed): one frame per depth and transaction.
+    /// // Per-kind pools (128 Call frames prewarmed): one frame per depth reached, leased
+    /// // to the EVM after the transaction (in use for the manager, not returned).
     /// let stats = evm.frame_statistics();
-    /// assert_eq!((stats.total.hits, stats.total.misses, stats.total.returns), (2, 0, 2));
+    /// assert_eq!((stats.total.hits, stats.total.misses, stats.total.returns), (2, 0, 0));
+    /// assert_eq!(stats.total.in_use, 2);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn with_frame_config(ctx: CTX, config: FramePoolConfig) -> Result<Self, ConfigError> {
@@ -222,7 +226,7 @@ where
     /// ```
     pub fn into_pools(mut self) -> FramePools {
         self.reclaim_frames();
-        self.return_frames();
+        self.return_frames(0);
         self.pools
     }
 
@@ -238,7 +242,8 @@ where
     ///     evm.transact(w.txs[0].clone())?;
     /// }
     /// let stats = evm.pool_stats();
-    /// assert_eq!((stats.transactions, stats.frame_hits, stats.frame_misses), (3, 6, 0));
+    /// // Depths 0 and 1, taken by the first transaction and leased on to the others.
+    /// assert_eq!((stats.transactions, stats.frame_hits, stats.frame_misses), (3, 2, 0));
     /// assert_eq!(stats.frame_hit_rate(), 1.0);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
@@ -264,9 +269,13 @@ where
     ///     evm.transact(w.txs[0].clone())?;
     /// }
     /// let total = evm.frame_statistics().total;
-    /// // 1025 frames per transaction (depths 0 to 1024); 16 prewarmed.
-    /// assert_eq!((total.misses, total.hits), (1025 - 16, 1025 + 16));
-    /// assert_eq!((total.peak_in_use, total.in_use, total.available), (1025, 0, 1025));
+    /// // 1025 frames (depths 0 to 1024), 16 prewarmed, taken by the first transaction and
+    /// // leased on to the second, equally deep one: the manager counts them in use.
+    /// assert_eq!((total.misses, total.hits, total.returns), (1025 - 16, 16, 0));
+    /// assert_eq!((total.peak_in_use, total.in_use, total.available), (1025, 1025, 0));
+    /// // Giving the pools up gives every frame back.
+    /// let total = evm.into_pools().frame_statistics().total;
+    /// assert_eq!((total.returns, total.in_use, total.available), (1025, 0, 1025));
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn frame_statistics(&self) -> PoolStatistics {
@@ -284,52 +293,60 @@ where
     /// let mut evm = PooledEvm::new(w.context());
     /// evm.transact(w.txs[0].clone())?;
     /// let calls = evm.frame_manager().tracker().kind(evm_pool::FrameKind::Call);
-    /// assert_eq!((calls.acquires, calls.releases), (2, 2)); // depths 0 and 1
+    /// // Depths 0 and 1, leased to the EVM for the next transaction.
+    /// assert_eq!((calls.acquires, calls.releases), (2, 0));
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn frame_manager(&self) -> &FrameManager {
         self.pools.frame_manager()
     }
 
-    /// Gives the transaction's frames back to the frame pool manager, deepest first (so
-    /// the manager's LIFO pool hands each depth its frame again next time, with its
-    /// bytecode still installed). Inline check, out-of-line work.
+    /// Gives the frames above depth `keep` (`frames[keep..]`) back to the frame pool
+    /// manager, deepest first (so the manager's LIFO pool hands each depth its frame
+    /// again next time, with its bytecode still installed). The frames below stay
+    /// leased to this EVM: the manager counts them in use. Inline check, out-of-line
+    /// work.
     #[inline(always)]
-    fn return_frames(&mut self) {
-        if !self.frames.is_empty() {
-            self.return_taken_frames();
+    fn return_frames(&mut self, keep: usize) {
+        if self.frames.len() > keep {
+            self.return_taken_frames(keep);
         }
     }
 
     /// [`return_frames`](Self::return_frames)' work.
     #[inline(never)]
-    fn return_taken_frames(&mut self) {
+    fn return_taken_frames(&mut self, keep: usize) {
         debug_assert_eq!(self.active, 0, "frames alive at the end of a transaction");
-        for frame in self.frames.drain(..).rev() {
+        for frame in self.frames.drain(keep..).rev() {
             // Only a frame of another manager is refused, and these all came from ours.
             let _ = Self::release_frame(&mut self.pools, frame);
         }
     }
 
-    /// Takes a frame of `kind` from the frame pool manager for `depth` into the
-    /// transaction's frames (a transaction's first frame also marks its start there).
+    /// The transaction reaches a call depth for the first time (`self.active` frames
+    /// alive, the new one goes at index `self.active`): raises the transaction's depth,
+    /// marks the transaction's start in the frame pool manager on its first frame
+    /// (clock and maintenance tick), and takes a frame of `kind` for `depth` from the
+    /// manager when this EVM holds none there yet (a transaction deeper than any since
+    /// the EVM last gave frames back).
     #[inline(always)]
-    fn take_frame(
+    fn reach_new_depth(
         &mut self,
         kind: evm_pool::FrameKind,
         depth: usize,
     ) -> Result<(), ContextDbError<CTX>> {
         let manager = &mut self.pools.frames;
-        if depth == 0 {
+        if self.active == 0 {
             manager.start_transaction();
         }
-        match manager.acquire_owned(kind, depth, 0) {
-            Ok(frame) => {
-                self.frames.push(frame);
-                Ok(())
+        if self.active == self.frames.len() {
+            match manager.acquire_owned(kind, depth, 0) {
+                Ok(frame) => self.frames.push(frame),
+                Err(error) => return Err(frame::pool_error(error)),
             }
-            Err(error) => Err(frame::pool_error(error)),
         }
+        self.pools.counters.tx_depth = self.active + 1;
+        Ok(())
     }
 
     /// Gives a frame back to the frame pool manager, its allocation count to the
@@ -364,7 +381,9 @@ where
         self.pools.policy
     }
 
-    /// Frames currently idle in the frame pool manager, kept for reuse.
+    /// Frames currently idle in the frame pool manager, kept for reuse (not counting
+    /// the frames leased to this EVM: those at the depths the last transaction
+    /// reached).
     ///
     /// ```
     /// use evm_pool_revm::{pooled::PooledEvm, workload::Workload};
@@ -374,7 +393,8 @@ where
     /// let mut evm = PooledEvm::new(w.context());
     /// assert_eq!(evm.pooled_frames(), 16); // prewarmed
     /// evm.transact(w.txs[0].clone())?;
-    /// assert_eq!(evm.pooled_frames(), 1025); // every frame of the chain, kept
+    /// assert_eq!(evm.pooled_frames(), 0); // every frame of the chain, leased to the EVM
+    /// assert_eq!(evm.frame_statistics().total.in_use, 1025);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn pooled_frames(&self) -> usize {
@@ -401,7 +421,24 @@ where
             boxes += usize::from(extras.spare_call_inputs.is_some()) * size_of::<CallInputs>()
                 + usize::from(extras.spare_create_inputs.is_some()) * size_of::<CreateInputs>();
         });
-        self.pools.retained_bytes() + self.frames.capacity() * size_of::<ManagedFrame>() + boxes
+        // The frames leased to this EVM between transactions, as the manager counts
+        // its idle ones, with the boxes in their slots.
+        let leased: usize = self
+            .frames
+            .iter()
+            .map(|frame| {
+                let extras = &frame.payload.interpreter.extend;
+                size_of_val::<evm_pool::PooledFrame<_, _>>(&**frame)
+                    + frame.input.capacity()
+                    + frame.output.capacity()
+                    + usize::from(extras.spare_call_inputs.is_some()) * size_of::<CallInputs>()
+                    + usize::from(extras.spare_create_inputs.is_some()) * size_of::<CreateInputs>()
+            })
+            .sum();
+        self.pools.retained_bytes()
+            + self.frames.capacity() * size_of::<ManagedFrame>()
+            + boxes
+            + leased
     }
 
     /// Returns every alive frame's resources to the pools (after an error unwound the
@@ -455,10 +492,12 @@ where
     #[inline(always)]
     fn end_transaction(&mut self) {
         self.reclaim_frames();
-        // The transaction took one frame per depth it reached: its frame count is the
-        // most frames alive at once (counted here rather than on every CALL).
-        self.pools.counters.tx_depth = self.frames.len();
-        self.return_frames();
+        // Leasing: the frames at the depths this transaction reached (the most frames
+        // alive at once, raised in `frame_init` only when a call reaches a new depth)
+        // stay with this EVM for the next transaction; the deeper ones, held since a
+        // deeper transaction, go back to the manager, whose configuration governs them
+        // from then on. A run of equally deep transactions makes no manager traffic.
+        self.return_frames(self.pools.counters.tx_depth);
         // No frame ran (running one takes a frame), so the demand is zero and the stack
         // and memory buffers untouched.
         if self.pools.counters.tx_depth == 0 && self.pools.settled {
@@ -682,11 +721,11 @@ where
                 };
             }
         };
-        // Code runs: the frame this transaction already has at this depth, or one from
-        // the frame pool manager (the transaction's first also marks its start there:
-        // clock and maintenance tick).
-        if self.active == self.frames.len() {
-            self.take_frame(ready.kind(), depth)?;
+        // Code runs: the frame this EVM already holds at this depth (leased in this or
+        // an earlier transaction), or one from the frame pool manager. Only a depth
+        // this transaction has not reached yet gets here: one compare per call.
+        if self.active >= self.pools.counters.tx_depth {
+            self.reach_new_depth(ready.kind(), depth)?;
         }
         let spec_id = self.ctx.cfg().spec().into();
 
@@ -901,8 +940,9 @@ mod tests {
     }
 
     /// A frame pool that refuses frames (`Fail` at its max) fails the transaction with a
-    /// typed error instead of panicking, and every frame taken goes back: the next
-    /// transactions run normally on the same EVM.
+    /// typed error instead of panicking, and no frame is lost: the frames the failed
+    /// transaction reached stay leased to the EVM (in use for the manager), all go back
+    /// with `into_pools`, and the next transactions run normally on the same pools.
     #[test]
     fn exhausted_frame_pool_is_an_error_and_loses_nothing() {
         use evm_pool::{ClassLayout, FramePoolConfig, OverflowPolicy, PoolConfig};
@@ -916,22 +956,89 @@ mod tests {
         let mut evm = PooledEvm::with_frame_config(chain.context(), config).unwrap();
         let error = evm.transact(chain.txs[0].clone()).unwrap_err();
         assert!(error.to_string().contains("frame pool"), "{error}");
+        // Depths 0 to 2 ran (3 frames, the class's max); the 4th was refused.
         let frames = evm.frame_statistics().total;
-        assert_eq!((frames.in_use, frames.returns, frames.overflows), (0, 3, 1));
+        assert_eq!((frames.in_use, frames.returns, frames.overflows), (3, 0, 1));
+        assert_eq!(evm.pool_stats().peak_frames, 3);
+        let pools = evm.into_pools();
+        let frames = pools.frame_statistics().total;
+        assert_eq!((frames.in_use, frames.returns, frames.available), (0, 3, 3));
         // Two frames suffice for the call loop: it runs, and matches stock revm.
         let w = Workload::call_loop(20);
         let mut stock = crate::stock::StockEvm::new(w.context());
         let mut evm = PooledEvm::with_pools(
             w.context(),
             revm::handler::EthPrecompiles::new(revm::primitives::hardfork::SpecId::default()),
-            evm.into_pools(),
+            pools,
         );
         for _ in 0..2 {
             let a = TxOutcome::from_result(evm.transact(w.txs[0].clone()));
             let b = TxOutcome::from_result(stock.transact(w.txs[0].clone()));
             assert_eq!(a, b);
         }
-        assert_eq!(evm.frame_statistics().total.in_use, 0);
+        // Leased by the first call-loop transaction (depths 0 and 1), kept by the second.
+        let frames = evm.frame_statistics().total;
+        assert_eq!((frames.in_use, frames.returns, frames.available), (2, 3, 1));
+        let frames = evm.into_pools().frame_statistics().total;
+        assert_eq!((frames.in_use, frames.returns, frames.available), (0, 5, 3));
+    }
+
+    /// Leasing: a transaction keeps the frames at the depths it reached and gives the
+    /// deeper ones back, deepest first. A deep transaction (the chain, 1025 frames), then
+    /// a shallow one (the call loop, 2 frames) gives exactly 1023 frames back to the
+    /// manager; a second transaction as deep as the shallow one makes no manager
+    /// traffic at all (no acquisition, no release). Outcomes match stock revm
+    /// throughout, and `into_pools` gives the last 2 back.
+    #[test]
+    fn frames_are_leased_to_the_depth_of_the_last_transaction() {
+        use revm::bytecode::opcode::{ADDRESS, CALL, GAS, PUSH0, STOP};
+        // The call loop's database, plus the chain's contract (it calls its own
+        // address) at another address.
+        let w = Workload::call_loop(5);
+        let chain_at = Address::with_last_byte(0x99);
+        let mut db = w.db.clone();
+        let chain_code = [PUSH0, PUSH0, PUSH0, PUSH0, PUSH0, ADDRESS, GAS, CALL, STOP];
+        crate::workload::insert_contract(&mut db, chain_at, Bytes::from(chain_code.to_vec()));
+        let deep = call_tx(chain_at, Bytes::new(), 1_000_000_000_000);
+        let shallow = w.txs[0].clone();
+        let mut evm = PooledEvm::new(crate::workload::context(db.clone()));
+        let mut stock = crate::stock::StockEvm::new(crate::workload::context(db));
+        let mut run = |tx: &TxEnv| {
+            let a = TxOutcome::from_result(evm.transact(tx.clone()));
+            let b = TxOutcome::from_result(stock.transact(tx.clone()));
+            assert_eq!(a, b);
+            evm.frame_statistics().total
+        };
+
+        let before = run(&deep);
+        // 1025 frames (16 prewarmed), all leased to the EVM.
+        assert_eq!((before.hits, before.misses), (16, 1025 - 16));
+        assert_eq!(
+            (before.in_use, before.returns, before.available),
+            (1025, 0, 0)
+        );
+
+        let after = run(&shallow);
+        // The shallow transaction reached depth 1 (2 frames): it kept those and gave
+        // the 1023 deeper ones back; the manager acquired nothing.
+        assert_eq!(after.available - before.available, 1025 - 2);
+        assert_eq!((after.in_use, after.returns), (2, 1025 - 2));
+        assert_eq!((after.hits, after.misses), (before.hits, before.misses));
+        assert_eq!(after.discards, 0); // within the default class's max
+
+        let again = run(&shallow);
+        // As deep as the last one: zero acquisitions, zero releases.
+        assert_eq!(again, after);
+        let calls = evm
+            .frame_manager()
+            .tracker()
+            .kind(evm_pool::FrameKind::Call);
+        assert_eq!((calls.acquires, calls.releases), (1025, 1025 - 2));
+        assert_eq!(evm.pool_stats().peak_frames, 1025);
+
+        // Giving the pools up gives the 2 leased frames back too.
+        let end = evm.into_pools().frame_statistics().total;
+        assert_eq!((end.in_use, end.returns, end.available), (0, 1025, 1025));
     }
 
     /// The frameless end of transaction gives exactly what the full pass gives: same

@@ -155,9 +155,9 @@ pub(crate) struct Counters {
     /// Boxes allocated by frames that have ended (a frame's own count,
     /// `FrameExtras::allocated`, moves here when it goes back to the manager).
     pub(crate) boxes_allocated: u64,
-    /// Most frames alive at once in the transaction that just ended (the frames it
-    /// took, one per depth reached; 0 when no frame ran), set when it ends and folded
-    /// into `peak_frames`.
+    /// Most frames alive at once in the current transaction (the depths it reached; 0
+    /// when no frame ran): raised when a call reaches a new depth, read when the
+    /// transaction ends (the frames it keeps leased) and folded into `peak_frames`.
     pub(crate) tx_depth: usize,
 }
 
