@@ -191,7 +191,7 @@ impl<W, X> ClassPool<W, X> {
 }
 
 fn frame_bytes<W, X>(frame: &PooledFrame<W, X>) -> u64 {
-    (size_of::<PooledFrame<W, X>>() + frame.input.capacity() + frame.output.capacity()) as u64
+    frame.held_bytes() as u64
 }
 
 /// What [`FramePoolManager::auto_tune`] changed.

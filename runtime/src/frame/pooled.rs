@@ -300,12 +300,33 @@ impl<W: Copy, X> PooledFrame<W, X> {
     pub fn last_used(&self) -> Duration {
         self.last_used
     }
+}
 
+// Sizes need no `Copy` words: the manager's accounting uses them for any frame.
+impl<W, X> PooledFrame<W, X> {
     /// Heap bytes the frame keeps when pooled: its input and output buffers' capacity.
     /// This picks its size class.
     #[inline]
     pub fn retained_bytes(&self) -> usize {
         self.input.capacity() + self.output.capacity()
+    }
+
+    /// Bytes the frame holds while idle, as the manager counts them in
+    /// [`bytes_held`](crate::FramePoolManager::bytes_held): the frame itself (its
+    /// payload by size) plus [`retained_bytes`](Self::retained_bytes).
+    ///
+    /// ```
+    /// use evm_pool_runtime::{FrameKind, FramePoolConfig, FramePoolManager, PooledFrame};
+    ///
+    /// let mut manager = FramePoolManager::<u64>::new(FramePoolConfig::minimal())?;
+    /// let frame = manager.acquire_owned(FrameKind::Call, 0, 0)?;
+    /// assert_eq!(frame.held_bytes(), size_of::<PooledFrame<u64>>() + frame.retained_bytes());
+    /// manager.release_owned(frame)?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[inline]
+    pub fn held_bytes(&self) -> usize {
+        size_of::<Self>() + self.retained_bytes()
     }
 }
 

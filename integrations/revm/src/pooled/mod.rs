@@ -415,25 +415,22 @@ where
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn retained_bytes(&self) -> usize {
+        // The input boxes parked in a frame's slots (the manager counts a payload by
+        // its size only).
+        let parked_boxes = |extras: &FrameExtras| {
+            usize::from(extras.spare_call_inputs.is_some()) * size_of::<CallInputs>()
+                + usize::from(extras.spare_create_inputs.is_some()) * size_of::<CreateInputs>()
+        };
         let mut boxes = 0;
-        self.pools.frames.for_each_idle(|frame| {
-            let extras = &frame.payload.interpreter.extend;
-            boxes += usize::from(extras.spare_call_inputs.is_some()) * size_of::<CallInputs>()
-                + usize::from(extras.spare_create_inputs.is_some()) * size_of::<CreateInputs>();
-        });
+        self.pools
+            .frames
+            .for_each_idle(|frame| boxes += parked_boxes(&frame.payload.interpreter.extend));
         // The frames leased to this EVM between transactions, as the manager counts
         // its idle ones, with the boxes in their slots.
         let leased: usize = self
             .frames
             .iter()
-            .map(|frame| {
-                let extras = &frame.payload.interpreter.extend;
-                size_of_val::<evm_pool::PooledFrame<_, _>>(&**frame)
-                    + frame.input.capacity()
-                    + frame.output.capacity()
-                    + usize::from(extras.spare_call_inputs.is_some()) * size_of::<CallInputs>()
-                    + usize::from(extras.spare_create_inputs.is_some()) * size_of::<CreateInputs>()
-            })
+            .map(|frame| frame.held_bytes() + parked_boxes(&frame.payload.interpreter.extend))
             .sum();
         self.pools.retained_bytes()
             + self.frames.capacity() * size_of::<ManagedFrame>()
