@@ -348,7 +348,7 @@ fn set_known(known: &mut (B256, Bytecode), code: Option<&Bytecode>, hash: B256) 
         Some(code)
             if known.1.bytecode_ptr() == code.bytecode_ptr()
                 && known.1.len() == code.len()
-                && known.0 == hash => {}
+                && super::frame::same_hash(&known.0, &hash) => {}
         Some(code) => *known = (hash, code.clone()),
         None => *known = (hash, Bytecode::default()),
     }
