@@ -494,7 +494,9 @@ where
         // stay with this EVM for the next transaction; the deeper ones, held since a
         // deeper transaction, go back to the manager, whose configuration governs them
         // from then on. A run of equally deep transactions makes no manager traffic.
-        self.return_frames(self.pools.counters.tx_depth);
+        // At most the policy's `max_leased_frames` stay leased.
+        let keep = self.pools.counters.tx_depth;
+        self.return_frames(keep.min(self.pools.policy.max_leased_frames));
         // No frame ran (running one takes a frame), so the demand is zero and the stack
         // and memory buffers untouched.
         if self.pools.counters.tx_depth == 0 && self.pools.settled {
@@ -1036,6 +1038,60 @@ mod tests {
         // Giving the pools up gives the 2 leased frames back too.
         let end = evm.into_pools().frame_statistics().total;
         assert_eq!((end.in_use, end.returns, end.available), (0, 1025, 1025));
+    }
+
+    /// `RetentionPolicy::max_leased_frames` caps what the EVM keeps leased after a
+    /// transaction: after a 1025-frame transaction under a cap of 8, 8 frames stay
+    /// leased and 1017 go back to the manager (idle there, under its configuration); a
+    /// second deep transaction takes them back from the manager (hits, no misses), and
+    /// outcomes match stock revm throughout.
+    #[test]
+    fn leased_frames_are_capped_by_the_policy() {
+        use revm::bytecode::opcode::{ADDRESS, CALL, GAS, PUSH0, STOP};
+        let w = Workload::call_loop(5);
+        let chain_at = Address::with_last_byte(0x99);
+        let mut db = w.db.clone();
+        let chain_code = [PUSH0, PUSH0, PUSH0, PUSH0, PUSH0, ADDRESS, GAS, CALL, STOP];
+        crate::workload::insert_contract(&mut db, chain_at, Bytes::from(chain_code.to_vec()));
+        let deep = call_tx(chain_at, Bytes::new(), 1_000_000_000_000);
+        let policy = RetentionPolicy {
+            max_leased_frames: 8,
+            ..RetentionPolicy::default()
+        };
+        let mut evm = PooledEvm::with_policy(crate::workload::context(db.clone()), policy);
+        let mut stock = crate::stock::StockEvm::new(crate::workload::context(db));
+        let mut run = |tx: &TxEnv| {
+            let a = TxOutcome::from_result(evm.transact(tx.clone()));
+            let b = TxOutcome::from_result(stock.transact(tx.clone()));
+            assert_eq!(a, b);
+            evm.frame_statistics().total
+        };
+
+        let first = run(&deep);
+        assert_eq!((first.hits, first.misses), (16, 1025 - 16));
+        assert_eq!(
+            (first.in_use, first.returns, first.available),
+            (8, 1025 - 8, 1025 - 8)
+        );
+        assert_eq!(first.discards, 0);
+
+        let second = run(&deep);
+        // The 8 leased frames serve depths 0 to 7; the manager hands out the rest again.
+        assert_eq!(second.misses, first.misses);
+        assert_eq!(second.hits - first.hits, 1025 - 8);
+        assert_eq!(
+            (
+                second.in_use,
+                second.returns - first.returns,
+                second.available
+            ),
+            (8, 1025 - 8, 1025 - 8)
+        );
+
+        // A shallow transaction keeps its 2 frames and gives the other 6 back.
+        let shallow = run(&w.txs[0]);
+        assert_eq!((shallow.in_use, shallow.available), (2, 1025 - 2));
+        assert_eq!(shallow.hits, second.hits);
     }
 
     /// The frameless end of transaction gives exactly what the full pass gives: same
