@@ -13,7 +13,7 @@
 //! (exact counts, bytes, peak, size classes).
 
 use evm_pool::{EvmAllocator, Layout};
-use evm_pool_revm::measure::{self, AllocProbe, AllocSample, EvmKind, RunReport};
+use evm_pool_revm::measure::{self, AllocProbe, AllocSample, EvmKind, PairedRatio, RunReport};
 use evm_pool_revm::pooled::{PooledFrame, PooledInterpreter};
 use evm_pool_revm::workload::Workload;
 use std::alloc::System;
@@ -98,33 +98,25 @@ fn main() {
     let tty = std::io::stdout().is_terminal();
     for (i, w) in workloads.iter().enumerate() {
         let runs = steady_runs(w);
-        let mut reports = Vec::new();
-        for kind in [EvmKind::Stock, EvmKind::Pooled] {
-            let t = Instant::now();
-            let report = measure::run(kind, w, runs, &RegionProbe, |done| {
-                if tty && (done % (runs / 10).max(1) == 0 || done == runs + 1) {
-                    print!(
-                        "\r  [{}/{total}] {:<16} {:<10} run {done:>4}/{:<4}",
-                        i + 1,
-                        w.name,
-                        kind.name(),
-                        runs + 1
-                    );
-                    let _ = std::io::stdout().flush();
-                }
-            });
-            print!(
-                "\r  [{}/{total}] {:<16} {:<10} {:>4} runs in {:>8}      \n",
-                i + 1,
-                w.name,
-                kind.name(),
-                runs + 1,
-                fmt_time(t.elapsed())
-            );
-            reports.push(report);
-        }
-        let pooled = reports.pop().expect("two reports");
-        let stock = reports.pop().expect("two reports");
+        let t = Instant::now();
+        let [stock, pooled] = measure::run_paired(w, runs, &RegionProbe, |done| {
+            if tty && (done % (runs / 10).max(1) == 0 || done == runs + 1) {
+                print!(
+                    "\r  [{}/{total}] {:<16} round {done:>4}/{:<4}",
+                    i + 1,
+                    w.name,
+                    runs + 1
+                );
+                let _ = std::io::stdout().flush();
+            }
+        });
+        print!(
+            "\r  [{}/{total}] {:<16} {:>4} rounds of stock + pooled in {:>8}      \n",
+            i + 1,
+            w.name,
+            runs + 1,
+            fmt_time(t.elapsed())
+        );
         for (tx, (a, b)) in stock.outcomes.iter().zip(&pooled.outcomes).enumerate() {
             if let Some(diff) = a.difference(b) {
                 eprintln!("\n{} tx {tx}: results differ: {diff}", w.name);
@@ -183,16 +175,16 @@ fn print_table(rows: &[Row]) {
     println!("{}", line(&header.map(String::from)));
     println!("{}", rule("├", "┼", "┤"));
     for (i, row) in rows.iter().enumerate() {
-        let base = row.stock.time_per_tx().as_secs_f64();
+        let ratio = PairedRatio::of(&row.stock, &row.pooled);
         for r in [&row.stock, &row.pooled] {
             let hits = r
                 .pool
                 .map(|p| format!("{:.1}%", 100.0 * p.frame_hit_rate()))
                 .unwrap_or_else(|| "—".into());
-            let speedup = if r.kind == EvmKind::Stock {
-                "1.00×".to_string()
-            } else {
-                format!("{:.2}×", base / r.time_per_tx().as_secs_f64())
+            let speedup = match (r.kind, ratio) {
+                (EvmKind::Stock, _) => "1.00×".to_string(),
+                (EvmKind::Pooled, Some(ratio)) => format!("{:.2}×", 1.0 / ratio.median),
+                (EvmKind::Pooled, None) => "—".to_string(),
             };
             println!(
                 "{}",
@@ -203,7 +195,7 @@ fn print_table(rows: &[Row]) {
                         String::new()
                     },
                     r.kind.name().to_string(),
-                    fmt_time(r.time_per_tx()),
+                    fmt_time(r.median_time_per_tx()),
                     speedup,
                     format!("{:.1}", r.allocations_per_tx()),
                     fmt_bytes(r.bytes_per_tx()),
@@ -219,8 +211,26 @@ fn print_table(rows: &[Row]) {
     }
     println!("{}", rule("└", "┴", "┘"));
     println!(
-        "time, allocs/tx and bytes/tx: steady state (after one cold run). peak: heap growth during the\n\
+        "time/tx: median over the steady runs; stock and pooled run in alternation, one run each per\n\
+         round. speedup: stock/pooled from the median of the per-round ratios (middle half below).\n\
+         allocs/tx and bytes/tx: steady state (after one cold run). peak: heap growth during the\n\
          first (cold) run; kept after: heap still held after it (frames, stacks, buffers, caches).\n"
+    );
+    let spreads: Vec<String> = rows
+        .iter()
+        .filter_map(|row| {
+            let ratio = PairedRatio::of(&row.stock, &row.pooled)?;
+            Some(format!(
+                "{} {:.2}×–{:.2}×",
+                row.workload,
+                1.0 / ratio.upper_quartile,
+                1.0 / ratio.lower_quartile
+            ))
+        })
+        .collect();
+    println!(
+        "speedup, middle half of the rounds: {}\n",
+        spreads.join(", ")
     );
 }
 

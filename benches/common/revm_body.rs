@@ -3,7 +3,7 @@
 // workload, stock vs pooled, the callgrind mode and the paired wall-clock mode.
 
 use criterion::{BatchSize, Criterion, criterion_group};
-use evm_pool_revm::measure::{AnyEvm, EvmKind};
+use evm_pool_revm::measure::{AnyEvm, EvmKind, PairedRatio};
 use evm_pool_revm::workload::Workload;
 use std::hint::black_box;
 use std::time::{Duration, Instant};
@@ -91,7 +91,7 @@ fn paired(spec: &str) {
         }
         let one = time_runs(&mut stock, w, 1).max(Duration::from_nanos(1));
         let runs = (Duration::from_millis(20).as_nanos() / one.as_nanos()).clamp(1, 10_000) as u32;
-        let (mut stock_times, mut pooled_times, mut ratios) = (vec![], vec![], vec![]);
+        let (mut stock_times, mut pooled_times) = (vec![], vec![]);
         for round in 0..rounds {
             let (s, p) = if round % 2 == 0 {
                 let s = time_runs(&mut stock, w, runs);
@@ -102,21 +102,19 @@ fn paired(spec: &str) {
             };
             stock_times.push(s);
             pooled_times.push(p);
-            ratios.push(p.as_secs_f64() / s.as_secs_f64());
         }
+        let ratio = PairedRatio::from_times(&stock_times, &pooled_times).expect("rounds >= 1");
         stock_times.sort();
         pooled_times.sort();
-        ratios.sort_by(f64::total_cmp);
-        let quartile = |q: usize| ratios[(ratios.len() - 1) * q / 4];
         let (stock_median, pooled_median) = (stock_times[rounds / 2], pooled_times[rounds / 2]);
         println!(
             "{:<18} {:>12.2?} {:>12.2?} {:>13.3}x {:>13.3}x-{:.3}x",
             w.name,
             stock_median,
             pooled_median,
-            ratios[rounds / 2],
-            quartile(1),
-            quartile(3),
+            ratio.median,
+            ratio.lower_quartile,
+            ratio.upper_quartile,
         );
         // For the benchmark report: workload, median ns per run (stock, pooled), median
         // ratio, first and third quartile of the ratio, rounds.
@@ -125,9 +123,9 @@ fn paired(spec: &str) {
             w.name,
             stock_median.as_nanos(),
             pooled_median.as_nanos(),
-            ratios[rounds / 2],
-            quartile(1),
-            quartile(3),
+            ratio.median,
+            ratio.lower_quartile,
+            ratio.upper_quartile,
         );
     }
 }

@@ -280,6 +280,8 @@ pub struct RunReport {
     pub steady: AllocSample,
     /// Wall time of all steady runs together.
     pub steady_time: Duration,
+    /// Wall time of each steady run, in order.
+    pub run_times: Vec<Duration>,
     /// Outcomes of the first run, in transaction order.
     pub outcomes: Vec<TxOutcome>,
     /// Pool statistics at the end (pooled EVM only).
@@ -304,6 +306,24 @@ impl RunReport {
     /// ```
     pub fn time_per_tx(&self) -> Duration {
         self.steady_time.div_f64(self.steady_txs())
+    }
+
+    /// Median wall time per transaction over the steady runs: the figure a few slow runs
+    /// (another process, a page fault) do not move. Zero without steady runs.
+    ///
+    /// ```
+    /// use evm_pool_revm::measure::{EvmKind, NoProbe, run};
+    /// use evm_pool_revm::workload::Workload;
+    ///
+    /// let report = run(EvmKind::Stock, &Workload::transfers(4), 3, &NoProbe, |_| {});
+    /// assert!(report.median_time_per_tx() > std::time::Duration::ZERO);
+    /// ```
+    pub fn median_time_per_tx(&self) -> Duration {
+        let mut times = self.run_times.clone();
+        times.sort();
+        times.get(times.len() / 2).map_or(Duration::ZERO, |t| {
+            t.div_f64(self.txs_per_run.max(1) as f64)
+        })
     }
 
     /// Mean heap allocations per transaction in steady state.
@@ -349,41 +369,176 @@ pub fn run(
     workload: &Workload,
     steady_runs: usize,
     probe: &impl AllocProbe,
-    mut progress: impl FnMut(usize),
+    progress: impl FnMut(usize),
 ) -> RunReport {
-    let mut evm = AnyEvm::new(kind, workload.context());
-    let (outcomes, first) = probe.measure(|| {
-        workload
-            .txs
-            .iter()
-            .map(|tx| evm.transact(tx.clone()))
-            .collect::<Vec<_>>()
-    });
-    progress(1);
-    let mut steady = AllocSample::default();
-    let mut steady_time = Duration::ZERO;
-    for done in 0..steady_runs {
-        let txs = workload.txs.clone();
-        let (elapsed, sample) = probe.measure(|| {
-            let start = Instant::now();
-            for tx in txs {
-                std::hint::black_box(evm.transact_discard(tx));
-            }
-            start.elapsed()
-        });
-        steady_time += elapsed;
-        steady.accumulate(&sample);
-        progress(done + 2);
-    }
-    RunReport {
+    let [report] = run_alternating([kind], workload, steady_runs, probe, progress);
+    report
+}
+
+/// Runs `workload` on a fresh stock revm and a fresh pooled EVM in alternation, for a
+/// fair comparison on a machine whose load changes: both cold runs first, then
+/// `steady_runs` rounds, each timing one run on each EVM, the order flipping every round.
+/// [`PairedRatio::of`] turns the two reports into the median per-round ratio. `progress`
+/// is called after each round with the number of rounds done (the cold one included).
+///
+/// ```
+/// use evm_pool_revm::measure::{EvmKind, NoProbe, PairedRatio, run_paired};
+/// use evm_pool_revm::workload::Workload;
+///
+/// let [stock, pooled] = run_paired(&Workload::call_loop(10), 5, &NoProbe, |_| {});
+/// assert_eq!((stock.kind, pooled.kind), (EvmKind::Stock, EvmKind::Pooled));
+/// assert_eq!(stock.outcomes, pooled.outcomes);
+/// let ratio = PairedRatio::of(&stock, &pooled).expect("5 rounds");
+/// assert!(ratio.lower_quartile <= ratio.median && ratio.median <= ratio.upper_quartile);
+/// ```
+pub fn run_paired(
+    workload: &Workload,
+    steady_runs: usize,
+    probe: &impl AllocProbe,
+    progress: impl FnMut(usize),
+) -> [RunReport; 2] {
+    run_alternating(
+        [EvmKind::Stock, EvmKind::Pooled],
+        workload,
+        steady_runs,
+        probe,
+        progress,
+    )
+}
+
+/// One cold run per EVM, then `steady_runs` rounds of one timed run per EVM; in odd
+/// rounds the EVMs run in reverse order, so neither always runs first.
+fn run_alternating<const N: usize>(
+    kinds: [EvmKind; N],
+    workload: &Workload,
+    steady_runs: usize,
+    probe: &impl AllocProbe,
+    mut progress: impl FnMut(usize),
+) -> [RunReport; N] {
+    let mut evms = kinds.map(|kind| AnyEvm::new(kind, workload.context()));
+    let mut reports = kinds.map(|kind| RunReport {
         kind,
         txs_per_run: workload.txs.len(),
         steady_runs,
-        first,
-        steady,
-        steady_time,
-        outcomes,
-        pool: evm.pool_stats(),
-        frame_pool: evm.frame_statistics(),
+        first: AllocSample::default(),
+        steady: AllocSample::default(),
+        steady_time: Duration::ZERO,
+        run_times: Vec::with_capacity(steady_runs),
+        outcomes: Vec::new(),
+        pool: None,
+        frame_pool: None,
+    });
+    for (evm, report) in evms.iter_mut().zip(&mut reports) {
+        let (outcomes, first) = probe.measure(|| {
+            workload
+                .txs
+                .iter()
+                .map(|tx| evm.transact(tx.clone()))
+                .collect::<Vec<_>>()
+        });
+        (report.outcomes, report.first) = (outcomes, first);
+    }
+    progress(1);
+    for round in 0..steady_runs {
+        for i in 0..N {
+            let i = if round % 2 == 0 { i } else { N - 1 - i };
+            // Cloned before the clock starts: the clones are not the EVM's work.
+            let txs = workload.txs.clone();
+            let evm = &mut evms[i];
+            let (elapsed, sample) = probe.measure(|| {
+                let start = Instant::now();
+                for tx in txs {
+                    std::hint::black_box(evm.transact_discard(tx));
+                }
+                start.elapsed()
+            });
+            let report = &mut reports[i];
+            report.steady_time += elapsed;
+            report.run_times.push(elapsed);
+            report.steady.accumulate(&sample);
+        }
+        progress(round + 2);
+    }
+    for (evm, report) in evms.iter().zip(&mut reports) {
+        (report.pool, report.frame_pool) = (evm.pool_stats(), evm.frame_statistics());
+    }
+    reports
+}
+
+/// How two EVMs timed in alternation ([`run_paired`]) compare: the ratio `other / base`
+/// of each round's run times, as median and middle half. A change of machine load
+/// between rounds moves both runs of a round, so it barely moves their ratio.
+///
+/// ```
+/// use evm_pool_revm::measure::PairedRatio;
+/// use std::time::Duration;
+///
+/// let ms = |v: &[u64]| v.iter().map(|&m| Duration::from_millis(m)).collect::<Vec<_>>();
+/// // The third round ran on a busy machine: both runs were slow, the ratio barely moved.
+/// let (stock, pooled) = (ms(&[10, 10, 30, 10, 10]), ms(&[8, 9, 27, 8, 8]));
+/// let ratio = PairedRatio::from_times(&stock, &pooled).unwrap();
+/// let close = |a: f64, b: f64| (a - b).abs() < 1e-9;
+/// assert!(close(ratio.median, 0.8));
+/// assert!(close(ratio.lower_quartile, 0.8) && close(ratio.upper_quartile, 0.9));
+/// assert_eq!(ratio.rounds, 5);
+/// assert!(PairedRatio::from_times(&[], &[]).is_none());
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PairedRatio {
+    /// Median of the per-round ratios.
+    pub median: f64,
+    /// First quartile of the per-round ratios.
+    pub lower_quartile: f64,
+    /// Third quartile of the per-round ratios.
+    pub upper_quartile: f64,
+    /// Rounds compared.
+    pub rounds: usize,
+}
+
+impl PairedRatio {
+    /// Ratios of `other[i] / base[i]` over the rounds both have; `None` without rounds.
+    /// Quantiles are taken at index `(rounds - 1) * q / 4` of the sorted ratios, the
+    /// median at `rounds / 2`.
+    ///
+    /// ```
+    /// use evm_pool_revm::measure::PairedRatio;
+    /// use std::time::Duration;
+    ///
+    /// let s = [Duration::from_micros(100); 3];
+    /// let p = [Duration::from_micros(50), Duration::from_micros(100), Duration::from_micros(200)];
+    /// assert_eq!(PairedRatio::from_times(&s, &p).unwrap().median, 1.0);
+    /// ```
+    pub fn from_times(base: &[Duration], other: &[Duration]) -> Option<Self> {
+        let mut ratios: Vec<f64> = base
+            .iter()
+            .zip(other)
+            .map(|(b, o)| o.as_secs_f64() / b.as_secs_f64().max(f64::MIN_POSITIVE))
+            .collect();
+        if ratios.is_empty() {
+            return None;
+        }
+        ratios.sort_by(f64::total_cmp);
+        let rounds = ratios.len();
+        let quartile = |q: usize| ratios[(rounds - 1) * q / 4];
+        Some(Self {
+            median: ratios[rounds / 2],
+            lower_quartile: quartile(1),
+            upper_quartile: quartile(3),
+            rounds,
+        })
+    }
+
+    /// The ratio of `other`'s steady run times to `base`'s, round by round (reports of
+    /// [`run_paired`]).
+    ///
+    /// ```
+    /// use evm_pool_revm::measure::{NoProbe, PairedRatio, run_paired};
+    /// use evm_pool_revm::workload::Workload;
+    ///
+    /// let [stock, pooled] = run_paired(&Workload::transfers(4), 3, &NoProbe, |_| {});
+    /// assert_eq!(PairedRatio::of(&stock, &pooled).unwrap().rounds, 3);
+    /// ```
+    pub fn of(base: &RunReport, other: &RunReport) -> Option<Self> {
+        Self::from_times(&base.run_times, &other.run_times)
     }
 }
