@@ -17,7 +17,6 @@ use revm::bytecode::opcode::{CALL, CALLCODE, DELEGATECALL, STATICCALL};
 use revm::context_interface::CreateScheme;
 use revm::context_interface::Host;
 use revm::context_interface::host::LoadError;
-use revm::interpreter::instructions::contract::get_memory_input_and_out_ranges;
 use revm::interpreter::interpreter::{ExtBytecode, InputsImpl, ReturnDataImpl, RuntimeFlags};
 use revm::interpreter::interpreter_types::{
     InputsTr, LoopControl, MemoryTr, ReturnData, RuntimeFlag, StackTr,
@@ -99,7 +98,7 @@ pub fn pooled_call<const KIND: u8, H: Host + ?Sized>(
     }
 
     let (input, return_memory_offset) =
-        get_memory_input_and_out_ranges(context.interpreter, context.host.gas_params())?;
+        memory_input_and_out_ranges(context.interpreter, context.host.gas_params())?;
 
     // The callee's code goes straight into the spare box's `known_bytecode` (kept as
     // is when it already holds that code: no reference-count round trip per CALL).
@@ -181,6 +180,36 @@ pub fn pooled_call<const KIND: u8, H: Host + ?Sized>(
         .bytecode
         .set_action(InterpreterAction::NewFrame(FrameInput::Call(spare)));
     Err(InstructionResult::Suspend)
+}
+
+/// revm's `get_memory_input_and_out_ranges` (with its `resize_memory`), restated with
+/// the two zero-length checks first: a call without call data or return buffer touches
+/// no memory and pays no memory gas, and builds its ranges without going through the
+/// `Result` of each resize. Same pops, same checks in the same order, same ranges.
+#[inline(always)]
+fn memory_input_and_out_ranges(
+    interpreter: &mut revm::interpreter::Interpreter<PooledInterpreter>,
+    gas_params: &revm::context_interface::cfg::GasParams,
+) -> Result<(core::ops::Range<usize>, core::ops::Range<usize>), InstructionResult> {
+    let Some([in_offset, in_len, out_offset, out_len]) = interpreter.stack.popn() else {
+        return Err(InstructionResult::StackUnderflow);
+    };
+    let in_len = as_usize(in_len)?;
+    let mut in_range = usize::MAX..usize::MAX;
+    if in_len != 0 {
+        let offset = as_usize(in_offset)?;
+        interpreter.resize_memory(gas_params, offset, in_len)?;
+        let local = interpreter.memory.local_memory_offset();
+        in_range = offset.saturating_add(local)..(offset + in_len).saturating_add(local);
+    }
+    let out_len = as_usize(out_len)?;
+    let mut out_range = usize::MAX..usize::MAX;
+    if out_len != 0 {
+        let offset = as_usize(out_offset)?;
+        interpreter.resize_memory(gas_params, offset, out_len)?;
+        out_range = offset..offset + out_len;
+    }
+    Ok((in_range, out_range))
 }
 
 /// The call scheme of a `CALL`-family opcode.
