@@ -166,20 +166,30 @@ impl PooledFrame {
         context: &mut CTX,
         next_action: InterpreterAction,
     ) -> Result<FrameInitOrResult<Self>, ERROR> {
-        let mut interpreter_result = match next_action {
-            InterpreterAction::NewFrame(frame_input) => {
-                return Ok(ItemOrResult::Item(FrameInit {
-                    frame_input,
-                    depth: self.depth + 1,
-                    // revm's per-frame memory handle is not used: the EVM hands this
-                    // frame's memory view to the child (`PooledMemory::enter_child_into`).
-                    memory: SharedMemory::invalid(),
-                }));
+        match next_action {
+            InterpreterAction::NewFrame(frame_input) => Ok(ItemOrResult::Item(FrameInit {
+                frame_input,
+                depth: self.depth + 1,
+                // revm's per-frame memory handle is not used: the EVM hands this
+                // frame's memory view to the child (`PooledMemory::enter_child_into`).
+                memory: SharedMemory::invalid(),
+            })),
+            InterpreterAction::Return(result) => {
+                Ok(ItemOrResult::Result(self.frame_result(context, result)))
             }
-            InterpreterAction::Return(result) => result,
-        };
+        }
+    }
 
-        let result = match &self.data {
+    /// This frame's result from the interpreter's `result` (the `Return` half of
+    /// [`process_next_action`](Self::process_next_action)): commits or reverts the
+    /// journal checkpoint; for creates, deposits the code.
+    #[inline(always)]
+    pub(crate) fn frame_result<CTX: ContextTr>(
+        &mut self,
+        context: &mut CTX,
+        mut interpreter_result: InterpreterResult,
+    ) -> FrameResult {
+        match &self.data {
             FrameData::Call(frame) => {
                 if interpreter_result.result.is_ok() {
                     context.journal_mut().checkpoint_commit();
@@ -193,7 +203,7 @@ impl PooledFrame {
                 let mut outcome =
                     CallOutcome::new(interpreter_result, frame.return_memory_range.clone());
                 outcome.charged_new_account_state_gas = charged_new_account_state_gas;
-                ItemOrResult::Result(FrameResult::Call(outcome))
+                FrameResult::Call(outcome)
             }
             FrameData::Create(frame) => {
                 return_create(
@@ -208,10 +218,9 @@ impl PooledFrame {
                     FrameInput::Create(inputs) => inputs.charged_create_state_gas(),
                     _ => false,
                 };
-                ItemOrResult::Result(FrameResult::Create(outcome))
+                FrameResult::Create(outcome)
             }
-        };
-        Ok(result)
+        }
     }
 
     /// Inserts a child's result into this (parent) frame: status word on the stack,

@@ -4,8 +4,10 @@
 //!
 //! revm's handler drives execution through two traits, [`EvmTr`] (create, run and
 //! return frames) and [`FrameTr`](revm::handler::FrameTr). [`PooledEvm`] implements them
-//! for its own frame type, so revm's unmodified [`MainnetHandler`] runs transactions on
-//! it, and it implements [`ExecuteEvm`] so users call `transact` as on stock revm.
+//! for its own frame type, so revm's [`Handler`] runs transactions on it (every step
+//! revm's default, as in its [`MainnetHandler`](revm::handler::MainnetHandler), except
+//! that the execution loop's three steps are fused into one loop over the same steps),
+//! and it implements [`ExecuteEvm`] so users call `transact` as on stock revm.
 //!
 //! What changes against stock revm:
 //!
@@ -38,12 +40,14 @@ use revm::context_interface::{Cfg, ContextTr, Database, Host, JournalTr, LocalCo
 use revm::handler::evm::{ContextDbError, FrameInitResult};
 use revm::handler::instructions::EthInstructions;
 use revm::handler::{
-    EthPrecompiles, EvmTr, FrameInitOrResult, FrameResult, Handler, ItemOrResult, MainnetHandler,
+    EthPrecompiles, EvmTr, FrameInitOrResult, FrameResult, Handler, ItemOrResult,
     PrecompileProvider,
 };
 use revm::interpreter::instructions::{gas_table_spec, instruction_table};
 use revm::interpreter::interpreter_action::FrameInit;
-use revm::interpreter::{CallInputs, CreateInputs, FrameInput, Instruction, InterpreterResult};
+use revm::interpreter::{
+    CallInputs, CreateInputs, FrameInput, Instruction, InterpreterAction, InterpreterResult,
+};
 use revm::primitives::hardfork::SpecId;
 use revm::state::EvmState;
 
@@ -580,85 +584,19 @@ where
     }
 }
 
-/// A stack hand-off out of LIFO order: a bug in the EVM's frame bookkeeping, reported
-/// as revm's custom context error rather than a panic.
-fn link_error<E>(error: evm_pool::LinkError) -> revm::context_interface::context::ContextError<E> {
-    revm::context_interface::context::ContextError::Custom(format!("stack hand-off: {error}"))
-}
-
-/// revm asked to run or return into a frame while none is alive: a bug in the handler
-/// loop, reported as revm's custom context error rather than a panic.
-fn no_frame<E>() -> revm::context_interface::context::ContextError<E> {
-    revm::context_interface::context::ContextError::Custom("no frame is running".into())
-}
-
-/// A frame refused by the frame pool manager as another manager's: a bug in the
-/// EVM's frame bookkeeping, reported as revm's custom context error.
-#[cold]
-#[inline(never)]
-fn foreign_frame<E>() -> revm::context_interface::context::ContextError<E> {
-    revm::context_interface::context::ContextError::Custom(
-        "a frame went back to another frame pool manager".into(),
-    )
-}
-
-/// Memory capacity never worth shrinking below (revm starts every buffer at 4 KiB).
-const MEMORY_BYTES_FLOOR: usize = 4 * 1024;
-
-impl<CTX, P> EvmTr for PooledEvm<CTX, P>
+impl<CTX, P> PooledEvm<CTX, P>
 where
     CTX: ContextTr + Host,
     P: PrecompileProvider<CTX, Output = InterpreterResult>,
 {
-    type Context = CTX;
-    type Instructions = EthInstructions<PooledInterpreter, CTX>;
-    type Precompiles = P;
-    type Frame = PooledFrame;
-
-    #[inline]
-    fn all(
-        &self,
-    ) -> (
-        &Self::Context,
-        &Self::Instructions,
-        &Self::Precompiles,
-        &FrameStack<Self::Frame>,
-    ) {
-        (
-            &self.ctx,
-            &self.instructions,
-            &self.precompiles,
-            &self.unused_frame_stack,
-        )
-    }
-
-    #[inline]
-    fn all_mut(
+    /// `frame_init`'s work: the call or create `frame_input` at `depth` either ends
+    /// without a frame (its result) or runs in a frame of this EVM (the frame).
+    #[inline(always)]
+    fn init_frame(
         &mut self,
-    ) -> (
-        &mut Self::Context,
-        &mut Self::Instructions,
-        &mut Self::Precompiles,
-        &mut FrameStack<Self::Frame>,
-    ) {
-        (
-            &mut self.ctx,
-            &mut self.instructions,
-            &mut self.precompiles,
-            &mut self.unused_frame_stack,
-        )
-    }
-
-    #[inline]
-    fn frame_init(
-        &mut self,
-        frame_input: FrameInit,
-    ) -> Result<FrameInitResult<'_, Self::Frame>, ContextDbError<CTX>> {
-        // revm's memory handle (the handler's, over the context's buffer) is not used:
-        // frames get views of the pools' memory buffer below.
-        let FrameInit {
-            depth, frame_input, ..
-        } = frame_input;
+        depth: usize,
+        frame_input: FrameInput,
+    ) -> Result<FrameInitResult<'_, PooledFrame>, ContextDbError<CTX>> {
         if depth == 0 {
             // A new transaction: frames left alive by an error are reclaimed.
             self.reclaim_frames();
@@ -774,6 +712,129 @@ where
         Ok(ItemOrResult::Item(&mut frame.payload))
     }
 
+    /// revm's execution loop (`Handler::run_exec_loop`: `frame_run` and
+    /// `frame_return_result` until the first frame returns) once the first frame runs,
+    /// with the steps fused: a `CALL`'s request goes from the interpreter's action
+    /// straight to [`init_frame`](Self::init_frame), and a frame's return straight to
+    /// its result, without the `FrameInit` (and its memory handle) and the
+    /// `Result`-wrapped `ItemOrResult`s revm's loop moves between the steps. The steps
+    /// and their order are exactly revm's loop's. Out of line: a transaction whose
+    /// first frame runs no code (a plain transfer) never gets here.
+    #[inline(never)]
+    fn run_frames(&mut self) -> Result<FrameResult, ContextDbError<CTX>> {
+        loop {
+            let Some(frame) = self.frames.get_mut(self.active.wrapping_sub(1)) else {
+                return Err(no_frame());
+            };
+            let frame = &mut frame.payload;
+            let action = frame.interpreter.run_plain(
+                self.instructions.instruction_table(),
+                self.instructions.gas_table(),
+                &mut self.ctx,
+            );
+            let result = match action {
+                InterpreterAction::NewFrame(input) => {
+                    let depth = frame.depth + 1;
+                    match self.init_frame(depth, input)? {
+                        ItemOrResult::Item(_) => continue,
+                        ItemOrResult::Result(result) => result,
+                    }
+                }
+                InterpreterAction::Return(result) => {
+                    let result = frame.frame_result(&mut self.ctx, result);
+                    frame.is_finished = true;
+                    result
+                }
+            };
+            if let Some(result) = self.frame_return_result(result)? {
+                return Ok(result);
+            }
+        }
+    }
+}
+
+/// A stack hand-off out of LIFO order: a bug in the EVM's frame bookkeeping, reported
+/// as revm's custom context error rather than a panic.
+fn link_error<E>(error: evm_pool::LinkError) -> revm::context_interface::context::ContextError<E> {
+    revm::context_interface::context::ContextError::Custom(format!("stack hand-off: {error}"))
+}
+
+/// revm asked to run or return into a frame while none is alive: a bug in the handler
+/// loop, reported as revm's custom context error rather than a panic.
+fn no_frame<E>() -> revm::context_interface::context::ContextError<E> {
+    revm::context_interface::context::ContextError::Custom("no frame is running".into())
+}
+
+/// A frame refused by the frame pool manager as another manager's: a bug in the
+/// EVM's frame bookkeeping, reported as revm's custom context error.
+#[cold]
+#[inline(never)]
+fn foreign_frame<E>() -> revm::context_interface::context::ContextError<E> {
+    revm::context_interface::context::ContextError::Custom(
+        "a frame went back to another frame pool manager".into(),
+    )
+}
+
+/// Memory capacity never worth shrinking below (revm starts every buffer at 4 KiB).
+const MEMORY_BYTES_FLOOR: usize = 4 * 1024;
+
+impl<CTX, P> EvmTr for PooledEvm<CTX, P>
+where
+    CTX: ContextTr + Host,
+    P: PrecompileProvider<CTX, Output = InterpreterResult>,
+{
+    type Context = CTX;
+    type Instructions = EthInstructions<PooledInterpreter, CTX>;
+    type Precompiles = P;
+    type Frame = PooledFrame;
+
+    #[inline]
+    fn all(
+        &self,
+    ) -> (
+        &Self::Context,
+        &Self::Instructions,
+        &Self::Precompiles,
+        &FrameStack<Self::Frame>,
+    ) {
+        (
+            &self.ctx,
+            &self.instructions,
+            &self.precompiles,
+            &self.unused_frame_stack,
+        )
+    }
+
+    #[inline]
+    fn all_mut(
+        &mut self,
+    ) -> (
+        &mut Self::Context,
+        &mut Self::Instructions,
+        &mut Self::Precompiles,
+        &mut FrameStack<Self::Frame>,
+    ) {
+        (
+            &mut self.ctx,
+            &mut self.instructions,
+            &mut self.precompiles,
+            &mut self.unused_frame_stack,
+        )
+    }
+
+    #[inline]
+    fn frame_init(
+        &mut self,
+        frame_input: FrameInit,
+    ) -> Result<FrameInitResult<'_, Self::Frame>, ContextDbError<CTX>> {
+        // revm's memory handle (the handler's, over the context's buffer) is not used:
+        // frames get views of the pools' memory buffer.
+        let FrameInit {
+            depth, frame_input, ..
+        } = frame_input;
+        self.init_frame(depth, frame_input)
+    }
+
     #[inline]
     fn frame_run(&mut self) -> Result<FrameInitOrResult<Self::Frame>, ContextDbError<CTX>> {
         let Some(frame) = self.frames.get_mut(self.active.wrapping_sub(1)) else {
@@ -859,6 +920,45 @@ where
     }
 }
 
+/// revm's mainnet handler (every step its default) with the execution loop's steps
+/// fused (`PooledEvm::run_frames`): the pooled EVM runs transactions through it.
+#[derive(Debug)]
+struct PooledHandler<EVM, ERROR> {
+    _phantom: core::marker::PhantomData<(EVM, ERROR)>,
+}
+
+impl<EVM, ERROR> Default for PooledHandler<EVM, ERROR> {
+    fn default() -> Self {
+        Self {
+            _phantom: core::marker::PhantomData,
+        }
+    }
+}
+
+impl<CTX, P, ERROR> Handler for PooledHandler<PooledEvm<CTX, P>, ERROR>
+where
+    CTX: ContextTr<Journal: JournalTr<State = EvmState>> + Host,
+    P: PrecompileProvider<CTX, Output = InterpreterResult>,
+    ERROR: revm::handler::EvmTrError<PooledEvm<CTX, P>>,
+{
+    type Evm = PooledEvm<CTX, P>;
+    type Error = ERROR;
+    type HaltReason = HaltReason;
+
+    #[inline]
+    fn run_exec_loop(
+        &mut self,
+        evm: &mut Self::Evm,
+        first_frame_input: FrameInit,
+    ) -> Result<FrameResult, Self::Error> {
+        // As revm's loop starts.
+        if let ItemOrResult::Result(result) = evm.frame_init(first_frame_input)? {
+            return Ok(result);
+        }
+        Ok(evm.run_frames()?)
+    }
+}
+
 impl<CTX, P> ExecuteEvm for PooledEvm<CTX, P>
 where
     CTX: ContextTr<Journal: JournalTr<State = EvmState>> + ContextSetters + Host,
@@ -873,7 +973,7 @@ where
     #[inline]
     fn transact_one(&mut self, tx: Self::Tx) -> Result<Self::ExecutionResult, Self::Error> {
         self.ctx.set_tx(tx);
-        let result = MainnetHandler::default().run(self);
+        let result = PooledHandler::default().run(self);
         self.end_transaction();
         result
     }
@@ -890,7 +990,7 @@ where
 
     #[inline]
     fn replay(&mut self) -> Result<ResultAndState<HaltReason>, Self::Error> {
-        let result = MainnetHandler::default().run(self);
+        let result = PooledHandler::default().run(self);
         self.end_transaction();
         match result {
             Ok(result) => Ok(ResultAndState::new(result, self.finalize())),
