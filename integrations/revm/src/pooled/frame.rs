@@ -232,10 +232,6 @@ impl PooledFrame {
     ) -> Result<(), ERROR> {
         // The child's memory is already gone: the EVM resumed this frame's memory view
         // (`PooledMemory::resume`, revm's `free_child_context`) before this call.
-        take_error::<ERROR, _>(ctx.error())?;
-
-        let refund_state_gas = result.refundable_state_gas(ctx.cfg().gas_params());
-
         match result {
             FrameResult::Call(outcome) => {
                 // Taken apart field by field: only a precompile call carries logs here,
@@ -246,6 +242,7 @@ impl PooledFrame {
                     result: out,
                     memory_offset,
                     precompile_call_logs,
+                    charged_new_account_state_gas,
                     ..
                 } = outcome;
                 if precompile_call_logs.capacity() == 0 {
@@ -253,39 +250,15 @@ impl PooledFrame {
                 } else {
                     drop(precompile_call_logs);
                 }
-                let mut out_gas = out.gas;
-                let ins_result = out.result;
-                let returned_len = out.output.len();
-                let interpreter = &mut self.interpreter;
-                let mem_length = memory_offset.len();
-                let mem_start = memory_offset.start;
-                interpreter.return_data.set_buffer(out.output);
-                let target_len = mem_length.min(returned_len);
-                // revm panics here too: a fatal external error cannot be inserted.
-                assert_ne!(
-                    ins_result,
-                    InstructionResult::FatalExternalError,
-                    "Fatal external error in insert_call_outcome"
-                );
-                let item = if ins_result.is_ok() {
-                    U256::from(1)
-                } else {
-                    U256::ZERO
-                };
-                // The child's CALL popped at least seven words, so this cannot overflow.
-                let _ = interpreter.stack.push(item);
-                if ins_result.is_ok_or_revert() {
-                    interpreter
-                        .memory
-                        .set(mem_start, &interpreter.return_data.buffer()[..target_len]);
-                }
-                handle_reservoir_remaining_gas(
-                    ins_result,
-                    interpreter.gas.tracker_mut(),
-                    out_gas.tracker_mut(),
-                );
+                self.insert_call_result(ctx, out, memory_offset, charged_new_account_state_gas)
             }
             FrameResult::Create(outcome) => {
+                take_error::<ERROR, _>(ctx.error())?;
+                // revm's `FrameResult::refundable_state_gas` for a create.
+                let refund_state_gas = ((outcome.address.is_none()
+                    || !outcome.instruction_result().is_ok())
+                    && outcome.charged_create_state_gas)
+                    .then(|| ctx.cfg().gas_params().create_state_gas());
                 let instruction_result = *outcome.instruction_result();
                 let interpreter = &mut self.interpreter;
                 if instruction_result == InstructionResult::Revert {
@@ -312,9 +285,64 @@ impl PooledFrame {
                     U256::ZERO
                 };
                 let _ = interpreter.stack.push(stack_item);
+                if let Some(charge) = refund_state_gas {
+                    self.interpreter.gas.refill_reservoir(charge);
+                }
+                Ok(())
             }
         }
+    }
 
+    /// Inserts a call's result into this (parent) frame (the `Call` half of
+    /// [`return_result`](Self::return_result), taking the outcome's parts): status word
+    /// on the stack, return data, output copied to `memory_offset`, gas settled, and
+    /// EIP-8037 state gas refunded when the call failed after charging it.
+    #[inline(always)]
+    pub(crate) fn insert_call_result<
+        CTX: ContextTr,
+        ERROR: From<FrameError<CTX>> + FromStringError,
+    >(
+        &mut self,
+        ctx: &mut CTX,
+        out: InterpreterResult,
+        memory_offset: core::ops::Range<usize>,
+        charged_new_account_state_gas: bool,
+    ) -> Result<(), ERROR> {
+        take_error::<ERROR, _>(ctx.error())?;
+        // revm's `FrameResult::refundable_state_gas` for a call.
+        let refund_state_gas = (!out.result.is_ok() && charged_new_account_state_gas)
+            .then(|| ctx.cfg().gas_params().new_account_state_gas());
+        let mut out_gas = out.gas;
+        let ins_result = out.result;
+        let returned_len = out.output.len();
+        let interpreter = &mut self.interpreter;
+        let mem_length = memory_offset.len();
+        let mem_start = memory_offset.start;
+        interpreter.return_data.set_buffer(out.output);
+        let target_len = mem_length.min(returned_len);
+        // revm panics here too: a fatal external error cannot be inserted.
+        assert_ne!(
+            ins_result,
+            InstructionResult::FatalExternalError,
+            "Fatal external error in insert_call_outcome"
+        );
+        let item = if ins_result.is_ok() {
+            U256::from(1)
+        } else {
+            U256::ZERO
+        };
+        // The child's CALL popped at least seven words, so this cannot overflow.
+        let _ = interpreter.stack.push(item);
+        if ins_result.is_ok_or_revert() {
+            interpreter
+                .memory
+                .set(mem_start, &interpreter.return_data.buffer()[..target_len]);
+        }
+        handle_reservoir_remaining_gas(
+            ins_result,
+            interpreter.gas.tracker_mut(),
+            out_gas.tracker_mut(),
+        );
         if let Some(charge) = refund_state_gas {
             self.interpreter.gas.refill_reservoir(charge);
         }

@@ -40,7 +40,7 @@ use revm::context_interface::{Cfg, ContextTr, Database, Host, JournalTr, LocalCo
 use revm::handler::evm::{ContextDbError, FrameInitResult};
 use revm::handler::instructions::EthInstructions;
 use revm::handler::{
-    EthPrecompiles, EvmTr, FrameInitOrResult, FrameResult, Handler, ItemOrResult,
+    EthPrecompiles, EvmTr, FrameData, FrameInitOrResult, FrameResult, Handler, ItemOrResult,
     PrecompileProvider,
 };
 use revm::interpreter::instructions::{gas_table_spec, instruction_table};
@@ -712,6 +712,55 @@ where
         Ok(ItemOrResult::Item(&mut frame.payload))
     }
 
+    /// `frame_return_result` for a finished call frame with a caller, taking the call's
+    /// outcome in parts: the frame ends (its inputs box back to the caller's slot, the
+    /// stack and memory buffers back to the caller) and the outcome goes into the caller.
+    #[inline(always)]
+    fn return_call(
+        &mut self,
+        result: InterpreterResult,
+        memory_offset: core::ops::Range<usize>,
+        charged_new_account_state_gas: bool,
+    ) -> Result<(), ContextDbError<CTX>> {
+        let Some((frame, [.., parent])) = self
+            .frames
+            .get_mut(..self.active)
+            .and_then(<[ManagedFrame]>::split_last_mut)
+        else {
+            return Err(no_frame());
+        };
+        let child = &mut frame.payload;
+        self.active -= 1;
+        // Demand for the retention policy, as `frame_return_result` records it.
+        let demand = &mut self.pools.demand;
+        demand.stack_words = demand.stack_words.max(child.interpreter.stack.buffer_len());
+        demand.memory_bytes = demand
+            .memory_bytes
+            .max(child.interpreter.memory.global_len());
+        let parent = &mut parent.payload;
+        child.finish(&mut interpreter::ReturnToCaller {
+            caller: Some(&mut parent.interpreter.extend),
+            pool: &mut self.pools.inputs,
+        });
+        parent
+            .interpreter
+            .stack
+            .window_mut()
+            .resume(child.interpreter.stack.window_mut())
+            .map_err(link_error)?;
+        parent
+            .interpreter
+            .memory
+            .resume(&mut child.interpreter.memory)
+            .map_err(link_error)?;
+        parent.insert_call_result::<_, ContextDbError<CTX>>(
+            &mut self.ctx,
+            result,
+            memory_offset,
+            charged_new_account_state_gas,
+        )
+    }
+
     /// revm's execution loop (`Handler::run_exec_loop`: `frame_run` and
     /// `frame_return_result` until the first frame returns) once the first frame runs,
     /// with the steps fused: a `CALL`'s request goes from the interpreter's action
@@ -741,6 +790,25 @@ where
                     }
                 }
                 InterpreterAction::Return(result) => {
+                    if let FrameData::Call(call) = &frame.data
+                        && self.active > 1
+                    {
+                        // A call returning to its caller: `frame_result`'s `Call` half
+                        // and `frame_return_result`, without building the `FrameResult`.
+                        let memory_offset = call.return_memory_range.clone();
+                        if result.result.is_ok() {
+                            self.ctx.journal_mut().checkpoint_commit();
+                        } else {
+                            self.ctx.journal_mut().checkpoint_revert(frame.checkpoint);
+                        }
+                        let charged = match &frame.input {
+                            FrameInput::Call(inputs) => inputs.charged_new_account_state_gas,
+                            _ => false,
+                        };
+                        frame.is_finished = true;
+                        self.return_call(result, memory_offset, charged)?;
+                        continue;
+                    }
                     let result = frame.frame_result(&mut self.ctx, result);
                     frame.is_finished = true;
                     result
