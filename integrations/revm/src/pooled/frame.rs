@@ -140,7 +140,7 @@ impl PooledFrame {
         self.checkpoint = checkpoint;
         let it = &mut self.interpreter;
         it.gas = Gas::new_with_regular_gas_and_reservoir(gas_limit, reservoir);
-        it.return_data.clear();
+        clear_return_data(&mut it.return_data);
         it.runtime_flag = RuntimeFlags { spec_id, is_static };
     }
 
@@ -149,14 +149,14 @@ impl PooledFrame {
     /// [`PooledMemory::resume`].)
     ///
     /// [`StackWindow::resume`]: evm_pool::StackWindow::resume
-    #[inline]
+    #[inline(always)]
     pub fn finish(&mut self, recycler: &mut impl InputsRecycler) {
         match core::mem::replace(&mut self.input, FrameInput::Empty) {
             FrameInput::Call(inputs) => recycler.recycle_call(inputs),
             FrameInput::Create(inputs) => recycler.recycle_create(inputs),
             FrameInput::Empty => {}
         }
-        self.interpreter.return_data.clear();
+        clear_return_data(&mut self.interpreter.return_data);
     }
 
     /// Turns the interpreter's action into a child frame request or this frame's result
@@ -310,7 +310,7 @@ impl PooledFrame {
     ) -> Result<(), ERROR> {
         take_error::<ERROR, _>(ctx.error())?;
         // revm's `FrameResult::refundable_state_gas` for a call.
-        let refund_state_gas = (!out.result.is_ok() && charged_new_account_state_gas)
+        let refund_state_gas = (charged_new_account_state_gas && !out.result.is_ok())
             .then(|| ctx.cfg().gas_params().new_account_state_gas());
         let mut out_gas = out.gas;
         let ins_result = out.result;
@@ -503,6 +503,16 @@ fn install_call(
     });
 }
 
+/// Empties a frame's return data (revm's `ReturnData::clear`), unless it is empty
+/// already: most frames make no call that returns data, and replacing an empty buffer
+/// ran its drop through the `Bytes` vtable at each frame's start and end.
+#[inline(always)]
+fn clear_return_data(return_data: &mut ReturnDataImpl) {
+    if !return_data.buffer().is_empty() {
+        return_data.clear();
+    }
+}
+
 /// Whether two hashes are equal, compared as two 128-bit words: `B256`'s `==` compiles to
 /// a `bcmp` call (about 25 instructions) on a path every CALL takes.
 #[inline(always)]
@@ -595,6 +605,7 @@ impl Frameless {
     clippy::too_many_arguments,
     reason = "the parts of the EVM it borrows are disjoint fields; a struct of them would be rebuilt per call"
 )]
+#[inline(always)]
 pub(crate) fn make_call_frame<CTX, PRECOMPILES, ERROR>(
     ctx: &mut CTX,
     precompiles: &mut PRECOMPILES,
