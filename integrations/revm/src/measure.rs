@@ -4,12 +4,14 @@
 //! frame-pool hit rate. The main job, the benchmarks and the tests share it.
 
 use crate::outcome::TxOutcome;
-use crate::pooled::{FramePoolStats, PooledEvm, RetentionPolicy};
+use crate::pooled::{FramePoolStats, FramePools, PooledEvm, RetentionPolicy};
 use crate::stock::StockEvm;
 use crate::workload::{EvmContext, Workload};
 use evm_pool::PoolStatistics;
 use revm::ExecuteEvm;
 use revm::context::TxEnv;
+use revm::handler::EthPrecompiles;
+use revm::primitives::hardfork::SpecId;
 use std::time::{Duration, Instant};
 
 /// Heap activity of one measured stretch of code (one thread).
@@ -252,6 +254,119 @@ impl AnyEvm {
             Self::Stock(_) => None,
             Self::Pooled(evm) => Some(evm.frame_statistics()),
         }
+    }
+}
+
+/// An EVM built anew for every transaction, the way RPC servers answer `eth_call` and
+/// simulators run a request: stock revm builds a fresh EVM (its frame stack, 32 KiB
+/// operand stacks and shared memory allocated again) and drops it after the transaction;
+/// the pooled EVM is built around the [`FramePools`] the previous one left
+/// ([`PooledEvm::with_pools`], [`PooledEvm::into_pools`]), so its frames, buffers and
+/// spare boxes survive from request to request.
+///
+/// ```
+/// use evm_pool_revm::measure::{EvmKind, FreshEvm};
+/// use evm_pool_revm::workload::Workload;
+///
+/// let w = Workload::call_chain();
+/// let mut stock = FreshEvm::new(EvmKind::Stock);
+/// let mut pooled = FreshEvm::new(EvmKind::Pooled);
+/// for _ in 0..2 {
+///     let a = stock.transact(w.context(), w.txs[0].clone());
+///     let b = pooled.transact(w.context(), w.txs[0].clone());
+///     assert_eq!(a.difference(&b), None);
+/// }
+/// // The second pooled EVM found the first one's 1025 frames: none was created again.
+/// let total = pooled.frame_statistics().expect("pooled").total;
+/// assert_eq!((total.misses, total.hits), (1025 - 16, 16 + 1025));
+/// ```
+#[derive(Debug)]
+pub struct FreshEvm {
+    kind: EvmKind,
+    /// The pooled EVM's pools between transactions (`None` before the first one and for
+    /// stock revm).
+    pools: Option<FramePools>,
+}
+
+impl FreshEvm {
+    /// A per-transaction `kind` EVM; the pooled one creates its pools with the default
+    /// [`RetentionPolicy`] on its first transaction.
+    ///
+    /// ```
+    /// use evm_pool_revm::measure::{EvmKind, FreshEvm};
+    ///
+    /// assert!(FreshEvm::new(EvmKind::Pooled).frame_statistics().is_none()); // nothing ran yet
+    /// ```
+    pub fn new(kind: EvmKind) -> Self {
+        Self { kind, pools: None }
+    }
+
+    /// Builds an EVM over `ctx`, executes `tx` without committing, and drops the EVM
+    /// (the pooled EVM keeps its pools).
+    ///
+    /// ```
+    /// use evm_pool_revm::measure::{EvmKind, FreshEvm};
+    /// use evm_pool_revm::workload::Workload;
+    ///
+    /// let w = Workload::transfers(1);
+    /// let mut evm = FreshEvm::new(EvmKind::Stock);
+    /// assert_eq!(evm.transact(w.context(), w.txs[0].clone()).gas_used, 21_000);
+    /// ```
+    #[inline]
+    pub fn transact(&mut self, ctx: EvmContext, tx: TxEnv) -> TxOutcome {
+        self.run(ctx, |evm| evm.transact(tx))
+    }
+
+    /// [`transact`](Self::transact) that drops the result (what the timing loops run).
+    ///
+    /// ```
+    /// use evm_pool_revm::measure::{EvmKind, FreshEvm};
+    /// use evm_pool_revm::workload::Workload;
+    ///
+    /// let w = Workload::call_loop(10);
+    /// let mut evm = FreshEvm::new(EvmKind::Pooled);
+    /// assert!(evm.transact_discard(w.context(), w.txs[0].clone()));
+    /// ```
+    #[inline]
+    pub fn transact_discard(&mut self, ctx: EvmContext, tx: TxEnv) -> bool {
+        self.run(ctx, |evm| evm.transact_discard(tx))
+    }
+
+    #[inline]
+    fn run<R>(&mut self, ctx: EvmContext, f: impl FnOnce(&mut AnyEvm) -> R) -> R {
+        let mut evm = match (self.kind, self.pools.take()) {
+            (EvmKind::Pooled, Some(pools)) => {
+                let spec: SpecId = ctx.cfg.spec;
+                AnyEvm::Pooled(Box::new(PooledEvm::with_pools(
+                    ctx,
+                    EthPrecompiles::new(spec),
+                    pools,
+                )))
+            }
+            (kind, _) => AnyEvm::new(kind, ctx),
+        };
+        let result = f(&mut evm);
+        if let AnyEvm::Pooled(evm) = evm {
+            self.pools = Some(evm.into_pools());
+        }
+        result
+    }
+
+    /// The frame pool manager's statistics (pooled EVM, after its first transaction):
+    /// between transactions every frame is back in the manager.
+    ///
+    /// ```
+    /// use evm_pool_revm::measure::{EvmKind, FreshEvm};
+    /// use evm_pool_revm::workload::Workload;
+    ///
+    /// let w = Workload::call_loop(10);
+    /// let mut evm = FreshEvm::new(EvmKind::Pooled);
+    /// evm.transact(w.context(), w.txs[0].clone());
+    /// let total = evm.frame_statistics().expect("pooled").total;
+    /// assert_eq!((total.hits, total.returns, total.in_use), (2, 2, 0));
+    /// ```
+    pub fn frame_statistics(&self) -> Option<PoolStatistics> {
+        self.pools.as_ref().map(FramePools::frame_statistics)
     }
 }
 
