@@ -45,7 +45,7 @@ criterion_group!(benches, bench);
 /// an RPC server answering `eth_call` does).
 enum Runner {
     LongLived(AnyEvm),
-    Fresh(FreshEvm),
+    Fresh(Box<FreshEvm>),
 }
 
 /// What one run of the workload consumes: transactions, and for a fresh EVM per
@@ -58,7 +58,7 @@ enum Inputs {
 impl Runner {
     fn new(kind: EvmKind, fresh: bool, w: &Workload) -> Self {
         if fresh {
-            Self::Fresh(FreshEvm::new(kind))
+            Self::Fresh(Box::new(FreshEvm::new(kind)))
         } else {
             Self::LongLived(AnyEvm::new(kind, w.context()))
         }
