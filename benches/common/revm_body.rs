@@ -3,9 +3,9 @@
 // workload, stock vs pooled, the callgrind mode and the paired wall-clock mode.
 
 use criterion::{BatchSize, Criterion, criterion_group};
-use evm_pool_revm::measure::{AnyEvm, EvmKind, FreshEvm, PairedRatio};
-use evm_pool_revm::revm::context::TxEnv;
-use evm_pool_revm::workload::EvmContext;
+use evm_pool_revm::measure::{
+    AnyEvm, EvmKind, EvmLifetime, PairedRatio, RunInputs, WorkloadRunner,
+};
 use evm_pool_revm::workload::Workload;
 use std::hint::black_box;
 use std::time::{Duration, Instant};
@@ -40,74 +40,22 @@ fn bench(c: &mut Criterion) {
 
 criterion_group!(benches, bench);
 
-/// One EVM kind, held either for the whole workload (one long-lived EVM, as a node
-/// executing blocks holds it) or built anew for every transaction ([`FreshEvm`], as
-/// an RPC server answering `eth_call` does).
-enum Runner {
-    LongLived(AnyEvm),
-    Fresh(Box<FreshEvm>),
-}
-
-/// What one run of the workload consumes: transactions, and for a fresh EVM per
-/// transaction the context each one is built over (prepared before any clock starts).
-enum Inputs {
-    Txs(Vec<TxEnv>),
-    Contexts(Vec<(EvmContext, TxEnv)>),
-}
-
-impl Runner {
-    fn new(kind: EvmKind, fresh: bool, w: &Workload) -> Self {
-        if fresh {
-            Self::Fresh(Box::new(FreshEvm::new(kind)))
-        } else {
-            Self::LongLived(AnyEvm::new(kind, w.context()))
-        }
-    }
-
-    /// The inputs of `runs` runs of `w`.
-    fn inputs(&self, w: &Workload, runs: u32) -> Vec<Inputs> {
-        (0..runs)
-            .map(|_| match self {
-                Self::LongLived(_) => Inputs::Txs(w.txs.clone()),
-                Self::Fresh(_) => {
-                    Inputs::Contexts(w.txs.iter().map(|tx| (w.context(), tx.clone())).collect())
-                }
-            })
-            .collect()
-    }
-
-    #[inline]
-    fn run(&mut self, inputs: Vec<Inputs>) {
-        for run in inputs {
-            match (&mut *self, run) {
-                (Self::LongLived(evm), Inputs::Txs(txs)) => {
-                    for tx in txs {
-                        black_box(evm.transact_discard(tx));
-                    }
-                }
-                (Self::Fresh(evm), Inputs::Contexts(txs)) => {
-                    for (ctx, tx) in txs {
-                        black_box(evm.transact_discard(ctx, tx));
-                    }
-                }
-                _ => unreachable!("inputs are made by the same runner"),
-            }
-        }
-    }
-}
-
 /// The loop callgrind counts (`--toggle-collect='*measured_loop*'`).
 #[inline(never)]
-fn measured_loop(evm: &mut Runner, inputs: Vec<Inputs>) {
-    evm.run(inputs);
+fn measured_loop(evm: &mut WorkloadRunner, inputs: Vec<RunInputs>) {
+    for run in inputs {
+        evm.run(run);
+    }
 }
 
 /// Wall time of `runs` runs of `w` on `evm`, per run. The inputs are prepared before
 /// the clock starts, as in the criterion groups.
-fn time_runs(evm: &mut Runner, w: &Workload, runs: u32) -> Duration {
-    let inputs = evm.inputs(w, runs);
+fn time_runs(evm: &mut WorkloadRunner, w: &Workload, runs: u32) -> Duration {
+    let inputs: Vec<RunInputs> = (0..runs).map(|_| evm.prepare(w)).collect();
     let start = Instant::now();
-    evm.run(inputs);
+    for run in inputs {
+        evm.run(run);
+    }
     start.elapsed() / runs
 }
 
@@ -120,11 +68,9 @@ fn paired(spec: &str) {
     let name = parts.next().unwrap_or("all");
     let rounds: usize = parts.next().and_then(|r| r.parse().ok()).unwrap_or(31).max(1);
     // `fresh`: an EVM built for every transaction (`FreshEvm`) instead of one for all.
-    let fresh = parts.next() == Some("fresh");
-    let (label, tag) = if fresh {
-        (", a fresh EVM per transaction", "paired-fresh")
-    } else {
-        ("", "paired")
+    let (lifetime, tag) = match parts.next() {
+        Some("fresh") => (EvmLifetime::PerTransaction, "paired-fresh"),
+        _ => (EvmLifetime::Shared, "paired"),
     };
     let workloads: Vec<Workload> = Workload::all()
         .into_iter()
@@ -135,15 +81,16 @@ fn paired(spec: &str) {
         std::process::exit(2);
     }
     println!(
-        "paired wall time{GROUP_SUFFIX}{label}, {rounds} rounds, medians per run of the workload:"
+        "paired wall time{GROUP_SUFFIX}, {}, {rounds} rounds, medians per run of the workload:",
+        lifetime.name()
     );
     println!(
         "{:<18} {:>12} {:>12} {:>14} {:>22}",
         "workload", "stock", "pooled", "pooled/stock", "ratio, middle half"
     );
     for w in &workloads {
-        let mut stock = Runner::new(EvmKind::Stock, fresh, w);
-        let mut pooled = Runner::new(EvmKind::Pooled, fresh, w);
+        let mut stock = WorkloadRunner::new(EvmKind::Stock, lifetime, w);
+        let mut pooled = WorkloadRunner::new(EvmKind::Pooled, lifetime, w);
         // Cold runs outside the measurement, then size a sample to about 20 ms.
         for _ in 0..2 {
             time_runs(&mut stock, w, 1);
@@ -202,9 +149,9 @@ fn main() {
             eprintln!("EVM_POOL_CALLGRIND=<stock|pooled>[-fresh]:<workload>:<runs>");
             std::process::exit(2);
         };
-        let (kind, fresh) = match kind.strip_suffix("-fresh") {
-            Some(kind) => (kind, true),
-            None => (kind, false),
+        let (kind, lifetime) = match kind.strip_suffix("-fresh") {
+            Some(kind) => (kind, EvmLifetime::PerTransaction),
+            None => (kind, EvmLifetime::Shared),
         };
         let kind = match kind {
             "stock" => EvmKind::Stock,
@@ -219,11 +166,11 @@ fn main() {
             std::process::exit(2);
         };
         let runs: u32 = runs.parse().unwrap_or(1);
-        let mut evm = Runner::new(kind, fresh, &w);
+        let mut evm = WorkloadRunner::new(kind, lifetime, &w);
         // A cold run outside the counted function: steady state is what we compare.
-        let cold = evm.inputs(&w, 1);
+        let cold = evm.prepare(&w);
         evm.run(cold);
-        let inputs = evm.inputs(&w, runs);
+        let inputs = (0..runs).map(|_| evm.prepare(&w)).collect();
         measured_loop(&mut evm, inputs);
         // For the benchmark report: the unit the instruction count is divided by.
         println!("transactions per run: {}", w.txs.len());
