@@ -253,7 +253,7 @@ impl PooledFrame {
                 self.insert_call_result(ctx, out, memory_offset, charged_new_account_state_gas)
             }
             FrameResult::Create(outcome) => {
-                take_error::<ERROR, _>(ctx.error())?;
+                take_context_error::<CTX, ERROR>(ctx)?;
                 // revm's `FrameResult::refundable_state_gas` for a create.
                 let refund_state_gas = ((outcome.address.is_none()
                     || !outcome.instruction_result().is_ok())
@@ -308,7 +308,7 @@ impl PooledFrame {
         memory_offset: core::ops::Range<usize>,
         charged_new_account_state_gas: bool,
     ) -> Result<(), ERROR> {
-        take_error::<ERROR, _>(ctx.error())?;
+        take_context_error::<CTX, ERROR>(ctx)?;
         // revm's `FrameResult::refundable_state_gas` for a call.
         let refund_state_gas = (charged_new_account_state_gas && !out.result.is_ok())
             .then(|| ctx.cfg().gas_params().new_account_state_gas());
@@ -501,6 +501,20 @@ fn install_call(
         reservoir,
         checkpoint,
     });
+}
+
+/// revm's `take_error(ctx.error())`, which replaces the context's error slot with
+/// `Ok(())` on every call; here the slot is only read when it holds no error (the
+/// common case), and drained as revm drains it otherwise.
+#[inline(always)]
+fn take_context_error<CTX: ContextTr, ERROR: From<FrameError<CTX>> + FromStringError>(
+    ctx: &mut CTX,
+) -> Result<(), ERROR> {
+    let error = ctx.error();
+    if error.is_ok() {
+        return Ok(());
+    }
+    take_error::<ERROR, _>(error)
 }
 
 /// Empties a frame's return data (revm's `ReturnData::clear`), unless it is empty

@@ -331,7 +331,12 @@ fn load_acc_and_calc_gas_into<H: Host + ?Sized>(
         if host.is_amsterdam_eip8037_enabled() && transfers_value {
             state_gas_cost += host.gas_params().new_account_state_gas();
         }
-    } else if let Some(delegate) = account.code.as_ref().and_then(Bytecode::eip7702_address) {
+    } else if let Some(delegate) = account
+        .code
+        .as_ref()
+        .filter(|code| code.is_eip7702())
+        .and_then(Bytecode::eip7702_address)
+    {
         cost += host.gas_params().warm_storage_read_cost();
         if cost > remaining_gas {
             return Err(LoadError::ColdLoadSkipped.into());
@@ -352,7 +357,10 @@ fn load_acc_and_calc_gas_into<H: Host + ?Sized>(
     // Back in `load_acc_and_calc_gas`.
     let charged_new_account_state_gas = state_gas_cost > 0;
     charge(interpreter.gas.record_regular_cost(cost))?;
-    charge(interpreter.gas.record_state_cost(state_gas_cost))?;
+    // `record_state_cost(0)` changes nothing and succeeds: skipped.
+    if state_gas_cost != 0 {
+        charge(interpreter.gas.record_state_cost(state_gas_cost))?;
+    }
     let mut gas_limit = if spec.is_enabled_in(SpecId::TANGERINE) {
         let reduced = host
             .gas_params()
