@@ -634,18 +634,15 @@ where
     PRECOMPILES: PrecompileProvider<CTX, Output = InterpreterResult>,
     ERROR: From<FrameError<CTX>> + FromStringError,
 {
-    let reservoir_remaining_gas = inputs.reservoir;
-    let charged_new_account_state_gas = inputs.charged_new_account_state_gas;
-    let gas = Gas::new_with_regular_gas_and_reservoir(inputs.gas_limit, reservoir_remaining_gas);
-
-    // A result without a frame (no code runs): only its status and gas, the caller
-    // builds the `FrameResult` where it goes ...
+    // A result without a frame (no code runs): only its status and gas (built here,
+    // from fields no step below changes, so a call that runs code does not build it),
+    // the caller builds the `FrameResult` where it goes ...
     let call_result =
         |instruction_result: InstructionResult, inputs: &CallInputs| Frameless::Status {
             result: instruction_result,
-            gas,
+            gas: Gas::new_with_regular_gas_and_reservoir(inputs.gas_limit, inputs.reservoir),
             memory_offset: inputs.return_memory_offset.clone(),
-            charged_new_account_state_gas,
+            charged_new_account_state_gas: inputs.charged_new_account_state_gas,
         };
     // ... and the inputs box goes straight back to the pool.
     let mut finish = |result: Frameless, inputs: Box<CallInputs>| {
@@ -690,7 +687,7 @@ where
             memory_offset: inputs.return_memory_offset.clone(),
             was_precompile_called: true,
             precompile_call_logs: logs,
-            charged_new_account_state_gas,
+            charged_new_account_state_gas: inputs.charged_new_account_state_gas,
         };
         *full = Some(FrameResult::Call(outcome));
         return finish(Frameless::Full, inputs);
@@ -793,7 +790,11 @@ fn set_inputs(slot: &mut InputsImpl, value: InputsImpl) {
     *target_address = value.target_address;
     *bytecode_address = value.bytecode_address;
     *caller_address = value.caller_address;
-    *input = value.input;
+    match (&mut *input, value.input) {
+        // Call data in the caller's memory, replacing the same kind: a range, no drop.
+        (CallInput::SharedBuffer(slot), CallInput::SharedBuffer(range)) => *slot = range,
+        (slot, new) => *slot = new,
+    }
     *call_value = value.call_value;
     *depth = value.depth;
 }

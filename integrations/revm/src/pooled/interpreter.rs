@@ -89,7 +89,7 @@ pub fn pooled_call<const KIND: u8, H: Host + ?Sized>(
         };
         (local_gas_limit, to, U256::ZERO)
     };
-    let to = Address::from_word(to.into());
+    let to = address_from_word(&to);
     let local_gas_limit = u64::try_from(local_gas_limit).unwrap_or(u64::MAX);
     let has_transfer = !value.is_zero();
 
@@ -210,6 +210,19 @@ fn memory_input_and_out_ranges(
         out_range = offset..offset + out_len;
     }
     Ok((in_range, out_range))
+}
+
+/// revm's `Address::from_word(to.into())` (the word's low 20 bytes, big-endian), built
+/// from the limbs with three byte swaps instead of writing the 32-byte big-endian word
+/// and taking its tail (which compiled to a vector shuffle sequence).
+#[inline(always)]
+fn address_from_word(word: &U256) -> Address {
+    let limbs = word.as_limbs();
+    let mut bytes = [0u8; 20];
+    bytes[..4].copy_from_slice(&(limbs[2] as u32).to_be_bytes());
+    bytes[4..12].copy_from_slice(&limbs[1].to_be_bytes());
+    bytes[12..].copy_from_slice(&limbs[0].to_be_bytes());
+    Address::from(bytes)
 }
 
 /// The call scheme of a `CALL`-family opcode.
@@ -563,6 +576,32 @@ impl<R: super::frame::InputsRecycler> super::frame::InputsRecycler for ReturnToC
                 ..
             }) => *slot = Some(inputs),
             _ => self.pool.recycle_create(inputs),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::address_from_word;
+    use revm::primitives::{Address, U256};
+
+    /// The limb-wise conversion gives revm's `Address::from_word` for words with every
+    /// byte distinct, all bits set, high bits beyond the address, and zero.
+    #[test]
+    fn address_from_word_matches_revm() {
+        let mut distinct = [0u8; 32];
+        for (i, b) in distinct.iter_mut().enumerate() {
+            *b = i as u8 + 1;
+        }
+        let words = [
+            U256::from_be_bytes(distinct),
+            U256::MAX,
+            U256::from(1u64) << 200,
+            U256::from(0xdead_beef_u64),
+            U256::ZERO,
+        ];
+        for word in words {
+            assert_eq!(address_from_word(&word), Address::from_word(word.into()));
         }
     }
 }
