@@ -209,15 +209,15 @@ fn print_table(rows: &[Row]) {
         "bytes/tx",
         "peak (1st tx)",
         "kept after",
-        "frame hits",
+        "frames reused",
     ];
-    let table = BoxTable::new(&header, &[16, 10, 10, 8, 10, 10, 13, 10, 10]);
+    let table = BoxTable::new(&header, &[16, 10, 10, 8, 10, 10, 13, 10, 13]);
     for (i, row) in rows.iter().enumerate() {
         let ratio = PairedRatio::of(&row.stock, &row.pooled);
         for r in [&row.stock, &row.pooled] {
             let hits = r
                 .pool
-                .map(|p| format!("{:.1}%", 100.0 * p.frame_hit_rate()))
+                .map(|p| format!("{:.1}%", 100.0 * p.frame_reuse_rate()))
                 .unwrap_or_else(|| "—".into());
             let speedup = match (r.kind, ratio) {
                 (EvmKind::Stock, _) => "1.00×".to_string(),
@@ -249,7 +249,8 @@ fn print_table(rows: &[Row]) {
         "time/tx: median over the steady runs; stock and pooled run in alternation, one run each per\n\
          round. speedup: stock/pooled from the median of the per-round ratios (middle half below).\n\
          allocs/tx and bytes/tx: steady state (after one cold run). peak: heap growth during the\n\
-         first (cold) run; kept after: heap still held after it (frames, stacks, buffers, caches).\n"
+         first (cold) run; kept after: heap still held after it (frames, stacks, buffers, caches).\n\
+         frames reused: frames run without creating one (leased or from the manager), all runs.\n"
     );
     let spreads: Vec<String> = rows
         .iter()

@@ -664,6 +664,7 @@ where
         if self.active >= self.pools.counters.tx_depth {
             self.reach_new_depth(ready.kind(), depth)?;
         }
+        self.pools.counters.frames_run += 1;
         let spec_id = self.ctx.cfg().spec().into();
 
         // The running frame's stack and memory buffers move to the new frame.

@@ -165,6 +165,8 @@ pub(crate) struct Counters {
     /// `frame_init` requests below the root: exactly one per `CALL`/`CREATE`, each with
     /// an inputs box (hits = requests - boxes allocated).
     pub(crate) nested_requests: u64,
+    /// Frames that ran code (roots and nested), one increment per frame installed.
+    pub(crate) frames_run: u64,
     /// Boxes allocated by frames that have ended (a frame's own count,
     /// `FrameExtras::allocated`, moves here when it goes back to the manager).
     pub(crate) boxes_allocated: u64,
@@ -212,9 +214,41 @@ pub struct FramePoolStats {
     pub trims: u64,
     /// Transactions executed.
     pub transactions: u64,
+    /// Frames that ran code: every transaction's root frame and every call or create
+    /// that ran code (plain transfers, precompiles and depth-limit hits take no frame).
+    pub frames_run: u64,
 }
 
 impl FramePoolStats {
+    /// Frames run without creating one (a frame leased at that depth, or a manager
+    /// hit) over all frames run (1.0 when none ran): the figure for "how often did a
+    /// frame have to be allocated", which the manager's own hit rate does not give
+    /// under leasing (a leased frame reused by later transactions never goes back to
+    /// the manager).
+    ///
+    /// ```
+    /// use evm_pool_revm::{pooled::PooledEvm, workload::Workload};
+    /// use revm::ExecuteEvm;
+    ///
+    /// let w = Workload::call_chain();
+    /// let mut evm = PooledEvm::new(w.context());
+    /// for _ in 0..4 {
+    ///     evm.transact(w.txs[0].clone())?;
+    /// }
+    /// let stats = evm.pool_stats();
+    /// // 4 x 1025 frames ran; 1025 - 16 were created (the first transaction's).
+    /// assert_eq!((stats.frames_run, stats.frame_misses), (4 * 1025, 1025 - 16));
+    /// assert!((stats.frame_reuse_rate() - (1.0 - 1009.0 / 4100.0)).abs() < 1e-12);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn frame_reuse_rate(&self) -> f64 {
+        if self.frames_run == 0 {
+            1.0
+        } else {
+            1.0 - self.frame_misses.min(self.frames_run) as f64 / self.frames_run as f64
+        }
+    }
+
     /// Frame hits over all frame requests (1.0 when there were none).
     pub fn frame_hit_rate(&self) -> f64 {
         ratio(self.frame_hits, self.frame_misses)
@@ -351,6 +385,7 @@ impl FramePools {
             inputs_hits: c.nested_requests - inputs_misses,
             inputs_misses,
             peak_frames: self.stats.peak_frames.max(c.tx_depth),
+            frames_run: c.frames_run,
             ..self.stats
         }
     }
