@@ -128,9 +128,11 @@ pub struct CallTree<'m, W: Copy = Word> {
 }
 
 impl<W: Copy> FramePoolManager<W> {
-    /// Starts a call tree (one transaction) for the nested API: reads the clock, runs
-    /// maintenance when due, and hands the tree the spare buffers of an earlier one. See
-    /// the [`nested`](super::nested) module docs.
+    /// Starts a call tree (one transaction) for the nested API: counts it, reads the clock
+    /// once per 32 trees (every tree with `shared_buffers` off or a timeline; see
+    /// [`cleanup`](FramePoolManager::cleanup) for what that means for idle frames), runs
+    /// maintenance when due at a reading, and hands the tree the spare buffers of an
+    /// earlier one. See the [`nested`](super::nested) module docs.
     ///
     /// ```
     /// use evm_pool_runtime::{FrameKind, FramePoolConfig, FramePoolManager, FrameRequest};
@@ -441,7 +443,7 @@ impl<W: Copy> CallFrame<'_, W> {
             if self.manager.config.shared_buffers {
                 self.buffers.stack.truncate(self.stack_base);
                 self.buffers.memory.truncate(self.memory_base);
-                if let Err(frame) = self.manager.put_back_exclusive(frame) {
+                if let Err(frame) = self.manager.put_back_exclusive::<false>(frame) {
                     release_cold(self.manager, frame);
                 }
             } else {
