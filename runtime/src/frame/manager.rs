@@ -91,6 +91,14 @@ pub(super) struct State<W, X = ()> {
     /// Call-tree buffers kept for the next trees: a stack and a memory buffer each,
     /// in pairs (one pop and one push per tree).
     spare: Vec<(Vec<W>, Vec<u8>)>,
+    /// The nested API's own pair (only one nested tree runs at a time): taken by a tree
+    /// and put back when it ends, without the spare list's pop and push. It counts as
+    /// spare while `tree_pair_kept`; empty otherwise. Its capacities enter the buffer
+    /// peaks when read ([`statistics`](FramePoolManager::statistics)) or dropped
+    /// (`State::drop_tree_pair`): they only grow while it is kept, so that is the peak
+    /// at the end of every tree that used it.
+    tree_pair: (Vec<W>, Vec<u8>),
+    tree_pair_kept: bool,
     buffers: BufferStats,
     tracker: AllocationTracker,
     /// The latest clock reading: at the current transaction's start, except for the
@@ -211,6 +219,11 @@ impl<W, X> ClassPool<W, X> {
         }
         dropped
     }
+}
+
+/// Bytes of capacity of a stack buffer.
+fn stack_bytes<W>(stack: &Vec<W>) -> u64 {
+    (stack.capacity() * size_of::<W>()) as u64
 }
 
 fn frame_bytes<W, X>(frame: &PooledFrame<W, X>) -> u64 {
@@ -340,6 +353,8 @@ impl<W: Copy, X: Default> FramePoolManager<W, X> {
                 live,
                 pool_of,
                 spare: Vec::new(),
+                tree_pair: (Vec::new(), Vec::new()),
+                tree_pair_kept: false,
                 buffers: BufferStats::default(),
                 tracker,
                 now,
@@ -631,6 +646,12 @@ impl<W: Copy, X: Default> FramePoolManager<W, X> {
     /// manager has read the clock after it, and cleanup never drops a frame earlier
     /// than its true idle time says (see [`cleanup`](Self::cleanup)).
     pub(super) fn begin_tree(&mut self) -> (Vec<W>, Vec<u8>) {
+        if !self.config.shared_buffers {
+            // `disabled()`, the baseline: a reading per tree, as the guard API does.
+            self.exact_reading();
+            self.state.get_mut().buffers.trees += 1;
+            return (Vec::new(), Vec::new());
+        }
         if self.lazy_clock {
             let state = self.state.get_mut();
             state.transaction += 1;
@@ -639,22 +660,59 @@ impl<W: Copy, X: Default> FramePoolManager<W, X> {
                 self.lazy_reading();
             }
         } else {
-            // `disabled()` and timelines: a reading per tree, as the guard API does.
-            let now = self.clock.now();
-            let state = self.state.get_mut();
-            state.transaction += 1;
-            state.now = now;
-            if now.saturating_sub(state.last_maintenance) >= self.config.cleanup_interval {
-                self.maintain(&mut self.state.borrow_mut());
-            }
+            self.exact_reading(); // a timeline: every event carries its tree's time
         }
         let state = self.state.get_mut();
         state.buffers.trees += 1;
-        if self.config.shared_buffers {
-            Self::spare_buffers(state)
+        if state.tree_pair_kept {
+            state.tree_pair_kept = false;
+            state.buffers.reused += 1;
+            std::mem::take(&mut state.tree_pair)
         } else {
-            (Vec::new(), Vec::new())
+            Self::spare_buffers_cold(state)
         }
+    }
+
+    /// A tree counted and the clock read for it, maintenance run when due.
+    #[inline(always)]
+    fn exact_reading(&mut self) {
+        let now = self.clock.now();
+        let state = self.state.get_mut();
+        state.transaction += 1;
+        state.now = now;
+        if now.saturating_sub(state.last_maintenance) >= self.config.cleanup_interval {
+            self.maintain(&mut self.state.borrow_mut());
+        }
+    }
+
+    /// [`spare_buffers`](Self::spare_buffers) for a nested tree without a kept pair of
+    /// its own (the first tree, or after the guard API's trees or memory pressure).
+    #[cold]
+    #[inline(never)]
+    fn spare_buffers_cold(state: &mut State<W, X>) -> (Vec<W>, Vec<u8>) {
+        Self::spare_buffers(state)
+    }
+
+    /// A nested tree's buffers (cleared by the caller) become the kept pair, unless they
+    /// are over `max_pooled_bytes`.
+    #[inline]
+    pub(super) fn keep_tree_pair(&mut self, stack: Vec<W>, memory: Vec<u8>) {
+        let max_pooled_bytes = self.config.max_pooled_bytes as u64;
+        let state = self.state.get_mut();
+        let bytes = (stack.capacity() * size_of::<W>()) as u64 + memory.capacity() as u64;
+        if bytes <= max_pooled_bytes {
+            state.tree_pair = (stack, memory);
+            state.tree_pair_kept = true;
+        } else {
+            Self::discard_tree_pair(state, stack, memory);
+        }
+    }
+
+    /// A nested tree's buffers over `max_pooled_bytes`: into the peaks, then dropped.
+    #[cold]
+    #[inline(never)]
+    fn discard_tree_pair(state: &mut State<W, X>, stack: Vec<W>, memory: Vec<u8>) {
+        state.fold_buffer_peaks(&stack, &memory);
     }
 
     /// The lazy clock's reading, out of line: re-stamps the frames released since the
@@ -1337,6 +1395,7 @@ impl<W: Copy, X: Default> FramePoolManager<W, X> {
             if level == PressureLevel::Critical {
                 state.spare.clear();
                 state.spare.shrink_to_fit();
+                state.drop_tree_pair();
             }
             state.lower_all_marks();
         }
@@ -1382,7 +1441,12 @@ impl<W: Copy, X: Default> FramePoolManager<W, X> {
             })
             .collect();
         let mut buffers = state.buffers;
-        buffers.spare = state.spare.len() as u64;
+        if state.tree_pair_kept {
+            let (stack, memory) = &state.tree_pair;
+            buffers.peak_stack_bytes = buffers.peak_stack_bytes.max(stack_bytes(stack));
+            buffers.peak_memory_bytes = buffers.peak_memory_bytes.max(memory.capacity() as u64);
+        }
+        buffers.spare = state.spare.len() as u64 + u64::from(state.tree_pair_kept);
         buffers.spare_bytes = state.spare_bytes();
         PoolStatistics {
             classes,
@@ -1528,10 +1592,28 @@ impl<W, X> State<W, X> {
     }
 
     fn spare_bytes(&self) -> u64 {
+        let kept = self.tree_pair_kept.then_some(&self.tree_pair);
         self.spare
             .iter()
-            .map(|(stack, memory)| (stack.capacity() * size_of::<W>() + memory.capacity()) as u64)
+            .chain(kept)
+            .map(|(stack, memory)| stack_bytes(stack) + memory.capacity() as u64)
             .sum()
+    }
+
+    /// A tree's buffer sizes into the buffer peaks.
+    fn fold_buffer_peaks(&mut self, stack: &Vec<W>, memory: &Vec<u8>) {
+        let b = &mut self.buffers;
+        b.peak_stack_bytes = b.peak_stack_bytes.max(stack_bytes(stack));
+        b.peak_memory_bytes = b.peak_memory_bytes.max(memory.capacity() as u64);
+    }
+
+    /// Drops the nested API's kept pair (memory pressure), its sizes kept in the peaks.
+    fn drop_tree_pair(&mut self) {
+        if self.tree_pair_kept {
+            let (stack, memory) = std::mem::take(&mut self.tree_pair);
+            self.fold_buffer_peaks(&stack, &memory);
+            self.tree_pair_kept = false;
+        }
     }
 
     fn bytes_held(&self) -> u64 {

@@ -229,19 +229,12 @@ impl<'m, W: Copy> CallTree<'m, W> {
 
 impl<W: Copy> Drop for CallTree<'_, W> {
     fn drop(&mut self) {
-        let manager = &mut *self.manager;
-        if manager.config.shared_buffers {
+        if self.manager.config.shared_buffers {
             let mut stack = std::mem::take(&mut self.buffers.stack);
             let mut memory = std::mem::take(&mut self.buffers.memory);
             stack.clear();
             memory.clear();
-            let max_pooled_bytes = manager.config.max_pooled_bytes;
-            FramePoolManager::keep_spare_buffers(
-                manager.state.get_mut(),
-                max_pooled_bytes,
-                stack,
-                memory,
-            );
+            self.manager.keep_tree_pair(stack, memory);
         }
     }
 }
@@ -1108,6 +1101,73 @@ mod tests {
         assert_eq!(t.kind(FrameKind::StaticCall).acquires, 6);
         assert_eq!(t.kind(FrameKind::StaticCall).releases, 6);
         let _ = FrameEventKind::Release;
+    }
+
+    /// The nested API keeps its own buffer pair between trees: counted as one spare
+    /// (with its bytes) while no tree runs, none while a tree holds it; its capacities
+    /// are the buffer peaks; memory pressure drops it (peaks kept); a tree whose buffers
+    /// grew past `max_pooled_bytes` does not keep them; the guard API's spare list is
+    /// still shared (a nested tree takes a guard tree's pair when it has none).
+    #[test]
+    fn the_tree_pair_is_counted_exactly() {
+        let mut config = FramePoolConfig::high_performance();
+        config.max_pooled_bytes = 64 * 1024;
+        let mut m = Manager::new(config).unwrap();
+        let grow = |m: &mut Manager, words: usize, bytes: usize| {
+            let mut tree = m.call_tree();
+            let mut root = tree.root(&request(FrameKind::Call)).unwrap();
+            for i in 0..words {
+                root.stack_mut().push(i as u64).unwrap();
+            }
+            root.memory_mut().resize(bytes).unwrap();
+            let inside = root.manager().statistics().buffers;
+            drop(root);
+            (inside, tree.manager().statistics().buffers)
+        };
+        let (inside, _) = grow(&mut m, 10, 100);
+        assert_eq!((inside.trees, inside.reused, inside.spare), (1, 0, 0));
+        let b = m.statistics().buffers;
+        let (stack_cap, memory_cap) = (b.peak_stack_bytes, b.peak_memory_bytes);
+        assert!(stack_cap >= 80 && memory_cap >= 100);
+        assert_eq!((b.spare, b.spare_bytes), (1, stack_cap + memory_cap));
+        assert!(m.bytes_held() >= stack_cap + memory_cap);
+
+        let (inside, _) = grow(&mut m, 300, 5000); // reuses the pair and grows it
+        assert_eq!((inside.trees, inside.reused, inside.spare), (2, 1, 0));
+        let b = m.statistics().buffers;
+        assert!(b.peak_stack_bytes >= 2400 && b.peak_memory_bytes >= 5000);
+        assert_eq!(
+            (b.spare, b.spare_bytes),
+            (1, b.peak_stack_bytes + b.peak_memory_bytes)
+        );
+
+        // Memory pressure drops it; the peaks stay.
+        let peaks = (b.peak_stack_bytes, b.peak_memory_bytes);
+        m.config.memory_budget = 1; // everything held is over 95% of it
+        assert_eq!(
+            m.check_memory_pressure().level,
+            crate::PressureLevel::Critical
+        );
+        let b = m.statistics().buffers;
+        assert_eq!((b.spare, b.spare_bytes), (0, 0));
+        assert_eq!((b.peak_stack_bytes, b.peak_memory_bytes), peaks);
+
+        // Over max_pooled_bytes: not kept, but in the peaks.
+        let (_, in_tree) = grow(&mut m, 10, 100 * 1024);
+        assert_eq!(
+            in_tree.peak_memory_bytes, peaks.1,
+            "peaks are taken when a tree ends"
+        );
+        let after = m.statistics().buffers;
+        assert_eq!((after.trees, after.reused, after.spare), (3, 1, 0));
+        assert!(after.peak_memory_bytes >= 100 * 1024);
+
+        // A guard tree's pair goes to the spare list; the next nested tree takes it.
+        drop(m.acquire(FrameKind::Call, None).unwrap());
+        assert_eq!(m.statistics().buffers.spare, 1);
+        let (inside, _) = grow(&mut m, 1, 1);
+        assert_eq!((inside.trees, inside.reused, inside.spare), (5, 2, 0));
+        assert_eq!(m.statistics().buffers.spare, 1);
     }
 
     /// With a timeline the exclusive fast paths step aside: every acquire and release
