@@ -645,12 +645,10 @@ impl<W: Copy, X: Default> FramePoolManager<W, X> {
     /// next reading, so a frame's `last_used` is never before its release once the
     /// manager has read the clock after it, and cleanup never drops a frame earlier
     /// than its true idle time says (see [`cleanup`](Self::cleanup)).
+    #[inline]
     pub(super) fn begin_tree(&mut self) -> (Vec<W>, Vec<u8>) {
         if !self.config.shared_buffers {
-            // `disabled()`, the baseline: a reading per tree, as the guard API does.
-            self.exact_reading();
-            self.state.get_mut().buffers.trees += 1;
-            return (Vec::new(), Vec::new());
+            return self.begin_unshared_tree();
         }
         if self.lazy_clock {
             let state = self.state.get_mut();
@@ -671,6 +669,15 @@ impl<W: Copy, X: Default> FramePoolManager<W, X> {
         } else {
             Self::spare_buffers_cold(state)
         }
+    }
+
+    /// `disabled()`, the baseline: a reading per tree, as the guard API does, and empty
+    /// buffers (every frame allocates its own).
+    #[inline(never)]
+    fn begin_unshared_tree(&mut self) -> (Vec<W>, Vec<u8>) {
+        self.exact_reading();
+        self.state.get_mut().buffers.trees += 1;
+        (Vec::new(), Vec::new())
     }
 
     /// A tree counted and the clock read for it, maintenance run when due.
