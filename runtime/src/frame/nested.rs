@@ -82,6 +82,7 @@
 //! ```
 
 use std::fmt;
+use std::mem::ManuallyDrop;
 use std::ops::Range;
 
 use super::FrameError;
@@ -175,19 +176,21 @@ impl<'m, W: Copy> CallTree<'m, W> {
     #[inline]
     pub fn root(&mut self, request: &FrameRequest<'_>) -> Result<CallFrame<'_, W>, FrameError> {
         let manager = &mut *self.manager;
-        let mut frame = if manager.config.shared_buffers {
-            manager.open_root_exclusive(request)?
+        let (frame, (stack_base, memory_base)) = if manager.config.shared_buffers {
+            let frame = manager.open_root_exclusive(request)?;
+            (frame, shared_bases(&self.buffers))
         } else {
             // `disabled()`, the baseline: the general path, as the guard API takes it.
-            manager.open_root(&mut manager.state.borrow_mut(), request)?
+            let mut frame = manager.open_root(&mut manager.state.borrow_mut(), request)?;
+            fresh_buffers(&mut frame, &mut self.buffers);
+            (frame, (0, 0))
         };
-        let (stack_base, memory_base) = bases(manager, &mut frame, &mut self.buffers);
         Ok(CallFrame {
             manager,
             buffers: &mut self.buffers,
             parent_gas: &mut self.returned,
             restricted: FramePoolManager::restricted(&frame),
-            frame: Some(frame),
+            frame: ManuallyDrop::new(frame),
             stack_base,
             memory_base,
         })
@@ -249,21 +252,12 @@ impl<W: Copy> fmt::Debug for CallTree<'_, W> {
     }
 }
 
-/// A new frame's two bases: the tree's current tops with shared buffers; with
-/// `shared_buffers` off, 0 on a freshly allocated stack and memory (the parent's are
-/// parked in the frame until it is released).
-#[inline]
-fn bases<W: Copy>(
-    manager: &FramePoolManager<W>,
-    frame: &mut PooledFrame<W>,
-    buffers: &mut TreeBuffers<W>,
-) -> (usize, usize) {
-    if manager.config.shared_buffers {
-        (buffers.stack.len(), buffers.memory.len())
-    } else {
-        fresh_buffers(frame, buffers);
-        (0, 0)
-    }
+/// A new frame's two bases with shared buffers: the tree's current tops. (With
+/// `shared_buffers` off they are 0 on a freshly allocated stack and memory: the parent's
+/// are parked in the frame until it is released, [`fresh_buffers`].)
+#[inline(always)]
+fn shared_bases<W: Copy>(buffers: &TreeBuffers<W>) -> (usize, usize) {
+    (buffers.stack.len(), buffers.memory.len())
 }
 
 /// `shared_buffers` off (the `disabled()` baseline): the frame runs on a fresh 1024-word
@@ -333,8 +327,9 @@ pub struct CallFrame<'t, W: Copy = Word> {
     manager: &'t mut FramePoolManager<W>,
     buffers: &'t mut TreeBuffers<W>,
     parent_gas: &'t mut Gas,
-    // Invariant: `Some` from creation until `drop`.
-    frame: Option<Box<PooledFrame<W>>>,
+    /// The pooled frame: taken out (once) by `close` in `Drop::drop`, and never touched
+    /// after that; `ManuallyDrop` so the release needs no `Option` take and test.
+    frame: ManuallyDrop<Box<PooledFrame<W>>>,
     stack_base: usize,
     memory_base: usize,
     /// `FramePoolManager::restricted` of the frame, computed once when it opens (its
@@ -345,18 +340,12 @@ pub struct CallFrame<'t, W: Copy = Word> {
 impl<W: Copy> CallFrame<'_, W> {
     #[inline]
     fn pooled(&self) -> &PooledFrame<W> {
-        match &self.frame {
-            Some(frame) => frame,
-            None => unreachable!("a CallFrame holds its frame until dropped"),
-        }
+        &self.frame
     }
 
     #[inline]
     fn pooled_mut(&mut self) -> &mut PooledFrame<W> {
-        match &mut self.frame {
-            Some(frame) => frame,
-            None => unreachable!("a CallFrame holds its frame until dropped"),
-        }
+        &mut self.frame
     }
 
     /// Opens a child frame for `request`, borrowing this frame until the child is
@@ -387,26 +376,25 @@ impl<W: Copy> CallFrame<'_, W> {
     #[inline]
     pub fn call(&mut self, request: &FrameRequest<'_>) -> Result<CallFrame<'_, W>, FrameError> {
         let manager = &mut *self.manager;
-        let parent = match &mut self.frame {
-            Some(frame) => frame,
-            None => unreachable!("a CallFrame holds its frame until dropped"),
-        };
-        let (mut frame, restricted) = if manager.config.shared_buffers {
+        let parent: &mut PooledFrame<W> = &mut self.frame;
+        // One `shared_buffers` test for the frame and its bases.
+        let (frame, restricted, (stack_base, memory_base)) = if manager.config.shared_buffers {
             let frame = manager.open_child_exclusive(request, parent, self.restricted)?;
             let restricted = FramePoolManager::restricted(&frame);
-            (frame, restricted)
+            (frame, restricted, shared_bases(self.buffers))
         } else {
             // `disabled()`, the baseline: the general path, as the guard API takes it
             // (it tests the rules itself and never reads `restricted`).
-            (manager.open_child(request, parent, true)?, true)
+            let mut frame = manager.open_child(request, parent, true)?;
+            fresh_buffers(&mut frame, self.buffers);
+            (frame, true, (0, 0))
         };
-        let (stack_base, memory_base) = bases(manager, &mut frame, self.buffers);
         Ok(CallFrame {
             manager,
             buffers: &mut *self.buffers,
             parent_gas: &mut parent.gas,
             restricted,
-            frame: Some(frame),
+            frame: ManuallyDrop::new(frame),
             stack_base,
             memory_base,
         })
@@ -431,19 +419,21 @@ impl<W: Copy> CallFrame<'_, W> {
     /// pooled frame to its pool.
     #[inline(always)]
     fn close(&mut self) {
-        if let Some(mut frame) = self.frame.take() {
-            give_back_gas(self.parent_gas, &frame.gas);
-            if self.manager.config.shared_buffers {
-                self.buffers.stack.truncate(self.stack_base);
-                self.buffers.memory.truncate(self.memory_base);
-                if let Err(frame) = self.manager.put_back_exclusive::<false>(frame) {
-                    release_cold(self.manager, frame);
-                }
-            } else {
-                // `disabled()`, the baseline: the general path, as the guard API takes it.
-                restore_buffers(&mut frame, self.buffers);
-                self.manager.put_back(frame, true);
+        // SAFETY: `close` is only called from `Drop::drop`, once; `self.frame` is never
+        // read again (not even by drop glue: it is `ManuallyDrop`), so taking the box
+        // out leaves no use of the moved-from value.
+        let mut frame = unsafe { ManuallyDrop::take(&mut self.frame) };
+        give_back_gas(self.parent_gas, &frame.gas);
+        if self.manager.config.shared_buffers {
+            self.buffers.stack.truncate(self.stack_base);
+            self.buffers.memory.truncate(self.memory_base);
+            if let Err(frame) = self.manager.put_back_exclusive::<false>(frame) {
+                release_cold(self.manager, frame);
             }
+        } else {
+            // `disabled()`, the baseline: the general path, as the guard API takes it.
+            restore_buffers(&mut frame, self.buffers);
+            self.manager.put_back(frame, true);
         }
     }
 
