@@ -123,7 +123,9 @@ struct TreeBuffers<W> {
 /// ```
 pub struct CallTree<'m, W: Copy = Word> {
     manager: &'m mut FramePoolManager<W>,
-    buffers: TreeBuffers<W>,
+    /// Taken out (once) by `Drop::drop` and never touched after that; `ManuallyDrop`
+    /// so the tree's end moves the buffers without writing empty ones back.
+    buffers: ManuallyDrop<TreeBuffers<W>>,
     /// Where released root frames leave their unused gas and refunds.
     returned: Gas,
 }
@@ -149,11 +151,11 @@ impl<W: Copy> FramePoolManager<W> {
         let memory_limit = self.config.memory_limit;
         CallTree {
             manager: self,
-            buffers: TreeBuffers {
+            buffers: ManuallyDrop::new(TreeBuffers {
                 stack,
                 memory,
                 memory_limit,
-            },
+            }),
             returned: Gas::default(),
         }
     }
@@ -232,9 +234,14 @@ impl<'m, W: Copy> CallTree<'m, W> {
 
 impl<W: Copy> Drop for CallTree<'_, W> {
     fn drop(&mut self) {
+        // SAFETY: `drop` runs once and `self.buffers` is never used after this (it is
+        // `ManuallyDrop`, so no drop glue reads it either): taking it out is its last use.
+        let TreeBuffers {
+            mut stack,
+            mut memory,
+            ..
+        } = unsafe { ManuallyDrop::take(&mut self.buffers) };
         if self.manager.config.shared_buffers {
-            let mut stack = std::mem::take(&mut self.buffers.stack);
-            let mut memory = std::mem::take(&mut self.buffers.memory);
             stack.clear();
             memory.clear();
             self.manager.keep_tree_pair(stack, memory);
