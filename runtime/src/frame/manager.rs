@@ -1056,7 +1056,10 @@ impl<W: Copy, X: Default> FramePoolManager<W, X> {
             pool.counters.hits += 1;
             pool.counters.in_use += 1;
             // The all-time peak is folded in lazily (`fold_window`, `statistics`).
-            pool.window_peak = pool.window_peak.max(pool.counters.in_use);
+            // A branch, not a `max`: a new peak is rare, so most acquires store nothing.
+            if pool.counters.in_use > pool.window_peak {
+                pool.window_peak = pool.counters.in_use;
+            }
             state
                 .tracker
                 .count(kind, FrameEventKind::Acquire { hit: true });
