@@ -13,7 +13,9 @@
 //! (exact counts, bytes, peak, size classes).
 
 use evm_pool::{EvmAllocator, Layout};
-use evm_pool_revm::measure::{self, AllocProbe, AllocSample, EvmKind, RunReport};
+use evm_pool_revm::measure::{
+    self, AllocProbe, AllocSample, EvmKind, EvmLifetime, PairedRatio, RunReport,
+};
 use evm_pool_revm::pooled::{PooledFrame, PooledInterpreter};
 use evm_pool_revm::workload::Workload;
 use std::alloc::System;
@@ -92,59 +94,105 @@ fn main() {
     );
     let workloads = Workload::all();
     let total = workloads.len();
-    let mut rows = Vec::new();
+    let (mut rows, mut fresh_rows) = (Vec::new(), Vec::new());
     let started = Instant::now();
     // Live progress needs a terminal; in a log, one line per finished run is enough.
     let tty = std::io::stdout().is_terminal();
     for (i, w) in workloads.iter().enumerate() {
         let runs = steady_runs(w);
-        let mut reports = Vec::new();
-        for kind in [EvmKind::Stock, EvmKind::Pooled] {
+        let pair = |lifetime: EvmLifetime| {
             let t = Instant::now();
-            let report = measure::run(kind, w, runs, &RegionProbe, |done| {
+            let [stock, pooled] = measure::run_paired(w, lifetime, runs, &RegionProbe, |done| {
                 if tty && (done % (runs / 10).max(1) == 0 || done == runs + 1) {
                     print!(
-                        "\r  [{}/{total}] {:<16} {:<10} run {done:>4}/{:<4}",
+                        "\r  [{}/{total}] {:<16} {:<28} round {done:>4}/{:<4}",
                         i + 1,
                         w.name,
-                        kind.name(),
+                        lifetime.name(),
                         runs + 1
                     );
                     let _ = std::io::stdout().flush();
                 }
             });
             print!(
-                "\r  [{}/{total}] {:<16} {:<10} {:>4} runs in {:>8}      \n",
+                "\r  [{}/{total}] {:<16} {:<28} {:>4} rounds in {:>8}           \n",
                 i + 1,
                 w.name,
-                kind.name(),
+                lifetime.name(),
                 runs + 1,
                 fmt_time(t.elapsed())
             );
-            reports.push(report);
-        }
-        let pooled = reports.pop().expect("two reports");
-        let stock = reports.pop().expect("two reports");
-        for (tx, (a, b)) in stock.outcomes.iter().zip(&pooled.outcomes).enumerate() {
-            if let Some(diff) = a.difference(b) {
-                eprintln!("\n{} tx {tx}: results differ: {diff}", w.name);
-                std::process::exit(1);
+            for (tx, (a, b)) in stock.outcomes.iter().zip(&pooled.outcomes).enumerate() {
+                if let Some(diff) = a.difference(b) {
+                    eprintln!("\n{} tx {tx}: results differ: {diff}", w.name);
+                    std::process::exit(1);
+                }
             }
-        }
-        rows.push(Row {
-            workload: w.name,
-            stock,
-            pooled,
-        });
+            Row {
+                workload: w.name,
+                stock,
+                pooled,
+            }
+        };
+        rows.push(pair(EvmLifetime::Shared));
+        fresh_rows.push(pair(EvmLifetime::PerTransaction));
     }
     println!(
         "\nall {total} workloads: identical results on both EVMs (status, gas, refund, output, logs, state) — {:.1} s\n",
         started.elapsed().as_secs_f64()
     );
     print_table(&rows);
+    print_fresh_table(&fresh_rows);
     print_frame_pool(&rows);
     print_classes(&rows);
     print_layouts();
+}
+
+/// A table drawn with box characters, right-aligned cells of fixed widths.
+struct BoxTable {
+    widths: Vec<usize>,
+}
+
+impl BoxTable {
+    /// Prints the top rule and the header.
+    fn new(header: &[&str], widths: &[usize]) -> Self {
+        let table = Self {
+            widths: widths.to_vec(),
+        };
+        table.rule("┌", "┬", "┐");
+        table.row(&header.iter().map(|h| h.to_string()).collect::<Vec<_>>());
+        table.separator();
+        table
+    }
+
+    fn row(&self, cells: &[String]) {
+        let mut out = String::from("│");
+        for (c, w) in cells.iter().zip(&self.widths) {
+            out.push_str(&format!(" {c:>w$} │"));
+        }
+        println!("{out}");
+    }
+
+    fn separator(&self) {
+        self.rule("├", "┼", "┤");
+    }
+
+    fn end(&self) {
+        self.rule("└", "┴", "┘");
+    }
+
+    fn rule(&self, left: &str, middle: &str, right: &str) {
+        let mut out = String::from(left);
+        for (i, w) in self.widths.iter().enumerate() {
+            out.push_str(&"─".repeat(w + 2));
+            out.push_str(if i + 1 == self.widths.len() {
+                right
+            } else {
+                middle
+            });
+        }
+        println!("{out}");
+    }
 }
 
 fn revm_version() -> &'static str {
@@ -163,64 +211,110 @@ fn print_table(rows: &[Row]) {
         "kept after",
         "frame hits",
     ];
-    let widths = [16, 10, 10, 8, 10, 10, 13, 10, 10];
-    let line = |cells: &[String]| {
-        let mut out = String::from("│");
-        for (c, w) in cells.iter().zip(widths) {
-            out.push_str(&format!(" {c:>w$} │"));
-        }
-        out
-    };
-    let rule = |l: &str, m: &str, r: &str| {
-        let mut out = String::from(l);
-        for (i, w) in widths.iter().enumerate() {
-            out.push_str(&"─".repeat(w + 2));
-            out.push_str(if i + 1 == widths.len() { r } else { m });
-        }
-        out
-    };
-    println!("{}", rule("┌", "┬", "┐"));
-    println!("{}", line(&header.map(String::from)));
-    println!("{}", rule("├", "┼", "┤"));
+    let table = BoxTable::new(&header, &[16, 10, 10, 8, 10, 10, 13, 10, 10]);
     for (i, row) in rows.iter().enumerate() {
-        let base = row.stock.time_per_tx().as_secs_f64();
+        let ratio = PairedRatio::of(&row.stock, &row.pooled);
         for r in [&row.stock, &row.pooled] {
             let hits = r
                 .pool
                 .map(|p| format!("{:.1}%", 100.0 * p.frame_hit_rate()))
                 .unwrap_or_else(|| "—".into());
-            let speedup = if r.kind == EvmKind::Stock {
-                "1.00×".to_string()
-            } else {
-                format!("{:.2}×", base / r.time_per_tx().as_secs_f64())
+            let speedup = match (r.kind, ratio) {
+                (EvmKind::Stock, _) => "1.00×".to_string(),
+                (EvmKind::Pooled, Some(ratio)) => format!("{:.2}×", 1.0 / ratio.median),
+                (EvmKind::Pooled, None) => "—".to_string(),
             };
-            println!(
-                "{}",
-                line(&[
-                    if r.kind == EvmKind::Stock {
-                        row.workload.to_string()
-                    } else {
-                        String::new()
-                    },
-                    r.kind.name().to_string(),
-                    fmt_time(r.time_per_tx()),
-                    speedup,
-                    format!("{:.1}", r.allocations_per_tx()),
-                    fmt_bytes(r.bytes_per_tx()),
-                    fmt_bytes(r.first.peak_bytes as f64),
-                    fmt_bytes(r.first.net_bytes.max(0) as f64),
-                    hits,
-                ])
-            );
+            table.row(&[
+                if r.kind == EvmKind::Stock {
+                    row.workload.to_string()
+                } else {
+                    String::new()
+                },
+                r.kind.name().to_string(),
+                fmt_time(r.median_time_per_tx()),
+                speedup,
+                format!("{:.1}", r.allocations_per_tx()),
+                fmt_bytes(r.bytes_per_tx()),
+                fmt_bytes(r.first.peak_bytes as f64),
+                fmt_bytes(r.first.net_bytes.max(0) as f64),
+                hits,
+            ]);
         }
         if i + 1 < rows.len() {
-            println!("{}", rule("├", "┼", "┤"));
+            table.separator();
         }
     }
-    println!("{}", rule("└", "┴", "┘"));
+    table.end();
     println!(
-        "time, allocs/tx and bytes/tx: steady state (after one cold run). peak: heap growth during the\n\
+        "time/tx: median over the steady runs; stock and pooled run in alternation, one run each per\n\
+         round. speedup: stock/pooled from the median of the per-round ratios (middle half below).\n\
+         allocs/tx and bytes/tx: steady state (after one cold run). peak: heap growth during the\n\
          first (cold) run; kept after: heap still held after it (frames, stacks, buffers, caches).\n"
+    );
+    let spreads: Vec<String> = rows
+        .iter()
+        .filter_map(|row| {
+            let ratio = PairedRatio::of(&row.stock, &row.pooled)?;
+            Some(format!(
+                "{} {:.2}×–{:.2}×",
+                row.workload,
+                1.0 / ratio.upper_quartile,
+                1.0 / ratio.lower_quartile
+            ))
+        })
+        .collect();
+    println!(
+        "speedup, middle half of the rounds: {}\n",
+        spreads.join(", ")
+    );
+}
+
+/// The same workloads with a fresh EVM for every transaction: stock revm allocates its
+/// frames, stacks and memory again each time; the pooled EVM takes its pools over from
+/// the previous one.
+fn print_fresh_table(rows: &[Row]) {
+    println!(
+        "A fresh EVM per transaction (as an RPC server builds one per eth_call; the pooled EVM\n\
+         takes over the previous one's pools with PooledEvm::with_pools / into_pools):\n"
+    );
+    let table = BoxTable::new(
+        &[
+            "workload",
+            "stock time",
+            "pooled time",
+            "speedup",
+            "stock allocs",
+            "pooled allocs",
+            "stock bytes",
+            "pooled bytes",
+            "frame hits",
+        ],
+        &[16, 11, 11, 8, 12, 13, 11, 12, 10],
+    );
+    for row in rows {
+        let (s, p) = (&row.stock, &row.pooled);
+        let speedup =
+            PairedRatio::of(s, p).map_or_else(|| "—".into(), |r| format!("{:.2}×", 1.0 / r.median));
+        let hits = p.frame_pool.as_ref().map_or_else(
+            || "—".into(),
+            |f| format!("{:.1}%", 100.0 * f.total.hit_rate()),
+        );
+        table.row(&[
+            row.workload.to_string(),
+            fmt_time(s.median_time_per_tx()),
+            fmt_time(p.median_time_per_tx()),
+            speedup,
+            format!("{:.1}", s.allocations_per_tx()),
+            format!("{:.1}", p.allocations_per_tx()),
+            fmt_bytes(s.bytes_per_tx()),
+            fmt_bytes(p.bytes_per_tx()),
+            hits,
+        ]);
+    }
+    table.end();
+    println!(
+        "per transaction, steady state, medians of alternating rounds as above; allocs and bytes\n\
+         include building the EVM. frame hits: frames the manager served from its pool, all runs.\n"
     );
 }
 

@@ -2,6 +2,7 @@
 //! and refunded, output, logs and state changes, on the workloads and on generated
 //! call-heavy programs.
 
+use evm_pool_revm::measure::{EvmKind, FreshEvm};
 use evm_pool_revm::outcome::TxOutcome;
 use evm_pool_revm::pooled::PooledEvm;
 use evm_pool_revm::stock::StockEvm;
@@ -69,6 +70,42 @@ fn snailtracer_matches_stock() {
 }
 
 /// Number of generated programs (override with `EVM_POOL_DIFF_PROGRAMS`).
+/// A fresh EVM per transaction (the pooled one taking over its predecessor's pools)
+/// gives stock revm's results, and after the first transaction creates no frame.
+#[test]
+fn fresh_evm_per_transaction_matches_stock() {
+    for w in [
+        Workload::call_loop(100),
+        Workload::call_chain(),
+        Workload::transfers(3),
+        Workload::analysis(),
+    ] {
+        let mut stock = FreshEvm::new(EvmKind::Stock);
+        let mut pooled = FreshEvm::new(EvmKind::Pooled);
+        let mut misses_after_first = None;
+        for round in 0..2 {
+            for (i, tx) in w.txs.iter().enumerate() {
+                let a = stock.transact(w.context(), tx.clone());
+                let b = pooled.transact(w.context(), tx.clone());
+                if let Some(diff) = a.difference(&b) {
+                    panic!(
+                        "{} tx {i} round {round}: fresh EVMs differ in {diff}",
+                        w.name
+                    );
+                }
+            }
+            if round == 0 {
+                misses_after_first = Some(pooled.frame_statistics().expect("pooled").total.misses);
+            }
+        }
+        let total = pooled.frame_statistics().expect("pooled").total;
+        // Every frame is back in the manager between EVMs; the second round created none.
+        assert_eq!(Some(total.misses), misses_after_first, "{}", w.name);
+        assert_eq!(total.in_use, 0, "{}", w.name);
+        assert_eq!(total.hits + total.misses, total.returns, "{}", w.name);
+    }
+}
+
 fn program_count() -> u64 {
     std::env::var("EVM_POOL_DIFF_PROGRAMS")
         .ok()

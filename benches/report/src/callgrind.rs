@@ -275,17 +275,35 @@ fn jobs(mode: Mode, binaries: &Binaries) -> Vec<Job> {
         } else {
             &REVM_WORKLOADS[..]
         };
+        // A fresh EVM per transaction (`<kind>-fresh`): the revm bench only.
+        let kinds: &[&str] = if bench == "revm" {
+            &["stock", "pooled", "stock-fresh", "pooled-fresh"]
+        } else {
+            &["stock", "pooled"]
+        };
         for workload in workloads {
-            for kind in ["stock", "pooled"] {
+            for &kind in kinds {
                 let runs = if *workload == "snailtracer" { 1 } else { 3 };
+                let (kind, table) = match kind.strip_suffix("-fresh") {
+                    Some(base) => (base, format!("{bench}-fresh/{workload}")),
+                    None => (kind, format!("{bench}/{workload}")),
+                };
+                let env_kind = if table.contains("-fresh/") {
+                    format!("{kind}-fresh")
+                } else {
+                    kind.to_string()
+                };
                 jobs.push(Job {
-                    table: format!("{bench}/{workload}"),
+                    table,
                     name: kind.to_string(),
                     unit: "transaction",
                     runs: vec![Run {
                         binary: binary.clone(),
                         args: Vec::new(),
-                        env: vec![("EVM_POOL_CALLGRIND", format!("{kind}:{workload}:{runs}"))],
+                        env: vec![(
+                            "EVM_POOL_CALLGRIND",
+                            format!("{env_kind}:{workload}:{runs}"),
+                        )],
                         toggle: Some("*measured_loop*"),
                     }],
                     compute: Box::new(move |outcomes| {

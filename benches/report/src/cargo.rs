@@ -252,30 +252,37 @@ pub fn run_exact(binaries: &Binaries, logs: &Path, failures: &mut Vec<String>) -
 }
 
 /// Runs the revm bench's paired wall-clock mode (`EVM_POOL_PAIRED`, `measure` build)
-/// and returns its `paired` lines split on tabs.
+/// and returns its `paired` lines split on tabs; with `fresh`, its mode with a fresh EVM
+/// per transaction (`<spec>:fresh`, `paired-fresh` lines).
 pub fn run_paired(
     options: &Options,
     binaries: &Binaries,
     logs: &Path,
+    fresh: bool,
     failures: &mut Vec<String>,
 ) -> Vec<Vec<String>> {
     let spec = match options.mode {
         Mode::Full => "all:31",
         Mode::Quick => "transfers:3",
     };
+    let (spec, tag) = if fresh {
+        (format!("{spec}:fresh"), "paired-fresh")
+    } else {
+        (spec.to_string(), "paired")
+    };
     progress(format!(
         "paired wall time: EVM_POOL_PAIRED={spec} revm bench"
     ));
-    let log = logs.join("paired-revm.log");
+    let log = logs.join(format!("{tag}-revm.log"));
     let Some(revm) = binaries.measure.get("revm") else {
         failures.push("revm bench (measure profile) missing: no paired wall times".into());
         return Vec::new();
     };
     tagged_lines(
-        Command::new(revm).env("EVM_POOL_PAIRED", spec),
+        Command::new(revm).env("EVM_POOL_PAIRED", &spec),
         &log,
         "EVM_POOL_PAIRED revm",
-        "paired",
+        tag,
         failures,
     )
 }

@@ -74,6 +74,8 @@ pub struct Results {
     /// Paired wall times of the revm workloads (`EVM_POOL_PAIRED`): workload, stock ns,
     /// pooled ns, median ratio, first and third quartile, rounds.
     pub paired: Vec<Vec<String>>,
+    /// The same with a fresh EVM per transaction (`EVM_POOL_PAIRED=...:fresh`).
+    pub paired_fresh: Vec<Vec<String>>,
     /// What the benches printed besides criterion's lines (exact counts).
     pub printed: Vec<(String, String)>,
     /// Clean-build times of the generated crates.
@@ -185,7 +187,9 @@ fn main() -> ExitCode {
         step(&mut results, "exact memory figures (frames bench)", t);
 
         let t = Instant::now();
-        results.paired = cargo::run_paired(&options, binaries, &logs, &mut results.failures);
+        results.paired = cargo::run_paired(&options, binaries, &logs, false, &mut results.failures);
+        results.paired_fresh =
+            cargo::run_paired(&options, binaries, &logs, true, &mut results.failures);
         step(&mut results, "paired wall time (revm bench)", t);
 
         let t = Instant::now();

@@ -430,7 +430,7 @@ fn summary(out: &mut String, v: &View<'_>) {
             v.ic("derive", "hand-written Pool<T>"),
         ),
     ]);
-    let paired = paired_times(v.r);
+    let paired = paired_times(&v.r.paired);
     for w in REVM_WORKLOADS {
         // The paired wall time (both EVMs alternating in every round) where it ran.
         let time = match paired.get(w) {
@@ -445,6 +445,21 @@ fn summary(out: &mut String, v: &View<'_>) {
             ratio(
                 v.ic(&format!("revm/{w}"), "pooled"),
                 v.ic(&format!("revm/{w}"), "stock"),
+            ),
+        ]);
+    }
+    let fresh = paired_times(&v.r.paired_fresh);
+    for w in ["call-chain-1024", "transfers"] {
+        t.row(vec![
+            format!("revm 43, {w}, a fresh EVM per transaction (revm.rs)"),
+            "`PooledEvm` taking over the pools".into(),
+            "stock revm built per transaction".into(),
+            fresh
+                .get(w)
+                .map_or("—".into(), |p| format!("{:.2}x", p.ratio)),
+            ratio(
+                v.ic(&format!("revm-fresh/{w}"), "pooled"),
+                v.ic(&format!("revm-fresh/{w}"), "stock"),
             ),
         ]);
     }
@@ -832,7 +847,7 @@ fn revm(out: &mut String, v: &mut View<'_>) {
          with the middle half of them beside it. On this shared machine it is the wall-time \
          figure to trust over the separate criterion groups above.\n\n",
     );
-    let paired = paired_times(v.r);
+    let paired = paired_times(&v.r.paired);
     if paired.is_empty() {
         out.push_str("missing: no paired wall times\n\n");
     } else {
@@ -857,6 +872,51 @@ fn revm(out: &mut String, v: &mut View<'_>) {
         }
         t.render(out);
     }
+    out.push_str(
+        "A fresh EVM per transaction, as an RPC server answering `eth_call` builds one per \
+         request (`measure::FreshEvm`): stock revm builds its EVM (frame stack, 32 KiB operand \
+         stacks, shared memory) for every transaction and drops it after; the pooled EVM is \
+         built around the pools the previous one left (`PooledEvm::with_pools`, \
+         `into_pools`). Contexts are cloned before the measurement; building and dropping the \
+         EVM are measured. Instructions per transaction (`EVM_POOL_CALLGRIND=<kind>-fresh:...`) \
+         and paired wall time (`EVM_POOL_PAIRED=all:31:fresh`).\n\n",
+    );
+    let fresh = paired_times(&v.r.paired_fresh);
+    let mut t = Table::new(&[
+        "workload",
+        "stock, instructions",
+        "pooled, instructions",
+        "pooled / stock",
+        "stock, time",
+        "pooled, time",
+        "pooled / stock (paired)",
+        "middle half of the ratios",
+    ]);
+    for w in REVM_WORKLOADS {
+        let table = format!("revm-fresh/{w}");
+        let (s, p) = (v.ic(&table, "stock"), v.ic(&table, "pooled"));
+        let cell = |x: Option<f64>| x.map_or("—".into(), count);
+        let (st, pt, r, mid) = match fresh.get(w) {
+            Some(f) => (
+                ns(f.stock_ns),
+                ns(f.pooled_ns),
+                format!("{:.2}x", f.ratio),
+                format!("{:.2}x – {:.2}x", f.first_quartile, f.third_quartile),
+            ),
+            None => ("—".into(), "—".into(), "—".into(), "—".into()),
+        };
+        t.row(vec![
+            format!("`{w}`"),
+            cell(s),
+            cell(p),
+            ratio(p, s),
+            st,
+            pt,
+            r,
+            mid,
+        ]);
+    }
+    t.render(out);
     out.push_str(
         "What exact allocation statistics cost on these workloads: `EvmAllocator` with \
          statistics on (`benches/revm_evm_allocator_stats.rs`) against statistics compiled \
@@ -1055,8 +1115,8 @@ struct Paired {
 }
 
 /// Paired wall times by workload.
-fn paired_times(r: &Results) -> BTreeMap<String, Paired> {
-    r.paired
+fn paired_times(lines: &[Vec<String>]) -> BTreeMap<String, Paired> {
+    lines
         .iter()
         .filter(|l| l.len() == 7)
         .filter_map(|l| {
@@ -1436,7 +1496,7 @@ mod tests {
             paired: vec![line.split('\t').skip(1).map(str::to_string).collect()],
             ..Results::default()
         };
-        let paired = paired_times(&results);
+        let paired = paired_times(&results.paired);
         let p = &paired["call-chain-1024"];
         assert_eq!(
             (p.stock_ns, p.pooled_ns, p.rounds),
@@ -1451,7 +1511,7 @@ mod tests {
             paired: vec![vec!["transfers".into(), "12".into()]],
             ..Results::default()
         };
-        assert!(paired_times(&results).is_empty());
+        assert!(paired_times(&results.paired).is_empty());
     }
 
     #[test]
@@ -1482,6 +1542,43 @@ mod tests {
 
     /// The frames table's net columns (preset − `walk_only`), from criterion files as the
     /// frames bench writes them (captured from a run) and callgrind counts.
+    #[test]
+    fn revm_section_has_the_fresh_evm_table() {
+        let count = |name: &str, per_unit: f64| crate::callgrind::Count {
+            table: "revm-fresh/call-chain-1024".into(),
+            name: name.into(),
+            per_unit,
+            unit: "transaction",
+        };
+        // As the revm bench prints it (`paired-fresh` dropped by `run_paired`).
+        let line = "call-chain-1024\t534775\t389781\t0.634\t0.458\t0.785\t31";
+        let results = Results {
+            instructions: vec![count("stock", 3_966_620.0), count("pooled", 2_158_539.0)],
+            paired_fresh: vec![line.split('\t').map(str::to_string).collect()],
+            ..Results::default()
+        };
+        let dir = std::env::temp_dir();
+        let mut v = View {
+            r: &results,
+            plots: &dir,
+            plot_errors: Vec::new(),
+        };
+        let mut out = String::new();
+        revm(&mut out, &mut v);
+        let fresh = out
+            .split("A fresh EVM per transaction")
+            .nth(1)
+            .expect("fresh EVM table");
+        let row = fresh
+            .lines()
+            .find(|l| l.contains("`call-chain-1024`"))
+            .expect("chain row");
+        // 2,158,539 / 3,966,620 = 0.54x by instructions; 0.63x paired wall time.
+        for cell in ["0.54x", "0.63x", "0.46x – 0.79x"] {
+            assert!(row.contains(cell), "{cell} missing in {row}");
+        }
+    }
+
     #[test]
     fn frames_table_reports_gross_and_net_against_walk_only() {
         let dir = std::env::temp_dir().join(format!("bench-report-frames-{}", std::process::id()));

@@ -39,11 +39,44 @@
 //! refunded, output, logs, full state) on the workloads and on thousands of generated
 //! call-heavy programs.
 //!
-//! What it costs: the pooled EVM removes allocations and memory but executes more
-//! instructions per transaction than stock revm (its bounds-checked stack window costs
-//! more than revm's raw-pointer stack), so use it where memory or allocator pressure
-//! matters more than raw interpreter speed. `examples/evm_workload.rs` and
-//! `benches/revm.rs` measure both.
+//! # An EVM per transaction
+//!
+//! Applications that build an EVM per request (an RPC server answering `eth_call`, a
+//! simulator) pay stock revm's set-up every time: its frame stack, a 32 KiB operand stack
+//! per depth reached and the shared memory are allocated again and dropped after the
+//! transaction. The pooled EVM's pools outlive it: [`into_pools`](pooled::PooledEvm::into_pools)
+//! takes them out and [`with_pools`](pooled::PooledEvm::with_pools) builds the next EVM
+//! around them, over a new context. [`measure::FreshEvm`] does exactly that; the main job
+//! and `benches/revm.rs` compare it with stock revm built per transaction.
+//!
+//! ```
+//! use evm_pool_revm::{pooled::PooledEvm, workload::Workload};
+//! use revm::{ExecuteEvm, handler::EthPrecompiles, primitives::hardfork::SpecId};
+//!
+//! let w = Workload::call_chain();
+//! let mut pools = PooledEvm::new(w.context()).into_pools();
+//! for _ in 0..2 {
+//!     // A new EVM over a new context for every request, on the same pools.
+//!     let precompiles = EthPrecompiles::new(SpecId::default());
+//!     let mut evm = PooledEvm::with_pools(w.context(), precompiles, pools);
+//!     assert!(evm.transact(w.txs[0].clone())?.result.is_success());
+//!     pools = evm.into_pools();
+//! }
+//! // 1025 frames were created for the first request and reused by the second.
+//! let total = pools.frame_statistics().total;
+//! assert_eq!((total.misses, total.in_use), (1025 - 16, 0));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! # What it costs
+//!
+//! Pooling removes allocations and memory, not EVM work: allocation is a small part of
+//! what stock revm spends per `CALL` (its journal, account loads, gas rules and
+//! interpreter loop are the rest, and both EVMs run them). With one long-lived EVM the
+//! pooled EVM executes about as many instructions as stock revm; built per transaction it
+//! saves what stock revm spends setting up and tearing down frames, which grows with the
+//! depth a transaction reaches. `examples/evm_workload.rs` and `benches/revm.rs` measure
+//! both patterns; README and BENCHMARKS.md carry the figures.
 //!
 //! # The modules
 //!
