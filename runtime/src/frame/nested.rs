@@ -303,8 +303,9 @@ fn release_cold<W: Copy>(manager: &FramePoolManager<W>, frame: Box<PooledFrame<W
 ///
 /// A frame passed to [`std::mem::forget`] is never released: it leaks its pooled frame
 /// (counted as in use for good), its gas never returns, and its words and bytes stay on
-/// top of its parent's in the tree's buffers. Nothing unsafe follows, but the parent then
-/// sees them as its own.
+/// top of its parent's in the tree's buffers. Nothing unsafe follows (the frame's box is
+/// simply never taken out of its `ManuallyDrop`), but the parent then sees them as its
+/// own.
 ///
 /// ```
 /// use evm_pool_runtime::{CallFrame, FrameKind, FramePoolConfig, FramePoolManager, FrameRequest};
