@@ -191,7 +191,6 @@ impl<'m, W: Copy> CallTree<'m, W> {
             manager,
             buffers: &mut self.buffers,
             parent_gas: &mut self.returned,
-            restricted: FramePoolManager::restricted(&frame),
             frame: ManuallyDrop::new(frame),
             stack_base,
             memory_base,
@@ -340,9 +339,6 @@ pub struct CallFrame<'t, W: Copy = Word> {
     frame: ManuallyDrop<Box<PooledFrame<W>>>,
     stack_base: usize,
     memory_base: usize,
-    /// `FramePoolManager::restricted` of the frame, computed once when it opens (its
-    /// kind, depth and static flag never change), tested by every `call`.
-    restricted: bool,
 }
 
 impl<W: Copy> CallFrame<'_, W> {
@@ -386,22 +382,21 @@ impl<W: Copy> CallFrame<'_, W> {
         let manager = &mut *self.manager;
         let parent: &mut PooledFrame<W> = &mut self.frame;
         // One `shared_buffers` test for the frame and its bases.
-        let (frame, restricted, (stack_base, memory_base)) = if manager.config.shared_buffers {
-            let frame = manager.open_child_exclusive(request, parent, self.restricted)?;
-            let restricted = FramePoolManager::restricted(&frame);
-            (frame, restricted, shared_bases(self.buffers))
+        let (frame, (stack_base, memory_base)) = if manager.config.shared_buffers {
+            let restricted = FramePoolManager::restricted(parent);
+            let frame = manager.open_child_exclusive(request, parent, restricted)?;
+            (frame, shared_bases(self.buffers))
         } else {
             // `disabled()`, the baseline: the general path, as the guard API takes it
-            // (it tests the rules itself and never reads `restricted`).
+            // (it tests the rules itself).
             let mut frame = manager.open_child(request, parent, true)?;
             fresh_buffers(&mut frame, self.buffers);
-            (frame, true, (0, 0))
+            (frame, (0, 0))
         };
         Ok(CallFrame {
             manager,
             buffers: &mut *self.buffers,
             parent_gas: &mut parent.gas,
-            restricted,
             frame: ManuallyDrop::new(frame),
             stack_base,
             memory_base,
