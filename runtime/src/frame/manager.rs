@@ -708,7 +708,11 @@ impl<W: Copy, X: Default> FramePoolManager<W, X> {
         let state = self.state.get_mut();
         let bytes = (stack.capacity() * size_of::<W>()) as u64 + memory.capacity() as u64;
         if bytes <= max_pooled_bytes {
-            state.tree_pair = (stack, memory);
+            // The slot is empty while not kept (taken by `begin_tree` or never filled):
+            // nothing to drop, so no drop code for the old value.
+            let empty = std::mem::replace(&mut state.tree_pair, (stack, memory));
+            debug_assert!(empty.0.capacity() == 0 && empty.1.capacity() == 0);
+            std::mem::forget(empty);
             state.tree_pair_kept = true;
         } else {
             Self::discard_tree_pair(state, stack, memory);
