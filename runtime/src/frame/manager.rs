@@ -105,17 +105,18 @@ pub(super) struct State<W, X = ()> {
     /// nested API's lazy trees, which run on the reading of an earlier tree (at most
     /// [`TREES_PER_CLOCK_READING`] - 1 trees earlier).
     now: Duration,
-    /// Lazy nested trees have run since the last reading: frames pushed above the pools'
-    /// marks carry a reading taken before their release, and the next reading re-stamps
-    /// them (`State::restamp`).
+    /// A lazy nested tree has run (sticky: a reading may even be taken inside a tree,
+    /// through `CallFrame::manager`, and frames released after it are unstamped again).
+    /// From then on every clock reading re-stamps the frames pushed above the pools'
+    /// marks (`State::restamp`): they may carry a reading taken before their release.
     pending: bool,
-    /// Nested trees until the next clock reading (lazy clock only). 1 whenever `pending`
-    /// is false, so the first lazy tree after any other reading reads the clock itself.
+    /// Nested trees until the lazy clock's next reading.
     trees_to_reading: u32,
-    /// Per pool, while `pending`: `small[small_marks[i]..]` holds every frame pushed
-    /// since the last clock reading (pops lower the mark), i.e. every frame whose
-    /// `last_used` may be older than its release (the larger size classes are stamped
-    /// with a reading of their own). Outside `ClassPool` so the pools' stride stays.
+    /// Per pool: `small[small_marks[i]..]` holds every frame pushed to the smallest size
+    /// class since the marks were last reset (every pop lowers the mark), i.e. every
+    /// frame whose `last_used` may be older than its release (the larger size classes
+    /// are stamped with a reading of their own). Outside `ClassPool` so the pools'
+    /// stride stays.
     small_marks: [usize; 8],
     last_maintenance: Duration,
     transaction: u64,
@@ -640,8 +641,8 @@ impl<W: Copy, X: Default> FramePoolManager<W, X> {
     /// the spare list with shared buffers (empty ones otherwise).
     ///
     /// With the lazy clock (shared buffers, no timeline) the clock is read by one tree
-    /// in [`TREES_PER_CLOCK_READING`] (and by the first tree after any other reading);
-    /// the other trees run on that reading. Frames they release are re-stamped by the
+    /// in [`TREES_PER_CLOCK_READING`] (and by the first); the other trees run on that
+    /// reading. Frames they release are re-stamped by the
     /// next reading, so a frame's `last_used` is never before its release once the
     /// manager has read the clock after it, and cleanup never drops a frame earlier
     /// than its true idle time says (see [`cleanup`](Self::cleanup)).
@@ -747,14 +748,12 @@ impl<W: Copy, X: Default> FramePoolManager<W, X> {
         state.trees_to_reading = TREES_PER_CLOCK_READING;
     }
 
-    /// After a reading (`state.now`) that follows lazy trees: the frames they released
-    /// get that reading, and the next lazy tree reads the clock again.
+    /// After a reading (`state.now`) once lazy trees have run: the frames pushed since
+    /// the last one get that reading.
     #[cold]
     #[inline(never)]
     fn settle(state: &mut State<W, X>) {
         state.restamp(state.now);
-        state.pending = false;
-        state.trees_to_reading = 1;
     }
 
     /// A depth-0 frame for `request`, taken from its pool and filled in.
@@ -895,6 +894,11 @@ impl<W: Copy, X: Default> FramePoolManager<W, X> {
         };
         let (frame, hit) = match popped {
             Some(frame) => {
+                // Frames pushed from here up are re-stamped at the next reading.
+                let mark = &mut state.small_marks[index];
+                if pool.small.len() < *mark {
+                    *mark = pool.small.len();
+                }
                 pool.counters.hits += 1;
                 // Counted here with a constant `hit`: two plain increments.
                 state
@@ -951,6 +955,7 @@ impl<W: Copy, X: Default> FramePoolManager<W, X> {
             .find_map(|b| pool.bucket_mut(b).pop());
         if let Some(frame) = found {
             pool.counters.hits += 1;
+            state.lower_marks(index); // it may have come from the smallest size class
             return Ok((frame, true));
         }
         pool.counters.misses += 1;
@@ -1081,11 +1086,7 @@ impl<W: Copy, X: Default> FramePoolManager<W, X> {
         size: usize,
         depth: usize,
     ) -> Result<Box<PooledFrame<W, X>>, FrameError> {
-        let mut state = self.state.borrow_mut();
-        let taken = self.take_frame(&mut state, kind, size, depth);
-        let index = state.pool_of[kind.index()].index();
-        state.lower_marks(index);
-        taken
+        self.take_frame(&mut self.state.borrow_mut(), kind, size, depth)
     }
 
     /// [`put_back`](Self::put_back) of a frame with detached views, with the manager

@@ -926,19 +926,57 @@ fn pressure_handling_runs_at_maintenance_when_on() {
 /// One nested call tree: a `Regular` root and a chain of `kinds` below it. Returns the
 /// pool ids of the frames it released.
 fn nested_tree(m: &mut Manager, kinds: &[FrameKind]) -> Vec<u64> {
-    fn go(frame: &mut CallFrame<'_, u64>, kinds: &[FrameKind], ids: &mut Vec<u64>) {
-        if let Some((&kind, rest)) = kinds.split_first() {
-            let mut child = frame.call(&FrameRequest::new(kind)).unwrap();
-            go(&mut child, rest, ids);
-            ids.push(child.frame().pool_id());
+    nested_tree_with(m, kinds, &mut |_| {})
+}
+
+/// [`nested_tree`] that calls `at_bottom` with the manager (read-only, as
+/// `CallFrame::manager` gives it) in the deepest frame.
+fn nested_tree_with(
+    m: &mut Manager,
+    kinds: &[FrameKind],
+    at_bottom: &mut dyn FnMut(&Manager),
+) -> Vec<u64> {
+    fn go(
+        frame: &mut CallFrame<'_, u64>,
+        kinds: &[FrameKind],
+        ids: &mut Vec<u64>,
+        at_bottom: &mut dyn FnMut(&Manager),
+    ) {
+        match kinds.split_first() {
+            Some((&kind, rest)) => {
+                let mut child = frame.call(&FrameRequest::new(kind)).unwrap();
+                go(&mut child, rest, ids, at_bottom);
+                ids.push(child.frame().pool_id());
+            }
+            None => at_bottom(frame.manager()),
         }
     }
     let mut ids = Vec::new();
     let mut tree = m.call_tree();
     let mut root = tree.root(&FrameRequest::new(FrameKind::Regular)).unwrap();
-    go(&mut root, kinds, &mut ids);
+    go(&mut root, kinds, &mut ids, at_bottom);
     ids.push(root.frame().pool_id());
     ids
+}
+
+/// A clock reading taken inside a tree (a `cleanup` or a guard transaction through
+/// `CallFrame::manager`) does not end the lazy re-stamping: the frames the tree releases
+/// after it still get the next reading, and guard pops inside the tree keep the marks.
+#[test]
+fn a_reading_inside_a_tree_keeps_the_frames_released_after_it_stamped() {
+    let (mut m, clock) = manual(small_config(0, 100));
+    let ids = nested_tree(&mut m, &[FrameKind::Call, FrameKind::Call]); // reads at 0
+    clock.advance(Duration::from_secs(25));
+    let again = nested_tree_with(&mut m, &[FrameKind::Call, FrameKind::Call], &mut |m| {
+        m.cleanup(); // a reading at 25 s, before the tree's frames are released
+        drop(m.acquire(FrameKind::Call, None).unwrap()); // guard: pops and pushes
+    });
+    assert_eq!(again.len(), ids.len());
+    clock.advance(Duration::from_secs(10)); // released at 25 s: idle 10 s
+    assert_eq!(m.cleanup().frames_dropped, 0);
+    for (id, at) in idle_stamps(&m) {
+        assert!(at >= Duration::from_secs(25), "frame {id} stamped {at:?}");
+    }
 }
 
 fn idle_stamps(m: &Manager) -> Vec<(u64, Duration)> {
@@ -974,8 +1012,8 @@ fn lazy_clock_never_drops_a_frame_before_its_idle_time() {
 }
 
 /// The lazy clock reads once per `TREES_PER_CLOCK_READING` trees, so maintenance waits for
-/// the next reading (at most that many trees); any other reading (a guard transaction)
-/// restarts the count, and frames released by lazy trees take the guard's reading.
+/// the next reading (at most that many trees); frames released by lazy trees take the
+/// next reading of any kind, here a guard transaction's.
 #[test]
 fn lazy_clock_reads_every_32_trees_and_maintenance_waits_for_a_reading() {
     assert_eq!(TREES_PER_CLOCK_READING, 32);
@@ -984,7 +1022,7 @@ fn lazy_clock_reads_every_32_trees_and_maintenance_waits_for_a_reading() {
     let (mut m, clock) = manual(config);
     // A guard transaction at t = 0 leaves one Call frame stamped 0.
     chain(&m, FrameKind::Call, 1);
-    nested_tree(&mut m, &[]); // the first lazy tree after it reads the clock
+    nested_tree(&mut m, &[]); // the manager's first nested tree reads the clock
     clock.advance(Duration::from_secs(31));
     for tree in 2..=TREES_PER_CLOCK_READING {
         nested_tree(&mut m, &[]);
@@ -1009,7 +1047,9 @@ fn lazy_clock_reads_every_32_trees_and_maintenance_waits_for_a_reading() {
 #[derive(Clone, Debug)]
 enum ClockOp {
     Advance(u64),
-    Tree(Vec<FrameKind>),
+    /// A nested tree; with `Some(kind)` a cleanup and a guard transaction of `kind` run
+    /// inside it, in its deepest frame.
+    Tree(Vec<FrameKind>, Option<FrameKind>),
     Guard(FrameKind),
     Cleanup,
 }
@@ -1022,7 +1062,11 @@ fn clock_op() -> impl Strategy<Value = ClockOp> {
     ]);
     prop_oneof![
         (0u64..=20).prop_map(ClockOp::Advance),
-        prop::collection::vec(kind.clone(), 0..4).prop_map(ClockOp::Tree),
+        (
+            prop::collection::vec(kind.clone(), 0..4),
+            prop::option::of(kind.clone())
+        )
+            .prop_map(|(kinds, inner)| ClockOp::Tree(kinds, inner)),
         kind.prop_map(ClockOp::Guard),
         Just(ClockOp::Cleanup),
     ]
@@ -1045,8 +1089,19 @@ proptest! {
             let now = Clock::now(&clock);
             match op {
                 ClockOp::Advance(s) => clock.advance(Duration::from_secs(s)),
-                ClockOp::Tree(kinds) => {
-                    for id in nested_tree(&mut m, &kinds) {
+                ClockOp::Tree(kinds, inner) => {
+                    let mut inner_ids = Vec::new();
+                    let ids = nested_tree_with(&mut m, &kinds, &mut |m| {
+                        if let Some(kind) = inner {
+                            m.cleanup();
+                            let mut root = m.acquire(FrameKind::Regular, None).unwrap();
+                            let child = m.acquire(kind, Some(&mut root)).unwrap();
+                            inner_ids.push(child.pool_id());
+                            drop(child);
+                            inner_ids.push(root.pool_id());
+                        }
+                    });
+                    for id in ids.into_iter().chain(inner_ids) {
                         released.insert(id, now);
                     }
                 }
