@@ -220,8 +220,9 @@ fn pool_statistics_are_exact() {
         (0, 2, 2)
     );
 
-    // The chain with a frame pool of at most 4 frames and the minimal policy: the
-    // chain's 1025 frames stay leased to the EVM after it; a frameless transaction
+    // The chain with a frame pool of at most 4 frames and the minimal policy with
+    // leasing uncapped (`max_leased_frames: 1025`; `leased_frames_are_capped_by_the_policy`
+    // in the crate tests the cap): the chain's 1025 frames stay leased to the EVM after it; a frameless transaction
     // gives them all back, and frames beyond 4 are dropped (the manager's discards),
     // with the boxes in their slots; the statistics keep what the dropped frames
     // counted.
@@ -232,7 +233,11 @@ fn pool_statistics_are_exact() {
         ..default_frame_config()
     };
     let w = Workload::call_chain();
-    let pools = FramePools::with_frame_config(RetentionPolicy::minimal(), config).unwrap();
+    let policy = RetentionPolicy {
+        max_leased_frames: 1025,
+        ..RetentionPolicy::minimal()
+    };
+    let pools = FramePools::with_frame_config(policy, config).unwrap();
     let mut pooled = PooledEvm::with_pools(
         w.context(),
         revm::handler::EthPrecompiles::new(revm::primitives::hardfork::SpecId::default()),

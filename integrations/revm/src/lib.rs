@@ -33,8 +33,8 @@
 //!   forever.
 //!
 //! revm (43.x) is used as published, through its own traits: [`pooled::PooledEvm`]
-//! implements revm's `EvmTr`/`FrameTr`, so revm's unmodified `MainnetHandler`,
-//! interpreter, instruction set, journal and precompiles execute every transaction.
+//! implements revm's `EvmTr`/`FrameTr`, so revm's `Handler` (mainnet steps, with the
+//! execution loop's steps fused into one loop), interpreter, instruction set, journal and precompiles execute every transaction.
 //! Results are checked equal to stock revm (status and halt reason, gas used and
 //! refunded, output, logs, full state) on the workloads and on thousands of generated
 //! call-heavy programs.

@@ -140,7 +140,7 @@ impl PooledFrame {
         self.checkpoint = checkpoint;
         let it = &mut self.interpreter;
         it.gas = Gas::new_with_regular_gas_and_reservoir(gas_limit, reservoir);
-        it.return_data.clear();
+        clear_return_data(&mut it.return_data);
         it.runtime_flag = RuntimeFlags { spec_id, is_static };
     }
 
@@ -149,14 +149,14 @@ impl PooledFrame {
     /// [`PooledMemory::resume`].)
     ///
     /// [`StackWindow::resume`]: evm_pool::StackWindow::resume
-    #[inline]
+    #[inline(always)]
     pub fn finish(&mut self, recycler: &mut impl InputsRecycler) {
         match core::mem::replace(&mut self.input, FrameInput::Empty) {
             FrameInput::Call(inputs) => recycler.recycle_call(inputs),
             FrameInput::Create(inputs) => recycler.recycle_create(inputs),
             FrameInput::Empty => {}
         }
-        self.interpreter.return_data.clear();
+        clear_return_data(&mut self.interpreter.return_data);
     }
 
     /// Turns the interpreter's action into a child frame request or this frame's result
@@ -166,20 +166,30 @@ impl PooledFrame {
         context: &mut CTX,
         next_action: InterpreterAction,
     ) -> Result<FrameInitOrResult<Self>, ERROR> {
-        let mut interpreter_result = match next_action {
-            InterpreterAction::NewFrame(frame_input) => {
-                return Ok(ItemOrResult::Item(FrameInit {
-                    frame_input,
-                    depth: self.depth + 1,
-                    // revm's per-frame memory handle is not used: the EVM hands this
-                    // frame's memory view to the child (`PooledMemory::enter_child_into`).
-                    memory: SharedMemory::invalid(),
-                }));
+        match next_action {
+            InterpreterAction::NewFrame(frame_input) => Ok(ItemOrResult::Item(FrameInit {
+                frame_input,
+                depth: self.depth + 1,
+                // revm's per-frame memory handle is not used: the EVM hands this
+                // frame's memory view to the child (`PooledMemory::enter_child_into`).
+                memory: SharedMemory::invalid(),
+            })),
+            InterpreterAction::Return(result) => {
+                Ok(ItemOrResult::Result(self.frame_result(context, result)))
             }
-            InterpreterAction::Return(result) => result,
-        };
+        }
+    }
 
-        let result = match &self.data {
+    /// This frame's result from the interpreter's `result` (the `Return` half of
+    /// [`process_next_action`](Self::process_next_action)): commits or reverts the
+    /// journal checkpoint; for creates, deposits the code.
+    #[inline(always)]
+    pub(crate) fn frame_result<CTX: ContextTr>(
+        &mut self,
+        context: &mut CTX,
+        mut interpreter_result: InterpreterResult,
+    ) -> FrameResult {
+        match &self.data {
             FrameData::Call(frame) => {
                 if interpreter_result.result.is_ok() {
                     context.journal_mut().checkpoint_commit();
@@ -193,7 +203,7 @@ impl PooledFrame {
                 let mut outcome =
                     CallOutcome::new(interpreter_result, frame.return_memory_range.clone());
                 outcome.charged_new_account_state_gas = charged_new_account_state_gas;
-                ItemOrResult::Result(FrameResult::Call(outcome))
+                FrameResult::Call(outcome)
             }
             FrameData::Create(frame) => {
                 return_create(
@@ -208,10 +218,9 @@ impl PooledFrame {
                     FrameInput::Create(inputs) => inputs.charged_create_state_gas(),
                     _ => false,
                 };
-                ItemOrResult::Result(FrameResult::Create(outcome))
+                FrameResult::Create(outcome)
             }
-        };
-        Ok(result)
+        }
     }
 
     /// Inserts a child's result into this (parent) frame: status word on the stack,
@@ -223,10 +232,6 @@ impl PooledFrame {
     ) -> Result<(), ERROR> {
         // The child's memory is already gone: the EVM resumed this frame's memory view
         // (`PooledMemory::resume`, revm's `free_child_context`) before this call.
-        take_error::<ERROR, _>(ctx.error())?;
-
-        let refund_state_gas = result.refundable_state_gas(ctx.cfg().gas_params());
-
         match result {
             FrameResult::Call(outcome) => {
                 // Taken apart field by field: only a precompile call carries logs here,
@@ -237,6 +242,7 @@ impl PooledFrame {
                     result: out,
                     memory_offset,
                     precompile_call_logs,
+                    charged_new_account_state_gas,
                     ..
                 } = outcome;
                 if precompile_call_logs.capacity() == 0 {
@@ -244,39 +250,15 @@ impl PooledFrame {
                 } else {
                     drop(precompile_call_logs);
                 }
-                let mut out_gas = out.gas;
-                let ins_result = out.result;
-                let returned_len = out.output.len();
-                let interpreter = &mut self.interpreter;
-                let mem_length = memory_offset.len();
-                let mem_start = memory_offset.start;
-                interpreter.return_data.set_buffer(out.output);
-                let target_len = mem_length.min(returned_len);
-                // revm panics here too: a fatal external error cannot be inserted.
-                assert_ne!(
-                    ins_result,
-                    InstructionResult::FatalExternalError,
-                    "Fatal external error in insert_call_outcome"
-                );
-                let item = if ins_result.is_ok() {
-                    U256::from(1)
-                } else {
-                    U256::ZERO
-                };
-                // The child's CALL popped at least seven words, so this cannot overflow.
-                let _ = interpreter.stack.push(item);
-                if ins_result.is_ok_or_revert() {
-                    interpreter
-                        .memory
-                        .set(mem_start, &interpreter.return_data.buffer()[..target_len]);
-                }
-                handle_reservoir_remaining_gas(
-                    ins_result,
-                    interpreter.gas.tracker_mut(),
-                    out_gas.tracker_mut(),
-                );
+                self.insert_call_result(ctx, out, memory_offset, charged_new_account_state_gas)
             }
             FrameResult::Create(outcome) => {
+                take_context_error::<CTX, ERROR>(ctx)?;
+                // revm's `FrameResult::refundable_state_gas` for a create.
+                let refund_state_gas = ((outcome.address.is_none()
+                    || !outcome.instruction_result().is_ok())
+                    && outcome.charged_create_state_gas)
+                    .then(|| ctx.cfg().gas_params().create_state_gas());
                 let instruction_result = *outcome.instruction_result();
                 let interpreter = &mut self.interpreter;
                 if instruction_result == InstructionResult::Revert {
@@ -303,9 +285,64 @@ impl PooledFrame {
                     U256::ZERO
                 };
                 let _ = interpreter.stack.push(stack_item);
+                if let Some(charge) = refund_state_gas {
+                    self.interpreter.gas.refill_reservoir(charge);
+                }
+                Ok(())
             }
         }
+    }
 
+    /// Inserts a call's result into this (parent) frame (the `Call` half of
+    /// [`return_result`](Self::return_result), taking the outcome's parts): status word
+    /// on the stack, return data, output copied to `memory_offset`, gas settled, and
+    /// EIP-8037 state gas refunded when the call failed after charging it.
+    #[inline(always)]
+    pub(crate) fn insert_call_result<
+        CTX: ContextTr,
+        ERROR: From<FrameError<CTX>> + FromStringError,
+    >(
+        &mut self,
+        ctx: &mut CTX,
+        out: InterpreterResult,
+        memory_offset: core::ops::Range<usize>,
+        charged_new_account_state_gas: bool,
+    ) -> Result<(), ERROR> {
+        take_context_error::<CTX, ERROR>(ctx)?;
+        // revm's `FrameResult::refundable_state_gas` for a call.
+        let refund_state_gas = (charged_new_account_state_gas && !out.result.is_ok())
+            .then(|| ctx.cfg().gas_params().new_account_state_gas());
+        let mut out_gas = out.gas;
+        let ins_result = out.result;
+        let returned_len = out.output.len();
+        let interpreter = &mut self.interpreter;
+        let mem_length = memory_offset.len();
+        let mem_start = memory_offset.start;
+        interpreter.return_data.set_buffer(out.output);
+        let target_len = mem_length.min(returned_len);
+        // revm panics here too: a fatal external error cannot be inserted.
+        assert_ne!(
+            ins_result,
+            InstructionResult::FatalExternalError,
+            "Fatal external error in insert_call_outcome"
+        );
+        let item = if ins_result.is_ok() {
+            U256::from(1)
+        } else {
+            U256::ZERO
+        };
+        // The child's CALL popped at least seven words, so this cannot overflow.
+        let _ = interpreter.stack.push(item);
+        if ins_result.is_ok_or_revert() {
+            interpreter
+                .memory
+                .set(mem_start, &interpreter.return_data.buffer()[..target_len]);
+        }
+        handle_reservoir_remaining_gas(
+            ins_result,
+            interpreter.gas.tracker_mut(),
+            out_gas.tracker_mut(),
+        );
         if let Some(charge) = refund_state_gas {
             self.interpreter.gas.refill_reservoir(charge);
         }
@@ -423,11 +460,18 @@ fn install_call(
     // Written in the frame's slot directly: an `Option<ExtBytecode>` (160 bytes) moved
     // through `FrameSetup` cost a `memcpy` per CALL even when it was `None`.
     let slot = &mut frame.interpreter.bytecode;
-    if slot.hash() == Some(*bytecode_hash) && slot.bytecode_ptr() == code.bytecode_ptr() {
+    if slot
+        .hash()
+        .is_some_and(|hash| same_hash(&hash, bytecode_hash))
+        && slot.bytecode_ptr() == code.bytecode_ptr()
+    {
         // Exactly what `ExtBytecode::new_with_hash` would give: first instruction, no
-        // pending action, execution continues.
+        // pending action, execution continues. (The frame's last action was taken when
+        // it ended, so the drop glue runs only when one is left.)
         slot.absolute_jump(0);
-        *slot.action() = None;
+        if slot.action().is_some() {
+            *slot.action() = None;
+        }
         slot.reset_action();
     } else {
         *slot = ExtBytecode::new_with_hash(code.clone(), *bytecode_hash);
@@ -457,6 +501,42 @@ fn install_call(
         reservoir,
         checkpoint,
     });
+}
+
+/// revm's `take_error(ctx.error())`, which replaces the context's error slot with
+/// `Ok(())` on every call; here the slot is only read when it holds no error (the
+/// common case), and drained as revm drains it otherwise.
+#[inline(always)]
+fn take_context_error<CTX: ContextTr, ERROR: From<FrameError<CTX>> + FromStringError>(
+    ctx: &mut CTX,
+) -> Result<(), ERROR> {
+    let error = ctx.error();
+    if error.is_ok() {
+        return Ok(());
+    }
+    take_error::<ERROR, _>(error)
+}
+
+/// Empties a frame's return data (revm's `ReturnData::clear`), unless it is empty
+/// already: most frames make no call that returns data, and replacing an empty buffer
+/// ran its drop through the `Bytes` vtable at each frame's start and end.
+#[inline(always)]
+fn clear_return_data(return_data: &mut ReturnDataImpl) {
+    if !return_data.buffer().is_empty() {
+        return_data.clear();
+    }
+}
+
+/// Whether two hashes are equal, compared as two 128-bit words: `B256`'s `==` compiles to
+/// a `bcmp` call (about 25 instructions) on a path every CALL takes.
+#[inline(always)]
+pub(crate) fn same_hash(a: &B256, b: &B256) -> bool {
+    let half = |h: &B256, i: usize| {
+        let mut word = [0u8; 16];
+        word.copy_from_slice(&h.0[i * 16..i * 16 + 16]);
+        u128::from_ne_bytes(word)
+    };
+    ((half(a, 0) ^ half(b, 0)) | (half(a, 1) ^ half(b, 1))) == 0
 }
 
 /// The manager refused a frame (its class is at its max and its overflow policy is
@@ -539,6 +619,7 @@ impl Frameless {
     clippy::too_many_arguments,
     reason = "the parts of the EVM it borrows are disjoint fields; a struct of them would be rebuilt per call"
 )]
+#[inline(always)]
 pub(crate) fn make_call_frame<CTX, PRECOMPILES, ERROR>(
     ctx: &mut CTX,
     precompiles: &mut PRECOMPILES,
@@ -553,18 +634,15 @@ where
     PRECOMPILES: PrecompileProvider<CTX, Output = InterpreterResult>,
     ERROR: From<FrameError<CTX>> + FromStringError,
 {
-    let reservoir_remaining_gas = inputs.reservoir;
-    let charged_new_account_state_gas = inputs.charged_new_account_state_gas;
-    let gas = Gas::new_with_regular_gas_and_reservoir(inputs.gas_limit, reservoir_remaining_gas);
-
-    // A result without a frame (no code runs): only its status and gas, the caller
-    // builds the `FrameResult` where it goes ...
+    // A result without a frame (no code runs): only its status and gas (built here,
+    // from fields no step below changes, so a call that runs code does not build it),
+    // the caller builds the `FrameResult` where it goes ...
     let call_result =
         |instruction_result: InstructionResult, inputs: &CallInputs| Frameless::Status {
             result: instruction_result,
-            gas,
+            gas: Gas::new_with_regular_gas_and_reservoir(inputs.gas_limit, inputs.reservoir),
             memory_offset: inputs.return_memory_offset.clone(),
-            charged_new_account_state_gas,
+            charged_new_account_state_gas: inputs.charged_new_account_state_gas,
         };
     // ... and the inputs box goes straight back to the pool.
     let mut finish = |result: Frameless, inputs: Box<CallInputs>| {
@@ -609,7 +687,7 @@ where
             memory_offset: inputs.return_memory_offset.clone(),
             was_precompile_called: true,
             precompile_call_logs: logs,
-            charged_new_account_state_gas,
+            charged_new_account_state_gas: inputs.charged_new_account_state_gas,
         };
         *full = Some(FrameResult::Call(outcome));
         return finish(Frameless::Full, inputs);
@@ -712,7 +790,11 @@ fn set_inputs(slot: &mut InputsImpl, value: InputsImpl) {
     *target_address = value.target_address;
     *bytecode_address = value.bytecode_address;
     *caller_address = value.caller_address;
-    *input = value.input;
+    match (&mut *input, value.input) {
+        // Call data in the caller's memory, replacing the same kind: a range, no drop.
+        (CallInput::SharedBuffer(slot), CallInput::SharedBuffer(range)) => *slot = range,
+        (slot, new) => *slot = new,
+    }
     *call_value = value.call_value;
     *depth = value.depth;
 }

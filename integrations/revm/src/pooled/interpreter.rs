@@ -6,16 +6,17 @@
 //! [`FrameExtras`] slot through which the `CALL` instructions receive a recycled
 //! `Box<CallInputs>`. revm's action type fixes the box (`FrameInput::Call(Box<_>)`), so
 //! the allocation cannot be removed, only reused: these instructions are revm's `call`
-//! with `Box::new` replaced by "refill the spare box if there is one".
+//! with `Box::new` replaced by "refill the spare box if there is one", and revm's
+//! `load_acc_and_calc_gas` restated so the callee's code goes straight into the box
+//! (unchanged when the box already holds it: no reference-count round trip per CALL).
 
 use super::memory::PooledMemory;
 use super::stack::PooledStack;
+use revm::bytecode::Bytecode;
 use revm::bytecode::opcode::{CALL, CALLCODE, DELEGATECALL, STATICCALL};
 use revm::context_interface::CreateScheme;
 use revm::context_interface::Host;
-use revm::interpreter::instructions::contract::{
-    get_memory_input_and_out_ranges, load_acc_and_calc_gas,
-};
+use revm::context_interface::host::LoadError;
 use revm::interpreter::interpreter::{ExtBytecode, InputsImpl, ReturnDataImpl, RuntimeFlags};
 use revm::interpreter::interpreter_types::{
     InputsTr, LoopControl, MemoryTr, ReturnData, RuntimeFlag, StackTr,
@@ -27,7 +28,7 @@ use revm::interpreter::{
 use revm::primitives::Bytes;
 use revm::primitives::constants::CALL_STACK_LIMIT;
 use revm::primitives::hardfork::SpecId;
-use revm::primitives::{Address, U256};
+use revm::primitives::{Address, B256, U256};
 
 /// [`InterpreterTypes`] of the pooled EVM: revm's components except the stack
 /// ([`PooledStack`]), the memory ([`PooledMemory`]) and the extension slot
@@ -88,7 +89,7 @@ pub fn pooled_call<const KIND: u8, H: Host + ?Sized>(
         };
         (local_gas_limit, to, U256::ZERO)
     };
-    let to = Address::from_word(to.into());
+    let to = address_from_word(&to);
     let local_gas_limit = u64::try_from(local_gas_limit).unwrap_or(u64::MAX);
     let has_transfer = !value.is_zero();
 
@@ -97,16 +98,37 @@ pub fn pooled_call<const KIND: u8, H: Host + ?Sized>(
     }
 
     let (input, return_memory_offset) =
-        get_memory_input_and_out_ranges(context.interpreter, context.host.gas_params())?;
+        memory_input_and_out_ranges(context.interpreter, context.host.gas_params())?;
 
-    let (gas_limit, bytecode, bytecode_hash, charged_new_account_state_gas) =
-        load_acc_and_calc_gas(
-            &mut context,
+    // The callee's code goes straight into the spare box's `known_bytecode` (kept as
+    // is when it already holds that code: no reference-count round trip per CALL).
+    let Some(mut spare) = context.interpreter.extend.spare_call_inputs.take() else {
+        return call_without_spare::<KIND, H>(
+            context,
             to,
+            value,
             has_transfer,
-            KIND == CALL,
             local_gas_limit,
-        )?;
+            input,
+            return_memory_offset,
+        );
+    };
+    let (gas_limit, charged_new_account_state_gas) = match load_acc_and_calc_gas_into(
+        &mut context,
+        to,
+        has_transfer,
+        KIND == CALL,
+        local_gas_limit,
+        &mut spare.known_bytecode,
+    ) {
+        Ok(charged) => charged,
+        Err(error) => {
+            // The box stays this frame's spare (its `known_bytecode` is only read once
+            // the box is filled).
+            context.interpreter.extend.spare_call_inputs = Some(spare);
+            return Err(error);
+        }
+    };
 
     let interpreter = &mut *context.interpreter;
     let target_address = if KIND == CALLCODE || KIND == DELEGATECALL {
@@ -124,69 +146,262 @@ pub fn pooled_call<const KIND: u8, H: Host + ?Sized>(
     } else {
         CallValue::Transfer(value)
     };
-    let scheme = match KIND {
+    let is_static = interpreter.runtime_flag.is_static() || KIND == STATICCALL;
+    let reservoir = interpreter.gas.reservoir();
+    // Field by field, in place: no temporary to build and copy. The pattern names every
+    // field (no `..`), so a field added by a new revm version is a compile error here,
+    // never a stale value.
+    let CallInputs {
+        input: spare_input,
+        return_memory_offset: spare_return_memory_offset,
+        gas_limit: spare_gas_limit,
+        reservoir: spare_reservoir,
+        bytecode_address: spare_bytecode_address,
+        known_bytecode: _,
+        target_address: spare_target_address,
+        caller: spare_caller,
+        value: spare_value,
+        scheme: spare_scheme,
+        is_static: spare_is_static,
+        charged_new_account_state_gas: spare_charged,
+    } = &mut *spare;
+    *spare_input = CallInput::SharedBuffer(input);
+    *spare_return_memory_offset = return_memory_offset;
+    *spare_gas_limit = gas_limit;
+    *spare_reservoir = reservoir;
+    *spare_bytecode_address = to;
+    *spare_target_address = target_address;
+    *spare_caller = caller;
+    *spare_value = value;
+    *spare_scheme = call_scheme::<KIND>();
+    *spare_is_static = is_static;
+    *spare_charged = charged_new_account_state_gas;
+    interpreter
+        .bytecode
+        .set_action(InterpreterAction::NewFrame(FrameInput::Call(spare)));
+    Err(InstructionResult::Suspend)
+}
+
+/// revm's `get_memory_input_and_out_ranges` (with its `resize_memory`), restated with
+/// the two zero-length checks first: a call without call data or return buffer touches
+/// no memory and pays no memory gas, and builds its ranges without going through the
+/// `Result` of each resize. Same pops, same checks in the same order, same ranges.
+#[inline(always)]
+fn memory_input_and_out_ranges(
+    interpreter: &mut revm::interpreter::Interpreter<PooledInterpreter>,
+    gas_params: &revm::context_interface::cfg::GasParams,
+) -> Result<(core::ops::Range<usize>, core::ops::Range<usize>), InstructionResult> {
+    let Some([in_offset, in_len, out_offset, out_len]) = interpreter.stack.popn() else {
+        return Err(InstructionResult::StackUnderflow);
+    };
+    let in_len = as_usize(in_len)?;
+    let mut in_range = usize::MAX..usize::MAX;
+    if in_len != 0 {
+        let offset = as_usize(in_offset)?;
+        interpreter.resize_memory(gas_params, offset, in_len)?;
+        let local = interpreter.memory.local_memory_offset();
+        in_range = offset.saturating_add(local)..(offset + in_len).saturating_add(local);
+    }
+    let out_len = as_usize(out_len)?;
+    let mut out_range = usize::MAX..usize::MAX;
+    if out_len != 0 {
+        let offset = as_usize(out_offset)?;
+        interpreter.resize_memory(gas_params, offset, out_len)?;
+        out_range = offset..offset + out_len;
+    }
+    Ok((in_range, out_range))
+}
+
+/// revm's `Address::from_word(to.into())` (the word's low 20 bytes, big-endian), built
+/// from the limbs with three byte swaps instead of writing the 32-byte big-endian word
+/// and taking its tail (which compiled to a vector shuffle sequence).
+#[inline(always)]
+fn address_from_word(word: &U256) -> Address {
+    let limbs = word.as_limbs();
+    let mut bytes = [0u8; 20];
+    bytes[..4].copy_from_slice(&(limbs[2] as u32).to_be_bytes());
+    bytes[4..12].copy_from_slice(&limbs[1].to_be_bytes());
+    bytes[12..].copy_from_slice(&limbs[0].to_be_bytes());
+    Address::from(bytes)
+}
+
+/// The call scheme of a `CALL`-family opcode.
+#[inline(always)]
+fn call_scheme<const KIND: u8>() -> CallScheme {
+    match KIND {
         CALL => CallScheme::Call,
         CALLCODE => CallScheme::CallCode,
         DELEGATECALL => CallScheme::DelegateCall,
         _ => CallScheme::StaticCall,
+    }
+}
+
+/// `pooled_call` when the frame has no spare box (a pool miss): revm's `call` from the
+/// account load on, with a newly allocated box (counted in the frame's slot).
+#[cold]
+#[inline(never)]
+fn call_without_spare<const KIND: u8, H: Host + ?Sized>(
+    mut context: InstructionContext<'_, H, PooledInterpreter>,
+    to: Address,
+    value: U256,
+    has_transfer: bool,
+    local_gas_limit: u64,
+    input: core::ops::Range<usize>,
+    return_memory_offset: core::ops::Range<usize>,
+) -> InstructionExecResult {
+    let mut known_bytecode = (B256::ZERO, Bytecode::default());
+    let (gas_limit, charged_new_account_state_gas) = load_acc_and_calc_gas_into(
+        &mut context,
+        to,
+        has_transfer,
+        KIND == CALL,
+        local_gas_limit,
+        &mut known_bytecode,
+    )?;
+    let interpreter = &mut *context.interpreter;
+    let target_address = if KIND == CALLCODE || KIND == DELEGATECALL {
+        interpreter.input.target_address()
+    } else {
+        to
     };
-    let is_static = interpreter.runtime_flag.is_static() || KIND == STATICCALL;
-    let reservoir = interpreter.gas.reservoir();
-    let boxed = match interpreter.extend.spare_call_inputs.take() {
-        Some(mut spare) => {
-            // Field by field, in place: no temporary to build and copy. The pattern
-            // names every field (no `..`), so a field added by a new revm version is a
-            // compile error here, never a stale value.
-            let CallInputs {
-                input: spare_input,
-                return_memory_offset: spare_return_memory_offset,
-                gas_limit: spare_gas_limit,
-                reservoir: spare_reservoir,
-                bytecode_address: spare_bytecode_address,
-                known_bytecode: spare_known_bytecode,
-                target_address: spare_target_address,
-                caller: spare_caller,
-                value: spare_value,
-                scheme: spare_scheme,
-                is_static: spare_is_static,
-                charged_new_account_state_gas: spare_charged,
-            } = &mut *spare;
-            *spare_input = CallInput::SharedBuffer(input);
-            *spare_return_memory_offset = return_memory_offset;
-            *spare_gas_limit = gas_limit;
-            *spare_reservoir = reservoir;
-            *spare_bytecode_address = to;
-            *spare_known_bytecode = (bytecode_hash, bytecode);
-            *spare_target_address = target_address;
-            *spare_caller = caller;
-            *spare_value = value;
-            *spare_scheme = scheme;
-            *spare_is_static = is_static;
-            *spare_charged = charged_new_account_state_gas;
-            spare
-        }
-        None => allocate(
-            &mut interpreter.extend.allocated,
-            CallInputs {
-                input: CallInput::SharedBuffer(input),
-                gas_limit,
-                target_address,
-                caller,
-                bytecode_address: to,
-                known_bytecode: (bytecode_hash, bytecode),
-                value,
-                scheme,
-                is_static,
-                return_memory_offset,
-                reservoir,
-                charged_new_account_state_gas,
-            },
-        ),
+    let caller = if KIND == DELEGATECALL {
+        interpreter.input.caller_address()
+    } else {
+        interpreter.input.target_address()
     };
+    let value = if KIND == DELEGATECALL {
+        CallValue::Apparent(interpreter.input.call_value())
+    } else {
+        CallValue::Transfer(value)
+    };
+    let boxed = allocate(
+        &mut interpreter.extend.allocated,
+        CallInputs {
+            input: CallInput::SharedBuffer(input),
+            gas_limit,
+            target_address,
+            caller,
+            bytecode_address: to,
+            known_bytecode,
+            value,
+            scheme: call_scheme::<KIND>(),
+            is_static: interpreter.runtime_flag.is_static() || KIND == STATICCALL,
+            return_memory_offset,
+            reservoir: interpreter.gas.reservoir(),
+            charged_new_account_state_gas,
+        },
+    );
     interpreter
         .bytecode
         .set_action(InterpreterAction::NewFrame(FrameInput::Call(boxed)));
     Err(InstructionResult::Suspend)
+}
+
+/// revm's `load_acc_and_calc_gas` (with `load_account_delegated`), restated so the
+/// callee's code and hash go straight into `known` (the spare box's `known_bytecode`),
+/// kept as they are when `known` already holds that code: revm returns a clone of the
+/// code (a reference-count increment) in a tuple, and storing it in the box drops the
+/// previous one (a decrement), on every CALL. Returns the call's gas limit and
+/// whether EIP-8037 new-account state gas was charged. Same checks, same order, same
+/// journal loads as revm's; the differential tests compare every path with stock revm.
+#[inline(always)]
+fn load_acc_and_calc_gas_into<H: Host + ?Sized>(
+    context: &mut InstructionContext<'_, H, PooledInterpreter>,
+    to: Address,
+    transfers_value: bool,
+    create_empty_account: bool,
+    stack_gas_limit: u64,
+    known: &mut (B256, Bytecode),
+) -> Result<(u64, bool), InstructionResult> {
+    let interpreter = &mut *context.interpreter;
+    let host = &mut *context.host;
+    if transfers_value {
+        charge(
+            interpreter
+                .gas
+                .record_regular_cost(host.gas_params().transfer_value_cost()),
+        )?;
+    }
+
+    // `load_account_delegated`.
+    let spec = interpreter.runtime_flag.spec_id();
+    let remaining_gas = interpreter.gas.remaining();
+    let mut cost = 0;
+    let mut state_gas_cost = 0;
+    let is_berlin = spec.is_enabled_in(SpecId::BERLIN);
+    let additional_cold_cost = host.gas_params().cold_account_additional_cost();
+    let skip_cold_load = is_berlin && remaining_gas < additional_cold_cost;
+    let account = host.load_account_info_skip_cold_load(to, true, skip_cold_load)?;
+    if is_berlin && account.is_cold {
+        cost += additional_cold_cost;
+    }
+    set_known(known, account.code.as_ref(), account.code_hash());
+    if create_empty_account && account.is_empty {
+        let is_spurious_dragon = spec.is_enabled_in(SpecId::SPURIOUS_DRAGON);
+        cost += host
+            .gas_params()
+            .new_account_cost(is_spurious_dragon, transfers_value);
+        if host.is_amsterdam_eip8037_enabled() && transfers_value {
+            state_gas_cost += host.gas_params().new_account_state_gas();
+        }
+    } else if let Some(delegate) = account
+        .code
+        .as_ref()
+        .filter(|code| code.is_eip7702())
+        .and_then(Bytecode::eip7702_address)
+    {
+        cost += host.gas_params().warm_storage_read_cost();
+        if cost > remaining_gas {
+            return Err(LoadError::ColdLoadSkipped.into());
+        }
+        let skip_cold_load = remaining_gas < cost + additional_cold_cost;
+        let delegate_account =
+            host.load_account_info_skip_cold_load(delegate, true, skip_cold_load)?;
+        if delegate_account.is_cold {
+            cost += additional_cold_cost;
+        }
+        set_known(
+            known,
+            delegate_account.code.as_ref(),
+            delegate_account.code_hash(),
+        );
+    }
+
+    // Back in `load_acc_and_calc_gas`.
+    let charged_new_account_state_gas = state_gas_cost > 0;
+    charge(interpreter.gas.record_regular_cost(cost))?;
+    // `record_state_cost(0)` changes nothing and succeeds: skipped.
+    if state_gas_cost != 0 {
+        charge(interpreter.gas.record_state_cost(state_gas_cost))?;
+    }
+    let mut gas_limit = if spec.is_enabled_in(SpecId::TANGERINE) {
+        let reduced = host
+            .gas_params()
+            .call_stipend_reduction(interpreter.gas.remaining());
+        reduced.min(stack_gas_limit)
+    } else {
+        stack_gas_limit
+    };
+    charge(interpreter.gas.record_regular_cost(gas_limit))?;
+    if transfers_value {
+        gas_limit = gas_limit.saturating_add(host.gas_params().call_stipend());
+    }
+    Ok((gas_limit, charged_new_account_state_gas))
+}
+
+/// Stores an account's code and code hash in a call's `known_bytecode` as revm does
+/// (`code.clone().unwrap_or_default()`, `code_hash()`), unless `known` already holds
+/// the same code (same hash, same bytes): then it stays, and no reference count moves.
+#[inline(always)]
+fn set_known(known: &mut (B256, Bytecode), code: Option<&Bytecode>, hash: B256) {
+    match code {
+        Some(code)
+            if known.1.bytecode_ptr() == code.bytecode_ptr()
+                && known.1.len() == code.len()
+                && super::frame::same_hash(&known.0, &hash) => {}
+        Some(code) => *known = (hash, code.clone()),
+        None => *known = (hash, Bytecode::default()),
+    }
 }
 
 /// revm's `CREATE`/`CREATE2` (`instructions::contract::create`), filling the frame's
@@ -361,6 +576,32 @@ impl<R: super::frame::InputsRecycler> super::frame::InputsRecycler for ReturnToC
                 ..
             }) => *slot = Some(inputs),
             _ => self.pool.recycle_create(inputs),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::address_from_word;
+    use revm::primitives::{Address, U256};
+
+    /// The limb-wise conversion gives revm's `Address::from_word` for words with every
+    /// byte distinct, all bits set, high bits beyond the address, and zero.
+    #[test]
+    fn address_from_word_matches_revm() {
+        let mut distinct = [0u8; 32];
+        for (i, b) in distinct.iter_mut().enumerate() {
+            *b = i as u8 + 1;
+        }
+        let words = [
+            U256::from_be_bytes(distinct),
+            U256::MAX,
+            U256::from(1u64) << 200,
+            U256::from(0xdead_beef_u64),
+            U256::ZERO,
+        ];
+        for word in words {
+            assert_eq!(address_from_word(&word), Address::from_word(word.into()));
         }
     }
 }

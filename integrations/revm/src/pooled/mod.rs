@@ -4,8 +4,10 @@
 //!
 //! revm's handler drives execution through two traits, [`EvmTr`] (create, run and
 //! return frames) and [`FrameTr`](revm::handler::FrameTr). [`PooledEvm`] implements them
-//! for its own frame type, so revm's unmodified [`MainnetHandler`] runs transactions on
-//! it, and it implements [`ExecuteEvm`] so users call `transact` as on stock revm.
+//! for its own frame type, so revm's [`Handler`] runs transactions on it (every step
+//! revm's default, as in its [`MainnetHandler`](revm::handler::MainnetHandler), except
+//! that the execution loop's three steps are fused into one loop over the same steps),
+//! and it implements [`ExecuteEvm`] so users call `transact` as on stock revm.
 //!
 //! What changes against stock revm:
 //!
@@ -38,12 +40,14 @@ use revm::context_interface::{Cfg, ContextTr, Database, Host, JournalTr, LocalCo
 use revm::handler::evm::{ContextDbError, FrameInitResult};
 use revm::handler::instructions::EthInstructions;
 use revm::handler::{
-    EthPrecompiles, EvmTr, FrameInitOrResult, FrameResult, Handler, ItemOrResult, MainnetHandler,
+    EthPrecompiles, EvmTr, FrameData, FrameInitOrResult, FrameResult, Handler, ItemOrResult,
     PrecompileProvider,
 };
 use revm::interpreter::instructions::{gas_table_spec, instruction_table};
 use revm::interpreter::interpreter_action::FrameInit;
-use revm::interpreter::{CallInputs, CreateInputs, FrameInput, Instruction, InterpreterResult};
+use revm::interpreter::{
+    CallInputs, CreateInputs, FrameInput, Instruction, InterpreterAction, InterpreterResult,
+};
 use revm::primitives::hardfork::SpecId;
 use revm::state::EvmState;
 
@@ -494,7 +498,9 @@ where
         // stay with this EVM for the next transaction; the deeper ones, held since a
         // deeper transaction, go back to the manager, whose configuration governs them
         // from then on. A run of equally deep transactions makes no manager traffic.
-        self.return_frames(self.pools.counters.tx_depth);
+        // At most the policy's `max_leased_frames` stay leased.
+        let keep = self.pools.counters.tx_depth;
+        self.return_frames(keep.min(self.pools.policy.max_leased_frames));
         // No frame ran (running one takes a frame), so the demand is zero and the stack
         // and memory buffers untouched.
         if self.pools.counters.tx_depth == 0 && self.pools.settled {
@@ -578,85 +584,19 @@ where
     }
 }
 
-/// A stack hand-off out of LIFO order: a bug in the EVM's frame bookkeeping, reported
-/// as revm's custom context error rather than a panic.
-fn link_error<E>(error: evm_pool::LinkError) -> revm::context_interface::context::ContextError<E> {
-    revm::context_interface::context::ContextError::Custom(format!("stack hand-off: {error}"))
-}
-
-/// revm asked to run or return into a frame while none is alive: a bug in the handler
-/// loop, reported as revm's custom context error rather than a panic.
-fn no_frame<E>() -> revm::context_interface::context::ContextError<E> {
-    revm::context_interface::context::ContextError::Custom("no frame is running".into())
-}
-
-/// A frame refused by the frame pool manager as another manager's: a bug in the
-/// EVM's frame bookkeeping, reported as revm's custom context error.
-#[cold]
-#[inline(never)]
-fn foreign_frame<E>() -> revm::context_interface::context::ContextError<E> {
-    revm::context_interface::context::ContextError::Custom(
-        "a frame went back to another frame pool manager".into(),
-    )
-}
-
-/// Memory capacity never worth shrinking below (revm starts every buffer at 4 KiB).
-const MEMORY_BYTES_FLOOR: usize = 4 * 1024;
-
-impl<CTX, P> EvmTr for PooledEvm<CTX, P>
+impl<CTX, P> PooledEvm<CTX, P>
 where
     CTX: ContextTr + Host,
     P: PrecompileProvider<CTX, Output = InterpreterResult>,
 {
-    type Context = CTX;
-    type Instructions = EthInstructions<PooledInterpreter, CTX>;
-    type Precompiles = P;
-    type Frame = PooledFrame;
-
-    #[inline]
-    fn all(
-        &self,
-    ) -> (
-        &Self::Context,
-        &Self::Instructions,
-        &Self::Precompiles,
-        &FrameStack<Self::Frame>,
-    ) {
-        (
-            &self.ctx,
-            &self.instructions,
-            &self.precompiles,
-            &self.unused_frame_stack,
-        )
-    }
-
-    #[inline]
-    fn all_mut(
+    /// `frame_init`'s work: the call or create `frame_input` at `depth` either ends
+    /// without a frame (its result) or runs in a frame of this EVM (the frame).
+    #[inline(always)]
+    fn init_frame(
         &mut self,
-    ) -> (
-        &mut Self::Context,
-        &mut Self::Instructions,
-        &mut Self::Precompiles,
-        &mut FrameStack<Self::Frame>,
-    ) {
-        (
-            &mut self.ctx,
-            &mut self.instructions,
-            &mut self.precompiles,
-            &mut self.unused_frame_stack,
-        )
-    }
-
-    #[inline]
-    fn frame_init(
-        &mut self,
-        frame_input: FrameInit,
-    ) -> Result<FrameInitResult<'_, Self::Frame>, ContextDbError<CTX>> {
-        // revm's memory handle (the handler's, over the context's buffer) is not used:
-        // frames get views of the pools' memory buffer below.
-        let FrameInit {
-            depth, frame_input, ..
-        } = frame_input;
+        depth: usize,
+        frame_input: FrameInput,
+    ) -> Result<FrameInitResult<'_, PooledFrame>, ContextDbError<CTX>> {
         if depth == 0 {
             // A new transaction: frames left alive by an error are reclaimed.
             self.reclaim_frames();
@@ -772,6 +712,197 @@ where
         Ok(ItemOrResult::Item(&mut frame.payload))
     }
 
+    /// `frame_return_result` for a finished call frame with a caller, taking the call's
+    /// outcome in parts: the frame ends (its inputs box back to the caller's slot, the
+    /// stack and memory buffers back to the caller) and the outcome goes into the caller.
+    #[inline(always)]
+    fn return_call(
+        &mut self,
+        result: InterpreterResult,
+        memory_offset: core::ops::Range<usize>,
+        charged_new_account_state_gas: bool,
+    ) -> Result<(), ContextDbError<CTX>> {
+        let Some((frame, [.., parent])) = self
+            .frames
+            .get_mut(..self.active)
+            .and_then(<[ManagedFrame]>::split_last_mut)
+        else {
+            return Err(no_frame());
+        };
+        let child = &mut frame.payload;
+        self.active -= 1;
+        // Demand for the retention policy, as `frame_return_result` records it.
+        let demand = &mut self.pools.demand;
+        demand.stack_words = demand.stack_words.max(child.interpreter.stack.buffer_len());
+        demand.memory_bytes = demand
+            .memory_bytes
+            .max(child.interpreter.memory.global_len());
+        let parent = &mut parent.payload;
+        child.finish(&mut interpreter::ReturnToCaller {
+            caller: Some(&mut parent.interpreter.extend),
+            pool: &mut self.pools.inputs,
+        });
+        parent
+            .interpreter
+            .stack
+            .window_mut()
+            .resume(child.interpreter.stack.window_mut())
+            .map_err(link_error)?;
+        parent
+            .interpreter
+            .memory
+            .resume(&mut child.interpreter.memory)
+            .map_err(link_error)?;
+        parent.insert_call_result::<_, ContextDbError<CTX>>(
+            &mut self.ctx,
+            result,
+            memory_offset,
+            charged_new_account_state_gas,
+        )
+    }
+
+    /// revm's execution loop (`Handler::run_exec_loop`: `frame_run` and
+    /// `frame_return_result` until the first frame returns) once the first frame runs,
+    /// with the steps fused: a `CALL`'s request goes from the interpreter's action
+    /// straight to [`init_frame`](Self::init_frame), and a frame's return straight to
+    /// its result, without the `FrameInit` (and its memory handle) and the
+    /// `Result`-wrapped `ItemOrResult`s revm's loop moves between the steps. The steps
+    /// and their order are exactly revm's loop's. Out of line: a transaction whose
+    /// first frame runs no code (a plain transfer) never gets here.
+    #[inline(never)]
+    fn run_frames(&mut self) -> Result<FrameResult, ContextDbError<CTX>> {
+        loop {
+            let Some(frame) = self.frames.get_mut(self.active.wrapping_sub(1)) else {
+                return Err(no_frame());
+            };
+            let frame = &mut frame.payload;
+            let action = frame.interpreter.run_plain(
+                self.instructions.instruction_table(),
+                self.instructions.gas_table(),
+                &mut self.ctx,
+            );
+            let result = match action {
+                InterpreterAction::NewFrame(input) => {
+                    let depth = frame.depth + 1;
+                    match self.init_frame(depth, input)? {
+                        ItemOrResult::Item(_) => continue,
+                        ItemOrResult::Result(result) => result,
+                    }
+                }
+                InterpreterAction::Return(result) => {
+                    if let FrameData::Call(call) = &frame.data
+                        && self.active > 1
+                    {
+                        // A call returning to its caller: `frame_result`'s `Call` half
+                        // and `frame_return_result`, without building the `FrameResult`.
+                        let memory_offset = call.return_memory_range.clone();
+                        if result.result.is_ok() {
+                            self.ctx.journal_mut().checkpoint_commit();
+                        } else {
+                            self.ctx.journal_mut().checkpoint_revert(frame.checkpoint);
+                        }
+                        let charged = match &frame.input {
+                            FrameInput::Call(inputs) => inputs.charged_new_account_state_gas,
+                            _ => false,
+                        };
+                        frame.is_finished = true;
+                        self.return_call(result, memory_offset, charged)?;
+                        continue;
+                    }
+                    let result = frame.frame_result(&mut self.ctx, result);
+                    frame.is_finished = true;
+                    result
+                }
+            };
+            if let Some(result) = self.frame_return_result(result)? {
+                return Ok(result);
+            }
+        }
+    }
+}
+
+/// A stack hand-off out of LIFO order: a bug in the EVM's frame bookkeeping, reported
+/// as revm's custom context error rather than a panic.
+fn link_error<E>(error: evm_pool::LinkError) -> revm::context_interface::context::ContextError<E> {
+    revm::context_interface::context::ContextError::Custom(format!("stack hand-off: {error}"))
+}
+
+/// revm asked to run or return into a frame while none is alive: a bug in the handler
+/// loop, reported as revm's custom context error rather than a panic.
+fn no_frame<E>() -> revm::context_interface::context::ContextError<E> {
+    revm::context_interface::context::ContextError::Custom("no frame is running".into())
+}
+
+/// A frame refused by the frame pool manager as another manager's: a bug in the
+/// EVM's frame bookkeeping, reported as revm's custom context error.
+#[cold]
+#[inline(never)]
+fn foreign_frame<E>() -> revm::context_interface::context::ContextError<E> {
+    revm::context_interface::context::ContextError::Custom(
+        "a frame went back to another frame pool manager".into(),
+    )
+}
+
+/// Memory capacity never worth shrinking below (revm starts every buffer at 4 KiB).
+const MEMORY_BYTES_FLOOR: usize = 4 * 1024;
+
+impl<CTX, P> EvmTr for PooledEvm<CTX, P>
+where
+    CTX: ContextTr + Host,
+    P: PrecompileProvider<CTX, Output = InterpreterResult>,
+{
+    type Context = CTX;
+    type Instructions = EthInstructions<PooledInterpreter, CTX>;
+    type Precompiles = P;
+    type Frame = PooledFrame;
+
+    #[inline]
+    fn all(
+        &self,
+    ) -> (
+        &Self::Context,
+        &Self::Instructions,
+        &Self::Precompiles,
+        &FrameStack<Self::Frame>,
+    ) {
+        (
+            &self.ctx,
+            &self.instructions,
+            &self.precompiles,
+            &self.unused_frame_stack,
+        )
+    }
+
+    #[inline]
+    fn all_mut(
+        &mut self,
+    ) -> (
+        &mut Self::Context,
+        &mut Self::Instructions,
+        &mut Self::Precompiles,
+        &mut FrameStack<Self::Frame>,
+    ) {
+        (
+            &mut self.ctx,
+            &mut self.instructions,
+            &mut self.precompiles,
+            &mut self.unused_frame_stack,
+        )
+    }
+
+    #[inline]
+    fn frame_init(
+        &mut self,
+        frame_input: FrameInit,
+    ) -> Result<FrameInitResult<'_, Self::Frame>, ContextDbError<CTX>> {
+        // revm's memory handle (the handler's, over the context's buffer) is not used:
+        // frames get views of the pools' memory buffer.
+        let FrameInit {
+            depth, frame_input, ..
+        } = frame_input;
+        self.init_frame(depth, frame_input)
+    }
+
     #[inline]
     fn frame_run(&mut self) -> Result<FrameInitOrResult<Self::Frame>, ContextDbError<CTX>> {
         let Some(frame) = self.frames.get_mut(self.active.wrapping_sub(1)) else {
@@ -857,6 +988,45 @@ where
     }
 }
 
+/// revm's mainnet handler (every step its default) with the execution loop's steps
+/// fused (`PooledEvm::run_frames`): the pooled EVM runs transactions through it.
+#[derive(Debug)]
+struct PooledHandler<EVM, ERROR> {
+    _phantom: core::marker::PhantomData<(EVM, ERROR)>,
+}
+
+impl<EVM, ERROR> Default for PooledHandler<EVM, ERROR> {
+    fn default() -> Self {
+        Self {
+            _phantom: core::marker::PhantomData,
+        }
+    }
+}
+
+impl<CTX, P, ERROR> Handler for PooledHandler<PooledEvm<CTX, P>, ERROR>
+where
+    CTX: ContextTr<Journal: JournalTr<State = EvmState>> + Host,
+    P: PrecompileProvider<CTX, Output = InterpreterResult>,
+    ERROR: revm::handler::EvmTrError<PooledEvm<CTX, P>>,
+{
+    type Evm = PooledEvm<CTX, P>;
+    type Error = ERROR;
+    type HaltReason = HaltReason;
+
+    #[inline]
+    fn run_exec_loop(
+        &mut self,
+        evm: &mut Self::Evm,
+        first_frame_input: FrameInit,
+    ) -> Result<FrameResult, Self::Error> {
+        // As revm's loop starts.
+        if let ItemOrResult::Result(result) = evm.frame_init(first_frame_input)? {
+            return Ok(result);
+        }
+        Ok(evm.run_frames()?)
+    }
+}
+
 impl<CTX, P> ExecuteEvm for PooledEvm<CTX, P>
 where
     CTX: ContextTr<Journal: JournalTr<State = EvmState>> + ContextSetters + Host,
@@ -871,7 +1041,7 @@ where
     #[inline]
     fn transact_one(&mut self, tx: Self::Tx) -> Result<Self::ExecutionResult, Self::Error> {
         self.ctx.set_tx(tx);
-        let result = MainnetHandler::default().run(self);
+        let result = PooledHandler::default().run(self);
         self.end_transaction();
         result
     }
@@ -888,7 +1058,7 @@ where
 
     #[inline]
     fn replay(&mut self) -> Result<ResultAndState<HaltReason>, Self::Error> {
-        let result = MainnetHandler::default().run(self);
+        let result = PooledHandler::default().run(self);
         self.end_transaction();
         match result {
             Ok(result) => Ok(ResultAndState::new(result, self.finalize())),
@@ -1036,6 +1206,60 @@ mod tests {
         // Giving the pools up gives the 2 leased frames back too.
         let end = evm.into_pools().frame_statistics().total;
         assert_eq!((end.in_use, end.returns, end.available), (0, 1025, 1025));
+    }
+
+    /// `RetentionPolicy::max_leased_frames` caps what the EVM keeps leased after a
+    /// transaction: after a 1025-frame transaction under a cap of 8, 8 frames stay
+    /// leased and 1017 go back to the manager (idle there, under its configuration); a
+    /// second deep transaction takes them back from the manager (hits, no misses), and
+    /// outcomes match stock revm throughout.
+    #[test]
+    fn leased_frames_are_capped_by_the_policy() {
+        use revm::bytecode::opcode::{ADDRESS, CALL, GAS, PUSH0, STOP};
+        let w = Workload::call_loop(5);
+        let chain_at = Address::with_last_byte(0x99);
+        let mut db = w.db.clone();
+        let chain_code = [PUSH0, PUSH0, PUSH0, PUSH0, PUSH0, ADDRESS, GAS, CALL, STOP];
+        crate::workload::insert_contract(&mut db, chain_at, Bytes::from(chain_code.to_vec()));
+        let deep = call_tx(chain_at, Bytes::new(), 1_000_000_000_000);
+        let policy = RetentionPolicy {
+            max_leased_frames: 8,
+            ..RetentionPolicy::default()
+        };
+        let mut evm = PooledEvm::with_policy(crate::workload::context(db.clone()), policy);
+        let mut stock = crate::stock::StockEvm::new(crate::workload::context(db));
+        let mut run = |tx: &TxEnv| {
+            let a = TxOutcome::from_result(evm.transact(tx.clone()));
+            let b = TxOutcome::from_result(stock.transact(tx.clone()));
+            assert_eq!(a, b);
+            evm.frame_statistics().total
+        };
+
+        let first = run(&deep);
+        assert_eq!((first.hits, first.misses), (16, 1025 - 16));
+        assert_eq!(
+            (first.in_use, first.returns, first.available),
+            (8, 1025 - 8, 1025 - 8)
+        );
+        assert_eq!(first.discards, 0);
+
+        let second = run(&deep);
+        // The 8 leased frames serve depths 0 to 7; the manager hands out the rest again.
+        assert_eq!(second.misses, first.misses);
+        assert_eq!(second.hits - first.hits, 1025 - 8);
+        assert_eq!(
+            (
+                second.in_use,
+                second.returns - first.returns,
+                second.available
+            ),
+            (8, 1025 - 8, 1025 - 8)
+        );
+
+        // A shallow transaction keeps its 2 frames and gives the other 6 back.
+        let shallow = run(&w.txs[0]);
+        assert_eq!((shallow.in_use, shallow.available), (2, 1025 - 2));
+        assert_eq!(shallow.hits, second.hits);
     }
 
     /// The frameless end of transaction gives exactly what the full pass gives: same

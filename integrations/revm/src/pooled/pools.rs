@@ -78,30 +78,43 @@ pub struct RetentionPolicy {
     pub max_spare_inputs: usize,
     /// Transactions after which an unrepeated high-water mark is forgotten.
     pub idle_transactions: u32,
+    /// Frames the EVM keeps leased from the [`FrameManager`] between transactions, at
+    /// most: a transaction keeps the frames at the depths it reached (so equally deep
+    /// transactions make no manager traffic), but never more than this many; the deeper
+    /// ones go back to the manager when the transaction ends, and its
+    /// [`FramePoolConfig`] (class `max`, cleanup, auto-tuning, memory pressure) governs
+    /// them from then on. Without it, what an EVM keeps after a transaction would be
+    /// bounded by that transaction's depth (up to 1025 frames, about 1.2 MiB).
+    pub max_leased_frames: usize,
 }
 
 impl Default for RetentionPolicy {
     /// Keeps what the last 16 transactions needed, at most 64 Ki stack words (2 MiB),
-    /// 16 MiB of memory and 1025 spare boxes of each kind.
+    /// 16 MiB of memory and 1025 spare boxes of each kind, and leases up to 1025 frames
+    /// (every call depth: a run of transactions as deep as the EVM allows still makes
+    /// no manager traffic).
     fn default() -> Self {
         Self {
             max_stack_words: 64 * 1024,
             max_memory_bytes: 16 * 1024 * 1024,
             max_spare_inputs: 1025,
             idle_transactions: 16,
+            max_leased_frames: 1025,
         }
     }
 }
 
 impl RetentionPolicy {
-    /// A policy that keeps small buffers and 4 spare boxes of each kind, and forgets a
-    /// transaction's demand at once: the tightest memory bound.
+    /// A policy that keeps small buffers and 4 spare boxes of each kind, leases at most
+    /// 16 frames between transactions, and forgets a transaction's demand at once: the
+    /// tightest memory bound.
     pub fn minimal() -> Self {
         Self {
             max_stack_words: 1024,
             max_memory_bytes: 64 * 1024,
             max_spare_inputs: 4,
             idle_transactions: 0,
+            max_leased_frames: 16,
         }
     }
 }
