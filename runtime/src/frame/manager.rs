@@ -17,6 +17,10 @@ use super::shared::{STACK_LIMIT, SharedMemory, SharedStack, Word, take_back_both
 use super::stats::{BufferStats, ClassStats, PoolStatistics};
 use super::tracker::{AllocationTracker, FrameEvent, FrameEventKind};
 
+/// The nested API's lazy clock reads the clock once per this many call trees (see
+/// [`FramePoolManager::cleanup`] for what that means for idle frames).
+pub(crate) const TREES_PER_CLOCK_READING: u32 = 32;
+
 /// Hands out call frames from per-kind pools and enforces the EVM's nesting rules.
 ///
 /// - [`acquire`](Self::acquire)`(kind, parent)` returns a [`FrameGuard`]; dropping it
@@ -66,6 +70,11 @@ pub struct FramePoolManager<W: Copy = Word, X: Default = ()> {
     /// timeline, which the general paths record.
     fast_take_below: usize,
     fast_put_below: usize,
+    /// The nested API reads the clock once per [`TREES_PER_CLOCK_READING`] call trees
+    /// instead of once per tree (shared buffers, no timeline; see
+    /// [`begin_tree`](Self::begin_tree)). `disabled()` and timeline configurations read
+    /// it for every tree, as before.
+    lazy_clock: bool,
     clock: Box<dyn Clock>,
     pub(super) state: RefCell<State<W, X>>,
     /// Tells this manager's owned frames from other managers' ([`OwnedFrame`](super::OwnedFrame)).
@@ -82,10 +91,33 @@ pub(super) struct State<W, X = ()> {
     /// Call-tree buffers kept for the next trees: a stack and a memory buffer each,
     /// in pairs (one pop and one push per tree).
     spare: Vec<(Vec<W>, Vec<u8>)>,
+    /// The nested API's own pair (only one nested tree runs at a time): taken by a tree
+    /// and put back when it ends, without the spare list's pop and push. It counts as
+    /// spare while `tree_pair_kept`; empty otherwise. Its capacities enter the buffer
+    /// peaks when read ([`statistics`](FramePoolManager::statistics)) or dropped
+    /// (`State::drop_tree_pair`): they only grow while it is kept, so that is the peak
+    /// at the end of every tree that used it.
+    tree_pair: (Vec<W>, Vec<u8>),
+    tree_pair_kept: bool,
     buffers: BufferStats,
     tracker: AllocationTracker,
-    /// Clock reading at the current transaction's start.
+    /// The latest clock reading: at the current transaction's start, except for the
+    /// nested API's lazy trees, which run on the reading of an earlier tree (at most
+    /// [`TREES_PER_CLOCK_READING`] - 1 trees earlier).
     now: Duration,
+    /// A lazy nested tree has run (sticky: a reading may even be taken inside a tree,
+    /// through `CallFrame::manager`, and frames released after it are unstamped again).
+    /// From then on every clock reading re-stamps the frames pushed above the pools'
+    /// marks (`State::restamp`): they may carry a reading taken before their release.
+    pending: bool,
+    /// Nested trees until the lazy clock's next reading.
+    trees_to_reading: u32,
+    /// Per pool: `small[small_marks[i]..]` holds every frame pushed to the smallest size
+    /// class since the marks were last reset (every pop lowers the mark), i.e. every
+    /// frame whose `last_used` may be older than its release (the larger size classes
+    /// are stamped with a reading of their own). Outside `ClassPool` so the pools'
+    /// stride stays.
+    small_marks: [usize; 8],
     last_maintenance: Duration,
     transaction: u64,
     next_id: u64,
@@ -190,6 +222,11 @@ impl<W, X> ClassPool<W, X> {
     }
 }
 
+/// Bytes of capacity of a stack buffer.
+fn stack_bytes<W>(stack: &Vec<W>) -> u64 {
+    (stack.capacity() * size_of::<W>()) as u64
+}
+
 fn frame_bytes<W, X>(frame: &PooledFrame<W, X>) -> u64 {
     frame.held_bytes() as u64
 }
@@ -278,6 +315,7 @@ impl<W: Copy, X: Default> FramePoolManager<W, X> {
             let c = &configs[index.min(live - 1)];
             ClassPool {
                 config: c.clone(),
+
                 small: Vec::new(),
                 larger: (1..buckets).map(|_| Vec::new()).collect(),
                 owned: 0,
@@ -309,15 +347,22 @@ impl<W: Copy, X: Default> FramePoolManager<W, X> {
             }
         };
         let (fast_take_below, fast_put_below) = (fast(smallest_bound), fast(small_release_bound));
+        let lazy_clock = config.shared_buffers && !config.track_timeline;
         let manager = FramePoolManager {
             state: RefCell::new(State {
                 pools,
                 live,
                 pool_of,
                 spare: Vec::new(),
+                tree_pair: (Vec::new(), Vec::new()),
+                tree_pair_kept: false,
                 buffers: BufferStats::default(),
                 tracker,
                 now,
+                pending: false,
+                trees_to_reading: 1,
+                small_marks: [0; 8],
+
                 last_maintenance: now,
                 transaction: 0,
                 next_id: 0,
@@ -327,6 +372,7 @@ impl<W: Copy, X: Default> FramePoolManager<W, X> {
             small_release_bound,
             fast_take_below,
             fast_put_below,
+            lazy_clock,
             config,
             id: super::owned::next_manager_id(),
         };
@@ -583,6 +629,9 @@ impl<W: Copy, X: Default> FramePoolManager<W, X> {
     pub(super) fn begin_transaction(&self, state: &mut State<W, X>) {
         state.transaction += 1;
         state.now = self.clock.now();
+        if state.pending {
+            Self::settle(state);
+        }
         if state.now.saturating_sub(state.last_maintenance) >= self.config.cleanup_interval {
             self.maintain(state);
         }
@@ -590,7 +639,51 @@ impl<W: Copy, X: Default> FramePoolManager<W, X> {
 
     /// A nested-API call tree starts: a transaction, counted as a tree; its buffers from
     /// the spare list with shared buffers (empty ones otherwise).
+    ///
+    /// With the lazy clock (shared buffers, no timeline) the clock is read by one tree
+    /// in [`TREES_PER_CLOCK_READING`] (and by the first); the other trees run on that
+    /// reading. Frames they release are re-stamped by the
+    /// next reading, so a frame's `last_used` is never before its release once the
+    /// manager has read the clock after it, and cleanup never drops a frame earlier
+    /// than its true idle time says (see [`cleanup`](Self::cleanup)).
+    #[inline]
     pub(super) fn begin_tree(&mut self) -> (Vec<W>, Vec<u8>) {
+        if !self.config.shared_buffers {
+            return self.begin_unshared_tree();
+        }
+        if self.lazy_clock {
+            let state = self.state.get_mut();
+            state.transaction += 1;
+            state.trees_to_reading -= 1;
+            if state.trees_to_reading == 0 {
+                self.lazy_reading();
+            }
+        } else {
+            self.exact_reading(); // a timeline: every event carries its tree's time
+        }
+        let state = self.state.get_mut();
+        state.buffers.trees += 1;
+        if state.tree_pair_kept {
+            state.tree_pair_kept = false;
+            state.buffers.reused += 1;
+            std::mem::take(&mut state.tree_pair)
+        } else {
+            Self::spare_buffers_cold(state)
+        }
+    }
+
+    /// `disabled()`, the baseline: a reading per tree, as the guard API does, and empty
+    /// buffers (every frame allocates its own).
+    #[inline(never)]
+    fn begin_unshared_tree(&mut self) -> (Vec<W>, Vec<u8>) {
+        self.exact_reading();
+        self.state.get_mut().buffers.trees += 1;
+        (Vec::new(), Vec::new())
+    }
+
+    /// A tree counted and the clock read for it, maintenance run when due.
+    #[inline(always)]
+    fn exact_reading(&mut self) {
         let now = self.clock.now();
         let state = self.state.get_mut();
         state.transaction += 1;
@@ -598,13 +691,69 @@ impl<W: Copy, X: Default> FramePoolManager<W, X> {
         if now.saturating_sub(state.last_maintenance) >= self.config.cleanup_interval {
             self.maintain(&mut self.state.borrow_mut());
         }
+    }
+
+    /// [`spare_buffers`](Self::spare_buffers) for a nested tree without a kept pair of
+    /// its own (the first tree, or after the guard API's trees or memory pressure).
+    #[cold]
+    #[inline(never)]
+    fn spare_buffers_cold(state: &mut State<W, X>) -> (Vec<W>, Vec<u8>) {
+        Self::spare_buffers(state)
+    }
+
+    /// A nested tree's buffers (cleared by the caller) become the kept pair, unless they
+    /// are over `max_pooled_bytes`.
+    #[inline]
+    pub(super) fn keep_tree_pair(&mut self, stack: Vec<W>, memory: Vec<u8>) {
+        let max_pooled_bytes = self.config.max_pooled_bytes as u64;
         let state = self.state.get_mut();
-        state.buffers.trees += 1;
-        if self.config.shared_buffers {
-            Self::spare_buffers(state)
+        let bytes = (stack.capacity() * size_of::<W>()) as u64 + memory.capacity() as u64;
+        if bytes <= max_pooled_bytes {
+            // The slot is empty while not kept (taken by `begin_tree` or never filled):
+            // nothing to drop, so no drop code for the old value.
+            let empty = std::mem::replace(&mut state.tree_pair, (stack, memory));
+            debug_assert!(empty.0.capacity() == 0 && empty.1.capacity() == 0);
+            std::mem::forget(empty);
+            state.tree_pair_kept = true;
         } else {
-            (Vec::new(), Vec::new())
+            Self::discard_tree_pair(state, stack, memory);
         }
+    }
+
+    /// A nested tree's buffers over `max_pooled_bytes`: into the peaks, then dropped.
+    #[cold]
+    #[inline(never)]
+    fn discard_tree_pair(state: &mut State<W, X>, stack: Vec<W>, memory: Vec<u8>) {
+        state.fold_buffer_peaks(&stack, &memory);
+    }
+
+    /// The lazy clock's reading, out of line: re-stamps the frames released since the
+    /// last reading, runs maintenance when due, and starts a new lazy stretch of
+    /// [`TREES_PER_CLOCK_READING`] trees.
+    #[cold]
+    #[inline(never)]
+    fn lazy_reading(&mut self) {
+        let now = self.clock.now();
+        let state = self.state.get_mut();
+        state.now = now;
+        if state.pending {
+            Self::settle(state);
+        }
+        if now.saturating_sub(state.last_maintenance) >= self.config.cleanup_interval {
+            self.maintain(&mut self.state.borrow_mut());
+        }
+        let state = self.state.get_mut();
+        state.reset_marks();
+        state.pending = true;
+        state.trees_to_reading = TREES_PER_CLOCK_READING;
+    }
+
+    /// After a reading (`state.now`) once lazy trees have run: the frames pushed since
+    /// the last one get that reading.
+    #[cold]
+    #[inline(never)]
+    fn settle(state: &mut State<W, X>) {
+        state.restamp(state.now);
     }
 
     /// A depth-0 frame for `request`, taken from its pool and filled in.
@@ -745,6 +894,11 @@ impl<W: Copy, X: Default> FramePoolManager<W, X> {
         };
         let (frame, hit) = match popped {
             Some(frame) => {
+                // Frames pushed from here up are re-stamped at the next reading.
+                let mark = &mut state.small_marks[index];
+                if pool.small.len() < *mark {
+                    *mark = pool.small.len();
+                }
                 pool.counters.hits += 1;
                 // Counted here with a constant `hit`: two plain increments.
                 state
@@ -801,6 +955,7 @@ impl<W: Copy, X: Default> FramePoolManager<W, X> {
             .find_map(|b| pool.bucket_mut(b).pop());
         if let Some(frame) = found {
             pool.counters.hits += 1;
+            state.lower_marks(index); // it may have come from the smallest size class
             return Ok((frame, true));
         }
         pool.counters.misses += 1;
@@ -902,10 +1057,18 @@ impl<W: Copy, X: Default> FramePoolManager<W, X> {
         if size < self.fast_take_below
             && let Some(frame) = pool.small.pop()
         {
+            // Frames pushed from here up are re-stamped at the next reading.
+            let mark = &mut state.small_marks[index];
+            if pool.small.len() < *mark {
+                *mark = pool.small.len();
+            }
             pool.counters.hits += 1;
             pool.counters.in_use += 1;
             // The all-time peak is folded in lazily (`fold_window`, `statistics`).
-            pool.window_peak = pool.window_peak.max(pool.counters.in_use);
+            // A branch, not a `max`: a new peak is rare, so most acquires store nothing.
+            if pool.counters.in_use > pool.window_peak {
+                pool.window_peak = pool.counters.in_use;
+            }
             state
                 .tracker
                 .count(kind, FrameEventKind::Acquire { hit: true });
@@ -932,7 +1095,11 @@ impl<W: Copy, X: Default> FramePoolManager<W, X> {
     /// counted here exactly as `put_back` counts it, without a `RefCell` borrow. Anything
     /// else hands the frame back untouched (`Err`) for the caller's cold path.
     #[inline(always)]
-    pub(super) fn put_back_exclusive(
+    ///
+    /// `STAMP`: set `last_used` to the latest reading. The nested API passes `false`: its
+    /// trees run with the lazy clock's re-stamping on (`State::pending`), which gives the
+    /// frame the next reading.
+    pub(super) fn put_back_exclusive<const STAMP: bool>(
         &mut self,
         mut frame: Box<PooledFrame<W, X>>,
     ) -> Result<(), Box<PooledFrame<W, X>>> {
@@ -944,7 +1111,14 @@ impl<W: Copy, X: Default> FramePoolManager<W, X> {
         if (frame.retained_bytes() < self.fast_put_below) & (pool.owned <= pool.keep_limit) {
             pool.counters.in_use -= 1; // `returns` is derived from it (`ClassPool::stats`)
             frame.clear_buffers();
-            frame.last_used = state.now;
+            if STAMP {
+                frame.last_used = state.now;
+            } else {
+                debug_assert!(
+                    state.pending,
+                    "unstamped frames need the lazy clock's re-stamp"
+                );
+            }
             pool.small.push(frame);
             state.tracker.count(kind, FrameEventKind::Release);
             Ok(())
@@ -969,7 +1143,22 @@ impl<W: Copy, X: Default> FramePoolManager<W, X> {
             return; // dropped here
         }
         frame.reset();
-        frame.last_used = now;
+        self.keep_larger(pool, frame, retained, now);
+    }
+
+    /// [`release_slow`](Self::release_slow)'s push to a larger size class, with a clock
+    /// reading of its own: the transaction's reading `now` may be the lazy clock's, taken
+    /// before the release, and the larger size classes have no marks.
+    #[cold]
+    #[inline(never)]
+    fn keep_larger(
+        &self,
+        pool: &mut ClassPool<W, X>,
+        mut frame: Box<PooledFrame<W, X>>,
+        retained: usize,
+        now: Duration,
+    ) {
+        frame.last_used = self.clock.now().max(now);
         pool.bucket_mut(self.bucket_of(retained)).push(frame);
     }
 
@@ -1092,12 +1281,30 @@ impl<W: Copy, X: Default> FramePoolManager<W, X> {
                 }
             }
         }
+        state.lower_all_marks();
         report
     }
 
     /// Drops idle frames that have been idle longer than `idle_timeout` (30 s in the
     /// presets) and were handed out fewer than `min_uses` (5) times, and any idle frame
     /// whose buffers grew past `max_pooled_bytes` (1 MiB). Reads the clock.
+    ///
+    /// **Idle time.** A frame's idle time is counted from its
+    /// [`last_used`](PooledFrame::last_used) stamp, which is never before its release:
+    /// - the guard and owned APIs stamp it with the reading taken when the releasing
+    ///   transaction started (the clock is read once per transaction), and larger size
+    ///   classes with a reading taken at the release;
+    /// - the nested API ([`call_tree`](Self::call_tree)) reads the clock only once per 32
+    ///   call trees (with shared buffers and no timeline; `disabled()` and timelines read
+    ///   it for every tree). A frame it releases is stamped with the **first reading after
+    ///   its release**: that of the 32nd tree after at the latest, or earlier of the next
+    ///   guard or owned transaction, or of `cleanup` itself.
+    ///
+    /// So a frame is never dropped before it has really been idle longer than
+    /// `idle_timeout`; after a nested tree it may be dropped later than that by at most
+    /// the time until that next reading (at most 32 trees). Maintenance ticks are checked
+    /// at the same readings, so with the nested API they run up to 31 trees after
+    /// `cleanup_interval` has passed.
     ///
     /// ```
     /// use std::time::Duration;
@@ -1113,6 +1320,9 @@ impl<W: Copy, X: Default> FramePoolManager<W, X> {
     pub fn cleanup(&self) -> CleanupReport {
         let mut state = self.state.borrow_mut();
         state.now = self.clock.now();
+        if state.pending {
+            Self::settle(&mut state);
+        }
         self.cleanup_locked(&mut state)
     }
 
@@ -1140,6 +1350,7 @@ impl<W: Copy, X: Default> FramePoolManager<W, X> {
                 report.frames_dropped += dropped;
             }
         }
+        state.lower_all_marks();
         report
     }
 
@@ -1199,7 +1410,9 @@ impl<W: Copy, X: Default> FramePoolManager<W, X> {
             if level == PressureLevel::Critical {
                 state.spare.clear();
                 state.spare.shrink_to_fit();
+                state.drop_tree_pair();
             }
+            state.lower_all_marks();
         }
         PressureReport {
             level,
@@ -1243,7 +1456,12 @@ impl<W: Copy, X: Default> FramePoolManager<W, X> {
             })
             .collect();
         let mut buffers = state.buffers;
-        buffers.spare = state.spare.len() as u64;
+        if state.tree_pair_kept {
+            let (stack, memory) = &state.tree_pair;
+            buffers.peak_stack_bytes = buffers.peak_stack_bytes.max(stack_bytes(stack));
+            buffers.peak_memory_bytes = buffers.peak_memory_bytes.max(memory.capacity() as u64);
+        }
+        buffers.spare = state.spare.len() as u64 + u64::from(state.tree_pair_kept);
         buffers.spare_bytes = state.spare_bytes();
         PoolStatistics {
             classes,
@@ -1332,6 +1550,43 @@ fn kind_of_class(class: FrameClass) -> FrameKind {
 }
 
 impl<W, X> State<W, X> {
+    /// Lowers pool `index`'s mark to its smallest size class's length (after a pop or
+    /// a trim off the fast path).
+    fn lower_marks(&mut self, index: usize) {
+        let mark = &mut self.small_marks[index];
+        *mark = (*mark).min(self.pools[index].small.len());
+    }
+
+    /// [`lower_marks`](Self::lower_marks) for every pool after trims or cleanup.
+    fn lower_all_marks(&mut self) {
+        for index in 0..self.live {
+            self.lower_marks(index);
+        }
+    }
+
+    /// Every frame pushed to a smallest size class since the last reading (above the
+    /// marks) gets the reading `now`, which was taken after its release; the marks move
+    /// up to the tops. (The larger size classes are stamped with a reading of their own
+    /// on release: [`FramePoolManager::release_slow`].)
+    fn restamp(&mut self, now: Duration) {
+        for index in 0..self.live {
+            let pool = &mut self.pools[index];
+            let top = pool.small.len();
+            let mark = self.small_marks[index].min(top);
+            for frame in &mut pool.small[mark..] {
+                frame.last_used = now;
+            }
+            self.small_marks[index] = top;
+        }
+    }
+
+    /// The marks at the tops: nothing pushed since the reading just taken.
+    fn reset_marks(&mut self) {
+        for index in 0..self.live {
+            self.small_marks[index] = self.pools[index].small.len();
+        }
+    }
+
     fn record(&mut self, kind: FrameKind, depth: usize, event: FrameEventKind) {
         self.tracker.count(kind, event);
         if self.tracker.has_timeline() {
@@ -1352,10 +1607,28 @@ impl<W, X> State<W, X> {
     }
 
     fn spare_bytes(&self) -> u64 {
+        let kept = self.tree_pair_kept.then_some(&self.tree_pair);
         self.spare
             .iter()
-            .map(|(stack, memory)| (stack.capacity() * size_of::<W>() + memory.capacity()) as u64)
+            .chain(kept)
+            .map(|(stack, memory)| stack_bytes(stack) + memory.capacity() as u64)
             .sum()
+    }
+
+    /// A tree's buffer sizes into the buffer peaks.
+    fn fold_buffer_peaks(&mut self, stack: &Vec<W>, memory: &Vec<u8>) {
+        let b = &mut self.buffers;
+        b.peak_stack_bytes = b.peak_stack_bytes.max(stack_bytes(stack));
+        b.peak_memory_bytes = b.peak_memory_bytes.max(memory.capacity() as u64);
+    }
+
+    /// Drops the nested API's kept pair (memory pressure), its sizes kept in the peaks.
+    fn drop_tree_pair(&mut self) {
+        if self.tree_pair_kept {
+            let (stack, memory) = std::mem::take(&mut self.tree_pair);
+            self.fold_buffer_peaks(&stack, &memory);
+            self.tree_pair_kept = false;
+        }
     }
 
     fn bytes_held(&self) -> u64 {

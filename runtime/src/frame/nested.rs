@@ -82,6 +82,7 @@
 //! ```
 
 use std::fmt;
+use std::mem::ManuallyDrop;
 use std::ops::Range;
 
 use super::FrameError;
@@ -122,15 +123,19 @@ struct TreeBuffers<W> {
 /// ```
 pub struct CallTree<'m, W: Copy = Word> {
     manager: &'m mut FramePoolManager<W>,
-    buffers: TreeBuffers<W>,
+    /// Taken out (once) by `Drop::drop` and never touched after that; `ManuallyDrop`
+    /// so the tree's end moves the buffers without writing empty ones back.
+    buffers: ManuallyDrop<TreeBuffers<W>>,
     /// Where released root frames leave their unused gas and refunds.
     returned: Gas,
 }
 
 impl<W: Copy> FramePoolManager<W> {
-    /// Starts a call tree (one transaction) for the nested API: reads the clock, runs
-    /// maintenance when due, and hands the tree the spare buffers of an earlier one. See
-    /// the [`nested`](super::nested) module docs.
+    /// Starts a call tree (one transaction) for the nested API: counts it, reads the clock
+    /// once per 32 trees (every tree with `shared_buffers` off or a timeline; see
+    /// [`cleanup`](FramePoolManager::cleanup) for what that means for idle frames), runs
+    /// maintenance when due at a reading, and hands the tree the spare buffers of an
+    /// earlier one. See the [`nested`](super::nested) module docs.
     ///
     /// ```
     /// use evm_pool_runtime::{FrameKind, FramePoolConfig, FramePoolManager, FrameRequest};
@@ -146,11 +151,11 @@ impl<W: Copy> FramePoolManager<W> {
         let memory_limit = self.config.memory_limit;
         CallTree {
             manager: self,
-            buffers: TreeBuffers {
+            buffers: ManuallyDrop::new(TreeBuffers {
                 stack,
                 memory,
                 memory_limit,
-            },
+            }),
             returned: Gas::default(),
         }
     }
@@ -173,19 +178,20 @@ impl<'m, W: Copy> CallTree<'m, W> {
     #[inline]
     pub fn root(&mut self, request: &FrameRequest<'_>) -> Result<CallFrame<'_, W>, FrameError> {
         let manager = &mut *self.manager;
-        let mut frame = if manager.config.shared_buffers {
-            manager.open_root_exclusive(request)?
+        let (frame, (stack_base, memory_base)) = if manager.config.shared_buffers {
+            let frame = manager.open_root_exclusive(request)?;
+            (frame, shared_bases(&self.buffers))
         } else {
             // `disabled()`, the baseline: the general path, as the guard API takes it.
-            manager.open_root(&mut manager.state.borrow_mut(), request)?
+            let mut frame = manager.open_root(&mut manager.state.borrow_mut(), request)?;
+            fresh_buffers(&mut frame, &mut self.buffers);
+            (frame, (0, 0))
         };
-        let (stack_base, memory_base) = bases(manager, &mut frame, &mut self.buffers);
         Ok(CallFrame {
             manager,
             buffers: &mut self.buffers,
             parent_gas: &mut self.returned,
-            restricted: FramePoolManager::restricted(&frame),
-            frame: Some(frame),
+            frame: ManuallyDrop::new(frame),
             stack_base,
             memory_base,
         })
@@ -227,19 +233,17 @@ impl<'m, W: Copy> CallTree<'m, W> {
 
 impl<W: Copy> Drop for CallTree<'_, W> {
     fn drop(&mut self) {
-        let manager = &mut *self.manager;
-        if manager.config.shared_buffers {
-            let mut stack = std::mem::take(&mut self.buffers.stack);
-            let mut memory = std::mem::take(&mut self.buffers.memory);
+        // SAFETY: `drop` runs once and `self.buffers` is never used after this (it is
+        // `ManuallyDrop`, so no drop glue reads it either): taking it out is its last use.
+        let TreeBuffers {
+            mut stack,
+            mut memory,
+            ..
+        } = unsafe { ManuallyDrop::take(&mut self.buffers) };
+        if self.manager.config.shared_buffers {
             stack.clear();
             memory.clear();
-            let max_pooled_bytes = manager.config.max_pooled_bytes;
-            FramePoolManager::keep_spare_buffers(
-                manager.state.get_mut(),
-                max_pooled_bytes,
-                stack,
-                memory,
-            );
+            self.manager.keep_tree_pair(stack, memory);
         }
     }
 }
@@ -254,21 +258,12 @@ impl<W: Copy> fmt::Debug for CallTree<'_, W> {
     }
 }
 
-/// A new frame's two bases: the tree's current tops with shared buffers; with
-/// `shared_buffers` off, 0 on a freshly allocated stack and memory (the parent's are
-/// parked in the frame until it is released).
-#[inline]
-fn bases<W: Copy>(
-    manager: &FramePoolManager<W>,
-    frame: &mut PooledFrame<W>,
-    buffers: &mut TreeBuffers<W>,
-) -> (usize, usize) {
-    if manager.config.shared_buffers {
-        (buffers.stack.len(), buffers.memory.len())
-    } else {
-        fresh_buffers(frame, buffers);
-        (0, 0)
-    }
+/// A new frame's two bases with shared buffers: the tree's current tops. (With
+/// `shared_buffers` off they are 0 on a freshly allocated stack and memory: the parent's
+/// are parked in the frame until it is released, [`fresh_buffers`].)
+#[inline(always)]
+fn shared_bases<W: Copy>(buffers: &TreeBuffers<W>) -> (usize, usize) {
+    (buffers.stack.len(), buffers.memory.len())
 }
 
 /// `shared_buffers` off (the `disabled()` baseline): the frame runs on a fresh 1024-word
@@ -307,8 +302,9 @@ fn release_cold<W: Copy>(manager: &FramePoolManager<W>, frame: Box<PooledFrame<W
 ///
 /// A frame passed to [`std::mem::forget`] is never released: it leaks its pooled frame
 /// (counted as in use for good), its gas never returns, and its words and bytes stay on
-/// top of its parent's in the tree's buffers. Nothing unsafe follows, but the parent then
-/// sees them as its own.
+/// top of its parent's in the tree's buffers. Nothing unsafe follows (the frame's box is
+/// simply never taken out of its `ManuallyDrop`), but the parent then sees them as its
+/// own.
 ///
 /// ```
 /// use evm_pool_runtime::{CallFrame, FrameKind, FramePoolConfig, FramePoolManager, FrameRequest};
@@ -338,30 +334,22 @@ pub struct CallFrame<'t, W: Copy = Word> {
     manager: &'t mut FramePoolManager<W>,
     buffers: &'t mut TreeBuffers<W>,
     parent_gas: &'t mut Gas,
-    // Invariant: `Some` from creation until `drop`.
-    frame: Option<Box<PooledFrame<W>>>,
+    /// The pooled frame: taken out (once) by `close` in `Drop::drop`, and never touched
+    /// after that; `ManuallyDrop` so the release needs no `Option` take and test.
+    frame: ManuallyDrop<Box<PooledFrame<W>>>,
     stack_base: usize,
     memory_base: usize,
-    /// `FramePoolManager::restricted` of the frame, computed once when it opens (its
-    /// kind, depth and static flag never change), tested by every `call`.
-    restricted: bool,
 }
 
 impl<W: Copy> CallFrame<'_, W> {
     #[inline]
     fn pooled(&self) -> &PooledFrame<W> {
-        match &self.frame {
-            Some(frame) => frame,
-            None => unreachable!("a CallFrame holds its frame until dropped"),
-        }
+        &self.frame
     }
 
     #[inline]
     fn pooled_mut(&mut self) -> &mut PooledFrame<W> {
-        match &mut self.frame {
-            Some(frame) => frame,
-            None => unreachable!("a CallFrame holds its frame until dropped"),
-        }
+        &mut self.frame
     }
 
     /// Opens a child frame for `request`, borrowing this frame until the child is
@@ -392,26 +380,24 @@ impl<W: Copy> CallFrame<'_, W> {
     #[inline]
     pub fn call(&mut self, request: &FrameRequest<'_>) -> Result<CallFrame<'_, W>, FrameError> {
         let manager = &mut *self.manager;
-        let parent = match &mut self.frame {
-            Some(frame) => frame,
-            None => unreachable!("a CallFrame holds its frame until dropped"),
-        };
-        let (mut frame, restricted) = if manager.config.shared_buffers {
-            let frame = manager.open_child_exclusive(request, parent, self.restricted)?;
-            let restricted = FramePoolManager::restricted(&frame);
-            (frame, restricted)
+        let parent: &mut PooledFrame<W> = &mut self.frame;
+        // One `shared_buffers` test for the frame and its bases.
+        let (frame, (stack_base, memory_base)) = if manager.config.shared_buffers {
+            let restricted = FramePoolManager::restricted(parent);
+            let frame = manager.open_child_exclusive(request, parent, restricted)?;
+            (frame, shared_bases(self.buffers))
         } else {
             // `disabled()`, the baseline: the general path, as the guard API takes it
-            // (it tests the rules itself and never reads `restricted`).
-            (manager.open_child(request, parent, true)?, true)
+            // (it tests the rules itself).
+            let mut frame = manager.open_child(request, parent, true)?;
+            fresh_buffers(&mut frame, self.buffers);
+            (frame, (0, 0))
         };
-        let (stack_base, memory_base) = bases(manager, &mut frame, self.buffers);
         Ok(CallFrame {
             manager,
             buffers: &mut *self.buffers,
             parent_gas: &mut parent.gas,
-            restricted,
-            frame: Some(frame),
+            frame: ManuallyDrop::new(frame),
             stack_base,
             memory_base,
         })
@@ -436,19 +422,21 @@ impl<W: Copy> CallFrame<'_, W> {
     /// pooled frame to its pool.
     #[inline(always)]
     fn close(&mut self) {
-        if let Some(mut frame) = self.frame.take() {
-            give_back_gas(self.parent_gas, &frame.gas);
-            if self.manager.config.shared_buffers {
-                self.buffers.stack.truncate(self.stack_base);
-                self.buffers.memory.truncate(self.memory_base);
-                if let Err(frame) = self.manager.put_back_exclusive(frame) {
-                    release_cold(self.manager, frame);
-                }
-            } else {
-                // `disabled()`, the baseline: the general path, as the guard API takes it.
-                restore_buffers(&mut frame, self.buffers);
-                self.manager.put_back(frame, true);
+        // SAFETY: `close` is only called from `Drop::drop`, once; `self.frame` is never
+        // read again (not even by drop glue: it is `ManuallyDrop`), so taking the box
+        // out leaves no use of the moved-from value.
+        let mut frame = unsafe { ManuallyDrop::take(&mut self.frame) };
+        give_back_gas(self.parent_gas, &frame.gas);
+        if self.manager.config.shared_buffers {
+            self.buffers.stack.truncate(self.stack_base);
+            self.buffers.memory.truncate(self.memory_base);
+            if let Err(frame) = self.manager.put_back_exclusive::<false>(frame) {
+                release_cold(self.manager, frame);
             }
+        } else {
+            // `disabled()`, the baseline: the general path, as the guard API takes it.
+            restore_buffers(&mut frame, self.buffers);
+            self.manager.put_back(frame, true);
         }
     }
 
@@ -1106,6 +1094,73 @@ mod tests {
         assert_eq!(t.kind(FrameKind::StaticCall).acquires, 6);
         assert_eq!(t.kind(FrameKind::StaticCall).releases, 6);
         let _ = FrameEventKind::Release;
+    }
+
+    /// The nested API keeps its own buffer pair between trees: counted as one spare
+    /// (with its bytes) while no tree runs, none while a tree holds it; its capacities
+    /// are the buffer peaks; memory pressure drops it (peaks kept); a tree whose buffers
+    /// grew past `max_pooled_bytes` does not keep them; the guard API's spare list is
+    /// still shared (a nested tree takes a guard tree's pair when it has none).
+    #[test]
+    fn the_tree_pair_is_counted_exactly() {
+        let mut config = FramePoolConfig::high_performance();
+        config.max_pooled_bytes = 64 * 1024;
+        let mut m = Manager::new(config).unwrap();
+        let grow = |m: &mut Manager, words: usize, bytes: usize| {
+            let mut tree = m.call_tree();
+            let mut root = tree.root(&request(FrameKind::Call)).unwrap();
+            for i in 0..words {
+                root.stack_mut().push(i as u64).unwrap();
+            }
+            root.memory_mut().resize(bytes).unwrap();
+            let inside = root.manager().statistics().buffers;
+            drop(root);
+            (inside, tree.manager().statistics().buffers)
+        };
+        let (inside, _) = grow(&mut m, 10, 100);
+        assert_eq!((inside.trees, inside.reused, inside.spare), (1, 0, 0));
+        let b = m.statistics().buffers;
+        let (stack_cap, memory_cap) = (b.peak_stack_bytes, b.peak_memory_bytes);
+        assert!(stack_cap >= 80 && memory_cap >= 100);
+        assert_eq!((b.spare, b.spare_bytes), (1, stack_cap + memory_cap));
+        assert!(m.bytes_held() >= stack_cap + memory_cap);
+
+        let (inside, _) = grow(&mut m, 300, 5000); // reuses the pair and grows it
+        assert_eq!((inside.trees, inside.reused, inside.spare), (2, 1, 0));
+        let b = m.statistics().buffers;
+        assert!(b.peak_stack_bytes >= 2400 && b.peak_memory_bytes >= 5000);
+        assert_eq!(
+            (b.spare, b.spare_bytes),
+            (1, b.peak_stack_bytes + b.peak_memory_bytes)
+        );
+
+        // Memory pressure drops it; the peaks stay.
+        let peaks = (b.peak_stack_bytes, b.peak_memory_bytes);
+        m.config.memory_budget = 1; // everything held is over 95% of it
+        assert_eq!(
+            m.check_memory_pressure().level,
+            crate::PressureLevel::Critical
+        );
+        let b = m.statistics().buffers;
+        assert_eq!((b.spare, b.spare_bytes), (0, 0));
+        assert_eq!((b.peak_stack_bytes, b.peak_memory_bytes), peaks);
+
+        // Over max_pooled_bytes: not kept, but in the peaks.
+        let (_, in_tree) = grow(&mut m, 10, 100 * 1024);
+        assert_eq!(
+            in_tree.peak_memory_bytes, peaks.1,
+            "peaks are taken when a tree ends"
+        );
+        let after = m.statistics().buffers;
+        assert_eq!((after.trees, after.reused, after.spare), (3, 1, 0));
+        assert!(after.peak_memory_bytes >= 100 * 1024);
+
+        // A guard tree's pair goes to the spare list; the next nested tree takes it.
+        drop(m.acquire(FrameKind::Call, None).unwrap());
+        assert_eq!(m.statistics().buffers.spare, 1);
+        let (inside, _) = grow(&mut m, 1, 1);
+        assert_eq!((inside.trees, inside.reused, inside.spare), (5, 2, 0));
+        assert_eq!(m.statistics().buffers.spare, 1);
     }
 
     /// With a timeline the exclusive fast paths step aside: every acquire and release

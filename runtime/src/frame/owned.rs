@@ -215,7 +215,7 @@ impl<W: Copy, X: Default> FramePoolManager<W, X> {
         // Non-short-circuit `&`: one branch. The exclusive fast path takes frames with
         // detached views only; anything else goes through the general release.
         if frame.stack.is_detached() & frame.memory.is_detached() {
-            if let Err(frame) = self.put_back_exclusive(frame) {
+            if let Err(frame) = self.put_back_exclusive::<true>(frame) {
                 self.put_back(frame, true);
             }
         } else {

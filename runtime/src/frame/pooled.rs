@@ -295,7 +295,10 @@ impl<W: Copy, X> PooledFrame<W, X> {
         self.usage_count
     }
 
-    /// When the frame was last released (manager clock; read once per transaction).
+    /// When the frame was last released, by the manager's clock: a reading taken at or
+    /// after the release (see [`FramePoolManager::cleanup`](crate::FramePoolManager::cleanup)).
+    /// A frame released by a nested call tree gets it at the manager's next clock
+    /// reading; until then (and while it is in use again) it shows its previous stamp.
     #[inline]
     pub fn last_used(&self) -> Duration {
         self.last_used

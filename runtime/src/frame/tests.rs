@@ -3,6 +3,7 @@ use std::time::Duration;
 
 use proptest::prelude::*;
 
+use super::manager::TREES_PER_CLOCK_READING;
 use super::*;
 use crate::pool::{ConfigError, OverflowPolicy, PoolConfig};
 
@@ -917,6 +918,213 @@ fn pressure_handling_runs_at_maintenance_when_on() {
         clock.advance(Duration::from_secs(31));
         drop(m.acquire(FrameKind::Regular, None).unwrap());
         assert_eq!(m.owned(FrameClass::Call), expected);
+    }
+}
+
+// ---- the nested API's lazy clock ---------------------------------------------------
+
+/// One nested call tree: a `Regular` root and a chain of `kinds` below it. Returns the
+/// pool ids of the frames it released.
+fn nested_tree(m: &mut Manager, kinds: &[FrameKind]) -> Vec<u64> {
+    nested_tree_with(m, kinds, &mut |_| {})
+}
+
+/// [`nested_tree`] that calls `at_bottom` with the manager (read-only, as
+/// `CallFrame::manager` gives it) in the deepest frame.
+fn nested_tree_with(
+    m: &mut Manager,
+    kinds: &[FrameKind],
+    at_bottom: &mut dyn FnMut(&Manager),
+) -> Vec<u64> {
+    fn go(
+        frame: &mut CallFrame<'_, u64>,
+        kinds: &[FrameKind],
+        ids: &mut Vec<u64>,
+        at_bottom: &mut dyn FnMut(&Manager),
+    ) {
+        match kinds.split_first() {
+            Some((&kind, rest)) => {
+                let mut child = frame.call(&FrameRequest::new(kind)).unwrap();
+                go(&mut child, rest, ids, at_bottom);
+                ids.push(child.frame().pool_id());
+            }
+            None => at_bottom(frame.manager()),
+        }
+    }
+    let mut ids = Vec::new();
+    let mut tree = m.call_tree();
+    let mut root = tree.root(&FrameRequest::new(FrameKind::Regular)).unwrap();
+    go(&mut root, kinds, &mut ids, at_bottom);
+    ids.push(root.frame().pool_id());
+    ids
+}
+
+/// A clock reading taken inside a tree (a `cleanup` or a guard transaction through
+/// `CallFrame::manager`) does not end the lazy re-stamping: the frames the tree releases
+/// after it still get the next reading, and guard pops inside the tree keep the marks.
+#[test]
+fn a_reading_inside_a_tree_keeps_the_frames_released_after_it_stamped() {
+    let (mut m, clock) = manual(small_config(0, 100));
+    let ids = nested_tree(&mut m, &[FrameKind::Call, FrameKind::Call]); // reads at 0
+    clock.advance(Duration::from_secs(25));
+    let again = nested_tree_with(&mut m, &[FrameKind::Call, FrameKind::Call], &mut |m| {
+        m.cleanup(); // a reading at 25 s, before the tree's frames are released
+        drop(m.acquire(FrameKind::Call, None).unwrap()); // guard: pops and pushes
+    });
+    assert_eq!(again.len(), ids.len());
+    clock.advance(Duration::from_secs(10)); // released at 25 s: idle 10 s
+    assert_eq!(m.cleanup().frames_dropped, 0);
+    for (id, at) in idle_stamps(&m) {
+        assert!(at >= Duration::from_secs(25), "frame {id} stamped {at:?}");
+    }
+}
+
+fn idle_stamps(m: &Manager) -> Vec<(u64, Duration)> {
+    let mut stamps = Vec::new();
+    m.for_each_idle(|frame| stamps.push((frame.pool_id(), frame.last_used())));
+    stamps.sort();
+    stamps
+}
+
+/// A lazy tree runs on an earlier tree's reading; the frames it releases must not be
+/// stamped with that older reading (cleanup would then drop them early) but with the
+/// first reading after their release.
+#[test]
+fn lazy_clock_never_drops_a_frame_before_its_idle_time() {
+    let (mut m, clock) = manual(small_config(0, 100));
+    let ids = nested_tree(&mut m, &[FrameKind::Call]); // reads the clock: t = 0
+    clock.advance(Duration::from_secs(25));
+    assert_eq!(nested_tree(&mut m, &[FrameKind::Call]), ids); // lazy: no reading, t = 25 s
+    clock.advance(Duration::from_secs(10)); // truly idle 10 s; 35 s since the last reading
+    assert_eq!(m.cleanup().frames_dropped, 0);
+    // Stamped with the first reading after their release (cleanup's, at 35 s).
+    let stamps = idle_stamps(&m);
+    assert_eq!(stamps.len(), 2);
+    assert!(stamps.iter().all(|&(_, at)| at == Duration::from_secs(35)));
+    clock.advance(Duration::from_secs(30));
+    assert_eq!(
+        m.cleanup().frames_dropped,
+        0,
+        "30 s is not longer than 30 s"
+    );
+    clock.advance(Duration::from_millis(1));
+    assert_eq!(m.cleanup().frames_dropped, 2);
+}
+
+/// The lazy clock reads once per `TREES_PER_CLOCK_READING` trees, so maintenance waits for
+/// the next reading (at most that many trees); frames released by lazy trees take the
+/// next reading of any kind, here a guard transaction's.
+#[test]
+fn lazy_clock_reads_every_32_trees_and_maintenance_waits_for_a_reading() {
+    assert_eq!(TREES_PER_CLOCK_READING, 32);
+    let mut config = small_config(0, 100);
+    config.cleanup_interval = Duration::from_secs(10);
+    let (mut m, clock) = manual(config);
+    // A guard transaction at t = 0 leaves one Call frame stamped 0.
+    chain(&m, FrameKind::Call, 1);
+    nested_tree(&mut m, &[]); // the manager's first nested tree reads the clock
+    clock.advance(Duration::from_secs(31));
+    for tree in 2..=TREES_PER_CLOCK_READING {
+        nested_tree(&mut m, &[]);
+        assert_eq!(m.owned(FrameClass::Call), 1, "tree {tree} reads no clock");
+    }
+    nested_tree(&mut m, &[]); // tree 33 reads: maintenance drops the stale Call frame
+    assert_eq!(m.owned(FrameClass::Call), 0);
+
+    // Lazy trees' frames get the next reading, here a guard transaction's.
+    nested_tree(&mut m, &[FrameKind::StaticCall]); // lazy (tree 34)
+    clock.advance(Duration::from_secs(5));
+    let ids = nested_tree(&mut m, &[FrameKind::StaticCall]); // lazy, released at 36 s
+    clock.advance(Duration::from_secs(1));
+    drop(m.acquire(FrameKind::System, None).unwrap()); // guard: reads 37 s
+    let stamps = idle_stamps(&m);
+    for id in ids {
+        let at = stamps.iter().find(|&&(i, _)| i == id).unwrap().1;
+        assert_eq!(at, Duration::from_secs(37), "frame {id}");
+    }
+}
+
+#[derive(Clone, Debug)]
+enum ClockOp {
+    Advance(u64),
+    /// A nested tree; with `Some(kind)` a cleanup and a guard transaction of `kind` run
+    /// inside it, in its deepest frame.
+    Tree(Vec<FrameKind>, Option<FrameKind>),
+    Guard(FrameKind),
+    Cleanup,
+}
+
+fn clock_op() -> impl Strategy<Value = ClockOp> {
+    let kind = prop::sample::select(vec![
+        FrameKind::Call,
+        FrameKind::StaticCall,
+        FrameKind::DelegateCall,
+    ]);
+    prop_oneof![
+        (0u64..=20).prop_map(ClockOp::Advance),
+        (
+            prop::collection::vec(kind.clone(), 0..4),
+            prop::option::of(kind.clone())
+        )
+            .prop_map(|(kinds, inner)| ClockOp::Tree(kinds, inner)),
+        kind.prop_map(ClockOp::Guard),
+        Just(ClockOp::Cleanup),
+    ]
+}
+
+proptest! {
+    /// Whatever mix of lazy trees, guard transactions, clock moves and cleanups: no frame
+    /// is ever dropped before it has truly been idle longer than the idle timeout, and
+    /// after any reading no idle frame carries a stamp before its release.
+    #[test]
+    #[cfg_attr(miri, ignore = "hundreds of trees per case; the lazy clock has no unsafe")]
+    fn lazy_clock_never_drops_early(ops in prop::collection::vec(clock_op(), 1..120)) {
+        let mut config = small_config(0, 100);
+        config.cleanup_interval = Duration::from_secs(7);
+        config.idle_timeout = Duration::from_secs(30);
+        let (mut m, clock) = manual(config);
+        let mut released = std::collections::HashMap::new();
+        for op in ops {
+            let before: HashSet<u64> = idle_stamps(&m).into_iter().map(|(id, _)| id).collect();
+            let now = Clock::now(&clock);
+            match op {
+                ClockOp::Advance(s) => clock.advance(Duration::from_secs(s)),
+                ClockOp::Tree(kinds, inner) => {
+                    let mut inner_ids = Vec::new();
+                    let ids = nested_tree_with(&mut m, &kinds, &mut |m| {
+                        if let Some(kind) = inner {
+                            m.cleanup();
+                            let mut root = m.acquire(FrameKind::Regular, None).unwrap();
+                            let child = m.acquire(kind, Some(&mut root)).unwrap();
+                            inner_ids.push(child.pool_id());
+                            drop(child);
+                            inner_ids.push(root.pool_id());
+                        }
+                    });
+                    for id in ids.into_iter().chain(inner_ids) {
+                        released.insert(id, now);
+                    }
+                }
+                ClockOp::Guard(kind) => {
+                    let mut root = m.acquire(FrameKind::Regular, None).unwrap();
+                    let child = m.acquire(kind, Some(&mut root)).unwrap();
+                    released.insert(child.pool_id(), now);
+                    drop(child);
+                    released.insert(root.pool_id(), now);
+                }
+                ClockOp::Cleanup => {
+                    m.cleanup();
+                    for (id, at) in idle_stamps(&m) {
+                        prop_assert!(at >= released[&id], "frame {id} stamped before its release");
+                    }
+                }
+            }
+            let after: HashSet<u64> = idle_stamps(&m).into_iter().map(|(id, _)| id).collect();
+            for id in before.difference(&after) {
+                let idle = now.saturating_sub(released[id]);
+                prop_assert!(idle > Duration::from_secs(30), "frame {id} dropped after {idle:?} idle");
+            }
+        }
     }
 }
 

@@ -53,6 +53,17 @@ pub struct KindCounters {
     pub rejected: u64,
 }
 
+/// [`KindCounters`] as kept: one array per counter, indexed by [`FrameKind::index`], so
+/// counting an event is one scaled-index increment per counter (a hit is two, a
+/// release one; an array of structs needed an index multiply and vector adds).
+#[derive(Clone, Copy, Debug, Default)]
+struct Counts {
+    acquires: [u64; 9],
+    hits: [u64; 9],
+    releases: [u64; 9],
+    rejected: [u64; 9],
+}
+
 /// Per-kind counters and a bounded timeline of frame events.
 ///
 /// ```
@@ -77,7 +88,7 @@ pub struct KindCounters {
 /// ```
 #[derive(Clone, Debug, Default)]
 pub struct AllocationTracker {
-    per_kind: [KindCounters; 9],
+    per_kind: Counts,
     timeline: Option<VecDeque<FrameEvent>>,
     dropped: u64,
 }
@@ -110,14 +121,14 @@ impl AllocationTracker {
     /// path, which builds the [`FrameEvent`] only when [`has_timeline`](Self::has_timeline).
     #[inline]
     pub(crate) fn count(&mut self, kind: FrameKind, event: FrameEventKind) {
-        let counters = &mut self.per_kind[kind.index()];
+        let (c, k) = (&mut self.per_kind, kind.index());
         match event {
             FrameEventKind::Acquire { hit } => {
-                counters.acquires += 1;
-                counters.hits += u64::from(hit);
+                c.acquires[k] += 1;
+                c.hits[k] += u64::from(hit);
             }
-            FrameEventKind::Release => counters.releases += 1,
-            FrameEventKind::Rejected => counters.rejected += 1,
+            FrameEventKind::Release => c.releases[k] += 1,
+            FrameEventKind::Rejected => c.rejected[k] += 1,
         }
     }
 
@@ -142,7 +153,13 @@ impl AllocationTracker {
 
     /// The counters of one kind.
     pub fn kind(&self, kind: FrameKind) -> KindCounters {
-        self.per_kind[kind.index()]
+        let (c, k) = (&self.per_kind, kind.index());
+        KindCounters {
+            acquires: c.acquires[k],
+            hits: c.hits[k],
+            releases: c.releases[k],
+            rejected: c.rejected[k],
+        }
     }
 
     /// The events kept, oldest first (empty without a timeline).
@@ -158,11 +175,12 @@ impl AllocationTracker {
 
     /// Adds another tracker's counters (timelines are not merged).
     pub fn merge(&mut self, other: &AllocationTracker) {
-        for (ours, theirs) in self.per_kind.iter_mut().zip(&other.per_kind) {
-            ours.acquires += theirs.acquires;
-            ours.hits += theirs.hits;
-            ours.releases += theirs.releases;
-            ours.rejected += theirs.rejected;
+        let (ours, theirs) = (&mut self.per_kind, &other.per_kind);
+        for k in 0..9 {
+            ours.acquires[k] += theirs.acquires[k];
+            ours.hits[k] += theirs.hits[k];
+            ours.releases[k] += theirs.releases[k];
+            ours.rejected[k] += theirs.rejected[k];
         }
         self.dropped += other.dropped;
     }
@@ -204,7 +222,7 @@ impl AllocationTracker {
         }
         if !from_timeline {
             for kind in FrameKind::ALL {
-                report.kind_mix[kind.index()] = self.per_kind[kind.index()].acquires;
+                report.kind_mix[kind.index()] = self.per_kind.acquires[kind.index()];
             }
             report.acquires = report.kind_mix.iter().sum();
         }
@@ -222,7 +240,7 @@ impl fmt::Display for AllocationTracker {
             "kind", "acquires", "hits", "releases", "rejected"
         )?;
         for kind in FrameKind::ALL {
-            let c = self.per_kind[kind.index()];
+            let c = self.kind(kind);
             if c.acquires + c.rejected == 0 {
                 continue;
             }
