@@ -131,21 +131,7 @@ pub fn pooled_call<const KIND: u8, H: Host + ?Sized>(
     };
 
     let interpreter = &mut *context.interpreter;
-    let target_address = if KIND == CALLCODE || KIND == DELEGATECALL {
-        interpreter.input.target_address()
-    } else {
-        to
-    };
-    let caller = if KIND == DELEGATECALL {
-        interpreter.input.caller_address()
-    } else {
-        interpreter.input.target_address()
-    };
-    let value = if KIND == DELEGATECALL {
-        CallValue::Apparent(interpreter.input.call_value())
-    } else {
-        CallValue::Transfer(value)
-    };
+    let (target_address, caller, value) = call_parties::<KIND>(interpreter, to, value);
     let is_static = interpreter.runtime_flag.is_static() || KIND == STATICCALL;
     let reservoir = interpreter.gas.reservoir();
     // Field by field, in place: no temporary to build and copy. The pattern names every
@@ -236,6 +222,33 @@ fn call_scheme<const KIND: u8>() -> CallScheme {
     }
 }
 
+/// Whose account the callee runs as, who it sees as caller, and the value it sees, per
+/// call kind (revm's `call`): `CALLCODE` and `DELEGATECALL` run as the current account,
+/// `DELEGATECALL` keeps the current caller and value (apparent, not transferred).
+#[inline(always)]
+fn call_parties<const KIND: u8>(
+    interpreter: &revm::interpreter::Interpreter<PooledInterpreter>,
+    to: Address,
+    value: U256,
+) -> (Address, Address, CallValue) {
+    let target_address = if KIND == CALLCODE || KIND == DELEGATECALL {
+        interpreter.input.target_address()
+    } else {
+        to
+    };
+    let caller = if KIND == DELEGATECALL {
+        interpreter.input.caller_address()
+    } else {
+        interpreter.input.target_address()
+    };
+    let value = if KIND == DELEGATECALL {
+        CallValue::Apparent(interpreter.input.call_value())
+    } else {
+        CallValue::Transfer(value)
+    };
+    (target_address, caller, value)
+}
+
 /// `pooled_call` when the frame has no spare box (a pool miss): revm's `call` from the
 /// account load on, with a newly allocated box (counted in the frame's slot).
 #[cold]
@@ -259,21 +272,7 @@ fn call_without_spare<const KIND: u8, H: Host + ?Sized>(
         &mut known_bytecode,
     )?;
     let interpreter = &mut *context.interpreter;
-    let target_address = if KIND == CALLCODE || KIND == DELEGATECALL {
-        interpreter.input.target_address()
-    } else {
-        to
-    };
-    let caller = if KIND == DELEGATECALL {
-        interpreter.input.caller_address()
-    } else {
-        interpreter.input.target_address()
-    };
-    let value = if KIND == DELEGATECALL {
-        CallValue::Apparent(interpreter.input.call_value())
-    } else {
-        CallValue::Transfer(value)
-    };
+    let (target_address, caller, value) = call_parties::<KIND>(interpreter, to, value);
     let boxed = allocate(
         &mut interpreter.extend.allocated,
         CallInputs {

@@ -1151,6 +1151,19 @@ mod tests {
         assert_eq!((frames.in_use, frames.returns, frames.available), (0, 5, 3));
     }
 
+    /// The call loop's database plus the chain's contract (it calls its own address) at
+    /// another address: the database, a 1025-frame transaction and a 2-frame one.
+    fn loop_and_chain() -> (crate::workload::WorkloadDb, TxEnv, TxEnv) {
+        use revm::bytecode::opcode::{ADDRESS, CALL, GAS, PUSH0, STOP};
+        let w = Workload::call_loop(5);
+        let chain_at = Address::with_last_byte(0x99);
+        let mut db = w.db.clone();
+        let chain_code = [PUSH0, PUSH0, PUSH0, PUSH0, PUSH0, ADDRESS, GAS, CALL, STOP];
+        crate::workload::insert_contract(&mut db, chain_at, Bytes::from(chain_code.to_vec()));
+        let deep = call_tx(chain_at, Bytes::new(), 1_000_000_000_000);
+        (db, deep, w.txs[0].clone())
+    }
+
     /// Leasing: a transaction keeps the frames at the depths it reached and gives the
     /// deeper ones back, deepest first. A deep transaction (the chain, 1025 frames), then
     /// a shallow one (the call loop, 2 frames) gives exactly 1023 frames back to the
@@ -1159,16 +1172,7 @@ mod tests {
     /// throughout, and `into_pools` gives the last 2 back.
     #[test]
     fn frames_are_leased_to_the_depth_of_the_last_transaction() {
-        use revm::bytecode::opcode::{ADDRESS, CALL, GAS, PUSH0, STOP};
-        // The call loop's database, plus the chain's contract (it calls its own
-        // address) at another address.
-        let w = Workload::call_loop(5);
-        let chain_at = Address::with_last_byte(0x99);
-        let mut db = w.db.clone();
-        let chain_code = [PUSH0, PUSH0, PUSH0, PUSH0, PUSH0, ADDRESS, GAS, CALL, STOP];
-        crate::workload::insert_contract(&mut db, chain_at, Bytes::from(chain_code.to_vec()));
-        let deep = call_tx(chain_at, Bytes::new(), 1_000_000_000_000);
-        let shallow = w.txs[0].clone();
+        let (db, deep, shallow) = loop_and_chain();
         let mut evm = PooledEvm::new(crate::workload::context(db.clone()));
         let mut stock = crate::stock::StockEvm::new(crate::workload::context(db));
         let mut run = |tx: &TxEnv| {
@@ -1216,13 +1220,7 @@ mod tests {
     /// outcomes match stock revm throughout.
     #[test]
     fn leased_frames_are_capped_by_the_policy() {
-        use revm::bytecode::opcode::{ADDRESS, CALL, GAS, PUSH0, STOP};
-        let w = Workload::call_loop(5);
-        let chain_at = Address::with_last_byte(0x99);
-        let mut db = w.db.clone();
-        let chain_code = [PUSH0, PUSH0, PUSH0, PUSH0, PUSH0, ADDRESS, GAS, CALL, STOP];
-        crate::workload::insert_contract(&mut db, chain_at, Bytes::from(chain_code.to_vec()));
-        let deep = call_tx(chain_at, Bytes::new(), 1_000_000_000_000);
+        let (db, deep, shallow) = loop_and_chain();
         let policy = RetentionPolicy {
             max_leased_frames: 8,
             ..RetentionPolicy::default()
@@ -1258,9 +1256,12 @@ mod tests {
         );
 
         // A shallow transaction keeps its 2 frames and gives the other 6 back.
-        let shallow = run(&w.txs[0]);
-        assert_eq!((shallow.in_use, shallow.available), (2, 1025 - 2));
-        assert_eq!(shallow.hits, second.hits);
+        let after_shallow = run(&shallow);
+        assert_eq!(
+            (after_shallow.in_use, after_shallow.available),
+            (2, 1025 - 2)
+        );
+        assert_eq!(after_shallow.hits, second.hits);
     }
 
     /// The frameless end of transaction gives exactly what the full pass gives: same
