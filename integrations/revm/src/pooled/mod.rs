@@ -732,28 +732,9 @@ where
         };
         let child = &mut frame.payload;
         self.active -= 1;
-        // Demand for the retention policy, as `frame_return_result` records it.
-        let demand = &mut self.pools.demand;
-        demand.stack_words = demand.stack_words.max(child.interpreter.stack.buffer_len());
-        demand.memory_bytes = demand
-            .memory_bytes
-            .max(child.interpreter.memory.global_len());
+        record_demand(&mut self.pools.demand, child);
         let parent = &mut parent.payload;
-        child.finish(&mut interpreter::ReturnToCaller {
-            caller: Some(&mut parent.interpreter.extend),
-            pool: &mut self.pools.inputs,
-        });
-        parent
-            .interpreter
-            .stack
-            .window_mut()
-            .resume(child.interpreter.stack.window_mut())
-            .map_err(link_error)?;
-        parent
-            .interpreter
-            .memory
-            .resume(&mut child.interpreter.memory)
-            .map_err(link_error)?;
+        return_to_parent(child, parent, &mut self.pools.inputs)?;
         parent.insert_call_result::<_, ContextDbError<CTX>>(
             &mut self.ctx,
             result,
@@ -820,6 +801,42 @@ where
             }
         }
     }
+}
+
+/// Demand for the retention policy: stack words and memory bytes in use when `child`
+/// ends (its own plus all its ancestors').
+#[inline(always)]
+fn record_demand(demand: &mut pools::TxDemand, child: &PooledFrame) {
+    demand.stack_words = demand.stack_words.max(child.interpreter.stack.buffer_len());
+    demand.memory_bytes = demand
+        .memory_bytes
+        .max(child.interpreter.memory.global_len());
+}
+
+/// `child` has ended under `parent`: its inputs box goes back into the slot the parent's
+/// CALL emptied, and the stack and memory buffers go back to the parent (revm's
+/// `free_child_context`: the caller's memory is back to its own size).
+#[inline(always)]
+fn return_to_parent<E>(
+    child: &mut PooledFrame,
+    parent: &mut PooledFrame,
+    inputs: &mut pools::InputPools,
+) -> Result<(), revm::context_interface::context::ContextError<E>> {
+    child.finish(&mut interpreter::ReturnToCaller {
+        caller: Some(&mut parent.interpreter.extend),
+        pool: inputs,
+    });
+    parent
+        .interpreter
+        .stack
+        .window_mut()
+        .resume(child.interpreter.stack.window_mut())
+        .map_err(link_error)?;
+    parent
+        .interpreter
+        .memory
+        .resume(&mut child.interpreter.memory)
+        .map_err(link_error)
 }
 
 /// A stack hand-off out of LIFO order: a bug in the EVM's frame bookkeeping, reported
@@ -948,13 +965,7 @@ where
                 .map(|()| None);
         }
         self.active -= 1;
-        // Demand for the retention policy: stack words and memory bytes in use when
-        // the frame ends (its own plus all its ancestors').
-        let demand = &mut self.pools.demand;
-        demand.stack_words = demand.stack_words.max(child.interpreter.stack.buffer_len());
-        demand.memory_bytes = demand
-            .memory_bytes
-            .max(child.interpreter.memory.global_len());
+        record_demand(&mut self.pools.demand, child);
         let Some(parent) = parents.last_mut() else {
             child.finish(&mut self.pools.inputs);
             self.pools.stack = child
@@ -967,23 +978,7 @@ where
             return Ok(Some(result));
         };
         let parent = &mut parent.payload;
-        // The child's inputs box goes back into the slot its caller's CALL emptied.
-        child.finish(&mut interpreter::ReturnToCaller {
-            caller: Some(&mut parent.interpreter.extend),
-            pool: &mut self.pools.inputs,
-        });
-        parent
-            .interpreter
-            .stack
-            .window_mut()
-            .resume(child.interpreter.stack.window_mut())
-            .map_err(link_error)?;
-        // revm's `free_child_context`: the caller's memory is back to its own size.
-        parent
-            .interpreter
-            .memory
-            .resume(&mut child.interpreter.memory)
-            .map_err(link_error)?;
+        return_to_parent(child, parent, &mut self.pools.inputs)?;
         parent.return_result::<_, ContextDbError<CTX>>(&mut self.ctx, result)?;
         Ok(None)
     }
