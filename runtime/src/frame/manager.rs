@@ -1,7 +1,7 @@
 //! The frame pool manager: per-class pools of [`PooledFrame`]s, the EVM nesting rules,
 //! the call trees' shared buffers, self-tuning, cleanup and memory pressure.
 
-use std::cell::RefCell;
+use std::cell::{RefCell, UnsafeCell};
 use std::fmt;
 use std::ops::{Deref, DerefMut};
 use std::time::Duration;
@@ -70,6 +70,9 @@ pub struct FramePoolManager<W: Copy = Word, X: Default = ()> {
     /// timeline, which the general paths record.
     fast_take_below: usize,
     fast_put_below: usize,
+    /// `fast_put_below` for the nested API's release, 0 with `shared_buffers` off
+    /// (`disabled()`): one compare decides its inline path.
+    nested_put_below: usize,
     /// The nested API reads the clock once per [`TREES_PER_CLOCK_READING`] call trees
     /// instead of once per tree (shared buffers, no timeline; see
     /// [`begin_tree`](Self::begin_tree)). `disabled()` and timeline configurations read
@@ -77,6 +80,13 @@ pub struct FramePoolManager<W: Copy = Word, X: Default = ()> {
     lazy_clock: bool,
     clock: Box<dyn Clock>,
     pub(super) state: RefCell<State<W, X>>,
+    /// The nested API's buffer pair: the stack and memory that the running call tree's
+    /// frames take their windows from, kept for the next tree when it ends
+    /// (`State::tree_pair_kept`). A tree works on it in place: nothing moves in or out
+    /// per tree. Outside `state`, so frames reach it without a `RefCell` borrow and read
+    /// it through `&self`; see [`tree_buffers_ref`](Self::tree_buffers_ref) for why that
+    /// is sound.
+    tree_pair: UnsafeCell<TreeBuffers<W>>,
     /// Tells this manager's owned frames from other managers' ([`OwnedFrame`](super::OwnedFrame)).
     pub(super) id: u64,
 }
@@ -91,14 +101,15 @@ pub(super) struct State<W, X = ()> {
     /// Call-tree buffers kept for the next trees: a stack and a memory buffer each,
     /// in pairs (one pop and one push per tree).
     spare: Vec<(Vec<W>, Vec<u8>)>,
-    /// The nested API's own pair (only one nested tree runs at a time): taken by a tree
-    /// and put back when it ends, without the spare list's pop and push. It counts as
-    /// spare while `tree_pair_kept`; empty otherwise. Its capacities enter the buffer
-    /// peaks when read ([`statistics`](FramePoolManager::statistics)) or dropped
-    /// (`State::drop_tree_pair`): they only grow while it is kept, so that is the peak
-    /// at the end of every tree that used it.
-    tree_pair: (Vec<W>, Vec<u8>),
+    /// The manager's nested-API pair (`FramePoolManager::tree_pair`; only one nested
+    /// tree runs at a time) is kept for the next tree: set when a tree ends, cleared
+    /// when one starts, so it is never set while a tree runs. While set, the pair counts
+    /// as spare, with `tree_pair_bytes`, and does not change. Its capacities enter the
+    /// buffer peaks when read ([`statistics`](FramePoolManager::statistics)) or dropped:
+    /// they only grow while a tree runs, so that is the peak at the end of every tree
+    /// that used it.
     tree_pair_kept: bool,
+    tree_pair_bytes: u64,
     buffers: BufferStats,
     tracker: AllocationTracker,
     /// The latest clock reading: at the current transaction's start, except for the
@@ -223,6 +234,30 @@ impl<W, X> ClassPool<W, X> {
 }
 
 /// Bytes of capacity of a stack buffer.
+/// A call tree's two buffers: its frames' stack words and memory bytes, one window per
+/// frame (see [`nested`](super::nested)).
+pub(super) struct TreeBuffers<W> {
+    pub(super) stack: Vec<W>,
+    pub(super) memory: Vec<u8>,
+}
+
+impl<W> Default for TreeBuffers<W> {
+    fn default() -> Self {
+        TreeBuffers {
+            stack: Vec::new(),
+            memory: Vec::new(),
+        }
+    }
+}
+
+impl<W> TreeBuffers<W> {
+    /// Bytes the two buffers hold (their capacities).
+    #[inline]
+    fn bytes(&self) -> u64 {
+        stack_bytes(&self.stack) + self.memory.capacity() as u64
+    }
+}
+
 fn stack_bytes<W>(stack: &Vec<W>) -> u64 {
     (stack.capacity() * size_of::<W>()) as u64
 }
@@ -354,8 +389,8 @@ impl<W: Copy, X: Default> FramePoolManager<W, X> {
                 live,
                 pool_of,
                 spare: Vec::new(),
-                tree_pair: (Vec::new(), Vec::new()),
                 tree_pair_kept: false,
+                tree_pair_bytes: 0,
                 buffers: BufferStats::default(),
                 tracker,
                 now,
@@ -372,8 +407,14 @@ impl<W: Copy, X: Default> FramePoolManager<W, X> {
             small_release_bound,
             fast_take_below,
             fast_put_below,
+            nested_put_below: if config.shared_buffers {
+                fast_put_below
+            } else {
+                0
+            },
             lazy_clock,
             config,
+            tree_pair: UnsafeCell::new(TreeBuffers::default()),
             id: super::owned::next_manager_id(),
         };
         {
@@ -647,7 +688,7 @@ impl<W: Copy, X: Default> FramePoolManager<W, X> {
     /// manager has read the clock after it, and cleanup never drops a frame earlier
     /// than its true idle time says (see [`cleanup`](Self::cleanup)).
     #[inline]
-    pub(super) fn begin_tree(&mut self) -> (Vec<W>, Vec<u8>) {
+    pub(super) fn begin_tree(&mut self) {
         if !self.config.shared_buffers {
             return self.begin_unshared_tree();
         }
@@ -664,21 +705,20 @@ impl<W: Copy, X: Default> FramePoolManager<W, X> {
         let state = self.state.get_mut();
         state.buffers.trees += 1;
         if state.tree_pair_kept {
+            // The pair stays where it is: the tree's frames work on it in place.
             state.tree_pair_kept = false;
             state.buffers.reused += 1;
-            std::mem::take(&mut state.tree_pair)
         } else {
-            Self::spare_buffers_cold(state)
+            Self::fill_tree_pair(state, self.tree_pair.get_mut());
         }
     }
 
-    /// `disabled()`, the baseline: a reading per tree, as the guard API does, and empty
-    /// buffers (every frame allocates its own).
+    /// `disabled()`, the baseline: a reading per tree, as the guard API does; the pair
+    /// stays empty (every frame allocates its own buffers).
     #[inline(never)]
-    fn begin_unshared_tree(&mut self) -> (Vec<W>, Vec<u8>) {
+    fn begin_unshared_tree(&mut self) {
         self.exact_reading();
         self.state.get_mut().buffers.trees += 1;
-        (Vec::new(), Vec::new())
     }
 
     /// A tree counted and the clock read for it, maintenance run when due.
@@ -693,38 +733,83 @@ impl<W: Copy, X: Default> FramePoolManager<W, X> {
         }
     }
 
-    /// [`spare_buffers`](Self::spare_buffers) for a nested tree without a kept pair of
-    /// its own (the first tree, or after the guard API's trees or memory pressure).
+    /// A nested tree without a kept pair (the first tree, or after the guard API's
+    /// trees, memory pressure or a pair over `max_pooled_bytes`): the spare list's pair
+    /// (empty buffers if none is spare). A pair left by a tree that was never dropped
+    /// (`std::mem::forget`) is cleared and reused.
     #[cold]
     #[inline(never)]
-    fn spare_buffers_cold(state: &mut State<W, X>) -> (Vec<W>, Vec<u8>) {
-        Self::spare_buffers(state)
-    }
-
-    /// A nested tree's buffers (cleared by the caller) become the kept pair, unless they
-    /// are over `max_pooled_bytes`.
-    #[inline]
-    pub(super) fn keep_tree_pair(&mut self, stack: Vec<W>, memory: Vec<u8>) {
-        let max_pooled_bytes = self.config.max_pooled_bytes as u64;
-        let state = self.state.get_mut();
-        let bytes = (stack.capacity() * size_of::<W>()) as u64 + memory.capacity() as u64;
-        if bytes <= max_pooled_bytes {
-            // The slot is empty while not kept (taken by `begin_tree` or never filled):
-            // nothing to drop, so no drop code for the old value.
-            let empty = std::mem::replace(&mut state.tree_pair, (stack, memory));
-            debug_assert!(empty.0.capacity() == 0 && empty.1.capacity() == 0);
-            std::mem::forget(empty);
-            state.tree_pair_kept = true;
+    fn fill_tree_pair(state: &mut State<W, X>, pair: &mut TreeBuffers<W>) {
+        if pair.stack.capacity() == 0 && pair.memory.capacity() == 0 {
+            let (stack, memory) = Self::spare_buffers(state);
+            *pair = TreeBuffers { stack, memory };
         } else {
-            Self::discard_tree_pair(state, stack, memory);
+            pair.stack.clear();
+            pair.memory.clear();
+            state.buffers.reused += 1;
         }
     }
 
-    /// A nested tree's buffers over `max_pooled_bytes`: into the peaks, then dropped.
+    /// The nested tree's pair, where its frames' stack and memory windows live.
+    #[inline(always)]
+    pub(super) fn tree_buffers(&mut self) -> &mut TreeBuffers<W> {
+        self.tree_pair.get_mut()
+    }
+
+    /// The nested tree's pair, read-only, through `&self` (a frame's
+    /// [`stack`](super::CallFrame::stack) and [`memory`](super::CallFrame::memory),
+    /// statistics).
+    #[inline(always)]
+    pub(super) fn tree_buffers_ref(&self) -> &TreeBuffers<W> {
+        // SAFETY: the pair is written through `&mut self` (which no reference returned
+        // here outlives) and, through `&self`, only by `drop_kept_tree_pair`, which
+        // touches it only while `State::tree_pair_kept` is set. That flag is cleared when
+        // a call tree starts and set when it ends (both through `&mut self`), so it is
+        // never set while a `CallTree` or `CallFrame` lives: those are the only holders
+        // of references from here that outlive a manager method, and inside the manager
+        // such references never live across a call that could reach
+        // `drop_kept_tree_pair`. So no write happens while a reference from here lives.
+        unsafe { &*self.tree_pair.get() }
+    }
+
+    /// Drops the kept pair (critical memory pressure), its sizes kept in the peaks.
+    fn drop_kept_tree_pair(&self, state: &mut State<W, X>) {
+        if state.tree_pair_kept {
+            // SAFETY: `tree_pair_kept` is set, so no call tree runs and no reference
+            // from `tree_buffers_ref` lives (see there), and nothing else in the manager
+            // holds one across this call: this is the only reference to the pair.
+            let pair = std::mem::take(unsafe { &mut *self.tree_pair.get() });
+            state.fold_buffer_peaks(&pair.stack, &pair.memory);
+            state.tree_pair_kept = false;
+            state.tree_pair_bytes = 0;
+        }
+    }
+
+    /// A nested tree ends (shared buffers): its pair is cleared and kept for the next
+    /// tree, unless it grew over `max_pooled_bytes` (then dropped, its sizes in the
+    /// peaks).
+    #[inline]
+    pub(super) fn end_tree(&mut self) {
+        let max_pooled_bytes = self.config.max_pooled_bytes as u64;
+        let state = self.state.get_mut();
+        let pair = self.tree_pair.get_mut();
+        pair.stack.clear();
+        pair.memory.clear();
+        let bytes = pair.bytes();
+        if bytes <= max_pooled_bytes {
+            state.tree_pair_kept = true;
+            state.tree_pair_bytes = bytes;
+        } else {
+            Self::discard_tree_pair(state, pair);
+        }
+    }
+
+    /// A nested tree's pair over `max_pooled_bytes`: into the peaks, then dropped.
     #[cold]
     #[inline(never)]
-    fn discard_tree_pair(state: &mut State<W, X>, stack: Vec<W>, memory: Vec<u8>) {
-        state.fold_buffer_peaks(&stack, &memory);
+    fn discard_tree_pair(state: &mut State<W, X>, pair: &mut TreeBuffers<W>) {
+        let pair = std::mem::take(pair);
+        state.fold_buffer_peaks(&pair.stack, &pair.memory);
     }
 
     /// The lazy clock's reading, out of line: re-stamps the frames released since the
@@ -736,14 +821,17 @@ impl<W: Copy, X: Default> FramePoolManager<W, X> {
         let now = self.clock.now();
         let state = self.state.get_mut();
         state.now = now;
+        // Either way the marks end at the tops: nothing pushed since this reading.
         if state.pending {
             Self::settle(state);
+        } else {
+            state.reset_marks();
         }
         if now.saturating_sub(state.last_maintenance) >= self.config.cleanup_interval {
             self.maintain(&mut self.state.borrow_mut());
+            self.state.get_mut().reset_marks(); // trims lowered them
         }
         let state = self.state.get_mut();
-        state.reset_marks();
         state.pending = true;
         state.trees_to_reading = TREES_PER_CLOCK_READING;
     }
@@ -793,11 +881,12 @@ impl<W: Copy, X: Default> FramePoolManager<W, X> {
         frame.is_static = kind == FrameKind::StaticCall;
         frame.caller = request.origin;
         frame.address = request.target;
-        frame.value = if kind == FrameKind::StaticCall {
-            [0; 32]
+        // Two stores, not a selected temporary copied in.
+        if kind == FrameKind::StaticCall {
+            frame.value = [0; 32];
         } else {
-            request.value
-        };
+            frame.value = request.value;
+        }
     }
 
     /// A call tree's stack and memory buffers from the spare list (empty ones if none is
@@ -1127,6 +1216,40 @@ impl<W: Copy, X: Default> FramePoolManager<W, X> {
         }
     }
 
+    /// Whether the nested API can release `frame` without a call
+    /// ([`put_back_nested`](Self::put_back_nested)): shared buffers, no timeline, a small
+    /// frame, a pool below its keep limit with room in its smallest size class. Clears
+    /// the frame's call data and return data first (every release path does), so that
+    /// nothing is written between the room check and the push, and the push never grows.
+    #[inline(always)]
+    pub(super) fn releases_inline(&mut self, frame: &mut PooledFrame<W, X>) -> bool {
+        frame.clear_buffers();
+        let state = self.state.get_mut();
+        let pool = &state.pools[state.pool_of[frame.kind.index()].index()];
+        // Non-short-circuit `&`: one branch.
+        (frame.retained_bytes() < self.nested_put_below)
+            & (pool.owned <= pool.keep_limit)
+            & (pool.small.len() < pool.small.capacity())
+    }
+
+    /// The nested API's release after [`releases_inline`](Self::releases_inline): the
+    /// frame back to its smallest size class, counted exactly as
+    /// [`put_back`](Self::put_back) counts it; no stamp (the lazy clock's re-stamping
+    /// gives the frame the next reading).
+    #[inline(always)]
+    pub(super) fn put_back_nested(&mut self, frame: Box<PooledFrame<W, X>>) {
+        let state = self.state.get_mut();
+        debug_assert!(
+            state.pending,
+            "unstamped frames need the lazy clock's re-stamp"
+        );
+        let kind = frame.kind;
+        let pool = &mut state.pools[state.pool_of[kind.index()].index()];
+        pool.small.push(frame);
+        pool.counters.in_use -= 1; // `returns` is derived from it (`ClassPool::stats`)
+        state.tracker.count(kind, FrameEventKind::Release);
+    }
+
     /// A frame that is not small or whose pool is full or disabled.
     #[cold]
     #[inline(never)]
@@ -1410,7 +1533,7 @@ impl<W: Copy, X: Default> FramePoolManager<W, X> {
             if level == PressureLevel::Critical {
                 state.spare.clear();
                 state.spare.shrink_to_fit();
-                state.drop_tree_pair();
+                self.drop_kept_tree_pair(state);
             }
             state.lower_all_marks();
         }
@@ -1457,7 +1580,7 @@ impl<W: Copy, X: Default> FramePoolManager<W, X> {
             .collect();
         let mut buffers = state.buffers;
         if state.tree_pair_kept {
-            let (stack, memory) = &state.tree_pair;
+            let TreeBuffers { stack, memory } = self.tree_buffers_ref();
             buffers.peak_stack_bytes = buffers.peak_stack_bytes.max(stack_bytes(stack));
             buffers.peak_memory_bytes = buffers.peak_memory_bytes.max(memory.capacity() as u64);
         }
@@ -1514,26 +1637,10 @@ fn nonzero(value: &Word) -> bool {
 /// Unused gas and the refund counter of a returning child go back to its parent.
 #[inline]
 pub(super) fn give_back_gas(parent: &mut Gas, child: &Gas) {
-    // Saturating, with the saturation out of the way: an add and a branch each.
-    parent.remaining = match parent.remaining.checked_add(child.remaining) {
-        Some(sum) => sum,
-        None => saturated(u64::MAX),
-    };
-    parent.refunded = match parent.refunded.checked_add(child.refunded) {
-        Some(sum) => sum,
-        None => saturated(if child.refunded < 0 {
-            i64::MIN
-        } else {
-            i64::MAX
-        }),
-    };
-}
-
-/// The value of a saturated add (out of line: gas sums never get there in practice).
-#[cold]
-#[inline(never)]
-fn saturated<T>(bound: T) -> T {
-    bound
+    // Saturating: gas sums never get there in practice, and an add with a conditional
+    // move each keeps the release free of calls.
+    parent.remaining = parent.remaining.saturating_add(child.remaining);
+    parent.refunded = parent.refunded.saturating_add(child.refunded);
 }
 
 fn kind_of_class(class: FrameClass) -> FrameKind {
@@ -1607,12 +1714,16 @@ impl<W, X> State<W, X> {
     }
 
     fn spare_bytes(&self) -> u64 {
-        let kept = self.tree_pair_kept.then_some(&self.tree_pair);
+        let kept = if self.tree_pair_kept {
+            self.tree_pair_bytes
+        } else {
+            0
+        };
         self.spare
             .iter()
-            .chain(kept)
             .map(|(stack, memory)| stack_bytes(stack) + memory.capacity() as u64)
-            .sum()
+            .sum::<u64>()
+            + kept
     }
 
     /// A tree's buffer sizes into the buffer peaks.
@@ -1620,15 +1731,6 @@ impl<W, X> State<W, X> {
         let b = &mut self.buffers;
         b.peak_stack_bytes = b.peak_stack_bytes.max(stack_bytes(stack));
         b.peak_memory_bytes = b.peak_memory_bytes.max(memory.capacity() as u64);
-    }
-
-    /// Drops the nested API's kept pair (memory pressure), its sizes kept in the peaks.
-    fn drop_tree_pair(&mut self) {
-        if self.tree_pair_kept {
-            let (stack, memory) = std::mem::take(&mut self.tree_pair);
-            self.fold_buffer_peaks(&stack, &memory);
-            self.tree_pair_kept = false;
-        }
     }
 
     fn bytes_held(&self) -> u64 {

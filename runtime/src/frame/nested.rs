@@ -17,8 +17,9 @@
 //!   tree, the guard API, a `Clock` or allocator that calls back into the manager) can
 //!   change the manager while the tree runs: that is a compile error too. Statistics
 //!   are read through [`CallTree::manager`] and [`CallFrame::manager`] meanwhile.
-//! - The tree owns one stack buffer and one memory buffer. A child's stack and memory
-//!   start at its parent's top (its two *bases*); it reaches only indices at or above
+//! - The tree's frames share one stack buffer and one memory buffer, which the manager
+//!   keeps from tree to tree (capacity kept): a tree works on them in place, nothing is
+//!   moved in or out per tree. A child's stack and memory start at its parent's top (its two *bases*); it reaches only indices at or above
 //!   them, through [`FrameStack`] and [`FrameMemory`]. When it is released, both buffers
 //!   are truncated back to its bases, so the parent finds its words and bytes exactly as
 //!   it left them. Nothing moves between frames.
@@ -87,23 +88,15 @@ use std::ops::Range;
 
 use super::FrameError;
 use super::kind::FrameKind;
-use super::manager::{FramePoolManager, give_back_gas};
+use super::manager::{FramePoolManager, TreeBuffers, give_back_gas};
 use super::pooled::{Address, FrameRequest, Gas, PooledFrame};
 use super::shared::{
     MemoryError, STACK_LIMIT, StackError, Word, global_bytes, memory_ops, stack_ops,
 };
 
-/// The two buffers every frame of a call tree takes its stack and memory from.
-struct TreeBuffers<W> {
-    stack: Vec<W>,
-    memory: Vec<u8>,
-    /// The memory limit of the whole tree (`FramePoolConfig::memory_limit`).
-    memory_limit: usize,
-}
-
-/// One transaction's call tree: owns the stack and memory buffers its frames share, and
-/// opens its root frames. Made by [`FramePoolManager::call_tree`]; dropping it gives the
-/// buffers (capacity kept) back to the manager for the next tree.
+/// One transaction's call tree: opens its root frames, whose frames share the manager's
+/// stack and memory buffers. Made by [`FramePoolManager::call_tree`]; dropping it
+/// clears the buffers (capacity kept) and keeps them for the next tree.
 ///
 /// ```
 /// use evm_pool_runtime::{FrameKind, FramePoolConfig, FramePoolManager, FrameRequest};
@@ -123,9 +116,6 @@ struct TreeBuffers<W> {
 /// ```
 pub struct CallTree<'m, W: Copy = Word> {
     manager: &'m mut FramePoolManager<W>,
-    /// Taken out (once) by `Drop::drop` and never touched after that; `ManuallyDrop`
-    /// so the tree's end moves the buffers without writing empty ones back.
-    buffers: ManuallyDrop<TreeBuffers<W>>,
     /// Where released root frames leave their unused gas and refunds.
     returned: Gas,
 }
@@ -147,15 +137,9 @@ impl<W: Copy> FramePoolManager<W> {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn call_tree(&mut self) -> CallTree<'_, W> {
-        let (stack, memory) = self.begin_tree();
-        let memory_limit = self.config.memory_limit;
+        self.begin_tree();
         CallTree {
             manager: self,
-            buffers: ManuallyDrop::new(TreeBuffers {
-                stack,
-                memory,
-                memory_limit,
-            }),
             returned: Gas::default(),
         }
     }
@@ -180,16 +164,15 @@ impl<'m, W: Copy> CallTree<'m, W> {
         let manager = &mut *self.manager;
         let (frame, (stack_base, memory_base)) = if manager.config.shared_buffers {
             let frame = manager.open_root_exclusive(request)?;
-            (frame, shared_bases(&self.buffers))
+            (frame, shared_bases(manager.tree_buffers()))
         } else {
             // `disabled()`, the baseline: the general path, as the guard API takes it.
             let mut frame = manager.open_root(&mut manager.state.borrow_mut(), request)?;
-            fresh_buffers(&mut frame, &mut self.buffers);
+            fresh_buffers(&mut frame, manager.tree_buffers());
             (frame, (0, 0))
         };
         Ok(CallFrame {
             manager,
-            buffers: &mut self.buffers,
             parent_gas: &mut self.returned,
             frame: ManuallyDrop::new(frame),
             stack_base,
@@ -233,26 +216,18 @@ impl<'m, W: Copy> CallTree<'m, W> {
 
 impl<W: Copy> Drop for CallTree<'_, W> {
     fn drop(&mut self) {
-        // SAFETY: `drop` runs once and `self.buffers` is never used after this (it is
-        // `ManuallyDrop`, so no drop glue reads it either): taking it out is its last use.
-        let TreeBuffers {
-            mut stack,
-            mut memory,
-            ..
-        } = unsafe { ManuallyDrop::take(&mut self.buffers) };
         if self.manager.config.shared_buffers {
-            stack.clear();
-            memory.clear();
-            self.manager.keep_tree_pair(stack, memory);
+            self.manager.end_tree();
         }
     }
 }
 
 impl<W: Copy> fmt::Debug for CallTree<'_, W> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let buffers = self.manager.tree_buffers_ref();
         f.debug_struct("CallTree")
-            .field("stack_capacity", &self.buffers.stack.capacity())
-            .field("memory_capacity", &self.buffers.memory.capacity())
+            .field("stack_capacity", &buffers.stack.capacity())
+            .field("memory_capacity", &buffers.memory.capacity())
             .field("returned", &self.returned)
             .finish_non_exhaustive()
     }
@@ -332,7 +307,6 @@ fn release_cold<W: Copy>(manager: &FramePoolManager<W>, frame: Box<PooledFrame<W
 #[must_use = "dropping the frame immediately releases it"]
 pub struct CallFrame<'t, W: Copy = Word> {
     manager: &'t mut FramePoolManager<W>,
-    buffers: &'t mut TreeBuffers<W>,
     parent_gas: &'t mut Gas,
     /// The pooled frame: taken out (once) by `close` in `Drop::drop`, and never touched
     /// after that; `ManuallyDrop` so the release needs no `Option` take and test.
@@ -385,17 +359,16 @@ impl<W: Copy> CallFrame<'_, W> {
         let (frame, (stack_base, memory_base)) = if manager.config.shared_buffers {
             let restricted = FramePoolManager::restricted(parent);
             let frame = manager.open_child_exclusive(request, parent, restricted)?;
-            (frame, shared_bases(self.buffers))
+            (frame, shared_bases(manager.tree_buffers()))
         } else {
             // `disabled()`, the baseline: the general path, as the guard API takes it
             // (it tests the rules itself).
             let mut frame = manager.open_child(request, parent, true)?;
-            fresh_buffers(&mut frame, self.buffers);
+            fresh_buffers(&mut frame, manager.tree_buffers());
             (frame, (0, 0))
         };
         Ok(CallFrame {
             manager,
-            buffers: &mut *self.buffers,
             parent_gas: &mut parent.gas,
             frame: ManuallyDrop::new(frame),
             stack_base,
@@ -419,23 +392,47 @@ impl<W: Copy> CallFrame<'_, W> {
 
     /// Gives the frame back: unused gas and refunds to the parent, the buffers truncated
     /// to this frame's bases (or, with `shared_buffers` off, the parent's put back), the
-    /// pooled frame to its pool.
+    /// pooled frame to its pool. The common case (shared buffers, a small frame, a pool
+    /// with room) makes no call; anything else goes to [`close_slow`](Self::close_slow).
     #[inline(always)]
     fn close(&mut self) {
         // SAFETY: `close` is only called from `Drop::drop`, once; `self.frame` is never
         // read again (not even by drop glue: it is `ManuallyDrop`), so taking the box
         // out leaves no use of the moved-from value.
         let mut frame = unsafe { ManuallyDrop::take(&mut self.frame) };
+        if !self.manager.releases_inline(&mut frame) {
+            return self.close_slow(frame);
+        }
+        // An overflow (never in practice) takes the slow path, which saturates.
+        let parent = *self.parent_gas;
+        let (remaining, carry) = parent.remaining.overflowing_add(frame.gas.remaining);
+        let (refunded, overflow) = parent.refunded.overflowing_add(frame.gas.refunded);
+        if carry | overflow {
+            return self.close_slow(frame);
+        }
+        self.manager.put_back_nested(frame);
+        self.parent_gas.remaining = remaining;
+        self.parent_gas.refunded = refunded;
+        let buffers = self.manager.tree_buffers();
+        buffers.stack.truncate(self.stack_base);
+        buffers.memory.truncate(self.memory_base);
+    }
+
+    /// [`close`](Self::close) for a frame `put_back_nested` did not take.
+    #[cold]
+    #[inline(never)]
+    fn close_slow(&mut self, mut frame: Box<PooledFrame<W>>) {
         give_back_gas(self.parent_gas, &frame.gas);
         if self.manager.config.shared_buffers {
-            self.buffers.stack.truncate(self.stack_base);
-            self.buffers.memory.truncate(self.memory_base);
+            let buffers = self.manager.tree_buffers();
+            buffers.stack.truncate(self.stack_base);
+            buffers.memory.truncate(self.memory_base);
             if let Err(frame) = self.manager.put_back_exclusive::<false>(frame) {
                 release_cold(self.manager, frame);
             }
         } else {
             // `disabled()`, the baseline: the general path, as the guard API takes it.
-            restore_buffers(&mut frame, self.buffers);
+            restore_buffers(&mut frame, self.manager.tree_buffers());
             self.manager.put_back(frame, true);
         }
     }
@@ -454,14 +451,14 @@ impl<W: Copy> CallFrame<'_, W> {
     /// ```
     #[inline]
     pub fn stack(&self) -> &[W] {
-        &self.buffers.stack[self.stack_base..]
+        &self.manager.tree_buffers_ref().stack[self.stack_base..]
     }
 
     /// This frame's operand stack window (see [`FrameStack`]).
     #[inline]
     pub fn stack_mut(&mut self) -> FrameStack<'_, W> {
         FrameStack {
-            buf: &mut self.buffers.stack,
+            buf: &mut self.manager.tree_buffers().stack,
             base: self.stack_base,
         }
     }
@@ -479,16 +476,17 @@ impl<W: Copy> CallFrame<'_, W> {
     /// ```
     #[inline]
     pub fn memory(&self) -> &[u8] {
-        &self.buffers.memory[self.memory_base..]
+        &self.manager.tree_buffers_ref().memory[self.memory_base..]
     }
 
     /// This frame's memory window (see [`FrameMemory`]).
     #[inline]
     pub fn memory_mut(&mut self) -> FrameMemory<'_> {
+        let limit = self.manager.config.memory_limit;
         FrameMemory {
-            buf: &mut self.buffers.memory,
+            buf: &mut self.manager.tree_buffers().memory,
             base: self.memory_base,
-            limit: self.buffers.memory_limit,
+            limit,
         }
     }
 
@@ -1161,6 +1159,130 @@ mod tests {
         let (inside, _) = grow(&mut m, 1, 1);
         assert_eq!((inside.trees, inside.reused, inside.spare), (5, 2, 0));
         assert_eq!(m.statistics().buffers.spare, 1);
+    }
+
+    /// The manager keeps the tree's buffers; reading them through a frame while a
+    /// critical memory-pressure check runs through the same frame leaves them alone (the
+    /// pair is only dropped while no tree runs), and the slice read before stays valid
+    /// (Miri checks the aliasing). Once the tree has ended, pressure drops the pair and
+    /// the next tree starts on fresh buffers.
+    #[test]
+    fn pressure_inside_a_tree_leaves_its_buffers_alone() {
+        let mut config = FramePoolConfig::high_performance();
+        config.memory_budget = 1; // every check is critical
+        let mut m = Manager::new(config).unwrap();
+        for round in 0..2 {
+            let mut tree = m.call_tree();
+            let mut root = tree.root(&request(FrameKind::Call)).unwrap();
+            root.stack_mut().push(7).unwrap();
+            root.memory_mut().resize(64).unwrap();
+            let words = root.stack();
+            let report = root.manager().check_memory_pressure();
+            assert_eq!(report.level, crate::PressureLevel::Critical);
+            assert_eq!(
+                words,
+                [7],
+                "round {round}: the tree's words survive the check"
+            );
+            assert_eq!(root.memory().len(), 64);
+            drop(root);
+            drop(tree);
+            assert_eq!(m.statistics().buffers.spare, 1, "kept for the next tree");
+            m.check_memory_pressure();
+            let b = m.statistics().buffers;
+            assert_eq!(
+                (b.spare, b.spare_bytes),
+                (0, 0),
+                "dropped while no tree runs"
+            );
+            assert!(b.peak_stack_bytes >= 8 && b.peak_memory_bytes >= 64);
+        }
+        assert_eq!(
+            m.statistics().buffers.reused,
+            0,
+            "both trees started afresh"
+        );
+    }
+
+    /// A tree passed to `mem::forget` never keeps its buffers; the next tree takes them
+    /// over, cleared, and counts them as reused. (Its frames are released first here: a
+    /// forgotten frame would leak its pooled frame, as `CallFrame` documents.)
+    #[test]
+    fn a_forgotten_tree_leaves_its_buffers_to_the_next() {
+        let mut m = Manager::new(FramePoolConfig::high_performance()).unwrap();
+        {
+            let mut tree = m.call_tree();
+            let mut root = tree.root(&request(FrameKind::Call)).unwrap();
+            root.stack_mut().push(1).unwrap();
+            root.memory_mut().resize(32).unwrap();
+            drop(root);
+            std::mem::forget(tree);
+        }
+        let b = m.statistics().buffers;
+        assert_eq!((b.trees, b.spare), (1, 0), "not kept: the tree never ended");
+        let mut tree = m.call_tree();
+        let mut root = tree.root(&request(FrameKind::Call)).unwrap();
+        assert!(root.stack().is_empty() && root.memory().is_empty());
+        assert_eq!(root.memory_mut().local_offset(), 0);
+        drop(root);
+        drop(tree);
+        let s = m.statistics();
+        assert_eq!(
+            (s.buffers.trees, s.buffers.reused, s.buffers.spare),
+            (2, 1, 1)
+        );
+        assert!(s.buffers.spare_bytes >= 8 + 32, "the first tree's capacity");
+        assert_eq!(s.total.in_use, 0);
+    }
+
+    /// Gas sums that overflow saturate on the nested release, as on the guard API's.
+    #[test]
+    fn returned_gas_saturates() {
+        let mut m = Manager::new(FramePoolConfig::high_performance()).unwrap();
+        let mut tree = m.call_tree();
+        let mut root = tree.root(&request(FrameKind::Call).gas(1_000)).unwrap();
+        root.gas_mut().refunded = i64::MAX - 1;
+        {
+            let mut child = root.call(&request(FrameKind::Call)).unwrap();
+            child.gas_mut().remaining = u64::MAX; // a caller may set any figure
+            child.gas_mut().refunded = 5;
+        }
+        assert_eq!(root.gas().remaining, u64::MAX);
+        assert_eq!(root.gas().refunded, i64::MAX);
+        {
+            let mut child = root.call(&request(FrameKind::Call)).unwrap();
+            child.gas_mut().refunded = i64::MIN;
+        }
+        assert_eq!(root.gas().refunded, -1, "no overflow: a plain sum");
+        root.gas_mut().refunded = i64::MIN + 1;
+        {
+            let mut child = root.call(&request(FrameKind::Call)).unwrap();
+            child.gas_mut().refunded = -5;
+        }
+        assert_eq!(root.gas().refunded, i64::MIN);
+        drop(root);
+        let s = tree.manager().statistics().total;
+        assert_eq!((s.in_use, s.returns), (0, 4));
+    }
+
+    /// More frames than the smallest size class has room for: the releases past its
+    /// capacity take the general path (which grows it), and every frame is counted and
+    /// pooled as on the inline path.
+    #[test]
+    fn releases_past_the_bucket_capacity_are_pooled_too() {
+        let mut m = Manager::new(FramePoolConfig::minimal()).unwrap();
+        let initial = m.statistics().total.available;
+        for _ in 0..3 {
+            let mut tree = m.call_tree();
+            let mut root = tree.root(&request(FrameKind::Call).gas(u64::MAX)).unwrap();
+            let mut depth = 0;
+            nest(&mut root, 100, &mut |deepest| depth = deepest.depth());
+            assert_eq!(depth, 100);
+        }
+        let s = m.statistics().total;
+        assert_eq!(initial, 32);
+        assert_eq!((s.in_use, s.returns, s.available), (0, 303, 101));
+        assert_eq!((s.hits, s.misses), (32 + 2 * 101, 101 - 32));
     }
 
     /// With a timeline the exclusive fast paths step aside: every acquire and release

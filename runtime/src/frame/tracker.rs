@@ -54,12 +54,13 @@ pub struct KindCounters {
 }
 
 /// [`KindCounters`] as kept: one array per counter, indexed by [`FrameKind::index`], so
-/// counting an event is one scaled-index increment per counter (a hit is two, a
-/// release one; an array of structs needed an index multiply and vector adds).
+/// counting an event is one scaled-index increment (an array of structs needed an index
+/// multiply and vector adds). Hits and misses are kept, acquires are their sum: a hit,
+/// the hot path, is one increment.
 #[derive(Clone, Copy, Debug, Default)]
 struct Counts {
-    acquires: [u64; 9],
     hits: [u64; 9],
+    misses: [u64; 9],
     releases: [u64; 9],
     rejected: [u64; 9],
 }
@@ -124,8 +125,9 @@ impl AllocationTracker {
         let (c, k) = (&mut self.per_kind, kind.index());
         match event {
             FrameEventKind::Acquire { hit } => {
-                c.acquires[k] += 1;
+                // No branch; with a constant `hit` (the hot path) one increment.
                 c.hits[k] += u64::from(hit);
+                c.misses[k] += u64::from(!hit);
             }
             FrameEventKind::Release => c.releases[k] += 1,
             FrameEventKind::Rejected => c.rejected[k] += 1,
@@ -155,7 +157,7 @@ impl AllocationTracker {
     pub fn kind(&self, kind: FrameKind) -> KindCounters {
         let (c, k) = (&self.per_kind, kind.index());
         KindCounters {
-            acquires: c.acquires[k],
+            acquires: c.hits[k] + c.misses[k],
             hits: c.hits[k],
             releases: c.releases[k],
             rejected: c.rejected[k],
@@ -177,8 +179,8 @@ impl AllocationTracker {
     pub fn merge(&mut self, other: &AllocationTracker) {
         let (ours, theirs) = (&mut self.per_kind, &other.per_kind);
         for k in 0..9 {
-            ours.acquires[k] += theirs.acquires[k];
             ours.hits[k] += theirs.hits[k];
+            ours.misses[k] += theirs.misses[k];
             ours.releases[k] += theirs.releases[k];
             ours.rejected[k] += theirs.rejected[k];
         }
@@ -222,7 +224,7 @@ impl AllocationTracker {
         }
         if !from_timeline {
             for kind in FrameKind::ALL {
-                report.kind_mix[kind.index()] = self.per_kind.acquires[kind.index()];
+                report.kind_mix[kind.index()] = self.kind(kind).acquires;
             }
             report.acquires = report.kind_mix.iter().sum();
         }
