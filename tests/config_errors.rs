@@ -348,6 +348,15 @@ fn frame_pool_config_every_error_path() {
             },
             "max_pooled_bytes",
         ),
+        (
+            "no tree per clock reading".into(),
+            with(&|c| c.trees_per_clock_reading = 0),
+            ConfigError::Invalid {
+                name: "trees_per_clock_reading",
+                reason: "must be at least 1 (1 reads the clock for every call tree)",
+            },
+            "trees_per_clock_reading",
+        ),
     ];
     // Every pool error, in each per-kind class and in a shared class, is wrapped with
     // the class's name.

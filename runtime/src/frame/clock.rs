@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 /// A monotonic clock: time elapsed since some fixed origin.
 ///
 /// The manager reads it once per transaction (when a guard-API root frame is acquired),
-/// once per 32 nested call trees, at the release of a frame to a larger size class and at
+/// once per `trees_per_clock_reading` nested call trees (32 in every preset), at the release of a frame to a larger size class and at
 /// `cleanup`, never per frame, so even a slow clock costs little.
 pub trait Clock: Send {
     /// Time since the clock's origin. Must never go backwards.

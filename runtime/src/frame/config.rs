@@ -94,6 +94,14 @@ pub struct FramePoolConfig {
     /// Record every acquire and release in the [`AllocationTracker`](crate::AllocationTracker)
     /// timeline (per-kind counters are always kept).
     pub track_timeline: bool,
+    /// The nested API ([`call_tree`](crate::FramePoolManager::call_tree)) reads the
+    /// clock once per this many call trees (at least 1; 32 in every preset), and stamps
+    /// the frames released in between with the next reading. Larger: cheaper trees, but
+    /// idle frames may be dropped and maintenance may run up to that many trees late
+    /// (never early; see [`cleanup`](crate::FramePoolManager::cleanup)). 1: a reading
+    /// per tree. Ignored with `shared_buffers` off or `track_timeline` on, which read
+    /// the clock for every tree.
+    pub trees_per_clock_reading: u32,
 }
 
 impl FramePoolConfig {
@@ -195,6 +203,7 @@ impl FramePoolConfig {
             shared_buffers: true,
             memory_limit: usize::MAX,
             track_timeline: false,
+            trees_per_clock_reading: 32,
         }
     }
 
@@ -293,6 +302,12 @@ impl FramePoolConfig {
             return Err(ConfigError::Invalid {
                 name: "max_pooled_bytes",
                 reason: "must be at least 1 byte",
+            });
+        }
+        if self.trees_per_clock_reading == 0 {
+            return Err(ConfigError::Invalid {
+                name: "trees_per_clock_reading",
+                reason: "must be at least 1 (1 reads the clock for every call tree)",
             });
         }
         Ok(())

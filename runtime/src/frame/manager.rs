@@ -17,10 +17,6 @@ use super::shared::{STACK_LIMIT, SharedMemory, SharedStack, Word, take_back_both
 use super::stats::{BufferStats, ClassStats, PoolStatistics};
 use super::tracker::{AllocationTracker, FrameEvent, FrameEventKind};
 
-/// The nested API's lazy clock reads the clock once per this many call trees (see
-/// [`FramePoolManager::cleanup`] for what that means for idle frames).
-pub(crate) const TREES_PER_CLOCK_READING: u32 = 32;
-
 /// Hands out call frames from per-kind pools and enforces the EVM's nesting rules.
 ///
 /// - [`acquire`](Self::acquire)`(kind, parent)` returns a [`FrameGuard`]; dropping it
@@ -73,7 +69,7 @@ pub struct FramePoolManager<W: Copy = Word, X: Default = ()> {
     /// `fast_put_below` for the nested API's release, 0 with `shared_buffers` off
     /// (`disabled()`): one compare decides its inline path.
     nested_put_below: usize,
-    /// The nested API reads the clock once per [`TREES_PER_CLOCK_READING`] call trees
+    /// The nested API reads the clock once per `trees_per_clock_reading` call trees
     /// instead of once per tree (shared buffers, no timeline; see
     /// [`begin_tree`](Self::begin_tree)). `disabled()` and timeline configurations read
     /// it for every tree, as before.
@@ -114,7 +110,7 @@ pub(super) struct State<W, X = ()> {
     tracker: AllocationTracker,
     /// The latest clock reading: at the current transaction's start, except for the
     /// nested API's lazy trees, which run on the reading of an earlier tree (at most
-    /// [`TREES_PER_CLOCK_READING`] - 1 trees earlier).
+    /// `trees_per_clock_reading` - 1 trees earlier).
     now: Duration,
     /// A lazy nested tree has run (sticky: a reading may even be taken inside a tree,
     /// through `CallFrame::manager`, and frames released after it are unstamped again).
@@ -682,7 +678,7 @@ impl<W: Copy, X: Default> FramePoolManager<W, X> {
     /// the spare list with shared buffers (empty ones otherwise).
     ///
     /// With the lazy clock (shared buffers, no timeline) the clock is read by one tree
-    /// in [`TREES_PER_CLOCK_READING`] (and by the first); the other trees run on that
+    /// in `trees_per_clock_reading` (and by the first); the other trees run on that
     /// reading. Frames they release are re-stamped by the
     /// next reading, so a frame's `last_used` is never before its release once the
     /// manager has read the clock after it, and cleanup never drops a frame earlier
@@ -814,7 +810,7 @@ impl<W: Copy, X: Default> FramePoolManager<W, X> {
 
     /// The lazy clock's reading, out of line: re-stamps the frames released since the
     /// last reading, runs maintenance when due, and starts a new lazy stretch of
-    /// [`TREES_PER_CLOCK_READING`] trees.
+    /// `trees_per_clock_reading` trees.
     #[cold]
     #[inline(never)]
     fn lazy_reading(&mut self) {
@@ -833,7 +829,7 @@ impl<W: Copy, X: Default> FramePoolManager<W, X> {
         }
         let state = self.state.get_mut();
         state.pending = true;
-        state.trees_to_reading = TREES_PER_CLOCK_READING;
+        state.trees_to_reading = self.config.trees_per_clock_reading;
     }
 
     /// After a reading (`state.now`) once lazy trees have run: the frames pushed since
@@ -1417,17 +1413,19 @@ impl<W: Copy, X: Default> FramePoolManager<W, X> {
     /// - the guard and owned APIs stamp it with the reading taken when the releasing
     ///   transaction started (the clock is read once per transaction), and larger size
     ///   classes with a reading taken at the release;
-    /// - the nested API ([`call_tree`](Self::call_tree)) reads the clock only once per 32
-    ///   call trees (with shared buffers and no timeline; `disabled()` and timelines read
-    ///   it for every tree). A frame it releases is stamped with the **first reading after
-    ///   its release**: that of the 32nd tree after at the latest, or earlier of the next
-    ///   guard or owned transaction, or of `cleanup` itself.
+    /// - the nested API ([`call_tree`](Self::call_tree)) reads the clock only once per
+    ///   [`trees_per_clock_reading`](FramePoolConfig::trees_per_clock_reading) call trees
+    ///   (32 in every preset; with shared buffers and no timeline, while `disabled()` and
+    ///   timelines read it for every tree). A frame it releases is stamped with the
+    ///   **first reading after its release**: that of the 32nd tree after at the latest,
+    ///   or earlier of the next guard or owned transaction, or of `cleanup` itself.
     ///
     /// So a frame is never dropped before it has really been idle longer than
     /// `idle_timeout`; after a nested tree it may be dropped later than that by at most
-    /// the time until that next reading (at most 32 trees). Maintenance ticks are checked
-    /// at the same readings, so with the nested API they run up to 31 trees after
-    /// `cleanup_interval` has passed.
+    /// the time until that next reading (at most 32 trees with the presets). Maintenance
+    /// ticks are checked at the same readings, so with the nested API they run up to 31
+    /// trees after `cleanup_interval` has passed. Set `trees_per_clock_reading` to 1 for a
+    /// reading per tree.
     ///
     /// ```
     /// use std::time::Duration;

@@ -122,10 +122,11 @@ pub struct CallTree<'m, W: Copy = Word> {
 
 impl<W: Copy> FramePoolManager<W> {
     /// Starts a call tree (one transaction) for the nested API: counts it, reads the clock
-    /// once per 32 trees (every tree with `shared_buffers` off or a timeline; see
+    /// once per [`trees_per_clock_reading`](crate::FramePoolConfig::trees_per_clock_reading)
+    /// trees (32 in every preset; every tree with `shared_buffers` off or a timeline; see
     /// [`cleanup`](FramePoolManager::cleanup) for what that means for idle frames), runs
-    /// maintenance when due at a reading, and hands the tree the spare buffers of an
-    /// earlier one. See the [`nested`](super::nested) module docs.
+    /// maintenance when due at a reading, and hands the tree the buffers of an earlier
+    /// one. See the [`nested`](super::nested) module docs.
     ///
     /// ```
     /// use evm_pool_runtime::{FrameKind, FramePoolConfig, FramePoolManager, FrameRequest};

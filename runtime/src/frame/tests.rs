@@ -3,7 +3,6 @@ use std::time::Duration;
 
 use proptest::prelude::*;
 
-use super::manager::TREES_PER_CLOCK_READING;
 use super::*;
 use crate::pool::{ConfigError, OverflowPolicy, PoolConfig};
 
@@ -1011,20 +1010,20 @@ fn lazy_clock_never_drops_a_frame_before_its_idle_time() {
     assert_eq!(m.cleanup().frames_dropped, 2);
 }
 
-/// The lazy clock reads once per `TREES_PER_CLOCK_READING` trees, so maintenance waits for
-/// the next reading (at most that many trees); frames released by lazy trees take the
-/// next reading of any kind, here a guard transaction's.
+/// The lazy clock reads once per `trees_per_clock_reading` trees (32 in the presets), so
+/// maintenance waits for the next reading (at most that many trees); frames released by
+/// lazy trees take the next reading of any kind, here a guard transaction's.
 #[test]
 fn lazy_clock_reads_every_32_trees_and_maintenance_waits_for_a_reading() {
-    assert_eq!(TREES_PER_CLOCK_READING, 32);
     let mut config = small_config(0, 100);
+    assert_eq!(config.trees_per_clock_reading, 32);
     config.cleanup_interval = Duration::from_secs(10);
     let (mut m, clock) = manual(config);
     // A guard transaction at t = 0 leaves one Call frame stamped 0.
     chain(&m, FrameKind::Call, 1);
     nested_tree(&mut m, &[]); // the manager's first nested tree reads the clock
     clock.advance(Duration::from_secs(31));
-    for tree in 2..=TREES_PER_CLOCK_READING {
+    for tree in 2..=32 {
         nested_tree(&mut m, &[]);
         assert_eq!(m.owned(FrameClass::Call), 1, "tree {tree} reads no clock");
     }
@@ -1041,6 +1040,52 @@ fn lazy_clock_reads_every_32_trees_and_maintenance_waits_for_a_reading() {
     for id in ids {
         let at = stamps.iter().find(|&&(i, _)| i == id).unwrap().1;
         assert_eq!(at, Duration::from_secs(37), "frame {id}");
+    }
+}
+
+/// `trees_per_clock_reading` sets the stretch: with 4, trees 1, 5, 9, ... read the clock
+/// (and maintain when due), and a frame released by tree 2 gets tree 5's reading; with 1
+/// every tree reads it, so its frames carry the next tree's start.
+#[test]
+fn trees_per_clock_reading_sets_the_stretch() {
+    let mut config = small_config(0, 100);
+    config.cleanup_interval = Duration::from_secs(10);
+    config.trees_per_clock_reading = 4;
+    let (mut m, clock) = manual(config.clone());
+    chain(&m, FrameKind::Call, 1); // a Call frame stamped 0
+    nested_tree(&mut m, &[]); // tree 1 reads
+    clock.advance(Duration::from_secs(31));
+    let ids = nested_tree(&mut m, &[FrameKind::StaticCall]); // tree 2, lazy
+    for tree in 3..=4 {
+        nested_tree(&mut m, &[]);
+        assert_eq!(m.owned(FrameClass::Call), 1, "tree {tree} reads no clock");
+    }
+    clock.advance(Duration::from_secs(2));
+    nested_tree(&mut m, &[]); // tree 5 reads 33 s: re-stamps, then maintains
+    assert_eq!(m.owned(FrameClass::Call), 0, "dropped at tree 5");
+    let stamps = idle_stamps(&m);
+    for id in ids {
+        let at = stamps.iter().find(|&&(i, _)| i == id).unwrap().1;
+        assert_eq!(at, Duration::from_secs(33), "frame {id}");
+    }
+
+    config.trees_per_clock_reading = 1;
+    let (mut m, clock) = manual(config);
+    chain(&m, FrameKind::Call, 1);
+    nested_tree(&mut m, &[]);
+    clock.advance(Duration::from_secs(31));
+    let ids = nested_tree(&mut m, &[FrameKind::StaticCall]); // reads 31 s, maintains
+    assert_eq!(
+        m.owned(FrameClass::Call),
+        0,
+        "dropped at the very next tree"
+    );
+    clock.advance(Duration::from_secs(1));
+    nested_tree(&mut m, &[]); // reads 32 s: the StaticCall frame's stamp
+    let stamps = idle_stamps(&m);
+    for id in ids {
+        let at = stamps.iter().find(|&&(i, _)| i == id).unwrap().1;
+        assert_eq!(at, Duration::from_secs(32), "frame {id}");
     }
 }
 
@@ -1073,13 +1118,18 @@ fn clock_op() -> impl Strategy<Value = ClockOp> {
 }
 
 proptest! {
-    /// Whatever mix of lazy trees, guard transactions, clock moves and cleanups: no frame
-    /// is ever dropped before it has truly been idle longer than the idle timeout, and
-    /// after any reading no idle frame carries a stamp before its release.
+    /// Whatever mix of lazy trees, guard transactions, clock moves and cleanups, and
+    /// whatever `trees_per_clock_reading`: no frame is ever dropped before it has truly
+    /// been idle longer than the idle timeout, and after any reading no idle frame
+    /// carries a stamp before its release.
     #[test]
     #[cfg_attr(miri, ignore = "hundreds of trees per case; the lazy clock has no unsafe")]
-    fn lazy_clock_never_drops_early(ops in prop::collection::vec(clock_op(), 1..120)) {
+    fn lazy_clock_never_drops_early(
+        ops in prop::collection::vec(clock_op(), 1..120),
+        trees_per_clock_reading in prop::sample::select(vec![1u32, 2, 5, 32]),
+    ) {
         let mut config = small_config(0, 100);
+        config.trees_per_clock_reading = trees_per_clock_reading;
         config.cleanup_interval = Duration::from_secs(7);
         config.idle_timeout = Duration::from_secs(30);
         let (mut m, clock) = manual(config);
