@@ -34,10 +34,17 @@
 //! `preset - walk_only` (net) is what the manager's acquire+release costs per frame,
 //! and both figures are reported. `FRAMES_CALLGRIND="walk <workload>"` counts the walk
 //! without the workload (request and recursion only).
+//!
+//! `FRAMES_PAIRED=<rounds>` times `high_performance`, `disabled()` and `walk_only` in
+//! alternation (one sample of each per round, order rotating) and prints, per workload,
+//! the median net wall-time ratio of the rounds with its quartiles (`frames-paired`
+//! lines): the stable wall-time figure for the report, where criterion's blocks, seconds
+//! apart, catch different load.
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::hint::black_box;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::Instant;
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group};
 use evm_pool::{
@@ -710,11 +717,89 @@ fn callgrind(spec: &str) {
     );
 }
 
+/// The three variants a paired round times: the pooled preset, the baseline and the
+/// walk they are both net of.
+#[derive(Clone, Copy)]
+enum PairedVariant {
+    Pooled,
+    Disabled,
+    WalkOnly,
+}
+
+/// `FRAMES_PAIRED=<rounds>`: wall time of `high_performance`, `disabled` and `walk_only`
+/// in alternation, one sample of each per round in a rotating order, so a change of
+/// load on the machine hits all three alike (criterion times each variant in a block of
+/// its own, seconds apart). Per round, the net ratio (pooled − walk) / (disabled − walk);
+/// printed per workload as `frames-paired`, workload, the median ns per frame of the
+/// three, the median ratio and its quartiles, the rounds.
+fn paired(rounds: usize) {
+    use PairedVariant::{Disabled, Pooled, WalkOnly};
+    const ORDERS: [[PairedVariant; 3]; 3] = [
+        [Pooled, Disabled, WalkOnly],
+        [Disabled, WalkOnly, Pooled],
+        [WalkOnly, Pooled, Disabled],
+    ];
+    let median = |values: &mut Vec<f64>, q: f64| {
+        values.sort_by(f64::total_cmp);
+        values[((values.len() - 1) as f64 * q).round() as usize]
+    };
+    for (workload, trees) in workloads() {
+        let frames: u64 = trees.iter().map(Node::frames).sum();
+        // Each sample replays the trees enough times for about 20,000 frames.
+        let replays = 20_000usize.div_ceil(frames as usize);
+        let mut pooled = FramePoolManager::new(FramePoolConfig::high_performance()).unwrap();
+        let mut disabled = FramePoolManager::new(FramePoolConfig::disabled()).unwrap();
+        let mut buffers = WalkBuffers::new();
+        // Warm-up: pools, buffers and caches as in steady state.
+        for _ in 0..3 {
+            replay(&mut pooled, &trees);
+            replay(&mut disabled, &trees);
+            replay_walk_only(&mut buffers, &trees);
+        }
+        let mut sample = |variant: PairedVariant| {
+            let start = Instant::now();
+            for _ in 0..replays {
+                match variant {
+                    Pooled => replay(&mut pooled, black_box(&trees)),
+                    Disabled => replay(&mut disabled, black_box(&trees)),
+                    WalkOnly => replay_walk_only(&mut buffers, black_box(&trees)),
+                }
+            }
+            start.elapsed().as_nanos() as f64 / (replays as u64 * frames) as f64
+        };
+        let (mut p, mut d, mut w, mut ratios) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        for round in 0..rounds {
+            let mut times = [0.0; 3];
+            for variant in ORDERS[round % 3] {
+                times[variant as usize] = sample(variant);
+            }
+            let [pool_ns, disabled_ns, walk_ns] = times;
+            ratios.push((pool_ns - walk_ns) / (disabled_ns - walk_ns));
+            p.push(pool_ns);
+            d.push(disabled_ns);
+            w.push(walk_ns);
+        }
+        println!(
+            "frames-paired\t{workload}\t{:.2}\t{:.2}\t{:.2}\t{:.3}\t{:.3}\t{:.3}\t{rounds}",
+            median(&mut w, 0.5),
+            median(&mut p, 0.5),
+            median(&mut d, 0.5),
+            median(&mut ratios, 0.5),
+            median(&mut ratios, 0.25),
+            median(&mut ratios, 0.75),
+        );
+    }
+}
+
 criterion_group!(benches, bench, call_depth);
 
 fn main() {
     if let Ok(spec) = std::env::var("FRAMES_CALLGRIND") {
         callgrind(&spec);
+        return;
+    }
+    if let Ok(rounds) = std::env::var("FRAMES_PAIRED") {
+        paired(rounds.parse().expect("FRAMES_PAIRED=<rounds>"));
         return;
     }
     if std::env::var_os("FRAMES_EXACT").is_some() {

@@ -251,6 +251,35 @@ pub fn run_exact(binaries: &Binaries, logs: &Path, failures: &mut Vec<String>) -
     )
 }
 
+/// Runs the frames bench's paired wall-clock mode (`FRAMES_PAIRED`: high_performance,
+/// disabled and walk_only alternating) and returns its `frames-paired` lines split on
+/// tabs.
+pub fn run_frames_paired(
+    options: &Options,
+    binaries: &Binaries,
+    logs: &Path,
+    failures: &mut Vec<String>,
+) -> Vec<Vec<String>> {
+    let rounds = match options.mode {
+        Mode::Full => "101",
+        Mode::Quick => "11",
+    };
+    progress(format!(
+        "paired net wall time: FRAMES_PAIRED={rounds} frames bench"
+    ));
+    let Some(frames) = binaries.benches.get("frames") else {
+        failures.push("frames bench missing: no paired net wall times".into());
+        return Vec::new();
+    };
+    tagged_lines(
+        Command::new(frames).env("FRAMES_PAIRED", rounds),
+        &logs.join("frames-paired.log"),
+        "FRAMES_PAIRED frames",
+        "frames-paired",
+        failures,
+    )
+}
+
 /// Runs the revm bench's paired wall-clock mode (`EVM_POOL_PAIRED`, `measure` build)
 /// and returns its `paired` lines split on tabs; with `fresh`, its mode with a fresh EVM
 /// per transaction (`<spec>:fresh`, `paired-fresh` lines).

@@ -76,6 +76,10 @@ pub struct Results {
     pub paired: Vec<Vec<String>>,
     /// The same with a fresh EVM per transaction (`EVM_POOL_PAIRED=...:fresh`).
     pub paired_fresh: Vec<Vec<String>>,
+    /// Paired net wall times of the frames workloads (`FRAMES_PAIRED`): workload,
+    /// walk_only, high_performance and disabled ns per frame, median net ratio, first and
+    /// third quartile, rounds.
+    pub frames_paired: Vec<Vec<String>>,
     /// What the benches printed besides criterion's lines (exact counts).
     pub printed: Vec<(String, String)>,
     /// Clean-build times of the generated crates.
@@ -185,6 +189,11 @@ fn main() -> ExitCode {
         let t = Instant::now();
         results.exact = cargo::run_exact(binaries, &logs, &mut results.failures);
         step(&mut results, "exact memory figures (frames bench)", t);
+
+        let t = Instant::now();
+        results.frames_paired =
+            cargo::run_frames_paired(&options, binaries, &logs, &mut results.failures);
+        step(&mut results, "paired net wall time (frames bench)", t);
 
         let t = Instant::now();
         results.paired = cargo::run_paired(&options, binaries, &logs, false, &mut results.failures);

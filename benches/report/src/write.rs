@@ -362,7 +362,8 @@ fn summary(out: &mut String, v: &View<'_>) {
         ]);
     }
     // The manager's acquire+release alone: both minus the bench's own walk and
-    // per-frame work (`walk_only`, same run).
+    // per-frame work (`walk_only`, same run). Time: the paired measurement where it ran.
+    let frames_paired = frames_paired(&v.r.frames_paired);
     for workload in [
         "acquire_release_1000",
         "siblings_1000",
@@ -376,10 +377,13 @@ fn summary(out: &mut String, v: &View<'_>) {
             format!("call frames, {workload} (frames.rs), acquire+release net of `walk_only`"),
             "`FramePoolManager` high_performance".into(),
             "disabled (a fresh frame each call)".into(),
-            ratio(
-                net(v.t(&g, "", "high_performance"), walk_time),
-                net(v.t(&g, "", "disabled"), walk_time),
-            ),
+            match frames_paired.get(workload) {
+                Some(p) => format!("{:.2}x", p.ratio),
+                None => ratio(
+                    net(v.t(&g, "", "high_performance"), walk_time),
+                    net(v.t(&g, "", "disabled"), walk_time),
+                ),
+            },
             ratio(
                 net(v.ic(&g, "high_performance"), walk_ic),
                 net(v.ic(&g, "disabled"), walk_ic),
@@ -468,7 +472,8 @@ fn summary(out: &mut String, v: &View<'_>) {
         "Ratios are evm-pool / baseline: below 1.00x evm-pool is faster (fewer instructions), \
          above 1.00x it is slower. The revm rows' time is the paired measurement (stock and \
          pooled alternating in every round, median of the per-round ratios; see the revm \
-         section).\n\n",
+         section), and so is the time of the call-frame rows net of `walk_only` (see the \
+         call-frames section).\n\n",
     );
     let peaks = peak_by_depth(v.r);
     if let (Some(pooled), Some(disabled)) = (
@@ -650,11 +655,54 @@ fn frames(out: &mut String, v: &mut View<'_>) {
         },
     );
     out.push_str(&link);
+    frames_paired_table(out, v);
     if let Some((_, printed)) = v.r.printed.iter().find(|(b, _)| b == "frames") {
         out.push_str("Exact counts printed by the bench (counting allocator):\n\n```text\n");
         out.push_str(printed);
         out.push_str("\n```\n\n");
     }
+}
+
+/// The paired net wall time (`FRAMES_PAIRED`): criterion times each preset in a block of
+/// its own, seconds apart, so on a shared machine the net time ratio above moves with
+/// the load; here the three variants alternate within every round.
+fn frames_paired_table(out: &mut String, v: &View<'_>) {
+    out.push_str(
+        "Paired net wall time (`FRAMES_PAIRED`): `high_performance`, `disabled` and \
+         `walk_only` timed in alternation, one sample of each per round (about 20,000 frames, \
+         order rotating), so a change of load hits all three alike; per round the net ratio \
+         (`high_performance` − `walk_only`) / (`disabled` − `walk_only`), then the median of \
+         the rounds and its middle half.\n\n",
+    );
+    let paired = frames_paired(&v.r.frames_paired);
+    if paired.is_empty() {
+        out.push_str("missing: no paired net wall times\n\n");
+        return;
+    }
+    let mut t = Table::new(&[
+        "workload",
+        "`walk_only` / frame",
+        "`high_performance` / frame",
+        "`disabled` / frame",
+        "net time vs disabled (median)",
+        "middle half",
+        "rounds",
+    ]);
+    for workload in FRAME_WORKLOADS {
+        let Some(p) = paired.get(workload) else {
+            continue;
+        };
+        t.row(vec![
+            format!("`{workload}`"),
+            ns(p.walk_ns),
+            ns(p.pooled_ns),
+            ns(p.disabled_ns),
+            format!("{:.2}x", p.ratio),
+            format!("{:.2}x–{:.2}x", p.first_quartile, p.third_quartile),
+            p.rounds.to_string(),
+        ]);
+    }
+    t.render(out);
 }
 
 fn allocators(out: &mut String, v: &mut View<'_>) {
@@ -1129,6 +1177,40 @@ fn paired_times(lines: &[Vec<String>]) -> BTreeMap<String, Paired> {
                     first_quartile: l[4].parse().ok()?,
                     third_quartile: l[5].parse().ok()?,
                     rounds: l[6].parse().ok()?,
+                },
+            ))
+        })
+        .collect()
+}
+
+/// One frames workload's paired net wall time (`FRAMES_PAIRED`), ns per frame.
+struct FramesPaired {
+    walk_ns: f64,
+    pooled_ns: f64,
+    disabled_ns: f64,
+    ratio: f64,
+    first_quartile: f64,
+    third_quartile: f64,
+    rounds: u64,
+}
+
+/// Paired net wall times by frames workload.
+fn frames_paired(lines: &[Vec<String>]) -> BTreeMap<String, FramesPaired> {
+    lines
+        .iter()
+        .filter(|l| l.len() == 8)
+        .filter_map(|l| {
+            let number = |i: usize| l[i].parse::<f64>().ok();
+            Some((
+                l[0].clone(),
+                FramesPaired {
+                    walk_ns: number(1)?,
+                    pooled_ns: number(2)?,
+                    disabled_ns: number(3)?,
+                    ratio: number(4)?,
+                    first_quartile: number(5)?,
+                    third_quartile: number(6)?,
+                    rounds: l[7].parse().ok()?,
                 },
             ))
         })
@@ -1659,6 +1741,66 @@ mod tests {
             "no net figures for walk_only itself: {walk}"
         );
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// `FRAMES_PAIRED` lines as the frames bench prints them (tag dropped by
+    /// `tagged_lines`) feed the call-frames section's paired table and the summary's net
+    /// time column; a malformed line is skipped.
+    #[test]
+    fn frames_paired_lines_as_the_frames_bench_prints_them_are_read() {
+        let line = "mainnet_1000_tx\t55.81\t80.33\t343.28\t0.076\t0.045\t0.103\t21";
+        let results = Results {
+            frames_paired: vec![
+                line.split('\t').map(str::to_string).collect(),
+                vec!["chain_1024".into(), "1.0".into()],
+            ],
+            ..Results::default()
+        };
+        let parsed = frames_paired(&results.frames_paired);
+        assert_eq!(parsed.len(), 1, "the short line is skipped");
+        let p = &parsed["mainnet_1000_tx"];
+        assert_eq!((p.ratio, p.rounds), (0.076, 21));
+        let dir = std::env::temp_dir().join(format!("bench-report-paired-{}", std::process::id()));
+        let mut v = View {
+            r: &results,
+            plots: &dir,
+            plot_errors: Vec::new(),
+        };
+        let mut out = String::new();
+        frames_paired_table(&mut out, &v);
+        let row = out
+            .lines()
+            .find(|l| l.starts_with("| `mainnet_1000_tx`"))
+            .unwrap_or_else(|| panic!("no mainnet row in\n{out}"));
+        for cell in [
+            "55.8 ns",
+            "80.3 ns",
+            "343.3 ns",
+            "0.08x",
+            "0.04x–0.10x",
+            "| 21 |",
+        ] {
+            assert!(row.contains(cell), "{cell} missing in {row}");
+        }
+        let mut summary_out = String::new();
+        summary(&mut summary_out, &v);
+        let net = summary_out
+            .lines()
+            .find(|l| l.contains("mainnet_1000_tx (frames.rs), acquire+release net"))
+            .expect("net row");
+        assert!(
+            net.contains("| 0.08x |"),
+            "paired time in the summary: {net}"
+        );
+        let chain = summary_out
+            .lines()
+            .find(|l| l.contains("chain_1024 (frames.rs), acquire+release net"))
+            .expect("net row");
+        assert!(
+            !chain.contains("0.08x"),
+            "no paired line for the chain: {chain}"
+        );
+        v.plot_errors.clear();
     }
 
     #[test]
