@@ -105,6 +105,7 @@ pub(super) struct State<W, X = ()> {
     /// they only grow while a tree runs, so that is the peak at the end of every tree
     /// that used it.
     tree_pair_kept: bool,
+    /// The kept pair's bytes (its capacities), taken when it is kept.
     tree_pair_bytes: u64,
     buffers: BufferStats,
     tracker: AllocationTracker,

@@ -19,10 +19,11 @@
 //!   are read through [`CallTree::manager`] and [`CallFrame::manager`] meanwhile.
 //! - The tree's frames share one stack buffer and one memory buffer, which the manager
 //!   keeps from tree to tree (capacity kept): a tree works on them in place, nothing is
-//!   moved in or out per tree. A child's stack and memory start at its parent's top (its two *bases*); it reaches only indices at or above
-//!   them, through [`FrameStack`] and [`FrameMemory`]. When it is released, both buffers
-//!   are truncated back to its bases, so the parent finds its words and bytes exactly as
-//!   it left them. Nothing moves between frames.
+//!   moved in or out per tree. A child's stack and memory start at its parent's top (its
+//!   two *bases*); it reaches only indices at or above them, through [`FrameStack`] and
+//!   [`FrameMemory`]. When it is released, both buffers are truncated back to its bases,
+//!   so the parent finds its words and bytes exactly as it left them. Nothing moves
+//!   between frames.
 //! - Per frame the manager does: the rules (one combined test), a pool pop, the call
 //!   context, EIP-150 gas, the two bases, the exact counters, and on release the gas
 //!   hand-back, two truncations and a pool push.
