@@ -1164,20 +1164,37 @@ struct Paired {
 
 /// Paired wall times by workload.
 fn paired_times(lines: &[Vec<String>]) -> BTreeMap<String, Paired> {
+    workload_lines(
+        lines,
+        |[stock_ns, pooled_ns, ratio, first_quartile, third_quartile], rounds| Paired {
+            stock_ns,
+            pooled_ns,
+            ratio,
+            first_quartile,
+            third_quartile,
+            rounds,
+        },
+    )
+}
+
+/// Lines of a workload name, `N` numbers and a round count (as the paired modes print
+/// them), by workload; a line of another length or with a field that does not parse is
+/// skipped.
+fn workload_lines<const N: usize, T>(
+    lines: &[Vec<String>],
+    make: impl Fn([f64; N], u64) -> T,
+) -> BTreeMap<String, T> {
     lines
         .iter()
-        .filter(|l| l.len() == 7)
+        .filter(|l| l.len() == N + 2)
         .filter_map(|l| {
+            let numbers: Vec<f64> = l[1..=N]
+                .iter()
+                .map(|f| f.parse().ok())
+                .collect::<Option<_>>()?;
             Some((
                 l[0].clone(),
-                Paired {
-                    stock_ns: l[1].parse().ok()?,
-                    pooled_ns: l[2].parse().ok()?,
-                    ratio: l[3].parse().ok()?,
-                    first_quartile: l[4].parse().ok()?,
-                    third_quartile: l[5].parse().ok()?,
-                    rounds: l[6].parse().ok()?,
-                },
+                make(numbers.try_into().ok()?, l[N + 1].parse().ok()?),
             ))
         })
         .collect()
@@ -1196,25 +1213,28 @@ struct FramesPaired {
 
 /// Paired net wall times by frames workload.
 fn frames_paired(lines: &[Vec<String>]) -> BTreeMap<String, FramesPaired> {
-    lines
-        .iter()
-        .filter(|l| l.len() == 8)
-        .filter_map(|l| {
-            let number = |i: usize| l[i].parse::<f64>().ok();
-            Some((
-                l[0].clone(),
-                FramesPaired {
-                    walk_ns: number(1)?,
-                    pooled_ns: number(2)?,
-                    disabled_ns: number(3)?,
-                    ratio: number(4)?,
-                    first_quartile: number(5)?,
-                    third_quartile: number(6)?,
-                    rounds: l[7].parse().ok()?,
-                },
-            ))
-        })
-        .collect()
+    workload_lines(
+        lines,
+        |[
+            walk_ns,
+            pooled_ns,
+            disabled_ns,
+            ratio,
+            first_quartile,
+            third_quartile,
+        ],
+         rounds| {
+            FramesPaired {
+                walk_ns,
+                pooled_ns,
+                disabled_ns,
+                ratio,
+                first_quartile,
+                third_quartile,
+                rounds,
+            }
+        },
+    )
 }
 
 /// Exact peak heap by (preset, depth): (cold, warm) bytes.
